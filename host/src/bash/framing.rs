@@ -1,0 +1,270 @@
+//! Byte-level pieces of the session protocol: quoting values for bash,
+//! validating names, per-request tokens, finding a request's end marker in
+//! an output stream, splitting output into lines, and reading query replies.
+//!
+//! Nothing here talks to a process; it is all pure and unit-tested.
+
+use anyhow::{bail, Context, Result};
+
+/// Single-quote `value` for bash: `'...'`, with each `'` written as `'\''`.
+/// Newlines and every other byte stay literal inside the quotes.
+pub fn quote(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + 2);
+    out.push(b'\'');
+    for &b in value {
+        if b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(b);
+        }
+    }
+    out.push(b'\'');
+    out
+}
+
+/// Quote a value bash must receive exactly: refuses NUL, which bash cannot hold.
+pub fn quote_checked(value: &[u8], what: &str) -> Result<Vec<u8>> {
+    if value.contains(&0) {
+        bail!("{what} contains a NUL byte, which bash cannot hold");
+    }
+    Ok(quote(value))
+}
+
+/// A shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A function name hookhost will call: a variable name that may also
+/// contain `-`, `.` and `:` after the first character (DevStack's
+/// `is_n-cpu_enabled`, `foo::bar`).
+pub fn is_function_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
+
+/// A fresh random word naming one request's markers. Hooks cannot guess it.
+pub struct Token(String);
+
+impl Token {
+    pub fn new() -> Result<Token> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("could not get random bytes for the bash session: {e}"))?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Token(format!("__hh_{hex}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What ends a request on each stream: bash prints `\n<token> <status>\n`.
+    pub fn needle(&self) -> Vec<u8> {
+        format!("\n{} ", self.0).into_bytes()
+    }
+}
+
+/// Finds a request's end marker in one output stream and releases the
+/// bytes before it. Bytes that might be the start of the marker are held
+/// back until more data shows whether they are.
+#[derive(Default)]
+pub struct Framer {
+    pending: Vec<u8>,
+}
+
+impl Framer {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+    }
+
+    /// Release what is known to be output, to `sink`. Returns the status
+    /// once the whole marker line arrived; bytes after it stay pending
+    /// (they belong to whatever comes next).
+    pub fn scan(&mut self, needle: &[u8], sink: &mut dyn FnMut(&[u8])) -> Option<i32> {
+        if let Some(pos) = find(&self.pending, needle) {
+            let after = pos + needle.len();
+            let nl = self.pending[after..].iter().position(|&b| b == b'\n')?;
+            let status = parse_status(&self.pending[after..after + nl]);
+            if pos > 0 {
+                sink(&self.pending[..pos]);
+            }
+            self.pending.drain(..after + nl + 1);
+            return Some(status);
+        }
+        let keep = held_back(&self.pending, needle);
+        let release = self.pending.len() - keep;
+        if release > 0 {
+            sink(&self.pending[..release]);
+            self.pending.drain(..release);
+        }
+        None
+    }
+
+    /// Release everything pending (the stream ended without a marker).
+    pub fn flush(&mut self, sink: &mut dyn FnMut(&[u8])) {
+        if !self.pending.is_empty() {
+            sink(&self.pending);
+            self.pending.clear();
+        }
+    }
+}
+
+/// Length of the longest suffix of `data` that is a proper prefix of `needle`.
+fn held_back(data: &[u8], needle: &[u8]) -> usize {
+    (1..needle.len().min(data.len() + 1))
+        .rev()
+        .find(|&k| data.ends_with(&needle[..k]))
+        .unwrap_or(0)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The marker's status; something unparsable (never printed by the
+/// session itself) counts as a failure.
+fn parse_status(bytes: &[u8]) -> i32 {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(255)
+}
+
+/// Splits a byte stream into lines (without the `\n`), converting each to
+/// text lossily; `finish` hands over a final line that has no newline.
+#[derive(Default)]
+pub struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+impl LineSplitter {
+    pub fn push(&mut self, bytes: &[u8], emit: &mut dyn FnMut(&str)) {
+        let mut rest = bytes;
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            self.partial.extend_from_slice(&rest[..nl]);
+            emit(&String::from_utf8_lossy(&self.partial));
+            self.partial.clear();
+            rest = &rest[nl + 1..];
+        }
+        self.partial.extend_from_slice(rest);
+    }
+
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&str)) {
+        if !self.partial.is_empty() {
+            emit(&String::from_utf8_lossy(&self.partial));
+            self.partial.clear();
+        }
+    }
+}
+
+/// Take a query's reply (`\n<token>{payload}<token>\n`) out of a request's
+/// stdout; what surrounds it (output of background processes) is returned
+/// as the second element.
+pub fn take_reply(stdout: &[u8], token: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+    let open = format!("\n{token}{{").into_bytes();
+    let close = format!("}}{token}\n").into_bytes();
+    let start = find(stdout, &open).context("the bash session sent no reply")?;
+    let body = start + open.len();
+    let len = find(&stdout[body..], &close).context("the bash session sent a truncated reply")?;
+    let payload = stdout[body..body + len].to_vec();
+    let mut rest = stdout[..start].to_vec();
+    rest.extend_from_slice(&stdout[body + len + close.len()..]);
+    Ok((payload, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_all(framer: &mut Framer, needle: &[u8]) -> (Vec<u8>, Option<i32>) {
+        let mut out = Vec::new();
+        let status = framer.scan(needle, &mut |b| out.extend_from_slice(b));
+        (out, status)
+    }
+
+    #[test]
+    fn quote_escapes_single_quotes_only() {
+        assert_eq!(quote(b"a b"), b"'a b'");
+        assert_eq!(quote(b"it's"), b"'it'\\''s'");
+        assert_eq!(quote(b"$x\n`y`"), b"'$x\n`y`'");
+        assert!(quote_checked(b"a\0b", "value").is_err());
+    }
+
+    #[test]
+    fn names_are_validated() {
+        assert!(is_var_name("ENABLED_SERVICES"));
+        assert!(is_var_name("_x1"));
+        assert!(!is_var_name("1x"));
+        assert!(!is_var_name("a-b"));
+        assert!(!is_var_name(""));
+        assert!(!is_var_name("a b"));
+        assert!(is_function_name("is_n-cpu_enabled"));
+        assert!(is_function_name("foo::bar"));
+        assert!(!is_function_name("-x"));
+        assert!(!is_function_name("a;b"));
+        assert!(!is_function_name("a'b"));
+    }
+
+    #[test]
+    fn tokens_are_fresh() {
+        let (a, b) = (Token::new().unwrap(), Token::new().unwrap());
+        assert_ne!(a.as_str(), b.as_str());
+        assert_eq!(a.as_str().len(), 5 + 32);
+    }
+
+    #[test]
+    fn framer_strips_marker_and_added_newline() {
+        let needle = b"\nTOK ";
+        let mut f = Framer::default();
+        f.push(b"line1\nline2\n\nTOK 7\nnext");
+        let (out, status) = scan_all(&mut f, needle);
+        assert_eq!(out, b"line1\nline2\n");
+        assert_eq!(status, Some(7));
+        assert_eq!(f.pending, b"next");
+    }
+
+    #[test]
+    fn framer_holds_back_possible_marker_start() {
+        let needle = b"\nTOK ";
+        let mut f = Framer::default();
+        f.push(b"partial\nTO");
+        let (out, status) = scan_all(&mut f, needle);
+        assert_eq!((out.as_slice(), status), (&b"partial"[..], None));
+        f.push(b"K 0");
+        assert_eq!(scan_all(&mut f, needle), (Vec::new(), None));
+        f.push(b"\n");
+        assert_eq!(scan_all(&mut f, needle), (Vec::new(), Some(0)));
+    }
+
+    #[test]
+    fn framer_ignores_other_tokens() {
+        let needle = b"\nTOK ";
+        let mut f = Framer::default();
+        f.push(b"x\nTOX 0\n\nTOK 1\n");
+        assert_eq!(scan_all(&mut f, needle), (b"x\nTOX 0\n".to_vec(), Some(1)));
+    }
+
+    #[test]
+    fn lines_split_lossily_with_final_partial() {
+        let mut lines = Vec::new();
+        let mut s = LineSplitter::default();
+        s.push(b"a\nb\xffc\n", &mut |l| lines.push(l.to_string()));
+        s.push(b"d", &mut |l| lines.push(l.to_string()));
+        s.push(b"e\n\nf", &mut |l| lines.push(l.to_string()));
+        s.finish(&mut |l| lines.push(l.to_string()));
+        assert_eq!(lines, ["a", "b\u{fffd}c", "de", "", "f"]);
+    }
+
+    #[test]
+    fn reply_is_cut_out_of_surrounding_output() {
+        let out = b"noise\n\nT{Sa\nb}T\nmore";
+        let (payload, rest) = take_reply(out, "T").unwrap();
+        assert_eq!(payload, b"Sa\nb");
+        assert_eq!(rest, b"noise\nmore");
+        assert!(take_reply(b"nothing", "T").is_err());
+    }
+}

@@ -1,0 +1,542 @@
+//! The long-lived bash session that sources every bash hook of a run.
+//!
+//! As DevStack's stack.sh sources its extras.d scripts into one shell, all
+//! bash hooks of a run share ONE bash process, so variables and functions a
+//! hook defines in the `source` phase exist in later phases. The host drives
+//! that process over a pipe:
+//!
+//! - bash reads its script from the control pipe (see `process`); its stdin
+//!   is /dev/null, and every hook or function runs with `</dev/null`.
+//! - Each request (source a hook, call a function, a query) is followed by
+//!   a line that restores the session (cwd, options, traps, IFS, umask,
+//!   stdio) and a line printing an end marker with the request's status on
+//!   stdout and stderr. The marker carries a fresh random token that bash
+//!   only reads after the request returned, so a hook cannot forge it.
+//! - Two reader threads feed stdout and stderr into one channel; output is
+//!   handed on line by line as it arrives, lossily converted to text.
+//! - A request that ends bash (`exit`, `exec`, errexit) is reported as
+//!   [`Outcome::SessionEnded`] after draining its output; a background
+//!   process holding the pipes open delays that by a bounded grace only.
+//!
+//! The shell side of the protocol is `session.sh`; the DevStack helper
+//! functions hooks use are `helpers.sh`. Both are embedded in the binary.
+
+mod framing;
+mod process;
+#[cfg(test)]
+mod tests;
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use framing::{quote, quote_checked, Framer, LineSplitter, Token};
+use process::{BashProcess, Event};
+
+/// The shell side of the session protocol.
+const SESSION_SH: &str = include_str!("session.sh");
+/// DevStack's helper functions and common variables.
+const HELPERS_SH: &str = include_str!("helpers.sh");
+
+/// How long to wait for output before checking whether bash exited.
+const POLL: Duration = Duration::from_millis(20);
+/// After bash exited, how long to keep reading output that is still in
+/// flight (bounded, for pipes a background process keeps open).
+const EXIT_DRAIN: Duration = Duration::from_millis(300);
+/// How long `close` waits for bash to exit before killing it.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// How to start a session.
+pub struct SessionConfig {
+    /// Exported as TOP_DIR; each hook starts with this as cwd.
+    pub top_dir: PathBuf,
+    /// Exported as DEST.
+    pub dest: PathBuf,
+    /// A directory the session may write its own files into (exists).
+    pub state_dir: PathBuf,
+    /// `set -o errexit` semantics like stack.sh, with an ERR trap that says
+    /// which command failed where.
+    pub errexit: bool,
+    /// `install_package` really installs (else it only records).
+    pub allow_install: bool,
+    /// Initial shell variables (from local.conf), assigned literally, in
+    /// order, not exported.
+    pub vars: Vec<(String, String)>,
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    const BOTH: [Stream; 2] = [Stream::Stdout, Stream::Stderr];
+
+    fn index(self) -> usize {
+        match self {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// How a hook or function call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The hook/function returned non-zero; the session is alive.
+    Failed {
+        status: i32,
+    },
+    /// bash itself exited (the hook called `exit` or `exec`, errexit fired,
+    /// it was killed).
+    SessionEnded {
+        status: Option<i32>,
+        signal: Option<i32>,
+    },
+}
+
+/// How one request ended, before it is mapped to an [`Outcome`].
+enum Reply {
+    /// The end markers arrived, with this status.
+    Done(i32),
+    /// bash exited first ([`Outcome::SessionEnded`]).
+    Ended(Outcome),
+}
+
+/// One long-lived bash process running every bash hook of a run.
+pub struct BashSession {
+    bash: BashProcess,
+    top_dir: PathBuf,
+    framers: [Framer; 2],
+    eof: [bool; 2],
+    /// Output that arrived around a query (background processes); handed
+    /// to the next hook or call.
+    stray: Vec<(Stream, Vec<u8>)>,
+    /// Set once bash exited.
+    ended: Option<Outcome>,
+}
+
+impl BashSession {
+    /// Start bash, define the session code and helpers, assign the
+    /// configuration variables.
+    pub fn start(config: &SessionConfig) -> Result<BashSession> {
+        let top_dir = absolute(&config.top_dir, "top directory")?;
+        let state_dir = absolute(&config.state_dir, "state directory")?;
+        let mut session = BashSession {
+            bash: BashProcess::spawn(&top_dir, &config.dest)?,
+            top_dir,
+            framers: Default::default(),
+            eof: [false; 2],
+            stray: Vec::new(),
+            ended: None,
+        };
+        let script = bootstrap_script(config, &session.top_dir, &state_dir)?;
+        let mut out = [Vec::new(), Vec::new()];
+        let reply = session.request("hookhost session start", &script, &mut |s, b| {
+            out[s.index()].extend_from_slice(b)
+        })?;
+        let [stdout, stderr] = out;
+        let why = String::from_utf8_lossy(&stderr).trim().replace('\n', "; ");
+        match reply {
+            Reply::Done(0) => {}
+            Reply::Done(_) => bail!("the bash session could not start: {why}"),
+            Reply::Ended(ended) => bail!(
+                "bash exited while the session was starting ({}): {why}",
+                describe(&ended)
+            ),
+        }
+        session.keep_stray(Stream::Stdout, stdout);
+        session.keep_stray(Stream::Stderr, stderr);
+        Ok(session)
+    }
+
+    /// `source PATH ARGS...` in the session, as DevStack sources
+    /// `extras.d/50-x.sh stack install` ($1, $2 are the args). A relative
+    /// path is relative to TOP_DIR. Each output line goes to `out` as it
+    /// arrives.
+    pub fn source_hook(
+        &mut self,
+        path: &Path,
+        args: &[&str],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
+        self.ensure_alive()?;
+        let path = self.top_dir.join(path);
+        if !path.is_file() {
+            bail!("hook {} is not a file", path.display());
+        }
+        let mut body = b"builtin source ".to_vec();
+        body.extend(quote_checked(path.as_os_str().as_bytes(), "the hook path")?);
+        push_args(&mut body, args)?;
+        body.extend_from_slice(b" </dev/null");
+        let label = self.label(&path);
+        self.run(&label, &body, out)
+    }
+
+    /// Call a shell function (helper or hook-defined) in the session itself,
+    /// so its side effects stay. As in stack.sh, under errexit a non-zero
+    /// return ends the session. A function that does not exist gives
+    /// `Failed { status: 127 }`.
+    pub fn call(
+        &mut self,
+        function: &str,
+        args: &[&str],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
+        if !self.function_exists(function)? {
+            self.flush_stray(out);
+            out(
+                Stream::Stderr,
+                &format!("hookhost: function '{function}' is not defined"),
+            );
+            return Ok(Outcome::Failed { status: 127 });
+        }
+        let mut body = quote(function.as_bytes());
+        push_args(&mut body, args)?;
+        body.extend_from_slice(b" </dev/null");
+        self.run(&format!("function {function}"), &body, out)
+    }
+
+    /// Whether a shell function of that name is defined in the session.
+    pub fn function_exists(&mut self, name: &str) -> Result<bool> {
+        if !framing::is_function_name(name) {
+            bail!("'{name}' is not a valid function name");
+        }
+        let name = quote(name.as_bytes());
+        let payload = self.query("checking for a function", |token| {
+            words(&[b"__hh_q_fn", token, &name])
+        })?;
+        match payload.as_slice() {
+            b"1" => Ok(true),
+            b"0" => Ok(false),
+            _ => bail!("the bash session gave an unexpected answer about a function"),
+        }
+    }
+
+    /// The value of a shell variable; None when it is unset.
+    pub fn get_var(&mut self, name: &str) -> Result<Option<String>> {
+        check_var_name(name)?;
+        let quoted = quote(name.as_bytes());
+        let payload = self.query(&format!("reading {name}"), |token| {
+            words(&[b"__hh_q_get", token, &quoted])
+        })?;
+        match payload.split_first() {
+            Some((b'S', value)) => Ok(Some(String::from_utf8_lossy(value).into_owned())),
+            Some((b'U', [])) => Ok(None),
+            _ => bail!("the bash session gave an unexpected value for {name}"),
+        }
+    }
+
+    /// Assign a global shell variable, literally.
+    pub fn set_var(&mut self, name: &str, value: &str) -> Result<()> {
+        check_var_name(name)?;
+        let quoted_name = quote(name.as_bytes());
+        let quoted_value = quote_checked(value.as_bytes(), "the value")?;
+        let payload = self.query(&format!("setting {name}"), |token| {
+            words(&[b"__hh_q_set", token, &quoted_name, &quoted_value])
+        })?;
+        match payload.as_slice() {
+            b"ok" => Ok(()),
+            b"readonly" => bail!("cannot set {name}: it is a read-only variable"),
+            _ => bail!("the bash session gave an unexpected answer setting {name}"),
+        }
+    }
+
+    /// Whether bash is still running.
+    pub fn is_alive(&mut self) -> bool {
+        if self.ended.is_some() {
+            return false;
+        }
+        match self.bash.exited() {
+            Ok(None) => true,
+            Ok(Some(exit)) => {
+                self.mark_ended(exit);
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// End bash (closing its script makes it exit). Does not hang on a
+    /// background process that still holds the output pipes.
+    pub fn close(mut self) -> Result<()> {
+        if self.ended.is_some() {
+            return Ok(());
+        }
+        self.bash.shutdown(CLOSE_GRACE)
+    }
+
+    /// Run a hook or function: stray output first, then its lines, as they
+    /// arrive; a final line without newline at the end.
+    fn run(
+        &mut self,
+        label: &str,
+        body: &[u8],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
+        self.ensure_alive()?;
+        let mut splitters: [LineSplitter; 2] = Default::default();
+        let stray = std::mem::take(&mut self.stray);
+        let mut sink =
+            |s: Stream, bytes: &[u8]| splitters[s.index()].push(bytes, &mut |l| out(s, l));
+        for (stream, bytes) in &stray {
+            sink(*stream, bytes);
+        }
+        let reply = self.request(label, body, &mut sink)?;
+        for stream in Stream::BOTH {
+            splitters[stream.index()].finish(&mut |l| out(stream, l));
+        }
+        Ok(match reply {
+            Reply::Done(0) => Outcome::Success,
+            Reply::Done(status) => Outcome::Failed { status },
+            Reply::Ended(ended) => ended,
+        })
+    }
+
+    /// Run a query function that answers through `__hh_reply`; `body` gets
+    /// the quoted reply token. Output around the reply is kept as stray.
+    fn query(&mut self, what: &str, body: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<Vec<u8>> {
+        self.ensure_alive()?;
+        let token = Token::new()?;
+        let mut body = body(&quote(token.as_str().as_bytes()));
+        body.extend_from_slice(b" </dev/null");
+        let mut out = [Vec::new(), Vec::new()];
+        let reply = self.request(what, &body, &mut |s, b| out[s.index()].extend_from_slice(b))?;
+        let [stdout, stderr] = out;
+        self.keep_stray(Stream::Stderr, stderr);
+        if let Reply::Ended(ended) = reply {
+            self.keep_stray(Stream::Stdout, stdout);
+            bail!("the bash session ended ({}) while {what}", describe(&ended));
+        }
+        let (payload, rest) = framing::take_reply(&stdout, token.as_str())?;
+        self.keep_stray(Stream::Stdout, rest);
+        Ok(payload)
+    }
+
+    /// Send one request and read both streams up to its end markers (or
+    /// until bash exits), handing the output before the markers to `sink`.
+    fn request(
+        &mut self,
+        label: &str,
+        body: &[u8],
+        sink: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Result<Reply> {
+        let token = Token::new()?;
+        let needle = token.needle();
+        // A failed write means bash is gone; the loop below sees it exit.
+        let _ = self.bash.send(&request_script(label, body, &token));
+        let mut status = [None, None];
+        loop {
+            self.scan(&needle, &mut status, sink);
+            if let [Some(code), Some(_)] = status {
+                return Ok(Reply::Done(code));
+            }
+            if let Some(exit) = self.bash.exited()? {
+                return Ok(self.finish_after_exit(exit, &needle, &mut status, sink));
+            }
+            if let Some(event) = self.bash.recv(POLL) {
+                self.take_event(event);
+            }
+        }
+    }
+
+    /// Release what each stream has up to its marker; note markers found.
+    fn scan(
+        &mut self,
+        needle: &[u8],
+        status: &mut [Option<i32>; 2],
+        sink: &mut dyn FnMut(Stream, &[u8]),
+    ) {
+        for stream in Stream::BOTH {
+            let i = stream.index();
+            if status[i].is_none() {
+                status[i] = self.framers[i].scan(needle, &mut |b| sink(stream, b));
+            }
+        }
+    }
+
+    /// bash exited during a request: read what is still in flight (for a
+    /// bounded time), hand it all on, and mark the session ended.
+    fn finish_after_exit(
+        &mut self,
+        exit: ExitStatus,
+        needle: &[u8],
+        status: &mut [Option<i32>; 2],
+        sink: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Reply {
+        let deadline = Instant::now() + EXIT_DRAIN;
+        while self.eof != [true, true] {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            if let Some(event) = self.bash.recv(left.min(POLL)) {
+                self.take_event(event);
+            }
+        }
+        self.scan(needle, status, sink);
+        for stream in Stream::BOTH {
+            if status[stream.index()].is_none() {
+                self.framers[stream.index()].flush(&mut |b| sink(stream, b));
+            }
+        }
+        let ended = self.mark_ended(exit);
+        match status {
+            [Some(code), Some(_)] => Reply::Done(*code),
+            _ => Reply::Ended(ended),
+        }
+    }
+
+    fn take_event(&mut self, event: Event) {
+        match event {
+            Event::Data(stream, bytes) => self.framers[stream.index()].push(&bytes),
+            Event::Eof(stream) => self.eof[stream.index()] = true,
+        }
+    }
+
+    fn mark_ended(&mut self, exit: ExitStatus) -> Outcome {
+        let ended = Outcome::SessionEnded {
+            status: exit.code(),
+            signal: exit.signal(),
+        };
+        self.ended = Some(ended.clone());
+        self.bash.detach();
+        ended
+    }
+
+    fn ensure_alive(&self) -> Result<()> {
+        match &self.ended {
+            Some(ended) => bail!("the bash session has ended ({})", describe(ended)),
+            None => Ok(()),
+        }
+    }
+
+    fn keep_stray(&mut self, stream: Stream, bytes: Vec<u8>) {
+        if !bytes.is_empty() {
+            self.stray.push((stream, bytes));
+        }
+    }
+
+    /// Hand stray output to `out` as lines (used when no request follows).
+    fn flush_stray(&mut self, out: &mut dyn FnMut(Stream, &str)) {
+        for (stream, bytes) in std::mem::take(&mut self.stray) {
+            let mut lines = LineSplitter::default();
+            lines.push(&bytes, &mut |l| out(stream, l));
+            lines.finish(&mut |l| out(stream, l));
+        }
+    }
+
+    /// How a hook is named in messages: relative to TOP_DIR when inside it.
+    fn label(&self, path: &Path) -> String {
+        path.strip_prefix(&self.top_dir)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+/// The script that turns a fresh bash into a session: stdin to /dev/null
+/// first (bash reads its script elsewhere), then the session code, the
+/// configuration variables, and the helpers with their defaults.
+fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) -> Result<Vec<u8>> {
+    let mut s = b"builtin exec 0</dev/null\nBASH_ARGV0=".to_vec();
+    s.extend(quote(top_dir.join("hookhost").as_os_str().as_bytes()));
+    s.push(b'\n');
+    s.extend_from_slice(SESSION_SH.as_bytes());
+    let flag = |on: bool| if on { "1 " } else { "0 " };
+    s.extend_from_slice(b"\n__hh_init ");
+    s.extend_from_slice(flag(config.errexit).as_bytes());
+    s.extend_from_slice(flag(config.allow_install).as_bytes());
+    s.extend(quote_checked(
+        top_dir.as_os_str().as_bytes(),
+        "the top directory",
+    )?);
+    s.push(b'\n');
+    for (name, value) in &config.vars {
+        check_var_name(name)?;
+        s.extend_from_slice(b"__hh_conf ");
+        s.extend(quote(name.as_bytes()));
+        s.push(b' ');
+        s.extend(quote_checked(
+            value.as_bytes(),
+            &format!("the value of {name}"),
+        )?);
+        s.push(b'\n');
+    }
+    s.extend_from_slice(b"HOOKHOST_STATE_DIR=");
+    s.extend(quote_checked(
+        state_dir.as_os_str().as_bytes(),
+        "the state directory",
+    )?);
+    s.push(b'\n');
+    s.extend_from_slice(HELPERS_SH.as_bytes());
+    s.extend_from_slice(b"\n((__hh_conf_failed == 0))");
+    Ok(s)
+}
+
+/// One request: name it, run the body, restore the session, print markers.
+/// The marker line is parsed only after the body returned.
+fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
+    let mut s = b"__hh_current=".to_vec();
+    s.extend(quote(label.as_bytes()));
+    s.push(b'\n');
+    s.extend_from_slice(body);
+    s.extend_from_slice(b"\n{ \\__hh_post; } 2>/dev/null\n\\__hh_end ");
+    s.extend(quote(token.as_str().as_bytes()));
+    s.push(b'\n');
+    s
+}
+
+/// Join already-quoted words with spaces.
+fn words(parts: &[&[u8]]) -> Vec<u8> {
+    parts.join(&b' ')
+}
+
+fn push_args(body: &mut Vec<u8>, args: &[&str]) -> Result<()> {
+    for arg in args {
+        body.push(b' ');
+        body.extend(quote_checked(arg.as_bytes(), "an argument")?);
+    }
+    Ok(())
+}
+
+fn check_var_name(name: &str) -> Result<()> {
+    if !framing::is_var_name(name) {
+        bail!("'{name}' is not a valid variable name");
+    }
+    Ok(())
+}
+
+fn absolute(path: &Path, what: &str) -> Result<PathBuf> {
+    std::path::absolute(path)
+        .with_context(|| format!("cannot resolve the {what} {}", path.display()))
+}
+
+/// "exit status 3" / "killed by signal 9", for messages.
+fn describe(ended: &Outcome) -> String {
+    match ended {
+        Outcome::SessionEnded {
+            signal: Some(signal),
+            ..
+        } => format!("killed by signal {signal}"),
+        Outcome::SessionEnded {
+            status: Some(status),
+            ..
+        } => format!("exit status {status}"),
+        _ => "ended".to_string(),
+    }
+}

@@ -1,0 +1,130 @@
+# session.sh - the shell side of hookhost's bash session protocol.
+#
+# bash reads its script from a pipe the host writes to (fd 255 inside bash,
+# close-on-exec); its stdin is /dev/null. The host sends each request as:
+#
+#   __hh_current='<what runs>'
+#   <body>  </dev/null              (source a hook, call a function, a query)
+#   { \__hh_post; } 2>/dev/null     (restore the session; quiet even under xtrace)
+#   \__hh_end '<token>'             (markers; the token is fresh per request)
+#
+# bash parses the last line only after the body returned and __hh_post ran,
+# so nothing the body runs can learn the token. Everything here is named
+# __hh_*, made readonly, and calls builtins through `builtin`, so hooks that
+# redefine `cd`, `printf`, `set`... or change IFS/options cannot break it.
+#
+# Globals set by __hh_init (readonly): __hh_top (cwd for every hook),
+# __hh_errexit (1: stack.sh's errexit semantics), __hh_allow_install,
+# __hh_out/__hh_err (pristine copies of stdout/stderr), __hh_umask,
+# __hh_main (BASH_SOURCE of this script, to tell session frames apart).
+
+# __hh_init ERREXIT ALLOW_INSTALL TOP_DIR: record the session's settings.
+__hh_init() {
+    __hh_errexit=$1
+    __hh_allow_install=$2
+    __hh_top=$3
+    __hh_umask=$(builtin umask)
+    builtin readonly __hh_errexit __hh_allow_install __hh_top __hh_umask
+}
+
+# __hh_post: put back what the body may have changed, keeping its exit
+# status in __hh_st. Variables and functions the body defined stay.
+__hh_post() {
+    __hh_st=$?
+    builtin set +o xtrace +o verbose +o errexit
+    builtin exec 0</dev/null 1>&"$__hh_out" 2>&"$__hh_err"
+    IFS=$' \t\n'
+    builtin set +o errexit +o errtrace +o nounset +o noglob +o noclobber \
+        +o allexport +o pipefail +o functrace +o posix +o keyword +o monitor \
+        +o notify +o physical -o hashall -o braceexpand
+    builtin shopt -u nullglob failglob nocaseglob nocasematch dotglob \
+        expand_aliases extdebug xpg_echo
+    builtin trap - EXIT DEBUG RETURN ERR HUP INT QUIT PIPE TERM USR1 USR2 ALRM
+    builtin umask "$__hh_umask"
+    if ! builtin cd -- "$__hh_top"; then
+        builtin printf 'hookhost: cannot return to %s\n' "$__hh_top" >&2
+    fi
+    if ((__hh_errexit)); then
+        builtin set -o errexit -o errtrace
+        builtin trap '__hh_on_err "$?" "$BASH_COMMAND" "$LINENO"' ERR
+    fi
+}
+
+# __hh_end TOKEN: print the end marker, with the body's status, on stdout
+# and stderr. The leading newline puts the marker at the start of a line;
+# the host strips it again.
+__hh_end() {
+    builtin printf '\n%s %d\n' "$1" "$__hh_st"
+    builtin printf '\n%s %d\n' "$1" "$__hh_st" >&2
+}
+
+# __hh_on_err STATUS COMMAND LINE: the ERR trap under errexit, run just
+# before bash exits. Names the failing command and its place in the first
+# frame that is not session code (helpers.sh is session code).
+__hh_on_err() {
+    [[ $- == *e* ]] || return 0
+    builtin set +o xtrace
+    builtin local i=1 line=$3 n=${#BASH_SOURCE[@]} src
+    while ((i < n - 1)) && [[ ${BASH_SOURCE[i]} == "$__hh_main" ]]; do
+        line=${BASH_LINENO[i]}
+        i=$((i + 1))
+    done
+    if ((n == 2)); then
+        builtin printf 'hookhost: %s returned status %d\n' "${__hh_current-}" "$1" >&2
+    elif ((i == n - 1)); then
+        builtin printf "hookhost: '%s' failed with status %d in %s\n" \
+            "$2" "$1" "${FUNCNAME[1]}" >&2
+    else
+        src=${BASH_SOURCE[i]#"$__hh_top"/}
+        builtin printf "hookhost: '%s' failed with status %d at %s line %d\n" \
+            "$2" "$1" "$src" "$line" >&2
+    fi
+}
+
+# __hh_reply TOKEN PAYLOAD: a query's answer, framed so that stray output
+# of background processes around it cannot be mistaken for it.
+__hh_reply() {
+    builtin printf '\n%s{%s}%s\n' "$1" "$2" "$1"
+}
+
+# __hh_q_get TOKEN NAME: reply S<value> when NAME is set, U when unset.
+__hh_q_get() {
+    if [[ -n ${!2+x} ]]; then
+        __hh_reply "$1" "S${!2}"
+    else
+        __hh_reply "$1" U
+    fi
+}
+
+# __hh_q_set TOKEN NAME VALUE: assign VALUE to the global NAME literally.
+__hh_q_set() {
+    if builtin printf -v "$2" '%s' "$3" 2>/dev/null; then
+        __hh_reply "$1" ok
+    else
+        __hh_reply "$1" readonly
+    fi
+}
+
+# __hh_q_fn TOKEN NAME: reply 1 when a function NAME exists, else 0.
+__hh_q_fn() {
+    if builtin declare -F -- "$2" >/dev/null; then
+        __hh_reply "$1" 1
+    else
+        __hh_reply "$1" 0
+    fi
+}
+
+# __hh_conf NAME VALUE: assign one configuration variable at startup.
+__hh_conf() {
+    if ! builtin printf -v "$1" '%s' "$2"; then
+        builtin printf 'hookhost: cannot set %s from the configuration\n' "$1" >&2
+        __hh_conf_failed=1
+    fi
+}
+
+__hh_conf_failed=0
+__hh_main=${BASH_SOURCE[0]-}
+builtin exec {__hh_out}>&1 {__hh_err}>&2
+builtin readonly __hh_main __hh_out __hh_err
+builtin readonly -f __hh_init __hh_post __hh_end __hh_on_err __hh_reply \
+    __hh_q_get __hh_q_set __hh_q_fn __hh_conf

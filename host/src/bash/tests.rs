@@ -1,0 +1,858 @@
+//! Tests of the bash session against real bash, with real hook files in
+//! temporary directories.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use super::*;
+
+struct Stack {
+    _dir: TempDir,
+    top: PathBuf,
+    state: PathBuf,
+    dest: PathBuf,
+}
+
+fn stack() -> Stack {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().join("top");
+    let state = dir.path().join("state");
+    fs::create_dir_all(top.join("extras.d")).unwrap();
+    fs::create_dir_all(top.join("lib")).unwrap();
+    fs::create_dir_all(&state).unwrap();
+    let dest = dir.path().join("dest");
+    Stack {
+        _dir: dir,
+        top,
+        state,
+        dest,
+    }
+}
+
+impl Stack {
+    fn config(&self, errexit: bool, vars: &[(&str, &str)]) -> SessionConfig {
+        SessionConfig {
+            top_dir: self.top.clone(),
+            dest: self.dest.clone(),
+            state_dir: self.state.clone(),
+            errexit,
+            allow_install: false,
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn start(&self, errexit: bool, vars: &[(&str, &str)]) -> BashSession {
+        BashSession::start(&self.config(errexit, vars)).unwrap()
+    }
+
+    /// Write a file relative to the top directory; returns its path.
+    fn file(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.top.join(rel);
+        fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// What a hook or call printed, per stream, and how it ended.
+#[derive(Debug)]
+struct Ran {
+    outcome: Outcome,
+    out: Vec<String>,
+    err: Vec<String>,
+}
+
+fn collect(f: impl FnOnce(&mut dyn FnMut(Stream, &str)) -> Result<Outcome>) -> Ran {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let outcome = f(&mut |stream, line| match stream {
+        Stream::Stdout => out.push(line.to_string()),
+        Stream::Stderr => err.push(line.to_string()),
+    })
+    .unwrap();
+    Ran { outcome, out, err }
+}
+
+fn source(session: &mut BashSession, path: &Path, args: &[&str]) -> Ran {
+    collect(|out| session.source_hook(path, args, out))
+}
+
+fn call(session: &mut BashSession, function: &str, args: &[&str]) -> Ran {
+    collect(|out| session.call(function, args, out))
+}
+
+/// Source a one-off hook with this body; returns what it printed.
+fn snippet(stack: &Stack, session: &mut BashSession, body: &str) -> Ran {
+    let path = stack.file("extras.d/55-snippet.sh", body);
+    source(session, &path, &["stack", "install"])
+}
+
+fn ok_lines(ran: Ran) -> Vec<String> {
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    ran.out
+}
+
+#[test]
+fn functions_from_source_phase_are_callable_in_later_phases() {
+    let stack = stack();
+    stack.file(
+        "lib/template",
+        "install_template() { echo \"installing template in $1\"; }\nTEMPLATE_DIR=$DEST/template\n",
+    );
+    let dispatch = stack.file(
+        "extras.d/50-template.sh",
+        r#"if is_service_enabled template; then
+    if [[ "$1" == "source" ]]; then
+        source $TOP_DIR/lib/template
+    elif [[ "$1" == "stack" && "$2" == "install" ]]; then
+        echo_summary "Installing Template"
+        install_template "$TEMPLATE_DIR"
+    fi
+fi
+"#,
+    );
+    let mut s = stack.start(false, &[("ENABLED_SERVICES", "key,template")]);
+    assert_eq!(
+        ok_lines(source(&mut s, &dispatch, &["source"])),
+        Vec::<String>::new()
+    );
+    let lines = ok_lines(source(&mut s, &dispatch, &["stack", "install"]));
+    let expected = format!("installing template in {}/template", stack.dest.display());
+    assert_eq!(lines, ["Installing Template", expected.as_str()]);
+    assert!(s.function_exists("install_template").unwrap());
+    assert!(!s.function_exists("uninstall_template").unwrap());
+    s.close().unwrap();
+}
+
+#[test]
+fn positional_arguments_follow_the_phase() {
+    let stack = stack();
+    let hook = stack.file("extras.d/20-args.sh", "echo \"[$#] [$1] [${2-}]\"\n");
+    let mut s = stack.start(true, &[]);
+    let phases: [&[&str]; 4] = [
+        &["source"],
+        &["stack", "pre-install"],
+        &["unstack"],
+        &["clean"],
+    ];
+    let seen: Vec<String> = phases
+        .iter()
+        .flat_map(|args| ok_lines(source(&mut s, &hook, args)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "[1] [source] []",
+            "[2] [stack] [pre-install]",
+            "[1] [unstack] []",
+            "[1] [clean] []"
+        ]
+    );
+    // The session's own positional parameters are untouched between hooks.
+    assert_eq!(
+        ok_lines(snippet(&stack, &mut s, "true")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn variables_persist_and_config_vars_are_not_exported() {
+    let stack = stack();
+    let mut s = stack.start(false, &[("MY_OPT", "from conf"), ("DATA_DIR", "/srv/data")]);
+    let first = stack.file(
+        "extras.d/10-a.sh",
+        "SHARED=\"set by a\"\ndeclare -A MAP=([k]=v)\n",
+    );
+    ok_lines(source(&mut s, &first, &["source"]));
+    let lines = ok_lines(snippet(
+        &stack,
+        &mut s,
+        "echo \"$SHARED|${MAP[k]}|$MY_OPT|$DATA_DIR\"\nprintenv MY_OPT || echo not-exported\nprintenv TOP_DIR DEST\n",
+    ));
+    assert_eq!(
+        lines,
+        [
+            "set by a|v|from conf|/srv/data".to_string(),
+            "not-exported".to_string(),
+            stack.top.display().to_string(),
+            stack.dest.display().to_string(),
+        ]
+    );
+}
+
+#[test]
+fn config_values_are_literal() {
+    let stack = stack();
+    let tricky = "$(touch pwned) `touch pwned2` 'q' \"d\" \\ ;|&";
+    let mut s = stack.start(false, &[("TRICKY", tricky)]);
+    assert_eq!(s.get_var("TRICKY").unwrap().as_deref(), Some(tricky));
+    assert!(!stack.top.join("pwned").exists() && !stack.top.join("pwned2").exists());
+    let bad = BashSession::start(&stack.config(false, &[("NOT-A-NAME", "x")]));
+    assert!(bad
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("not a valid variable name"));
+}
+
+#[test]
+fn get_and_set_var_round_trip_any_text() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let values = [
+        "",
+        "plain",
+        "with  spaces ",
+        "it's \"quoted\"",
+        "line1\nline2\n",
+        "\n\n",
+        "ünïcødé ✓ 日本",
+        "$(echo no) `no` ${HOME} \\n \\",
+        "}__hh_x{",
+    ];
+    for value in values {
+        s.set_var("ROUND", value).unwrap();
+        assert_eq!(s.get_var("ROUND").unwrap().as_deref(), Some(value));
+    }
+    assert_eq!(s.get_var("NEVER_SET_ANYWHERE").unwrap(), None);
+    s.set_var("FROM_HOST", "a b\nc").unwrap();
+    let lines = ok_lines(snippet(
+        &stack,
+        &mut s,
+        "printf '%s|' \"$FROM_HOST\"\nFROM_HOOK='x y'\n",
+    ));
+    assert_eq!(lines, ["a b", "c|"]);
+    assert_eq!(s.get_var("FROM_HOOK").unwrap().as_deref(), Some("x y"));
+    assert!(s
+        .set_var("bad name", "x")
+        .unwrap_err()
+        .to_string()
+        .contains("not a valid variable name"));
+    assert!(s.get_var("1x").is_err());
+    assert!(s.set_var("NUL", "a\0b").is_err());
+    ok_lines(snippet(&stack, &mut s, "readonly LOCKED=1\n"));
+    let err = s.set_var("LOCKED", "2").unwrap_err().to_string();
+    assert_eq!(err, "cannot set LOCKED: it is a read-only variable");
+    assert!(s.is_alive());
+}
+
+#[test]
+fn exit_in_a_hook_ends_the_session() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "echo before\necho oops >&2\nexit 3\necho after\n",
+    );
+    assert_eq!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(3),
+            signal: None
+        }
+    );
+    assert_eq!(
+        (ran.out, ran.err),
+        (vec!["before".to_string()], vec!["oops".to_string()])
+    );
+    assert!(!s.is_alive());
+    let err = s.get_var("X").unwrap_err().to_string();
+    assert!(err.contains("session has ended (exit status 3)"), "{err}");
+    let hook = stack.file("extras.d/60-x.sh", "true\n");
+    let err = s.source_hook(&hook, &[], &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("ended"));
+    s.close().unwrap();
+}
+
+#[test]
+fn exec_in_a_hook_ends_the_session() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let ran = snippet(&stack, &mut s, "exec sh -c 'echo replaced; exit 5'\n");
+    assert_eq!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(5),
+            signal: None
+        }
+    );
+    assert_eq!(ran.out, ["replaced"]);
+}
+
+#[test]
+fn errexit_failure_ends_the_session_with_the_err_trap_line() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let hook = stack.file("extras.d/30-x.sh", "echo before\n\n\nfalse\necho after\n");
+    let ran = source(&mut s, &hook, &["stack", "install"]);
+    assert_eq!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(1),
+            signal: None
+        }
+    );
+    assert_eq!(ran.out, ["before"]);
+    assert_eq!(
+        ran.err,
+        ["hookhost: 'false' failed with status 1 at extras.d/30-x.sh line 4"]
+    );
+}
+
+#[test]
+fn errexit_failure_inside_a_lib_function_names_the_lib_file() {
+    let stack = stack();
+    stack.file(
+        "lib/foo",
+        "configure_foo() {\n    ls /nonexistent-hookhost-dir >/dev/null 2>&1\n}\n",
+    );
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(&stack, &mut s, "source $TOP_DIR/lib/foo\n"));
+    let ran = snippet(&stack, &mut s, "configure_foo\n");
+    assert!(
+        matches!(
+            ran.outcome,
+            Outcome::SessionEnded {
+                status: Some(2),
+                ..
+            }
+        ),
+        "{ran:?}"
+    );
+    assert_eq!(
+        ran.err,
+        ["hookhost: 'ls /nonexistent-hookhost-dir > /dev/null 2>&1' failed with status 2 at lib/foo line 2"]
+    );
+}
+
+#[test]
+fn errexit_hook_returning_non_zero_is_named() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let ran = snippet(&stack, &mut s, "return 4\n");
+    assert!(matches!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(4),
+            ..
+        }
+    ));
+    assert_eq!(
+        ran.err,
+        ["hookhost: extras.d/55-snippet.sh returned status 4"]
+    );
+}
+
+#[test]
+fn errexit_is_suppressed_in_conditions_like_stack_sh() {
+    let stack = stack();
+    let mut s = stack.start(true, &[("ENABLED_SERVICES", "a")]);
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "if is_service_enabled b; then echo b; fi\nfalse || echo recovered\nis_service_enabled a && echo a\n",
+    );
+    assert_eq!(ok_lines(ran), ["recovered", "a"]);
+}
+
+#[test]
+fn failure_without_errexit_keeps_the_session() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let ran = snippet(&stack, &mut s, "false\necho still running\n(exit 7)\n");
+    assert_eq!(ran.outcome, Outcome::Failed { status: 7 });
+    assert_eq!(ran.out, ["still running"]);
+    let ran = snippet(&stack, &mut s, "echo next\n");
+    assert_eq!(ok_lines(ran), ["next"]);
+    assert!(s.is_alive());
+}
+
+#[test]
+fn forged_markers_do_not_end_a_hook_early() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let body = r#"
+printf '\n__hh_00000000000000000000000000000000 0\n'
+printf '\n%s 0\n' "$__hh_current"
+echo "__hh_end 0" >&2
+printf '\n__hh_deadbeef 0\n' >&2
+declare -f __hh_end >/dev/null && echo "can see __hh_end"
+echo after
+return 6
+"#;
+    let ran = snippet(&stack, &mut s, body);
+    assert_eq!(ran.outcome, Outcome::Failed { status: 6 });
+    assert_eq!(ran.out.last().map(String::as_str), Some("after"));
+    assert!(ran
+        .out
+        .contains(&"__hh_00000000000000000000000000000000 0".to_string()));
+    assert!(ran.err.contains(&"__hh_deadbeef 0".to_string()));
+    // Session functions cannot be redefined by hooks.
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "__hh_end() { echo forged; }\necho redefined\n",
+    );
+    assert!(
+        ran.err.iter().any(|l| l.contains("readonly function")),
+        "{ran:?}"
+    );
+    assert_eq!(ok_lines(snippet(&stack, &mut s, "echo fine\n")), ["fine"]);
+}
+
+#[test]
+fn hooks_read_eof_from_stdin() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let started = Instant::now();
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "read -r line; echo \"read=$?\"\ncat; echo \"cat=$?\"\n",
+    );
+    assert_eq!(ok_lines(ran), ["read=1", "cat=0"]);
+    let ran = call(&mut s, "read", &[]);
+    assert!(matches!(ran.outcome, Outcome::Failed { status: 127 }));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn background_process_holding_stdout_does_not_hang() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let started = Instant::now();
+    let ran = snippet(&stack, &mut s, "sleep 30 &\necho started\n");
+    assert_eq!(ok_lines(ran), ["started"]);
+    assert_eq!(ok_lines(snippet(&stack, &mut s, "echo next\n")), ["next"]);
+    s.close().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn background_process_holding_stdout_does_not_hang_an_exit() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let started = Instant::now();
+    let ran = snippet(&stack, &mut s, "sleep 30 &\necho bye\nexit 4\n");
+    assert_eq!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(4),
+            signal: None
+        }
+    );
+    assert_eq!(ran.out, ["bye"]);
+    s.close().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn background_output_between_requests_goes_to_the_next_hook() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    ok_lines(snippet(
+        &stack,
+        &mut s,
+        "(sleep 0.2; echo late; echo late-err >&2) &\nV=1\n",
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(s.get_var("V").unwrap().as_deref(), Some("1"));
+    let ran = snippet(&stack, &mut s, "echo own\n");
+    assert_eq!(ran.out, ["late", "own"]);
+    assert_eq!(ran.err, ["late-err"]);
+}
+
+#[test]
+fn invalid_utf8_and_partial_lines_are_delivered() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "printf 'a\\xffb\\n\\x00bin\\n'\nprintf 'no newline'\nprintf 'err' >&2\n",
+    );
+    let (out, err) = ok_lines_with_err(ran);
+    assert_eq!(out, ["a\u{fffd}b", "\0bin", "no newline"]);
+    assert_eq!(err, ["err"]);
+    let ran = snippet(&stack, &mut s, "printf 'x\\n\\n'\n");
+    assert_eq!(ok_lines(ran), ["x", ""]);
+}
+
+fn ok_lines_with_err(ran: Ran) -> (Vec<String>, Vec<String>) {
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    (ran.out, ran.err)
+}
+
+#[test]
+fn one_hook_cannot_break_the_next() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let breaker = r#"
+cd /
+IFS=,
+set -u -f -o pipefail +e
+set -x
+shopt -s nullglob failglob nocasematch expand_aliases
+alias __hh_post='echo hijacked'
+cd() { echo "fake cd"; }
+printf() { echo "fake printf"; }
+echo() { builtin echo "fake echo"; }
+set() { builtin echo "fake set"; }
+trap() { builtin echo "fake trap"; }
+builtin trap 'builtin echo debug-trap' DEBUG
+builtin trap 'builtin echo exit-trap' EXIT
+umask 077
+exec >"$TOP_DIR/captured.log" 2>&1 0</etc/hostname
+"#;
+    let ran = snippet(&stack, &mut s, breaker);
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    unset_builtin_shadows(&stack, &mut s);
+    let check = r#"builtin echo "pwd=$PWD"
+builtin echo "ifs=$(builtin printf '%q' "$IFS")"
+builtin echo "undefined=[${UNDEFINED_VAR}]"
+builtin echo glob=nomatch*
+builtin echo "opts=$-"
+builtin echo "umask=$(umask)"
+"#;
+    let ran = snippet(&stack, &mut s, check);
+    let lines = ok_lines(ran);
+    assert_eq!(lines[0], format!("pwd={}", stack.top.display()));
+    assert_eq!(lines[1], "ifs=$' \\t\\n'");
+    assert_eq!(lines[2], "undefined=[]");
+    assert_eq!(lines[3], "glob=nomatch*");
+    assert!(
+        lines[4].contains('e') && !lines[4].contains('u') && !lines[4].contains('x'),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(lines[5], format!("umask={}", initial_umask()));
+    let log = fs::read_to_string(stack.top.join("captured.log")).unwrap_or_default();
+    assert!(
+        !log.contains("__hh_"),
+        "markers leaked into the hook's log: {log}"
+    );
+}
+
+/// Remove the shadowing functions so the check hook sees plain bash.
+fn unset_builtin_shadows(stack: &Stack, s: &mut BashSession) {
+    // The session works even with them defined: prove it first.
+    assert_eq!(s.get_var("IFS").unwrap().as_deref(), Some(" \t\n"));
+    let ran = snippet(stack, s, "echo shadowed\n");
+    assert_eq!(ok_lines(ran), ["fake echo"]);
+    let ran = snippet(stack, s, "unset -f cd printf echo set trap\n");
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+}
+
+fn initial_umask() -> String {
+    let out = std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", "umask"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn is_service_enabled_catch_alls_and_any_semantics() {
+    let stack = stack();
+    let services = "n-api,g-reg,c-vol,q-svc,ir-api,tr-api,s-proxy,ceilometer-acompute,key";
+    let mut s = stack.start(true, &[("ENABLED_SERVICES", services)]);
+    let check = |s: &mut BashSession, svc: &[&str]| call(s, "is_service_enabled", svc).outcome;
+    for svc in [
+        "nova",
+        "glance",
+        "cinder",
+        "neutron",
+        "ironic",
+        "trove",
+        "swift",
+        "ceilometer",
+        "key",
+        "n-api",
+    ] {
+        assert_eq!(check(&mut s, &[svc]), Outcome::Success, "{svc}");
+    }
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "for x in keystone n-cpu ke n horizon 'n-*' ''; do is_service_enabled \"$x\" && echo \"$x\"; done; true\n\
+         is_service_enabled horizon key && echo any\n\
+         ENABLED_SERVICES=swift; is_service_enabled s-object && echo s-object\n",
+    );
+    assert_eq!(ok_lines(ran), ["any", "s-object"]);
+}
+
+#[test]
+fn is_service_enabled_respects_override_functions_and_xtrace() {
+    let stack = stack();
+    let mut s = stack.start(false, &[("ENABLED_SERVICES", "bar,baz")]);
+    let body = r#"
+is_foo_enabled() { return 0; }
+is_bar_enabled() { return 1; }
+is_baz_enabled() { is_service_enabled baz; }
+for x in foo bar baz; do is_service_enabled $x && echo "$x on" || echo "$x off"; done
+set -x
+is_service_enabled foo
+[[ $- == *x* ]] && echo "xtrace kept" >&2
+set +x
+"#;
+    let ran = snippet(&stack, &mut s, body);
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    assert_eq!(ran.out, ["foo on", "bar off", "baz on"]);
+    assert!(ran.err.contains(&"xtrace kept".to_string()), "{ran:?}");
+    assert!(
+        !ran.err.iter().any(|l| l.contains("__hh_service_enabled")),
+        "{ran:?}"
+    );
+}
+
+#[test]
+fn enable_and_disable_service_are_idempotent() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let services = |s: &mut BashSession| s.get_var("ENABLED_SERVICES").unwrap().unwrap();
+    assert_eq!(services(&mut s), "");
+    assert_eq!(
+        call(&mut s, "enable_service", &["a"]).outcome,
+        Outcome::Success
+    );
+    assert_eq!(services(&mut s), "a");
+    call(&mut s, "enable_service", &["b", "a", "c"]);
+    call(&mut s, "enable_service", &["c"]);
+    assert_eq!(services(&mut s), "a,b,c");
+    call(&mut s, "disable_service", &["b"]);
+    call(&mut s, "disable_service", &["b", "zzz"]);
+    assert_eq!(services(&mut s), "a,c");
+    s.set_var("ENABLED_SERVICES", ",x,,y,").unwrap();
+    call(&mut s, "enable_service", &["y", "z"]);
+    assert_eq!(services(&mut s), "x,y,z");
+    call(&mut s, "disable_all_services", &[]);
+    assert_eq!(services(&mut s), "");
+    call(&mut s, "disable_service", &["x"]);
+    assert_eq!(services(&mut s), "");
+}
+
+#[test]
+fn trueorfalse_accepts_both_devstack_forms() {
+    let stack = stack();
+    let mut s = stack.start(
+        true,
+        &[("USE_FOO", "yes"), ("USE_BAR", "Off"), ("ODD", "maybe")],
+    );
+    let body = r#"
+trueorfalse False USE_FOO
+trueorfalse True USE_BAR
+trueorfalse True ODD
+trueorfalse False NOT_SET_VAR
+trueorfalse True $USE_BAR
+trueorfalse False $NOT_SET_VAR
+for v in 1 yes Yes YES true True TRUE on On ON 0 no No NO false False FALSE off Off OFF; do
+    printf '%s ' "$(trueorfalse X "$v")"
+done; builtin echo
+trueorfalse false ""
+trueorfalse weird ""
+"#;
+    let lines = ok_lines(snippet(&stack, &mut s, body));
+    assert_eq!(
+        lines,
+        [
+            "True",
+            "False",
+            "True",
+            "False",
+            "False",
+            "False",
+            "True True True True True True True True True True False False False False False False False False False False ",
+            "False",
+            "weird",
+        ]
+    );
+}
+
+#[test]
+fn install_package_records_without_a_grant() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "install_package cowsay sl\ninstall_package jq\n",
+    );
+    assert_eq!(
+        ok_lines(ran),
+        [
+            "install_package: would install cowsay sl (no install grant; pass --allow-install)",
+            "install_package: would install jq (no install grant; pass --allow-install)",
+        ]
+    );
+    let wanted = fs::read_to_string(stack.state.join("packages-wanted")).unwrap();
+    assert_eq!(wanted, "cowsay\nsl\njq\n");
+}
+
+#[test]
+fn messages_name_the_calling_file_and_line() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let body = "echo_summary \"Configuring   Foo\" now\nwarn $LINENO \"careful\"\nwarn \"no line given\"\n";
+    let ran = snippet(&stack, &mut s, body);
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    assert_eq!(ran.out, ["Configuring   Foo now"]);
+    assert_eq!(
+        ran.err,
+        [
+            "[WARNING] extras.d/55-snippet.sh:2 careful",
+            "[WARNING] extras.d/55-snippet.sh:3 no line given"
+        ]
+    );
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "echo working\ndie $LINENO \"cannot go on\"\necho unreachable\n",
+    );
+    assert_eq!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(1),
+            signal: None
+        }
+    );
+    assert_eq!(ran.out, ["working"]);
+    assert_eq!(ran.err, ["[ERROR] extras.d/55-snippet.sh:2 cannot go on"]);
+}
+
+#[test]
+fn die_without_line_uses_the_callers_line_and_status() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let ran = snippet(&stack, &mut s, "\n(exit 9) || die \"bad thing\"\n");
+    assert!(
+        matches!(
+            ran.outcome,
+            Outcome::SessionEnded {
+                status: Some(9),
+                ..
+            }
+        ),
+        "{ran:?}"
+    );
+    assert_eq!(ran.err, ["[ERROR] extras.d/55-snippet.sh:2 bad thing"]);
+}
+
+#[test]
+fn get_var_and_set_var_helpers_work_in_bash() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let body = "f() { local X=local; set_var X \"global value\"; }\nf\nget_var X\nget_var UNSET_THING\necho \"[$(get_var X)]\"\nset_var 'bad-name' v || echo \"rc=$?\"\n";
+    let ran = snippet(&stack, &mut s, body);
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    assert_eq!(ran.out, ["global value", "[global value]", "rc=2"]);
+    assert_eq!(ran.err, ["set_var: invalid variable name 'bad-name'"]);
+    assert_eq!(s.get_var("X").unwrap().as_deref(), Some("global value"));
+}
+
+#[test]
+fn common_variables_have_devstack_defaults_unless_configured() {
+    let stack = stack();
+    let mut s = stack.start(false, &[("FILES", "/my/files")]);
+    let get = |s: &mut BashSession, n: &str| s.get_var(n).unwrap().unwrap();
+    assert_eq!(get(&mut s, "TOP_DIR"), stack.top.display().to_string());
+    assert_eq!(get(&mut s, "DEST"), stack.dest.display().to_string());
+    assert_eq!(
+        get(&mut s, "DATA_DIR"),
+        format!("{}/data", stack.dest.display())
+    );
+    assert_eq!(get(&mut s, "FILES"), "/my/files");
+    assert_eq!(
+        get(&mut s, "HOOKHOST_STATE_DIR"),
+        stack.state.display().to_string()
+    );
+    assert_eq!(get(&mut s, "ENABLED_SERVICES"), "");
+    assert!(!get(&mut s, "STACK_USER").is_empty());
+}
+
+#[test]
+fn call_runs_functions_in_the_session() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    ok_lines(snippet(
+        &stack,
+        &mut s,
+        "install_nova_hypervisor() { HYPERVISOR_ARGS=\"$*\"; echo \"installing $1\"; pwd; return ${RC:-0}; }\n",
+    ));
+    let ran = call(&mut s, "install_nova_hypervisor", &["fake", "it's"]);
+    assert_eq!(
+        ok_lines(ran),
+        [
+            "installing fake".to_string(),
+            stack.top.display().to_string()
+        ]
+    );
+    assert_eq!(
+        s.get_var("HYPERVISOR_ARGS").unwrap().as_deref(),
+        Some("fake it's")
+    );
+    s.set_var("RC", "3").unwrap();
+    assert_eq!(
+        call(&mut s, "install_nova_hypervisor", &[]).outcome,
+        Outcome::Failed { status: 3 }
+    );
+    let ran = call(&mut s, "no_such_function", &[]);
+    assert_eq!(ran.outcome, Outcome::Failed { status: 127 });
+    assert_eq!(
+        ran.err,
+        ["hookhost: function 'no_such_function' is not defined"]
+    );
+    assert!(s.call("rm -rf", &[], &mut |_, _| {}).is_err());
+    assert!(s.function_exists("a;b").is_err());
+}
+
+#[test]
+fn call_under_errexit_ends_the_session_like_stack_sh() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(&stack, &mut s, "start_it() { return 2; }\n"));
+    let ran = call(&mut s, "start_it", &[]);
+    assert!(matches!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(2),
+            ..
+        }
+    ));
+    assert_eq!(ran.err, ["hookhost: function start_it returned status 2"]);
+}
+
+#[test]
+fn missing_hook_file_is_an_error() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let err = s
+        .source_hook(Path::new("extras.d/99-gone.sh"), &[], &mut |_, _| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("is not a file"));
+    assert!(s.is_alive());
+}
+
+#[test]
+fn relative_hook_paths_are_relative_to_top_dir() {
+    let stack = stack();
+    stack.file("extras.d/40-rel.sh", "echo \"${BASH_SOURCE[0]}\"\n");
+    let mut s = stack.start(false, &[]);
+    let ran = source(&mut s, Path::new("extras.d/40-rel.sh"), &["source"]);
+    assert_eq!(
+        ok_lines(ran),
+        [stack.top.join("extras.d/40-rel.sh").display().to_string()]
+    );
+}

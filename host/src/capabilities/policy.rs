@@ -1,0 +1,160 @@
+//! The effective permissions of one plugin: what it requested and the
+//! operator granted. The WASM runtime consults a [`Policy`] on every host
+//! call; nothing outside it is reachable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default memory ceiling of a plugin.
+pub const DEFAULT_MEMORY: u64 = 64 * 1024 * 1024;
+/// Default time limit of one hook call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A host directory mapped into the guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirGrant {
+    /// The resolved host directory (inside the stack, symlinks resolved).
+    pub host: PathBuf,
+    /// Where the guest sees it.
+    pub guest: String,
+    pub writable: bool,
+}
+
+/// A granted command: the program and argument patterns
+/// (`*` matches one argument, `**` the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandGrant {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+/// What one plugin may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub dirs: Vec<DirGrant>,
+    pub vars_read: Vec<String>,
+    pub vars_write: Vec<String>,
+    pub functions: Vec<String>,
+    pub commands: Vec<CommandGrant>,
+    pub net: Vec<String>,
+    pub packages: Vec<String>,
+    /// Whether packages are really installed (the operator's `--allow-install`);
+    /// otherwise installs are recorded only.
+    pub install: bool,
+    pub memory: u64,
+    pub timeout: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            dirs: Vec::new(),
+            vars_read: Vec::new(),
+            vars_write: Vec::new(),
+            functions: Vec::new(),
+            commands: Vec::new(),
+            net: Vec::new(),
+            packages: Vec::new(),
+            install: false,
+            memory: DEFAULT_MEMORY,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl Policy {
+    pub fn may_read_var(&self, name: &str) -> bool {
+        // What a plugin may write, it may read back.
+        matches_any(&self.vars_read, name) || matches_any(&self.vars_write, name)
+    }
+
+    pub fn may_write_var(&self, name: &str) -> bool {
+        matches_any(&self.vars_write, name)
+    }
+
+    pub fn may_call_function(&self, name: &str) -> bool {
+        matches_any(&self.functions, name)
+    }
+
+    pub fn may_install(&self, package: &str) -> bool {
+        matches_any(&self.packages, package)
+    }
+
+    pub fn may_run(&self, program: &str, args: &[String]) -> bool {
+        self.commands
+            .iter()
+            .any(|grant| grant.program == program && args_match(&grant.args, args))
+    }
+}
+
+/// Does `name` match one of the patterns? A pattern is a literal name, or
+/// ends with `*` to match every name with that prefix (`*` alone matches all).
+pub fn matches_any(patterns: &[String], name: &str) -> bool {
+    patterns.iter().any(|p| pattern_matches(p, name))
+}
+
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+/// `*` matches exactly one argument, `**` (last) matches any rest, anything
+/// else matches literally.
+fn args_match(patterns: &[String], args: &[String]) -> bool {
+    match (patterns.first(), args.first()) {
+        (Some(p), _) if p == "**" => true,
+        (None, None) => true,
+        (Some(p), Some(a)) if p == "*" || p == a => args_match(&patterns[1..], &args[1..]),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn var_patterns() {
+        let policy = Policy {
+            vars_read: strings(&["TEMPLATE_*", "DEST"]),
+            vars_write: strings(&["TEMPLATE_INSTALLED"]),
+            ..Policy::default()
+        };
+        assert!(policy.may_read_var("TEMPLATE_GREETING"));
+        assert!(policy.may_read_var("DEST"));
+        assert!(!policy.may_read_var("DESTINATION"));
+        assert!(!policy.may_read_var("ADMIN_PASSWORD"));
+        assert!(policy.may_write_var("TEMPLATE_INSTALLED"));
+        assert!(!policy.may_write_var("TEMPLATE_GREETING"));
+    }
+
+    #[test]
+    fn command_argument_patterns() {
+        let policy = Policy {
+            commands: vec![
+                CommandGrant {
+                    program: "systemctl".into(),
+                    args: strings(&["restart", "*"]),
+                },
+                CommandGrant {
+                    program: "echo".into(),
+                    args: strings(&["**"]),
+                },
+            ],
+            ..Policy::default()
+        };
+        assert!(policy.may_run("systemctl", &strings(&["restart", "nova"])));
+        assert!(!policy.may_run("systemctl", &strings(&["stop", "nova"])));
+        assert!(!policy.may_run("systemctl", &strings(&["restart", "a", "b"])));
+        assert!(!policy.may_run("systemctl", &strings(&["restart"])));
+        assert!(policy.may_run("echo", &[]));
+        assert!(policy.may_run("echo", &strings(&["a", "b"])));
+        assert!(!policy.may_run("rm", &strings(&["-rf", "/"])));
+    }
+}

@@ -1,0 +1,745 @@
+//! A hook's manifest `extras.d/NN-name.toml`: what the plugin is and the
+//! capabilities it requests. The operator's grants decide what it gets
+//! (see `capabilities`); this module only reads and checks the request.
+//!
+//! ```toml
+//! [plugin]
+//! description = "..."        # optional
+//! [capabilities]
+//! read = ["lib/foo"]         # stack-relative directories, read-only
+//! write = ["files"]          # read-write
+//! vars-read = ["NOVA_*"]     # variable names; a trailing * matches a prefix
+//! vars-write = ["FOO_DONE"]
+//! functions = ["is_service_enabled"]   # bash session functions it may call
+//! commands = ["systemctl restart *"]   # `*` one argument, `**` the rest
+//! net = ["pypi.org:443"]     # host:port
+//! packages = ["qemu-utils"]  # distribution packages it may install
+//! memory = "64MiB"           # optional ceiling: KiB, MiB, GiB
+//! timeout = "30s"            # optional per-call limit: ms, s, m
+//! confine = false            # bash hooks only: run confined (Landlock)
+//! ```
+//!
+//! Unknown keys are errors (a typo must not silently drop a request).
+//! Checks: paths are relative, without `..`, and are normalized (`./lib/` is
+//! `lib`, the stack top is `.`); variable, function and package names may end
+//! in one `*`; a command pattern names a program and uses `*`/`**` only as
+//! whole arguments, `**` last; `net` entries are `host:port`. Every problem
+//! is reported, one line each: `FILE: line N: capabilities.FIELD: what — hint`.
+
+use std::fs;
+use std::ops::Range;
+use std::path::{Component, Path};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A parsed and checked manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub description: Option<String>,
+    pub capabilities: Capabilities,
+}
+
+/// What a plugin requests. Lists hold the checked, normalized entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Stack-relative directories, read-only (`.` is the stack top).
+    pub read: Vec<String>,
+    /// Stack-relative directories, read-write.
+    pub write: Vec<String>,
+    /// Variable names; a trailing `*` matches a prefix.
+    pub vars_read: Vec<String>,
+    pub vars_write: Vec<String>,
+    /// Bash session functions it may call.
+    pub functions: Vec<String>,
+    /// `program arg-pattern...`, single-spaced.
+    pub commands: Vec<String>,
+    /// `host:port`.
+    pub net: Vec<String>,
+    pub packages: Vec<String>,
+    /// Memory ceiling in bytes.
+    pub memory: Option<u64>,
+    /// Time limit of one call.
+    pub timeout: Option<Duration>,
+    /// Run a bash hook confined (Landlock).
+    pub confine: bool,
+}
+
+impl Capabilities {
+    /// Whether nothing at all is requested.
+    pub fn is_empty(&self) -> bool {
+        *self == Capabilities::default()
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawManifest {
+    plugin: RawPlugin,
+    capabilities: RawCapabilities,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawPlugin {
+    description: Option<String>,
+}
+
+type Entries = Vec<Spanned<String>>;
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCapabilities {
+    read: Entries,
+    write: Entries,
+    vars_read: Entries,
+    vars_write: Entries,
+    functions: Entries,
+    commands: Entries,
+    net: Entries,
+    packages: Entries,
+    memory: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    confine: bool,
+}
+
+/// Read and check the manifest at `path`.
+pub fn load(path: &Path) -> anyhow::Result<Manifest> {
+    let text = fs::read_to_string(path).map_err(|e| {
+        anyhow!(
+            "{}: cannot read the manifest: {}",
+            path.display(),
+            io_message(&e)
+        )
+    })?;
+    parse_str(path, &text)
+}
+
+/// Check the text of a manifest; `path` names it in errors.
+pub fn parse_str(path: &Path, text: &str) -> anyhow::Result<Manifest> {
+    let raw: RawManifest = toml::from_str(text).map_err(|e| {
+        let message = one_line(e.message());
+        match e.span() {
+            Some(span) => anyhow!(
+                "{}: line {}: {message}",
+                path.display(),
+                line_of(text, span.start)
+            ),
+            None => anyhow!("{}: {message}", path.display()),
+        }
+    })?;
+    let mut check = Check {
+        path,
+        text,
+        errors: Vec::new(),
+    };
+    let manifest = check.manifest(raw);
+    if !check.errors.is_empty() {
+        bail!("{}", check.errors.join("\n"));
+    }
+    Ok(manifest)
+}
+
+/// Checks the entries of a manifest, collecting one error line per problem.
+struct Check<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errors: Vec<String>,
+}
+
+impl Check<'_> {
+    fn manifest(&mut self, raw: RawManifest) -> Manifest {
+        let c = raw.capabilities;
+        let capabilities = Capabilities {
+            read: self.list("read", c.read, check_path),
+            write: self.list("write", c.write, check_path),
+            vars_read: self.list("vars-read", c.vars_read, check_var),
+            vars_write: self.list("vars-write", c.vars_write, check_var),
+            functions: self.list("functions", c.functions, check_function),
+            commands: self.list("commands", c.commands, check_command),
+            net: self.list("net", c.net, check_net),
+            packages: self.list("packages", c.packages, check_package),
+            memory: self.value("memory", c.memory, parse_size),
+            timeout: self.value("timeout", c.timeout, parse_duration),
+            confine: c.confine,
+        };
+        Manifest {
+            description: raw.plugin.description,
+            capabilities,
+        }
+    }
+
+    fn fail(&mut self, span: Range<usize>, field: &str, message: &str) {
+        let line = line_of(self.text, span.start);
+        let path = self.path.display();
+        let error = format!("{path}: line {line}: capabilities.{field}: {message}");
+        self.errors.push(error);
+    }
+
+    fn list(
+        &mut self,
+        field: &str,
+        entries: Entries,
+        check: fn(&str) -> Result<String, String>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in entries {
+            match check(entry.get_ref()) {
+                Ok(value) => out.push(value),
+                Err(message) => self.fail(entry.span(), field, &message),
+            }
+        }
+        out
+    }
+
+    fn value<T>(
+        &mut self,
+        field: &str,
+        entry: Option<Spanned<String>>,
+        parse: fn(&str) -> anyhow::Result<T>,
+    ) -> Option<T> {
+        let entry = entry?;
+        match parse(entry.get_ref()) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.fail(entry.span(), field, &e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// A stack-relative directory, normalized.
+fn check_path(path: &str) -> Result<String, String> {
+    let hint = "paths are relative to the stack top, e.g. \"lib/foo\" (\".\" is the top)";
+    if path.is_empty() {
+        return Err(format!("an empty path — {hint}"));
+    }
+    if path.starts_with('~') {
+        return Err(format!("\"{path}\": `~` is not expanded — {hint}"));
+    }
+    let mut parts = Vec::new();
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(format!(
+                    "\"{path}\" contains `..` — a plugin cannot reach outside the stack; {hint}"
+                ));
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!("\"{path}\" is absolute — {hint}"));
+            }
+        }
+    }
+    match parts.is_empty() {
+        true => Ok(".".to_string()),
+        false => Ok(parts.join("/")),
+    }
+}
+
+/// Split a name pattern into its name and whether it ends in `*`; a `*`
+/// anywhere else is an error.
+fn glob_name(pattern: &str) -> Result<&str, String> {
+    let name = pattern.strip_suffix('*').unwrap_or(pattern);
+    if name.contains('*') {
+        return Err(format!(
+            "\"{pattern}\": `*` may only end a pattern (\"NOVA_*\")"
+        ));
+    }
+    Ok(name)
+}
+
+fn check_var(pattern: &str) -> Result<String, String> {
+    let name = glob_name(pattern)?;
+    let glob = name.len() < pattern.len();
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .map_or(glob, |c| c == '_' || c.is_ascii_alphabetic());
+    if !first_ok || !chars.all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "\"{pattern}\" is not a variable name — letters, digits and _, not starting with a \
+             digit; a trailing * matches a prefix (\"NOVA_*\")"
+        ));
+    }
+    Ok(pattern.to_string())
+}
+
+fn check_function(pattern: &str) -> Result<String, String> {
+    let name = glob_name(pattern)?;
+    let glob = name.len() < pattern.len();
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .map_or(glob, |c| c == '_' || c.is_ascii_alphabetic());
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || "_:.-".contains(c)) {
+        return Err(format!(
+            "\"{pattern}\" is not a function name — letters, digits, _, :, . and -, starting \
+             with a letter or _ (\"is_service_enabled\")"
+        ));
+    }
+    Ok(pattern.to_string())
+}
+
+fn check_package(pattern: &str) -> Result<String, String> {
+    let name = glob_name(pattern)?;
+    let glob = name.len() < pattern.len();
+    let mut chars = name.chars();
+    let first_ok = chars.next().map_or(glob, |c| c.is_ascii_alphanumeric());
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || "+-._:".contains(c)) {
+        return Err(format!(
+            "\"{pattern}\" is not a package name — letters, digits and + - . _ :, starting with \
+             a letter or digit (\"qemu-utils\")"
+        ));
+    }
+    Ok(pattern.to_string())
+}
+
+/// `program arg-pattern...`: `*` is one argument, `**` the rest (last only).
+fn check_command(command: &str) -> Result<String, String> {
+    let hint = "write \"program arg-pattern...\", e.g. \"systemctl restart *\" or \"git **\"";
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let Some((program, args)) = words.split_first() else {
+        return Err(format!("an empty command — {hint}"));
+    };
+    if program.contains('*') {
+        return Err(format!(
+            "\"{command}\": the program must be named, not a pattern — {hint}"
+        ));
+    }
+    for (i, arg) in args.iter().enumerate() {
+        if *arg == "**" && i + 1 != args.len() {
+            return Err(format!(
+                "\"{command}\": `**` matches the rest, so it must come last — {hint}"
+            ));
+        }
+        if arg.contains('*') && *arg != "*" && *arg != "**" {
+            return Err(format!(
+                "\"{command}\": `{arg}` — `*` and `**` stand for whole arguments only; {hint}"
+            ));
+        }
+    }
+    Ok(words.join(" "))
+}
+
+/// `host:port`, IPv6 in brackets.
+fn check_net(entry: &str) -> Result<String, String> {
+    let hint = "write \"host:port\", e.g. \"pypi.org:443\" or \"[::1]:8080\"";
+    let Some((host, port)) = entry.rsplit_once(':') else {
+        return Err(format!("\"{entry}\" has no port — {hint}"));
+    };
+    if !port.parse::<u16>().is_ok_and(|p| p != 0) {
+        return Err(format!(
+            "\"{entry}\": port \"{port}\" is not a number from 1 to 65535 — {hint}"
+        ));
+    }
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(ip) => ip.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+        }
+    };
+    if !host_ok {
+        return Err(format!(
+            "\"{entry}\": \"{host}\" is not a host name or address — {hint}"
+        ));
+    }
+    Ok(entry.to_string())
+}
+
+/// A whole number and the rest of the text (its unit), or why there is none.
+fn split_number<'a>(text: &'a str, example: &str) -> anyhow::Result<(u64, &'a str)> {
+    let trimmed = text.trim();
+    let end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(end);
+    if digits.is_empty() || unit.starts_with(['.', ',']) {
+        bail!("\"{text}\": expected a whole number and a unit, e.g. \"{example}\"");
+    }
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| anyhow!("\"{text}\": the number is too large"))?;
+    if number == 0 {
+        bail!("\"{text}\": must be more than 0");
+    }
+    Ok((number, unit.trim_start()))
+}
+
+/// A size such as `64MiB`: a whole number and KiB, MiB or GiB (powers of 1024).
+pub fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let (number, unit) = split_number(text, "64MiB")?;
+    let scale: u64 = match unit {
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "" => bail!("\"{text}\": missing unit — use KiB, MiB or GiB, e.g. \"64MiB\""),
+        _ => bail!(
+            "\"{text}\": unknown unit \"{unit}\" — use KiB, MiB or GiB (powers of 1024), e.g. \"64MiB\""
+        ),
+    };
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| anyhow!("\"{text}\": the size is too large"))
+}
+
+/// A duration such as `30s`: a whole number and ms, s or m.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let (number, unit) = split_number(text, "30s")?;
+    let millis: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "" => bail!("\"{text}\": missing unit — use ms, s or m, e.g. \"30s\""),
+        _ => bail!("\"{text}\": unknown unit \"{unit}\" — use ms, s or m, e.g. \"30s\" or \"2m\""),
+    };
+    number
+        .checked_mul(millis)
+        .map(Duration::from_millis)
+        .ok_or_else(|| anyhow!("\"{text}\": the duration is too long"))
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("; ")
+}
+
+/// An I/O error as plain words, without the `(os error N)` suffix.
+fn io_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "extras.d/50-x.toml";
+
+    fn parse(text: &str) -> Manifest {
+        parse_str(Path::new(FILE), text).unwrap()
+    }
+
+    fn error(text: &str) -> String {
+        parse_str(Path::new(FILE), text).unwrap_err().to_string()
+    }
+
+    fn caps(body: &str) -> Capabilities {
+        parse(&format!("[capabilities]\n{body}\n")).capabilities
+    }
+
+    /// The error of one `[capabilities]` line, which is line 2.
+    fn cap_error(body: &str) -> String {
+        error(&format!("[capabilities]\n{body}\n"))
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn empty_manifest_requests_nothing() {
+        let m = parse("");
+        assert_eq!(m, Manifest::default());
+        assert!(m.capabilities.is_empty());
+        let m = parse("[plugin]\n[capabilities]\n");
+        assert!(m.capabilities.is_empty());
+    }
+
+    #[test]
+    fn full_manifest() {
+        let m = parse(
+            r#"
+[plugin]
+description = "Installs the template service"
+
+[capabilities]
+read = ["lib", "./files/", "."]
+write = ["data/template"]
+vars-read = ["DEST", "TEMPLATE_*", "*"]
+vars-write = ["TEMPLATE_DONE"]
+functions = ["is_service_enabled", "echo_summary", "ini*"]
+commands = ["systemctl  restart *", "git **", "true"]
+net = ["pypi.org:443", "[::1]:8080", "10.0.0.1:80"]
+packages = ["qemu-utils", "libvirt0:amd64", "g++", "python3-*"]
+memory = "128MiB"
+timeout = "2m"
+confine = true
+"#,
+        );
+        assert_eq!(
+            m.description.as_deref(),
+            Some("Installs the template service")
+        );
+        let c = m.capabilities;
+        assert_eq!(c.read, strings(&["lib", "files", "."]));
+        assert_eq!(c.write, strings(&["data/template"]));
+        assert_eq!(c.vars_read, strings(&["DEST", "TEMPLATE_*", "*"]));
+        assert_eq!(c.vars_write, strings(&["TEMPLATE_DONE"]));
+        assert_eq!(
+            c.functions,
+            strings(&["is_service_enabled", "echo_summary", "ini*"])
+        );
+        assert_eq!(
+            c.commands,
+            strings(&["systemctl restart *", "git **", "true"])
+        );
+        assert_eq!(c.net.len(), 3);
+        assert_eq!(c.packages.len(), 4);
+        assert_eq!(c.memory, Some(128 << 20));
+        assert_eq!(c.timeout, Some(Duration::from_secs(120)));
+        assert!(c.confine);
+        assert!(!c.is_empty());
+    }
+
+    #[test]
+    fn each_field_alone() {
+        let one = |list: &[&str]| strings(list);
+        assert_eq!(caps("read = [\"lib/x/\"]").read, one(&["lib/x"]));
+        assert_eq!(caps("write = [\"./data\"]").write, one(&["data"]));
+        assert_eq!(caps("vars-read = [\"DEST\"]").vars_read, one(&["DEST"]));
+        assert_eq!(caps("vars-write = [\"X_*\"]").vars_write, one(&["X_*"]));
+        assert_eq!(caps("functions = [\"die\"]").functions, one(&["die"]));
+        assert_eq!(caps("commands = [\"ls\"]").commands, one(&["ls"]));
+        assert_eq!(caps("net = [\"h:1\"]").net, one(&["h:1"]));
+        assert_eq!(caps("packages = [\"vim\"]").packages, one(&["vim"]));
+        assert_eq!(caps("memory = \"1KiB\"").memory, Some(1024));
+        assert_eq!(
+            caps("timeout = \"5ms\"").timeout,
+            Some(Duration::from_millis(5))
+        );
+        assert!(caps("confine = true").confine);
+        assert!(caps("confine = false").is_empty());
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_a_line() {
+        let err = cap_error("reed = [\"lib\"]");
+        assert!(
+            err.starts_with("extras.d/50-x.toml: line 2: unknown field `reed`, expected one of"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+        let err = error("[plugin]\nname = \"x\"\n");
+        assert!(
+            err.starts_with("extras.d/50-x.toml: line 2: unknown field `name`"),
+            "{err}"
+        );
+        let err = error("[capability]\n");
+        assert!(
+            err.starts_with("extras.d/50-x.toml: line 1: unknown field `capability`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn toml_errors_are_one_line() {
+        for (text, why) in [
+            ("[capabilities]\nmemory = 64\n", "invalid type"),
+            ("[capabilities]\nread = \"lib\"\n", "invalid type"),
+            ("[capabilities]\nconfine = \"yes\"\n", "invalid type"),
+            ("[capabilities\n", "line 1"),
+            ("[capabilities]\nread = [\"a\"\n", "expected `]`"),
+        ] {
+            let err = error(text);
+            assert!(err.starts_with("extras.d/50-x.toml: line "), "{err}");
+            assert!(err.contains(why), "{text}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn path_errors_name_the_entry() {
+        let cases = [
+            (
+                "read = [\"/etc\"]",
+                "capabilities.read: \"/etc\" is absolute",
+            ),
+            (
+                "write = [\"../x\"]",
+                "capabilities.write: \"../x\" contains `..`",
+            ),
+            ("read = [\"lib/../../x\"]", "\"lib/../../x\" contains `..`"),
+            ("read = [\"\"]", "capabilities.read: an empty path"),
+            ("read = [\"~/x\"]", "`~` is not expanded"),
+        ];
+        for (body, why) in cases {
+            let err = cap_error(body);
+            assert!(err.starts_with("extras.d/50-x.toml: line 2: "), "{err}");
+            assert!(err.contains(why), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn name_errors() {
+        let cases = [
+            (
+                "vars-read = [\"A-B\"]",
+                "capabilities.vars-read: \"A-B\" is not a variable name",
+            ),
+            ("vars-write = [\"1A\"]", "\"1A\" is not a variable name"),
+            ("vars-read = [\"*A\"]", "`*` may only end a pattern"),
+            ("vars-read = [\"\"]", "\"\" is not a variable name"),
+            (
+                "functions = [\"a b\"]",
+                "capabilities.functions: \"a b\" is not a function name",
+            ),
+            (
+                "packages = [\"-rf\"]",
+                "capabilities.packages: \"-rf\" is not a package name",
+            ),
+            ("packages = [\"a b\"]", "is not a package name"),
+        ];
+        for (body, why) in cases {
+            let err = cap_error(body);
+            assert!(err.starts_with("extras.d/50-x.toml: line 2: "), "{err}");
+            assert!(err.contains(why), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn command_errors() {
+        let cases = [
+            (
+                "commands = [\"\"]",
+                "capabilities.commands: an empty command",
+            ),
+            ("commands = [\"   \"]", "an empty command"),
+            ("commands = [\"* x\"]", "the program must be named"),
+            ("commands = [\"git ** x\"]", "`**` matches the rest"),
+            (
+                "commands = [\"rm -rf*\"]",
+                "`-rf*` — `*` and `**` stand for whole arguments",
+            ),
+        ];
+        for (body, why) in cases {
+            let err = cap_error(body);
+            assert!(err.starts_with("extras.d/50-x.toml: line 2: "), "{err}");
+            assert!(err.contains(why), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn net_errors() {
+        let cases = [
+            (
+                "net = [\"pypi.org\"]",
+                "capabilities.net: \"pypi.org\" has no port",
+            ),
+            ("net = [\"pypi.org:0\"]", "port \"0\" is not a number"),
+            ("net = [\"pypi.org:https\"]", "port \"https\""),
+            ("net = [\":443\"]", "\"\" is not a host"),
+            ("net = [\"::1:443\"]", "\"::1\" is not a host"),
+            ("net = [\"a b:443\"]", "\"a b\" is not a host"),
+        ];
+        for (body, why) in cases {
+            let err = cap_error(body);
+            assert!(err.contains(why), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn memory_and_timeout_errors() {
+        let err = cap_error("memory = \"64MB\"");
+        assert_eq!(
+            err,
+            "extras.d/50-x.toml: line 2: capabilities.memory: \"64MB\": unknown unit \"MB\" — \
+             use KiB, MiB or GiB (powers of 1024), e.g. \"64MiB\""
+        );
+        let err = cap_error("timeout = \"30\"");
+        assert!(
+            err.contains("capabilities.timeout: \"30\": missing unit"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let err = error("[capabilities]\nread = [\"/a\", \"b\", \"../c\"]\n\ncommands = [\"\"]\nmemory = \"1\"\n");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 4, "{err}");
+        assert!(lines[0].starts_with("extras.d/50-x.toml: line 2: capabilities.read: \"/a\""));
+        assert!(lines[1].starts_with("extras.d/50-x.toml: line 2: capabilities.read: \"../c\""));
+        assert!(lines[2].starts_with("extras.d/50-x.toml: line 4: capabilities.commands"));
+        assert!(lines[3].starts_with("extras.d/50-x.toml: line 5: capabilities.memory"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("1 KiB").unwrap(), 1024);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        for (text, why) in [
+            ("64", "missing unit"),
+            ("64MB", "unknown unit \"MB\""),
+            ("64mib", "unknown unit"),
+            ("1.5GiB", "whole number"),
+            ("MiB", "whole number"),
+            ("", "whole number"),
+            ("0MiB", "more than 0"),
+            ("-1MiB", "whole number"),
+            ("99999999999999999999MiB", "too large"),
+            ("17179869184GiB", "too large"),
+        ] {
+            let err = parse_size(text).unwrap_err().to_string();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        for (text, why) in [
+            ("30", "missing unit"),
+            ("1h", "unknown unit \"h\""),
+            ("0s", "more than 0"),
+            ("1.5s", "whole number"),
+            ("s", "whole number"),
+        ] {
+            let err = parse_duration(text).unwrap_err().to_string();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn load_reads_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("50-x.toml");
+        fs::write(&path, "[capabilities]\nvars-read = [\"DEST\"]\n").unwrap();
+        assert_eq!(load(&path).unwrap().capabilities.vars_read, ["DEST"]);
+        fs::write(&path, "[capabilities]\nread = [\"/\"]\n").unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: line 2: capabilities.read", path.display())));
+        let err = load(&dir.path().join("nope.toml")).unwrap_err().to_string();
+        assert!(
+            err.ends_with("nope.toml: cannot read the manifest: No such file or directory"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! The run's one variable space, shared by both kinds of hook.
+//!
+//! The bash session holds it: DevStack hooks set variables with plain shell
+//! assignments and define functions, so the shell is the only place their
+//! state can live. WASM plugins reach the same space through the helpers
+//! ([`HostServices`]); their reads and writes go to the session, so a bash
+//! hook's assignment is what the next plugin reads and a plugin's `set-var`
+//! is what the next bash hook sees. The helper functions themselves
+//! (`is_service_enabled` and the rest) run in the session too, so both kinds
+//! get exactly one implementation, overrides by `lib/` scripts included.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+
+use crate::bash::{BashSession, Outcome, SessionConfig, Stream as BashStream};
+use crate::wasm::{HostServices, Stream};
+
+/// The variable space of a run, kept in its bash session.
+pub struct Space {
+    session: BashSession,
+    config: SessionConfig,
+    warnings: Vec<(String, String)>,
+}
+
+impl Space {
+    pub fn start(config: SessionConfig) -> anyhow::Result<Space> {
+        let session = BashSession::start(&config)?;
+        Ok(Space {
+            session,
+            config,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// The session, for sourcing bash hooks.
+    pub fn session(&mut self) -> &mut BashSession {
+        &mut self.session
+    }
+
+    /// Replace a session that ended (a hook called `exit`) with a fresh one
+    /// seeded from the same configuration.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.session = BashSession::start(&self.config)?;
+        Ok(())
+    }
+
+    /// Warnings plugins raised, as (hook, message).
+    pub fn warnings(&self) -> &[(String, String)] {
+        &self.warnings
+    }
+
+    /// The file where unperformed package installs are recorded.
+    pub fn packages_wanted_file(&self) -> PathBuf {
+        self.config.state_dir.join("packages-wanted")
+    }
+
+    pub fn close(self) -> anyhow::Result<()> {
+        self.session.close()
+    }
+
+    fn helper(&mut self, function: &str, args: &[String]) -> anyhow::Result<Outcome> {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut ignore = |_: BashStream, _: &str| {};
+        self.session.call(function, &args, &mut ignore)
+    }
+
+    fn helper_ok(&mut self, function: &str, args: &[String]) -> anyhow::Result<()> {
+        match self.helper(function, args)? {
+            Outcome::Success => Ok(()),
+            other => bail!("{function} {} in the bash session", describe(&other)),
+        }
+    }
+}
+
+/// How a helper call ended, for a message ("failed with status 1").
+pub fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Success => "succeeded".to_string(),
+        Outcome::Failed { status } => format!("failed with status {status}"),
+        Outcome::SessionEnded {
+            signal: Some(signal),
+            ..
+        } => format!("ended the bash session (killed by signal {signal})"),
+        Outcome::SessionEnded { status, .. } => format!(
+            "ended the bash session (exit status {})",
+            status.map_or("unknown".to_string(), |s| s.to_string())
+        ),
+    }
+}
+
+fn to_stream(stream: BashStream) -> Stream {
+    match stream {
+        BashStream::Stdout => Stream::Stdout,
+        BashStream::Stderr => Stream::Stderr,
+    }
+}
+
+impl HostServices for Space {
+    fn get_var(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+        self.session.get_var(name)
+    }
+
+    fn set_var(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
+        self.session.set_var(name, value)
+    }
+
+    fn is_service_enabled(&mut self, services: &[String]) -> anyhow::Result<bool> {
+        match self.helper("is_service_enabled", services)? {
+            Outcome::Success => Ok(true),
+            Outcome::Failed { .. } => Ok(false),
+            ended => bail!(
+                "is_service_enabled {} in the bash session",
+                describe(&ended)
+            ),
+        }
+    }
+
+    fn enable_service(&mut self, services: &[String]) -> anyhow::Result<()> {
+        self.helper_ok("enable_service", services)
+    }
+
+    fn disable_service(&mut self, services: &[String]) -> anyhow::Result<()> {
+        self.helper_ok("disable_service", services)
+    }
+
+    fn call_function(
+        &mut self,
+        name: &str,
+        args: &[String],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> anyhow::Result<i32> {
+        if !self.session.function_exists(name)? {
+            bail!("no shell function named {name} is defined in the bash session");
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut forward = |stream: BashStream, line: &str| out(to_stream(stream), line);
+        match self.session.call(name, &args, &mut forward)? {
+            Outcome::Success => Ok(0),
+            Outcome::Failed { status } => Ok(status),
+            ended => bail!("{name} {}", describe(&ended)),
+        }
+    }
+
+    fn install_packages(
+        &mut self,
+        hook: &str,
+        names: &[String],
+        really: bool,
+    ) -> anyhow::Result<()> {
+        if really {
+            let mut ignore = |_: BashStream, _: &str| {};
+            let args: Vec<&str> = names.iter().map(String::as_str).collect();
+            return match self.session.call("install_package", &args, &mut ignore)? {
+                Outcome::Success => Ok(()),
+                other => bail!("installing {} {}", names.join(" "), describe(&other)),
+            };
+        }
+        let path = self.packages_wanted_file();
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot record wanted packages in {}", path.display()))?;
+        for name in names {
+            writeln!(file, "{name} {hook}")?;
+        }
+        Ok(())
+    }
+
+    fn warn(&mut self, hook: &str, message: &str) {
+        self.warnings.push((hook.to_string(), message.to_string()));
+    }
+}

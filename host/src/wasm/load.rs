@@ -1,0 +1,175 @@
+//! Loading a component and checking it against the hookhost worlds before
+//! anything runs: garbage bytes, a core module, a component of another world
+//! or one importing what the host does not provide are refused with one line
+//! naming the file and what is wrong.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use wasmtime::component::{Component, InstancePre};
+
+use super::bindings::{
+    driver, hook, DRIVER_EXPORT, HOOK_EXPORT, HOST_IMPORT, PROVIDED_IMPORTS, WIT_VERSION,
+};
+use super::host::PluginState;
+use super::Runtime;
+
+/// What the host needs a component to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An extras.d hook: exports `hookhost:plugin/hook`.
+    Hook,
+    /// A hypervisor driver: exports `hookhost:plugin/driver`.
+    Driver,
+}
+
+/// A component that passed every load-time check.
+pub struct LoadedComponent {
+    pub path: PathBuf,
+    /// Which hookhost interfaces it exports.
+    pub exports_hook: bool,
+    pub exports_driver: bool,
+    pub(super) pre: InstancePre<PluginState>,
+    pub(super) hook: Option<hook::GuestIndices>,
+    pub(super) driver: Option<driver::GuestIndices>,
+}
+
+/// A component refused at load time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub problem: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.problem)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Read, compile and check one component for `role`.
+pub fn load(runtime: &Runtime, path: &Path, role: Role) -> Result<LoadedComponent, LoadError> {
+    let refuse = |problem: String| LoadError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    check_kind(&bytes).map_err(refuse)?;
+    let component = Component::new(runtime.engine(), &bytes)
+        .map_err(|e| refuse(format!("is not a valid component: {}", first_line(&e))))?;
+    check_imports(runtime, &component).map_err(refuse)?;
+    let exports = export_names(runtime, &component);
+    let exports_hook = exports.iter().any(|e| e == HOOK_EXPORT);
+    let exports_driver = exports.iter().any(|e| e == DRIVER_EXPORT);
+    let wanted = match role {
+        Role::Hook => HOOK_EXPORT,
+        Role::Driver => DRIVER_EXPORT,
+    };
+    if !exports.iter().any(|e| e == wanted) {
+        return Err(refuse(missing_export(wanted, &exports)));
+    }
+    let pre = runtime
+        .linker()
+        .instantiate_pre(&component)
+        .map_err(|e| refuse(format!("cannot be linked: {}", first_line(&e))))?;
+    let bad_shape = |name: &str, e: wasmtime::Error| {
+        refuse(format!(
+            "exports {name} but not as hookhost defines it: {}",
+            first_line(&e)
+        ))
+    };
+    let hook = match exports_hook {
+        true => Some(hook::GuestIndices::new(&pre).map_err(|e| bad_shape(HOOK_EXPORT, e))?),
+        false => None,
+    };
+    let driver = match exports_driver {
+        true => Some(driver::GuestIndices::new(&pre).map_err(|e| bad_shape(DRIVER_EXPORT, e))?),
+        false => None,
+    };
+    Ok(LoadedComponent {
+        path: path.to_path_buf(),
+        exports_hook,
+        exports_driver,
+        pre,
+        hook,
+        driver,
+    })
+}
+
+/// Tell garbage and core modules from components by their header.
+fn check_kind(bytes: &[u8]) -> Result<(), String> {
+    if bytes.is_empty() {
+        return Err("is empty, not a WebAssembly component".into());
+    }
+    if !bytes.starts_with(b"\0asm") {
+        return Err(
+            "is not a WebAssembly file (it does not start with the `\\0asm` header)".into(),
+        );
+    }
+    if wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(
+            "is a core WebAssembly module, not a component: build it for the \
+                    wasm32-wasip2 target (`scripts/build-plugins.sh` does)"
+                .into(),
+        );
+    }
+    if !wasmparser::Parser::is_component(bytes) {
+        return Err("has an unknown WebAssembly header version".into());
+    }
+    Ok(())
+}
+
+/// Every import must be the hookhost host interface or WASI.
+fn check_imports(runtime: &Runtime, component: &Component) -> Result<(), String> {
+    let ty = component.component_type();
+    for (name, _) in ty.imports(runtime.engine()) {
+        if PROVIDED_IMPORTS.contains(&name) || name.starts_with("wasi:") {
+            continue;
+        }
+        if let Some((_, version)) = name
+            .strip_prefix("hookhost:plugin/")
+            .and_then(|rest| rest.split_once('@'))
+        {
+            return Err(format!(
+                "imports {name}, but this hookhost provides WIT version {WIT_VERSION} \
+                 (plugin built for {version}); upgrade hookhost or rebuild the plugin"
+            ));
+        }
+        return Err(format!(
+            "imports {name}, which hookhost does not provide (it provides {HOST_IMPORT} and WASI 0.2)"
+        ));
+    }
+    Ok(())
+}
+
+fn export_names(runtime: &Runtime, component: &Component) -> Vec<String> {
+    let ty = component.component_type();
+    ty.exports(runtime.engine())
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+fn missing_export(wanted: &str, exports: &[String]) -> String {
+    let interface = wanted.split('@').next().unwrap_or(wanted);
+    if let Some(other) = exports
+        .iter()
+        .find(|e| e.starts_with(&format!("{interface}@")))
+    {
+        return format!(
+            "exports {other}, but this hookhost knows WIT version {WIT_VERSION}; upgrade hookhost"
+        );
+    }
+    let found = match exports.is_empty() {
+        true => "it exports nothing".to_string(),
+        false => format!("it exports {}", exports.join(", ")),
+    };
+    format!("does not export {wanted}, so it is not a hookhost plugin of that kind ({found})")
+}
+
+/// wasmtime errors can span lines (backtraces, causes); users get the first.
+pub(super) fn first_line(e: &dyn fmt::Display) -> String {
+    let text = format!("{e:#}");
+    text.lines().next().unwrap_or("").trim().to_string()
+}

@@ -1,0 +1,244 @@
+//! One running plugin: its store, its instance and the calls into it.
+//!
+//! A plugin instance lives for the whole run, as a bash hook's shell state
+//! does: whatever it set up in `source` is there in later phases. Each call
+//! gets the plugin's time limit; a trap (panic, limit, `die`) fails the call
+//! and retires the instance, so later phases report it rather than run it.
+
+use std::time::Duration;
+
+use wasmtime::{ResourceLimiter, Store, Trap};
+
+use super::bindings::{driver, hook, types};
+use super::host::{Died, PluginState, SharedServices};
+use super::load::{first_line, LoadedComponent};
+use super::output::{GuestOutput, LineSink};
+use super::sandbox::{self, Limiter};
+use super::{Runtime, EPOCH_TICK};
+use crate::capabilities::{show_duration, show_size, Policy};
+use crate::phases::{Phase, StackStep};
+
+/// How one plugin is set up for a run.
+pub struct PluginConfig {
+    /// The hook's stem (`50-template`), used in messages.
+    pub name: String,
+    pub policy: Policy,
+    pub services: SharedServices,
+    /// Where its output lines go.
+    pub sink: LineSink,
+}
+
+/// The five calls of a hypervisor driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverCall {
+    Install,
+    Configure,
+    Start,
+    Stop,
+    Cleanup,
+}
+
+impl DriverCall {
+    pub fn function_name(self) -> &'static str {
+        match self {
+            DriverCall::Install => "install_nova_hypervisor",
+            DriverCall::Configure => "configure_nova_hypervisor",
+            DriverCall::Start => "start_nova_hypervisor",
+            DriverCall::Stop => "stop_nova_hypervisor",
+            DriverCall::Cleanup => "cleanup_nova_hypervisor",
+        }
+    }
+}
+
+/// Why a call into a plugin failed, with the tail of what it printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFailure {
+    pub reason: String,
+    pub output_tail: Vec<String>,
+}
+
+/// A live plugin instance.
+pub struct Plugin {
+    store: Store<PluginState>,
+    hook: Option<hook::Guest>,
+    driver: Option<driver::Guest>,
+    output: GuestOutput,
+    timeout: Duration,
+    /// Set once the instance trapped: it is not entered again.
+    retired: Option<String>,
+}
+
+impl Runtime {
+    /// Instantiate a loaded component for one run.
+    pub fn instantiate(
+        &self,
+        loaded: &LoadedComponent,
+        config: PluginConfig,
+    ) -> Result<Plugin, CallFailure> {
+        let output = GuestOutput::new(config.sink);
+        let wasi =
+            sandbox::wasi_ctx(&config.name, &config.policy, &output).map_err(|e| CallFailure {
+                reason: format!("cannot set up its sandbox: {e:#}"),
+                output_tail: Vec::new(),
+            })?;
+        let timeout = config.policy.timeout;
+        let state = PluginState {
+            name: config.name,
+            limiter: Limiter::new(config.policy.memory),
+            policy: config.policy,
+            services: config.services,
+            output: output.clone(),
+            wasi,
+            table: wasmtime::component::ResourceTable::new(),
+        };
+        let mut store = Store::new(self.engine(), state);
+        store.limiter(|state| &mut state.limiter as &mut dyn ResourceLimiter);
+        store.epoch_deadline_trap();
+        let mut plugin = Plugin {
+            store,
+            hook: None,
+            driver: None,
+            output,
+            timeout,
+            retired: None,
+        };
+        plugin.arm();
+        plugin.output.begin_call();
+        let instance = loaded.pre.instantiate(&mut plugin.store);
+        let tail = plugin.output.end_call();
+        let instance = instance.map_err(|e| plugin.failure(e, tail))?;
+        let load = |e| CallFailure {
+            reason: format!("its exports cannot be used: {}", first_line(&e)),
+            output_tail: Vec::new(),
+        };
+        if let Some(indices) = &loaded.hook {
+            plugin.hook = Some(indices.load(&mut plugin.store, &instance).map_err(load)?);
+        }
+        if let Some(indices) = &loaded.driver {
+            plugin.driver = Some(indices.load(&mut plugin.store, &instance).map_err(load)?);
+        }
+        Ok(plugin)
+    }
+}
+
+impl Plugin {
+    /// Run the hook for one phase.
+    pub fn run_phase(&mut self, phase: Phase) -> Result<(), CallFailure> {
+        let Some(hook) = self.hook.clone() else {
+            return Err(self.refusal("does not export the hook interface"));
+        };
+        let wit_phase = to_wit(phase);
+        self.call(|store| hook.call_run(store, wit_phase))
+    }
+
+    /// Call one of the five driver functions.
+    pub fn driver_call(&mut self, call: DriverCall) -> Result<(), CallFailure> {
+        let Some(driver) = self.driver.clone() else {
+            return Err(self.refusal("does not export the driver interface"));
+        };
+        self.call(|store| match call {
+            DriverCall::Install => driver.call_install_nova_hypervisor(store),
+            DriverCall::Configure => driver.call_configure_nova_hypervisor(store),
+            DriverCall::Start => driver.call_start_nova_hypervisor(store),
+            DriverCall::Stop => driver.call_stop_nova_hypervisor(store),
+            DriverCall::Cleanup => driver.call_cleanup_nova_hypervisor(store),
+        })
+    }
+
+    fn call(
+        &mut self,
+        f: impl FnOnce(&mut Store<PluginState>) -> wasmtime::Result<Result<(), String>>,
+    ) -> Result<(), CallFailure> {
+        if let Some(why) = &self.retired {
+            return Err(self.refusal(&format!("was not called: {why}")));
+        }
+        self.arm();
+        self.output.begin_call();
+        let result = f(&mut self.store);
+        let tail = self.output.end_call();
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(CallFailure {
+                reason: format!("returned an error: {message}"),
+                output_tail: tail,
+            }),
+            Err(trap) => {
+                let failure = self.failure(trap, tail);
+                self.retired = Some(format!(
+                    "it failed earlier in this run ({})",
+                    failure.reason
+                ));
+                Err(failure)
+            }
+        }
+    }
+
+    /// Give the next call the plugin's whole time limit.
+    fn arm(&mut self) {
+        let ticks = (self.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        self.store.set_epoch_deadline(ticks);
+    }
+
+    fn refusal(&self, why: &str) -> CallFailure {
+        CallFailure {
+            reason: why.to_string(),
+            output_tail: Vec::new(),
+        }
+    }
+
+    /// Turn a trap into a reason an operator can act on.
+    fn failure(&self, error: wasmtime::Error, tail: Vec<String>) -> CallFailure {
+        let limiter = &self.store.data().limiter;
+        let reason = if let Some(died) = error.downcast_ref::<Died>() {
+            died.to_string()
+        } else if let Some(wanted) = limiter.exceeded() {
+            format!(
+                "hit its memory limit of {} (it asked for {}); raise it with `memory` in the operator's grants",
+                show_size(limiter.max()),
+                show_size(wanted)
+            )
+        } else {
+            match error.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => format!(
+                    "ran past its time limit of {}; raise it with `timeout` in the operator's grants",
+                    show_duration(self.timeout)
+                ),
+                Some(Trap::StackOverflow) => "overflowed its stack (wasm trap)".to_string(),
+                Some(Trap::UnreachableCodeReached) => panic_reason(&tail),
+                Some(trap) => format!("trapped: {trap}"),
+                None => first_line(&error),
+            }
+        };
+        CallFailure {
+            reason,
+            output_tail: tail,
+        }
+    }
+}
+
+/// A Rust guest's panic reaches the host as an `unreachable` trap; its
+/// message is on the guest's stderr (`panicked at src/lib.rs:3:5:` then the
+/// message on the next line).
+fn panic_reason(tail: &[String]) -> String {
+    let at = tail.iter().rposition(|line| line.contains("panicked at"));
+    match at.and_then(|i| tail.get(i + 1)) {
+        Some(message) => format!("panicked: {message}"),
+        None => "panicked (wasm `unreachable` trap)".to_string(),
+    }
+}
+
+fn to_wit(phase: Phase) -> types::Phase {
+    match phase {
+        Phase::OverrideDefaults => types::Phase::OverrideDefaults,
+        Phase::Source => types::Phase::Source,
+        Phase::Unstack => types::Phase::Unstack,
+        Phase::Clean => types::Phase::Clean,
+        Phase::Stack(step) => types::Phase::Stack(match step {
+            StackStep::PreInstall => types::StackStep::PreInstall,
+            StackStep::Install => types::StackStep::Install,
+            StackStep::PostConfig => types::StackStep::PostConfig,
+            StackStep::Extra => types::StackStep::Extra,
+            StackStep::TestConfig => types::StackStep::TestConfig,
+        }),
+    }
+}

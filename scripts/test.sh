@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine with Rust: set-up (the
+# wasm32-wasip2 toolchain and the plugins), lints, then every test.
+# Tests build the example plugins from source themselves too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cargo fmt --all --check
+cargo clippy --release --workspace --all-targets -- -D warnings
+cargo test --release --workspace

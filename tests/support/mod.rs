@@ -1,0 +1,172 @@
+//! Shared test fixtures: real stacks in temp dirs, real plugins built from
+//! source once per test binary, the real `hookhost` binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The repository root (tests live in `<root>/tests`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// Build every plugin in `plugins/` from source (once per test binary;
+/// cargo's own lock serializes concurrent builds) and return the directory
+/// holding the components.
+pub fn plugins_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = repo_root();
+        let output = Command::new(root.join("scripts/build-plugins.sh"))
+            .current_dir(&root)
+            .output()
+            .expect("run scripts/build-plugins.sh");
+        assert!(
+            output.status.success(),
+            "building the plugins failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        root.join("plugins/target/wasm32-wasip2/release")
+    })
+}
+
+/// A component built from `plugins/<crate>` (crate name with underscores).
+pub fn component(crate_name: &str) -> PathBuf {
+    let path = plugins_dir().join(format!("{}.wasm", crate_name.replace('-', "_")));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// A stack in a temp dir.
+pub struct TestStack {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestStack {
+    pub fn new() -> TestStack {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("extras.d")).unwrap();
+        TestStack { dir }
+    }
+
+    pub fn top(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Write a file (creating directories) relative to the stack.
+    pub fn write(&self, rel: &str, text: &str) -> &TestStack {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// Add a bash hook `extras.d/<file>`.
+    pub fn bash(&self, file: &str, script: &str) -> &TestStack {
+        self.write(&format!("extras.d/{file}"), script)
+    }
+
+    /// Add a WASM hook `extras.d/<stem>.wasm` built from `plugins/<crate>`,
+    /// with an optional manifest.
+    pub fn wasm(&self, stem: &str, crate_name: &str, manifest: Option<&str>) -> &TestStack {
+        let target = self.path(&format!("extras.d/{stem}.wasm"));
+        std::fs::copy(component(crate_name), target).unwrap();
+        if let Some(manifest) = manifest {
+            self.write(&format!("extras.d/{stem}.toml"), manifest);
+        }
+        self
+    }
+
+    /// Run `hookhost <args> --top <stack>`.
+    pub fn hookhost(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_hookhost"))
+            .args(args)
+            .arg("--top")
+            .arg(self.top())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run hookhost");
+        Run::from(output)
+    }
+}
+
+/// What one hookhost process did.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}--- stderr\n{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit status\n{}",
+            self.all()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_stdout_has(&self, text: &str) -> &Run {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}\n{}",
+            self.all()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_stderr_has(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}\n{}",
+            self.all()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_no_panic(&self) -> &Run {
+        for text in [&self.stdout, &self.stderr] {
+            assert!(
+                !text.contains("panicked at"),
+                "hookhost panicked\n{}",
+                self.all()
+            );
+            assert!(
+                !text.contains("RUST_BACKTRACE"),
+                "hookhost panicked\n{}",
+                self.all()
+            );
+        }
+        self
+    }
+}
