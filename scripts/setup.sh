@@ -34,9 +34,9 @@ install_debian_fallback() {
     local -a missing
     mapfile -t missing < <(hookhost_debian_missing)
     hookhost_log "setup: installing the Debian fallback toolchain: ${missing[*]}"
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    local -a apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+    "${apt[@]}" update -qq
+    "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 if hookhost_rustup_has_target; then
@@ -44,7 +44,7 @@ if hookhost_rustup_has_target; then
 elif hookhost_debian_ready; then
     hookhost_log "setup: using the Debian fallback toolchain (already installed)"
 elif command -v rustup >/dev/null 2>&1 &&
-    timeout 20 rustup target add "$HOOKHOST_WASM_TARGET" >/dev/null 2>&1 &&
+    timeout -k 5 20 rustup target add "$HOOKHOST_WASM_TARGET" >/dev/null 2>&1 &&
     hookhost_rustup_has_target; then
     hookhost_log "setup: installed the rustup $HOOKHOST_WASM_TARGET target"
 else

@@ -28,7 +28,7 @@ hookhost_rustup_has_target() {
     local installed
     # Capture first, then match: `rustup ... | grep -q` would make rustup
     # die of SIGPIPE and fail the pipeline under `set -o pipefail`.
-    installed=$(timeout 20 rustup target list --installed </dev/null 2>/dev/null) || return 1
+    installed=$(timeout -k 5 20 rustup target list --installed </dev/null 2>/dev/null) || return 1
     grep -qx "$HOOKHOST_WASM_TARGET" <<<"$installed"
 }
 

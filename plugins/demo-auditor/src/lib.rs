@@ -40,9 +40,8 @@ impl Hook for Auditor {
         let path = audit_file();
         fs::write(&path, audit).with_context(|| format!("writing {}", path.display()))?;
         echo_summary(format!(
-            "Auditor: {} services enabled, audit in {}",
-            services.len(),
-            path.display()
+            "Auditor: {} services enabled; wrote audit.txt to its data directory",
+            services.len()
         ));
         enable_service("auditor");
         Ok(())

@@ -1,9 +1,10 @@
 //! Test fixture for hookhost's integration tests (not shipped in the demo).
 //!
-//! Every phase appends `<id>=<phase>;` to the variable `HOOK_TRACE` and
-//! prints `probe <id> <phase>`, where `<id>` is `PROBE_ID` (default `probe`)
-//! and `<phase>` is DevStack's arguments joined by a space (`source`,
+//! Every phase prints `probe <id> <phase>`, where `<id>` is the hook's stem
+//! (the host puts it in the guest's environment as `HOOKHOST_HOOK`) and
+//! `<phase>` is DevStack's arguments joined by a space (`source`,
 //! `stack pre-install`, ..., `unstack`, `clean`, `override_defaults`).
+//! It needs no grant for that, so it also runs without a manifest.
 //! Then, when the variable equals `<phase>`:
 //!
 //! - `PROBE_FAIL`: returns the error `probe failed on purpose in <phase>`;
@@ -31,9 +32,7 @@ fn var(name: &str) -> Option<String> {
 
 impl Probe {
     fn record(&mut self, phase: &str) -> Result {
-        let id = var("PROBE_ID").unwrap_or_else(|| "probe".to_string());
-        let trace = get_var("HOOK_TRACE").unwrap_or_default();
-        set_var("HOOK_TRACE", format!("{trace}{id}={phase};"))?;
+        let id = std::env::var("HOOKHOST_HOOK").unwrap_or_else(|_| "probe".to_string());
         println!("probe {id} {phase}");
 
         let is = |switch: &str| var(switch).as_deref() == Some(phase);
