@@ -206,7 +206,12 @@ impl Plugin {
                 Some(Trap::StackOverflow) => "overflowed its stack (wasm trap)".to_string(),
                 Some(Trap::UnreachableCodeReached) => panic_reason(&tail),
                 Some(trap) => format!("trapped: {trap}"),
-                None => first_line(&error),
+                // A failed host call: wasmtime wraps it in backtrace context;
+                // the cause is what the operator needs.
+                None => error
+                    .chain()
+                    .last()
+                    .map_or_else(|| first_line(&error), |cause| first_line(&cause)),
             }
         };
         CallFailure {
