@@ -280,7 +280,7 @@ fn unstack_and_clean_go_on_past_failures_and_report_all() {
     let run = stack.hookhost(&["clean"]);
     run.assert_code(1)
         .assert_no_panic()
-        .assert_stderr_has("hook 10-a (bash) failed in `unstack`: exited with status 1")
+        .assert_stderr_has("hook 10-a (bash) failed in `unstack`\n  = reason: exited with status 1")
         .assert_stderr_has("hook 20-probe (wasm) failed in `clean`")
         .assert_stdout_has("finished with 2 failure(s)");
     let seen = trace(&run.stdout);
@@ -305,7 +305,7 @@ fn a_guest_panic_message_appears_in_the_error() {
         );
     let run = stack.hookhost(&["unstack"]);
     run.assert_code(1).assert_no_panic().assert_stderr_has(
-        "hook 20-probe (wasm) failed in `unstack`: panicked: probe panicked in unstack",
+        "hook 20-probe (wasm) failed in `unstack`\n  = reason: panicked: probe panicked in unstack",
     );
     assert!(trace(&run.stdout).contains(&"30-b unstack".to_string()));
 }
@@ -329,7 +329,7 @@ fn die_from_a_plugin_names_the_message() {
         );
     let run = stack.hookhost(&["stack"]);
     run.assert_code(1).assert_stderr_has(
-        "hook 20-probe (wasm) failed in `stack extra`: died: probe died in stack extra",
+        "hook 20-probe (wasm) failed in `stack extra`\n  = reason: died: probe died in stack extra",
     );
 }
 

@@ -12,7 +12,7 @@ use hookhost::phases::{Entry, Extensions};
     name = "hookhost",
     version,
     about = "Run DevStack-style installer hooks: bash scripts and sandboxed WebAssembly components, in one ordered sequence.",
-    after_help = "Examples:\n  hookhost stack --top examples/demo\n  hookhost plan stack --top examples/demo\n  hookhost clean --top /opt/mystack --json"
+    after_help = "Examples:\n  hookhost stack --top examples/demo\n  hookhost plan stack --top examples/demo\n  hookhost list --top examples/demo\n  hookhost clean --top /opt/mystack --json\n  hookhost new my-hook && hookhost build my-hook\n  hookhost completions bash > ~/.local/share/bash-completion/completions/hookhost"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Run `source`, then `stack pre-install`, `install`, `post-config`, `extra` (stops at the first failure).
     #[command(
-        after_help = "Examples:\n  hookhost stack --top examples/demo\n  hookhost stack --allow-install --log /tmp/stack.log"
+        after_help = "Ctrl-C stops the running hook and ends the run (exit status 130); the log keeps everything.\n\nExamples:\n  hookhost stack --top examples/demo\n  hookhost stack --allow-install --log /tmp/stack.log\n  hookhost stack --json > events.jsonl"
     )]
     Stack(RunArgs),
     /// Run `source`, then `unstack` (goes on past failures, reports them all).
@@ -32,6 +32,79 @@ pub enum Command {
     /// Run `source`, `unstack`, then `clean` (goes on past failures, reports them all).
     #[command(after_help = "Example:\n  hookhost clean --top examples/demo")]
     Clean(RunArgs),
+    /// List a stack's hooks and hypervisor drivers: kind, manifest, capabilities requested and granted.
+    #[command(
+        after_help = "Examples:\n  hookhost list --top examples/demo\n  hookhost list --json | jq '.hooks[].hook'"
+    )]
+    List {
+        #[command(flatten)]
+        stack: StackArgs,
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script for hookhost.
+    #[command(
+        after_help = "Examples:\n  hookhost completions bash > ~/.local/share/bash-completion/completions/hookhost\n  hookhost completions zsh > ~/.zfunc/_hookhost\n  hookhost completions fish > ~/.config/fish/completions/hookhost.fish"
+    )]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Scaffold a Rust plugin crate (Cargo.toml, manifest, a Hook with every phase, a test).
+    #[command(
+        after_help = "The crate depends on hookhost-sdk by path: --sdk PATH, else the sdk/ of the\nhookhost checkout this binary was built from, else version 0.1 from crates.io.\n\nExamples:\n  hookhost new my-hook\n  hookhost new my-hook --path plugins/my-hook\n  hookhost new my-hook --sdk ~/src/hookhost/sdk"
+    )]
+    New {
+        /// The plugin's name: lowercase letters, digits and `-`, starting with a letter.
+        name: String,
+        /// The crate's directory (default: ./NAME); created, must be empty if it exists.
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+        /// Depend on the hookhost-sdk crate at this path.
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a plugin crate into a component, ready to drop into extras.d/.
+    #[command(
+        after_help = "Uses the rustup wasm32-wasip2 target where it is installed, else Debian's\nrustc-web toolchain (scripts/setup.sh installs it); HOOKHOST_WASM_TOOLCHAIN=rustup|debian\nforces one. The component and its manifest land in PATH/target/hookhost/.\n\nExamples:\n  hookhost build\n  hookhost build plugins/my-hook"
+    )]
+    Build {
+        /// The plugin crate (a directory with Cargo.toml).
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
+    /// Show what a component is: world, WIT version, exports, imports, capabilities, size, sha256.
+    #[command(
+        after_help = "Examples:\n  hookhost inspect extras.d/50-template.wasm\n  hookhost inspect target/hookhost/my-hook.wasm --json"
+    )]
+    Inspect {
+        /// The component file.
+        file: PathBuf,
+        /// Print the facts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the cache of compiled components (see `hookhost cache dir`).
+    #[command(
+        after_help = "The cache is $HOOKHOST_CACHE_DIR, else $XDG_CACHE_HOME/hookhost, else ~/.cache/hookhost.\n\nExamples:\n  hookhost cache clean\n  hookhost cache dir"
+    )]
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+    /// Show the last run of a stack from its state journal: what ran, what failed, where it stopped.
+    #[command(
+        after_help = "Reads DIR/.hookhost/journal.jsonl, which every run of stack, unstack and clean\nwrites as it goes; a run that was interrupted, killed or crashed shows where it was.\n\nExamples:\n  hookhost status --top examples/demo\n  hookhost status --json | jq .status"
+    )]
+    Status {
+        /// The stack directory.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        top: PathBuf,
+        /// Print the last run as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the ordered sequence an entry point would run, without running anything.
     #[command(
         after_help = "Examples:\n  hookhost plan stack --top examples/demo\n  hookhost plan clean --json"
@@ -45,6 +118,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `hookhost cache` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CacheAction {
+    /// Remove every compiled component from the cache, printing each file removed.
+    Clean,
+    /// Print the cache directory.
+    Dir,
+}
+
+impl Command {
+    /// An entry point that runs hooks (`stack`, `unstack`, `clean`).
+    pub fn is_run(&self) -> bool {
+        matches!(
+            self,
+            Command::Stack(_) | Command::Unstack(_) | Command::Clean(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -78,6 +170,13 @@ pub struct StackArgs {
     pub override_defaults: bool,
     #[command(flatten)]
     pub grants: GrantArgs,
+    /// Append every capability decision (granted, denied, used) to this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// Accept the external plugins' current content: rewrite hookhost.lock with their commits
+    /// and sha256s (without it, a plugin that changed since the lock was written is refused).
+    #[arg(long)]
+    pub update_lock: bool,
 }
 
 impl StackArgs {
@@ -128,6 +227,9 @@ pub struct GrantArgs {
     /// Allow third-party hooks numbered 00-09 and 90-99 (reserved for hookhost).
     #[arg(long)]
     pub allow_reserved: bool,
+    /// Run this bash hook confined by Landlock to its manifest's granted paths (stem or name).
+    #[arg(long, value_name = "HOOK", value_delimiter = ',')]
+    pub confine: Vec<String>,
 }
 
 impl GrantArgs {
@@ -147,6 +249,7 @@ impl GrantArgs {
             deny_function: self.deny_function.clone(),
             allow_install: self.allow_install,
             allow_reserved: self.allow_reserved,
+            confine: self.confine.clone(),
         }
     }
 }
@@ -157,12 +260,20 @@ pub struct RunArgs {
     #[command(flatten)]
     pub stack: StackArgs,
     /// One JSON object per event on stdout, for CI systems.
-    #[arg(long, conflicts_with = "quiet")]
+    #[arg(long, conflicts_with_all = ["quiet", "verbose"])]
     pub json: bool,
-    /// Only failures, warnings and the summary.
-    #[arg(long, short)]
+    /// Only failures, warnings and the verdict.
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Write the whole run to this file (default: .hookhost/logs/<entry>.log in the stack).
+    /// Plain lines, with a line when each hook starts and ends (no spinner).
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Write the whole run to this file (default: .hookhost/logs/<entry>-<time>.log in the
+    /// stack, with .hookhost/logs/latest.log pointing to the newest).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Run the hooks, but record `sudo`, package installs, `git_clone` and every call to a
+    /// command or function that does not exist instead of running them; report them at the end.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -6,15 +6,28 @@
 //! executes that sequence, handing each step to the [`bash`] session or the
 //! [`wasm`] runtime over one shared variable space.
 
+pub mod audit;
+pub mod author;
 pub mod bash;
 pub mod capabilities;
+pub mod confine;
 pub mod discovery;
+pub mod drivers;
+pub mod dryrun;
+pub mod external;
+pub mod iniconf;
+pub mod interrupt;
+pub mod journal;
+pub mod list;
 pub mod localconf;
+pub mod lockfile;
 pub mod manifest;
 pub mod phases;
 pub mod plan;
 pub mod report;
 pub mod run;
+pub mod runlock;
 pub mod space;
 pub mod stack;
+pub mod status;
 pub mod wasm;

@@ -209,6 +209,15 @@ pub fn parse_str(path: &Path, text: &str) -> Result<LocalConf, LocalConfError> {
             let ops = parse_localrc(&section.body, &mut errors);
             conf.localrc.extend(ops);
         } else {
+            // An INI body that cannot be merged refuses the run up front.
+            if let Err(bad) = crate::iniconf::parse_body(&section.body) {
+                for (line, message) in bad {
+                    errors.at(
+                        line,
+                        &format!("[[{}|{}]]: {message}", section.phase, section.file),
+                    );
+                }
+            }
             conf.meta.push(section);
         }
     }
@@ -216,6 +225,29 @@ pub fn parse_str(path: &Path, text: &str) -> Result<LocalConf, LocalConfError> {
         return Ok(conf);
     }
     Err(errors.into_error())
+}
+
+/// Parse shell text with `[[local|localrc]]`'s rules (an external WASM
+/// plugin's `devstack/settings`, which hookhost reads but never runs);
+/// `path` names it in errors, lines count from 1.
+pub fn parse_statements(path: &Path, text: &str) -> Result<Vec<Line<Op>>, LocalConfError> {
+    let body: Vec<Line<String>> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| Line {
+            line: i + 1,
+            value: l.to_string(),
+        })
+        .collect();
+    let mut errors = Errors {
+        path,
+        list: Vec::new(),
+    };
+    let ops = parse_localrc(&body, &mut errors);
+    match errors.list.is_empty() {
+        true => Ok(ops),
+        false => Err(errors.into_error()),
+    }
 }
 
 impl LocalConf {
@@ -1290,6 +1322,17 @@ mod tests {
             .collect();
         assert_eq!(body, [(4, "[DEFAULT]"), (5, "use_syslog = True"), (6, "")]);
         assert_eq!(parsed.meta[1].phase, "test-config");
+    }
+
+    #[test]
+    fn a_bad_ini_body_is_an_error_with_its_line() {
+        let errs =
+            errors("[[local|localrc]]\nA=1\n[[post-config|$NOVA_CONF]]\nk = v\n[DEFAULT]\nnope\n");
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs[0].starts_with("local.conf:4: [[post-config|$NOVA_CONF]]: `k = v` comes before")
+        );
+        assert!(errs[1].starts_with("local.conf:6: [[post-config|$NOVA_CONF]]: `nope` is not"));
     }
 
     #[test]

@@ -2,30 +2,71 @@
 //! run, and turn the outcome into an exit status.
 //!
 //! Exit status: 0 success, 1 a hook failed, 2 the stack or its input was
-//! refused before anything ran.
+//! refused before anything ran, 130 the run was interrupted (Ctrl-C), 143
+//! it was stopped by SIGTERM.
 
 mod cli;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, RunArgs, StackArgs};
+use hookhost::author;
+use hookhost::interrupt;
+use hookhost::journal::{self, Journal};
+use hookhost::list;
 use hookhost::phases::Entry;
 use hookhost::plan::{make_plan, Plan, PlanOptions};
-use hookhost::report::{Mode, Reporter};
+use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, RunOptions};
+use hookhost::runlock::RunLock;
 use hookhost::stack::Stack;
 
 fn main() -> ExitCode {
+    // The hidden launcher of confined bash hooks (see hookhost::confine).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == hookhost::confine::LAUNCHER)
+    {
+        return hookhost::confine::launcher_main();
+    }
     let cli = Cli::parse();
+    if !cli.command.is_run() {
+        // `hookhost plan | head` ends quietly, as Unix tools do. A run keeps
+        // going instead (its reporter ignores a closed stdout; the log has all).
+        // SAFETY: restoring the default disposition of one signal at start-up,
+        // before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = match cli.command {
         Command::Stack(args) => run_entry(Entry::Stack, &args),
         Command::Unstack(args) => run_entry(Entry::Unstack, &args),
         Command::Clean(args) => run_entry(Entry::Clean, &args),
         Command::Plan { entry, stack, json } => show_plan(entry.into(), &stack, json),
+        Command::List { stack, json } => show_list(&stack, json),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "hookhost", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New { name, path, sdk } => {
+            author::scaffold::run(&name, path.as_deref(), sdk.as_deref()).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Build { path } => author::build::run(&path).map(|_| ExitCode::SUCCESS),
+        Command::Inspect { file, json } => {
+            author::inspect::run(&file, json).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Cache { action } => cache_command(action),
+        Command::Status { top, json } => hookhost::status::show(&top, json).map(|text| {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }),
     };
     match result {
         Ok(code) => code,
@@ -41,9 +82,13 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let mut stack = Stack::open(&args.top, &env)?;
     stack.operator.apply_flags(&args.grants.flags());
+    if let Some(path) = &args.audit {
+        hookhost::audit::start(path)?;
+    }
     let options = PlanOptions {
         extensions: args.extensions(),
         allow_reserved: args.grants.allow_reserved,
+        update_lock: args.update_lock,
     };
     make_plan(&stack, entry, &options)
 }
@@ -57,21 +102,62 @@ fn show_plan(entry: Entry, args: &StackArgs, json: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+fn show_list(args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let mut stack = Stack::open(&args.top, &env)?;
+    stack.operator.apply_flags(&args.grants.flags());
+    let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
+    let listing = list::list(&stack, &env, allow_reserved)?;
+    match json {
+        true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
+        false => print!("{}", listing.render()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let plan = plan_for(entry, &args.stack)?;
-    let mode = match (args.json, args.quiet) {
-        (true, _) => Mode::Json,
-        (_, true) => Mode::Quiet,
+    // Before anything starts: a Ctrl-C from here on stops the run in order.
+    interrupt::install_handler()?;
+    let mode = match (args.json, args.quiet, args.verbose) {
+        (true, _, _) => Mode::Json,
+        (_, true, _) => Mode::Quiet,
+        (_, _, true) => Mode::Verbose,
         _ => Mode::Human,
     };
+    let started = std::time::Instant::now();
+    // One run per stack, from before planning (which may fetch plugins) to the end.
+    let (_lock, journal) = guard_stack(entry, &args.stack.top)?.unzip();
+    let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, e, started);
+    let plan = match plan_for(entry, &args.stack).inspect_err(refused) {
+        Ok(plan) => plan,
+        Err(e) if mode == Mode::Json => {
+            // CI reading the events learns why nothing ran; people read stderr.
+            let problems: Vec<String> = format!("{e:#}").lines().map(str::to_string).collect();
+            println!(
+                "{}",
+                serde_json::json!({"event": "refused", "errors": problems})
+            );
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let mut reporter = Reporter::new(mode);
-    let log = args.log.clone().unwrap_or_else(|| {
-        plan.stack
-            .state_dir
-            .join("logs")
-            .join(format!("{}.log", entry.name()))
-    });
-    reporter.log_to(&log)?;
+    let log = match &args.log {
+        Some(path) => path.clone(),
+        None => report::new_log_path(&plan.stack.state_dir.join("logs"), entry.name()),
+    };
+    if let Some(journal) = &journal {
+        journal.run_started(journal::start_record(&plan, &log))?;
+        reporter.journal_to(journal.clone());
+    }
+    reporter.log_to(&log).inspect_err(refused)?;
+    if args.log.is_none() {
+        report::link_latest(&log);
+    }
+    reporter.run_started(&plan);
+    for note in &plan.notes {
+        reporter.warning(note);
+    }
     for skipped in &plan.skipped {
         reporter.warning(&format!(
             "skipped {}: {}",
@@ -81,11 +167,84 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let options = RunOptions {
         allow_install: plan.stack.operator.allow_install,
+        dry_run: args.dry_run,
     };
     let reporter = Arc::new(Mutex::new(reporter));
-    let summary = execute(&plan, &options, reporter)?;
-    Ok(match summary.ok() {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::from(1),
+    let summary = match execute(&plan, &options, reporter.clone()) {
+        Ok(summary) => summary,
+        Err(e) => {
+            // Refusals found while starting (a broken component): in the log too.
+            let mut reporter = reporter.lock().unwrap_or_else(|e| e.into_inner());
+            for line in format!("{e:#}").lines() {
+                reporter.error(line);
+            }
+            refused(&e);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(journal) = &journal {
+        let status = match (&summary.interrupted, summary.ok()) {
+            (Some(_), _) => "interrupted",
+            (None, true) => "ok",
+            (None, false) => "failed",
+        };
+        journal.run_ended(status, summary.failures.len(), started.elapsed(), None);
+    }
+    Ok(if summary.interrupted.is_some() {
+        ExitCode::from(interrupt::exit_status())
+    } else if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
+}
+
+/// Take the stack's run lock and open its state journal. None when there
+/// is no stack directory (planning then says so).
+fn guard_stack(entry: Entry, top: &Path) -> anyhow::Result<Option<(RunLock, Arc<Journal>)>> {
+    if !top.is_dir() {
+        return Ok(None);
+    }
+    let top = top
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", top.display()))?;
+    let state = top.join(hookhost::stack::STATE_DIR);
+    let run = journal::new_run_id();
+    let lock = RunLock::acquire(&state, entry.name(), &run)?;
+    let journal = Journal::open(&state, &run)?;
+    Ok(Some((lock, Arc::new(journal))))
+}
+
+/// A run refused before any hook ran: in the journal too, so `hookhost
+/// status` says why.
+fn journal_refused(
+    journal: Option<&Journal>,
+    entry: Entry,
+    error: &anyhow::Error,
+    started: std::time::Instant,
+) {
+    let Some(journal) = journal else {
+        return;
+    };
+    if !journal.has_started() {
+        // Best effort: the refusal itself is what the operator sees.
+        let _ = journal.run_started(journal::Record {
+            entry: Some(entry.name().to_string()),
+            ..journal::Record::default()
+        });
+    }
+    let reason = format!("{error:#}").replace('\n', "; ");
+    journal.run_ended("refused", 0, started.elapsed(), Some(&reason));
+}
+
+/// `hookhost cache clean|dir`.
+fn cache_command(action: cli::CacheAction) -> anyhow::Result<ExitCode> {
+    let dir = hookhost::wasm::cache::default_dir().ok_or_else(|| {
+        anyhow::anyhow!("no cache directory: set HOOKHOST_CACHE_DIR, XDG_CACHE_HOME or HOME")
+    })?;
+    match action {
+        cli::CacheAction::Dir => println!("{}", dir.display()),
+        cli::CacheAction::Clean => print!("{}", hookhost::wasm::cache::clean_report(&dir)?),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,8 @@ use serde_json::json;
 
 use crate::capabilities::{show_duration, show_size, Policy};
 use crate::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
+use crate::drivers::{self, PlannedDriver};
+use crate::external::{self, ExternalPlugin, PluginPlan};
 use crate::manifest::{self, Manifest};
 use crate::phases::{Entry, Extensions, Phase};
 use crate::stack::Stack;
@@ -22,6 +24,8 @@ pub struct PlannedHook {
     pub manifest: Option<Manifest>,
     /// What a WASM hook may do (bash hooks are trusted: `None`).
     pub policy: Option<Policy>,
+    /// Set for an external plugin (`enable_plugin`, see `external`).
+    pub external: Option<Box<ExternalPlugin>>,
 }
 
 /// The ordered sequence of a run.
@@ -34,6 +38,10 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// The variables the run starts with (local.conf), in order.
     pub vars: Vec<(String, String)>,
+    /// The hypervisor driver `VIRT_DRIVER` selects (see `drivers`).
+    pub driver: Option<PlannedDriver>,
+    /// What planning did that the operator should know (hookhost.lock).
+    pub notes: Vec<String>,
 }
 
 /// Choices the operator makes on the command line.
@@ -41,6 +49,8 @@ pub struct Plan {
 pub struct PlanOptions {
     pub extensions: Extensions,
     pub allow_reserved: bool,
+    /// Accept external plugins whose content differs from hookhost.lock.
+    pub update_lock: bool,
 }
 
 /// Make the plan for `entry`, or say everything that prevents it.
@@ -60,27 +70,46 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
+    // External plugins (enable_plugin) run after every extras.d hook.
+    let plugins = external::plan_plugins(stack, options.update_lock).unwrap_or_else(|e| {
+        errors.push(format!("{e:#}"));
+        PluginPlan::default()
+    });
+    hooks.extend(plugins.hooks);
     check_data_dirs(&hooks, &mut errors);
+    let driver = drivers::plan_driver(stack, drivers::environment().as_deref(), &hooks)
+        .unwrap_or_else(|e| {
+            errors.push(format!("{e:#}"));
+            None
+        });
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
+    let mut extensions = options.extensions;
+    extensions.override_defaults |= plugins.override_defaults;
+    let mut vars = stack.vars.clone();
+    vars.extend(plugins.vars);
     Ok(Plan {
         stack: stack.clone(),
         entry,
-        phases: entry.phases(options.extensions),
+        phases: entry.phases(extensions),
         hooks,
         skipped: discovery.skipped,
-        vars: stack.vars.clone(),
+        vars,
+        driver,
+        notes: plugins.notes,
     })
 }
 
-fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<PlannedHook> {
+/// Plan one hook: its manifest, and its policy (a WASM hook's grants and
+/// data directory by name, a confined bash hook's paths).
+pub(crate) fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<PlannedHook> {
     let manifest = match &file.manifest {
         Some(path) => Some(manifest::load(path)?),
         None => None,
     };
     let policy = match file.kind {
-        HookKind::Bash => None,
+        HookKind::Bash => confined_policy(stack, &file, manifest.as_ref())?,
         HookKind::Wasm => {
             let requested = manifest.as_ref().map(|m| &m.capabilities);
             let data_dir = stack.data_dir.join(&file.name);
@@ -95,7 +124,32 @@ fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<PlannedHook> {
         file,
         manifest,
         policy,
+        external: None,
     })
+}
+
+/// A bash hook is trusted unless its manifest or the operator confines it;
+/// a confined one gets its paths checked like a plugin's, and is refused
+/// where the kernel cannot confine it.
+fn confined_policy(
+    stack: &Stack,
+    file: &HookFile,
+    manifest: Option<&Manifest>,
+) -> anyhow::Result<Option<Policy>> {
+    let requested = manifest.map(|m| &m.capabilities);
+    if !requested.is_some_and(|c| c.confine) && !stack.operator.confines(file) {
+        return Ok(None);
+    }
+    crate::confine::probe().map_err(|why| {
+        anyhow::anyhow!(
+            "{}: is to run confined, but {why}; refusing to run it unconfined",
+            file.path.display()
+        )
+    })?;
+    let policy = stack
+        .operator
+        .resolve_confined(&stack.top, file, requested)?;
+    Ok(Some(policy))
 }
 
 /// Two WASM hooks with one name would share a private data directory.
@@ -120,6 +174,13 @@ fn check_data_dirs(hooks: &[PlannedHook], errors: &mut Vec<String>) {
 }
 
 impl Plan {
+    /// The policies of every sandboxed plugin of the run: WASM hooks and a
+    /// WASM hypervisor driver.
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        let hooks = self.hooks.iter().filter_map(|h| h.policy.as_ref());
+        hooks.chain(self.driver.as_ref().and_then(|d| d.policy.as_ref()))
+    }
+
     /// The plan as people read it.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -135,16 +196,24 @@ impl Plan {
         for hook in &self.hooks {
             render_hook(&mut out, hook);
         }
+        drivers::render(&mut out, self.driver.as_ref(), &self.phases);
         if !self.skipped.is_empty() {
             out.push_str("\nskipped:\n");
             for s in &self.skipped {
                 let _ = writeln!(out, "  {}: {}", s.path.display(), s.reason);
             }
         }
+        if !self.notes.is_empty() {
+            out.push_str("\nnotes:\n");
+            for note in &self.notes {
+                let _ = writeln!(out, "  {note}");
+            }
+        }
         out.push_str("\nsequence:\n");
         let names: Vec<&str> = self.hooks.iter().map(|h| h.file.stem.as_str()).collect();
         for phase in &self.phases {
-            let _ = writeln!(out, "  {:<18} {}", phase.to_string(), names.join(", "));
+            let steps = drivers::sequence(self.driver.as_ref(), *phase, &names);
+            let _ = writeln!(out, "  {:<18} {}", phase.to_string(), steps.join(", "));
         }
         out
     }
@@ -157,17 +226,23 @@ impl Plan {
             "phases": self.phases.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             "hooks": self.hooks.iter().map(hook_json).collect::<Vec<_>>(),
             "skipped": self.skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
+            "driver": self.driver.as_ref().map(|d| drivers::to_json(d, &self.phases)),
+            "notes": self.notes,
         })
     }
 }
 
 fn render_hook(out: &mut String, hook: &PlannedHook) {
-    let file = hook
-        .file
-        .path
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy();
+    let file = match &hook.external {
+        // An external plugin's file is always plugin.sh/.wasm: name the plugin.
+        Some(plugin) => format!("plugin {} ({})", plugin.name, plugin.state.describe()).into(),
+        None => hook
+            .file
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy(),
+    };
     let Some(policy) = &hook.policy else {
         let _ = writeln!(
             out,
@@ -175,15 +250,86 @@ fn render_hook(out: &mut String, hook: &PlannedHook) {
         );
         return;
     };
-    let _ = writeln!(
-        out,
-        "  {file:<28} wasm  sandboxed: memory {}, time limit {} per call",
-        show_size(policy.memory),
-        show_duration(policy.timeout)
-    );
-    for line in policy_lines(policy) {
-        let _ = writeln!(out, "  {:<28}       granted {line}", "");
+    match policy.confine {
+        true => {
+            let _ = writeln!(
+                out,
+                "  {file:<28} bash  confined (Landlock, in a child bash): read-only system dirs and its grants"
+            );
+        }
+        false => {
+            let _ = writeln!(
+                out,
+                "  {file:<28} wasm  sandboxed: memory {}, time limit {} per call",
+                show_size(policy.memory),
+                show_duration(policy.timeout)
+            );
+        }
     }
+    let requested = hook.manifest.as_ref().map(|m| &m.capabilities);
+    for line in requested.map(requested_lines).unwrap_or_default() {
+        let _ = writeln!(out, "  {:<28}       requests {line}", "");
+    }
+    for line in policy_lines(policy) {
+        let _ = writeln!(out, "  {:<28}       granted  {line}", "");
+    }
+    if policy.confine {
+        let ignored = requested.map(unenforced_for_bash).unwrap_or_default();
+        if !ignored.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {:<28}       not enforced on bash: {}",
+                "",
+                ignored.join(", ")
+            );
+        }
+    }
+}
+
+/// One line per requested capability, in manifest terms.
+pub fn requested_lines(request: &crate::manifest::Capabilities) -> Vec<String> {
+    let mut lines = Vec::new();
+    let lists = [
+        ("read", &request.read),
+        ("write", &request.write),
+        ("vars-read", &request.vars_read),
+        ("vars-write", &request.vars_write),
+        ("functions", &request.functions),
+        ("commands", &request.commands),
+        ("net", &request.net),
+        ("packages", &request.packages),
+    ];
+    for (key, values) in lists {
+        if !values.is_empty() {
+            lines.push(format!("{key} {}", values.join(", ")));
+        }
+    }
+    if let Some(memory) = request.memory {
+        lines.push(format!("memory {}", show_size(memory)));
+    }
+    if let Some(timeout) = request.timeout {
+        lines.push(format!("timeout {}", show_duration(timeout)));
+    }
+    lines
+}
+
+/// The kinds a confined bash hook's manifest asks for that Landlock cannot
+/// enforce on bash (they are not granted either).
+fn unenforced_for_bash(request: &crate::manifest::Capabilities) -> Vec<&'static str> {
+    let kinds = [
+        ("vars-read", request.vars_read.is_empty()),
+        ("vars-write", request.vars_write.is_empty()),
+        ("functions", request.functions.is_empty()),
+        ("commands", request.commands.is_empty()),
+        ("packages", request.packages.is_empty()),
+        ("memory", request.memory.is_none()),
+        ("timeout", request.timeout.is_none()),
+    ];
+    kinds
+        .iter()
+        .filter(|(_, empty)| !empty)
+        .map(|(kind, _)| *kind)
+        .collect()
 }
 
 /// One line per granted capability, in manifest terms.
@@ -191,7 +337,10 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
     let mut lines = Vec::new();
     for dir in &policy.dirs {
         let mode = if dir.writable { "write" } else { "read" };
-        lines.push(format!("{mode} {} as {}", dir.host.display(), dir.guest));
+        match policy.confine {
+            true => lines.push(format!("{mode} {}", dir.host.display())),
+            false => lines.push(format!("{mode} {} as {}", dir.host.display(), dir.guest)),
+        }
     }
     let lists = [
         ("vars-read", &policy.vars_read),
@@ -221,7 +370,9 @@ fn hook_json(hook: &PlannedHook) -> serde_json::Value {
         "kind": hook.file.kind.to_string(),
         "path": hook.file.path,
         "manifest": hook.file.manifest,
+        "requested": hook.manifest.as_ref().map(|m| requested_lines(&m.capabilities)),
         "granted": hook.policy.as_ref().map(policy_lines),
+        "confined": hook.policy.as_ref().is_some_and(|p| p.confine),
         "memory": hook.policy.as_ref().map(|p| p.memory),
         "timeout_ms": hook.policy.as_ref().map(|p| p.timeout.as_millis() as u64),
     })

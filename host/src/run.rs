@@ -5,6 +5,7 @@
 //! Failure policy (PRODUCT §2): `stack` stops at the first failing hook;
 //! `unstack` and `clean` go on, report every failure and exit non-zero.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -12,8 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::bash::{Outcome, SessionConfig, Stream as BashStream};
+use crate::bash::{BatchHook, Outcome, SessionConfig, Stream as BashStream};
 use crate::discovery::HookKind;
+use crate::drivers::{self, LiveDriver};
+use crate::interrupt;
 use crate::phases::Phase;
 use crate::plan::{Plan, PlannedHook};
 use crate::report::{Reporter, Timing};
@@ -28,6 +31,9 @@ const TAIL_LINES: usize = 20;
 pub struct RunOptions {
     /// `install_package` really installs.
     pub allow_install: bool,
+    /// Record `sudo`, installs, `git_clone` and missing commands instead of
+    /// running them (see `dryrun`); implies no installs.
+    pub dry_run: bool,
 }
 
 /// One hook that failed, with everything needed to act on it.
@@ -57,20 +63,34 @@ impl fmt::Display for HookFailure {
     }
 }
 
+/// Where Ctrl-C stopped a run.
+#[derive(Debug, Clone)]
+pub struct Interrupted {
+    pub hook: String,
+    pub kind: HookKind,
+    pub phase: Phase,
+    /// The hook was running and was stopped (else: the run stopped before it).
+    pub during: bool,
+}
+
 /// How a run ended.
 #[derive(Debug, Default)]
 pub struct RunSummary {
     pub failures: Vec<HookFailure>,
-    /// Set when `stack` stopped early at a failure.
+    /// Set when `stack` stopped early at a failure, or at Ctrl-C.
     pub stopped_at: Option<(String, Phase)>,
+    /// Set when Ctrl-C stopped the run.
+    pub interrupted: Option<Interrupted>,
     pub duration: Duration,
     /// Packages hooks wanted installed that were only recorded.
     pub packages_wanted: Vec<String>,
+    /// What `--dry-run` recorded instead of running, in order.
+    pub dry_run: Vec<crate::dryrun::Record>,
 }
 
 impl RunSummary {
     pub fn ok(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && self.interrupted.is_none()
     }
 }
 
@@ -79,8 +99,12 @@ struct Run<'a> {
     plan: &'a Plan,
     space: Arc<Mutex<Space>>,
     plugins: Vec<Option<Plugin>>,
+    /// The hypervisor driver, once started.
+    driver: Option<LiveDriver<'a>>,
     reporter: Arc<Mutex<Reporter>>,
     summary: RunSummary,
+    /// Reads what `--dry-run` recorded, after each step.
+    dry_run: Option<crate::dryrun::Recorder>,
 }
 
 /// Run `plan`: load every component, start the bash session, walk the phases.
@@ -91,19 +115,41 @@ pub fn execute(
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     let runtime = Runtime::new().context("cannot start the WebAssembly runtime")?;
+    // Ctrl-C: push the epoch past every plugin's deadline, so a running guest traps.
+    let _stop_guests = interrupt::on_interrupt(epoch_bumper(&runtime, plan));
     let loaded = load_components(&runtime, plan)?;
+    let driver_component = drivers::load_component(&runtime, plan.driver.as_ref())?;
+    for warning in runtime.take_warnings() {
+        lock(&reporter).warning(&warning);
+    }
     prepare_dirs(plan)?;
-    let space = Space::start(session_config(plan, options))?;
+    let dry_run = match options.dry_run {
+        true => Some(
+            crate::dryrun::Recorder::start(&plan.stack.state_dir).with_context(|| {
+                format!(
+                    "cannot write the dry run's record in {}",
+                    plan.stack.state_dir.display()
+                )
+            })?,
+        ),
+        false => None,
+    };
+    let mut space = Space::start(session_config(plan, options))?;
+    // A bash driver is sourced and checked before any hook runs.
+    drivers::load_bash(&mut space, plan.driver.as_ref(), &reporter)?;
     let space = Arc::new(Mutex::new(space));
     let services: SharedServices = space.clone();
     let mut run = Run {
         plan,
         space,
         plugins: Vec::new(),
+        driver: None,
         reporter,
         summary: RunSummary::default(),
+        dry_run,
     };
     run.instantiate(&runtime, &loaded, &services);
+    run.start_driver(&runtime, driver_component.as_ref(), &services);
     // Plugins hold their own handles; the run's must not outlive them.
     drop(services);
     if run.summary.failures.is_empty() || !plan.entry.stops_at_first_failure() {
@@ -118,19 +164,28 @@ fn load_components(
     runtime: &Runtime,
     plan: &Plan,
 ) -> anyhow::Result<Vec<Option<wasm::LoadedComponent>>> {
+    let wanted: Vec<_> = plan
+        .hooks
+        .iter()
+        .filter(|hook| hook.file.kind == HookKind::Wasm)
+        .map(|hook| (hook.file.path.as_path(), wasm::Role::Hook))
+        .collect();
+    // Compiled in parallel (or read from the compiled cache).
+    let mut results = wasm::load_all(runtime, &wanted).into_iter();
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for hook in &plan.hooks {
-        if hook.file.kind != HookKind::Wasm {
-            loaded.push(None);
-            continue;
-        }
-        match wasm::load(runtime, &hook.file.path, wasm::Role::Hook) {
-            Ok(component) => loaded.push(Some(component)),
-            Err(e) => {
+        let result = match hook.file.kind {
+            HookKind::Wasm => results.next(),
+            _ => None,
+        };
+        match result {
+            Some(Ok(component)) => loaded.push(Some(component)),
+            Some(Err(e)) => {
                 errors.push(e.to_string());
                 loaded.push(None);
             }
+            None => loaded.push(None),
         }
     }
     if !errors.is_empty() {
@@ -150,7 +205,7 @@ fn prepare_dirs(plan: &Plan) -> anyhow::Result<()> {
         std::fs::remove_file(&wanted)
             .with_context(|| format!("cannot reset {}", wanted.display()))?;
     }
-    let data_dirs = plan.hooks.iter().filter_map(|h| h.policy.as_ref());
+    let data_dirs = plan.policies();
     for dir in data_dirs
         .flat_map(|p| &p.dirs)
         .filter(|d| d.guest == "/data")
@@ -166,8 +221,12 @@ fn session_config(plan: &Plan, options: &RunOptions) -> SessionConfig {
         top_dir: plan.stack.top.clone(),
         dest: plan.stack.dest.clone(),
         state_dir: plan.stack.state_dir.clone(),
-        errexit: plan.entry.stops_at_first_failure(),
-        allow_install: options.allow_install,
+        // A dry run surveys: no errexit, and it goes on past failures.
+        errexit: plan.entry.stops_at_first_failure() && !options.dry_run,
+        allow_install: options.allow_install && !options.dry_run,
+        dry_run: options.dry_run,
+        // `$0` names the entry script, as stack.sh/unstack.sh/clean.sh did.
+        script: Some(format!("{}.sh", plan.entry.name())),
         vars: plan.vars.clone(),
     }
 }
@@ -213,13 +272,36 @@ impl Run<'_> {
     fn walk_phases(&mut self) {
         for &phase in &self.plan.phases {
             lock(&self.reporter).phase_started(phase);
-            for index in 0..self.plan.hooks.len() {
-                if self.run_hook(index, phase).is_err() && self.plan.entry.stops_at_first_failure()
-                {
-                    let hook = &self.plan.hooks[index];
+            if !self.driver_calls(phase, drivers::At::BeforeHooks) {
+                return;
+            }
+            let mut index = 0;
+            while index < self.plan.hooks.len() {
+                if self.stop_if_interrupted(index, phase, false) {
+                    return;
+                }
+                // Consecutive plain bash hooks: one round trip with the session.
+                let (last, result) = match self.bash_run_end(index) {
+                    end if end > index + 1 => self.run_bash_batch(index, end, phase),
+                    _ => (index, self.run_hook(index, phase)),
+                };
+                if self.summary.interrupted.is_some() {
+                    return;
+                }
+                let stops = self.plan.entry.stops_at_first_failure() && self.dry_run.is_none();
+                if result.is_err() && stops {
+                    let hook = &self.plan.hooks[last];
                     self.summary.stopped_at = Some((hook.file.stem.clone(), phase));
                     return;
                 }
+                index = last + 1;
+            }
+            // local.conf's [[post-config|FILE]]... after the phase's hooks.
+            if !self.merge_local_conf(phase) {
+                return;
+            }
+            if !self.driver_calls(phase, drivers::At::AfterHooks) {
+                return;
             }
         }
     }
@@ -241,12 +323,52 @@ impl Run<'_> {
             duration: started.elapsed(),
             ok: result.is_ok(),
         };
+        // Ctrl-C during the hook: whatever it returned, the run stops here.
+        if self.stop_if_interrupted(index, phase, true) {
+            let timing = Timing {
+                ok: false,
+                ..timing
+            };
+            lock(&self.reporter).hook_finished(timing, Some("interrupted"));
+            return Err(());
+        }
+        self.collect_dry_run(&hook.file.stem, &phase.to_string());
         let error = result.as_ref().err().map(|f| f.reason.clone());
         lock(&self.reporter).hook_finished(timing, error.as_deref());
         result.map_err(|failure| self.fail(hook, phase, failure.reason, failure.output_tail))
     }
 
+    /// After Ctrl-C: record and report where the run stopped; true if it did.
+    fn stop_if_interrupted(&mut self, index: usize, phase: Phase, during: bool) -> bool {
+        if !interrupt::requested() {
+            return false;
+        }
+        let hook = &self.plan.hooks[index];
+        let at = Interrupted {
+            hook: hook.file.stem.clone(),
+            kind: hook.file.kind,
+            phase,
+            during,
+        };
+        lock(&self.reporter).interrupted(&at, self.plan.entry.name());
+        self.summary.stopped_at = Some((at.hook.clone(), phase));
+        self.summary.interrupted = Some(at);
+        true
+    }
+
     fn run_wasm(&mut self, index: usize, phase: Phase) -> Result<(), CallFailure> {
+        let plan = self.plan;
+        // An external WASM plugin's settings (read, never run) come first.
+        if let Some(external) = &plan.hooks[index].external {
+            let ops = external.wasm_ops(phase);
+            if !ops.is_empty() {
+                let mut space = lock(&self.space);
+                crate::external::apply_ops(&mut space, ops).map_err(|reason| CallFailure {
+                    reason,
+                    output_tail: Vec::new(),
+                })?;
+            }
+        }
         match &mut self.plugins[index] {
             Some(plugin) => plugin.run_phase(phase),
             None => Err(CallFailure {
@@ -267,13 +389,39 @@ impl Run<'_> {
             }
             tail.push_back(line.to_string());
         };
+        // An external plugin sources another file per phase (or none).
+        let (path, args) = match &hook.external {
+            Some(plugin) => match plugin.bash_step(phase) {
+                Some((path, args)) => (path.to_path_buf(), args),
+                None => return Ok(()),
+            },
+            None => (hook.file.path.clone(), phase.args()),
+        };
         let mut space = lock(&self.space);
-        let outcome = space
-            .session()
-            .source_hook(&hook.file.path, &phase.args(), &mut out);
+        let outcome = match hook.policy.as_ref().filter(|p| p.confine) {
+            // A confined hook runs in a child bash under Landlock.
+            Some(policy) => {
+                let path = self.plan.stack.top.join(&path);
+                let job = crate::confine::Job {
+                    stem: &hook.file.stem,
+                    hook: &path,
+                    args: &args,
+                    policy,
+                    top_dir: &self.plan.stack.top,
+                    state_dir: &self.plan.stack.state_dir,
+                    errexit: self.plan.entry.stops_at_first_failure(),
+                };
+                crate::confine::run_hook(space.session(), &job, &mut out)
+            }
+            None => space.session().source_hook(&path, &args, &mut out),
+        };
         let reason = match outcome {
             Ok(Outcome::Success) => return Ok(()),
             Ok(Outcome::Failed { status }) => format!("exited with status {status}"),
+            // Ctrl-C ended the session: the run stops, nothing to restart.
+            Ok(Outcome::SessionEnded { .. }) if interrupt::requested() => {
+                format!("was interrupted ({})", interrupt::cause())
+            }
             Ok(ended @ Outcome::SessionEnded { .. }) => {
                 let reason = describe(&ended);
                 if let Err(e) = space.restart() {
@@ -300,12 +448,14 @@ impl Run<'_> {
             reason,
             output_tail,
         };
-        lock(&self.reporter).error(&failure.to_string());
+        lock(&self.reporter).hook_failed(&failure);
         self.summary.failures.push(failure);
     }
 
     fn finish(mut self, started: Instant) -> anyhow::Result<RunSummary> {
         self.plugins.clear();
+        self.driver = None;
+        self.report_dry_run();
         let space = Arc::try_unwrap(self.space)
             .map_err(|_| {
                 anyhow::anyhow!("the variable space is still in use at the end of the run")
@@ -334,6 +484,290 @@ impl Run<'_> {
     }
 }
 
+/// What Ctrl-C does to running guests: advance the engine's epoch past the
+/// longest time limit of the plan, so the running call traps at its next
+/// epoch check instead of running to its own deadline.
+fn epoch_bumper(runtime: &Runtime, plan: &Plan) -> impl Fn() + Send + Sync + 'static {
+    let engine = runtime.engine().clone();
+    let longest = plan.policies().map(|p| p.timeout).max().unwrap_or_default();
+    // Capped: a bump costs one atomic add per tick; a day of ticks is ~9M.
+    let ticks = (longest.as_millis() / wasm::EPOCH_TICK.as_millis().max(1) + 2).min(100_000_000);
+    move || {
+        for _ in 0..ticks {
+            engine.increment_epoch();
+        }
+    }
+}
+
+impl<'a> Run<'a> {
+    /// Start the hypervisor driver, if the plan has one; a WASM driver that
+    /// cannot start fails like a hook that cannot.
+    fn start_driver(
+        &mut self,
+        runtime: &Runtime,
+        component: Option<&wasm::LoadedComponent>,
+        services: &SharedServices,
+    ) {
+        let plan: &'a Plan = self.plan;
+        let Some(planned) = &plan.driver else {
+            return;
+        };
+        let sink = self.sink(&planned.plugin);
+        let (driver, failure) = LiveDriver::start(planned, runtime, component, services, sink);
+        self.driver = Some(driver);
+        if let Some(failure) = failure {
+            lock(&self.reporter).hook_failed(&failure);
+            self.summary.failures.push(failure);
+        }
+    }
+
+    /// The driver's calls at this point of `phase`, under the hooks'
+    /// failure policy; false when the run stops here (a failure in `stack`,
+    /// or Ctrl-C before or during a call).
+    fn driver_calls(&mut self, phase: Phase, at: drivers::At) -> bool {
+        for &call in drivers::calls_at(phase, at) {
+            if self.driver_interrupted(phase, false) {
+                return false;
+            }
+            let Some(driver) = &mut self.driver else {
+                return true;
+            };
+            let result = driver.call(call, phase, &self.space, &self.reporter);
+            let plugin = driver.planned.plugin.clone();
+            self.collect_dry_run(&plugin, &phase.to_string());
+            if self.driver_interrupted(phase, true) {
+                return false;
+            }
+            let Err(failure) = result else {
+                continue;
+            };
+            let name = failure.hook.clone();
+            lock(&self.reporter).hook_failed(&failure);
+            self.summary.failures.push(failure);
+            if self.plan.entry.stops_at_first_failure() {
+                self.summary.stopped_at = Some((name, phase));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// After Ctrl-C: record that the run stopped at the driver; true if so.
+    fn driver_interrupted(&mut self, phase: Phase, during: bool) -> bool {
+        let Some(driver) = self.plan.driver.as_ref() else {
+            return false;
+        };
+        if !interrupt::requested() {
+            return false;
+        }
+        let at = Interrupted {
+            hook: driver.plugin.clone(),
+            kind: driver.kind,
+            phase,
+            during,
+        };
+        lock(&self.reporter).interrupted(&at, self.plan.entry.name());
+        self.summary.stopped_at = Some((at.hook.clone(), phase));
+        self.summary.interrupted = Some(at);
+        true
+    }
+}
+
+/// Batches of bash hooks: what [`Run::run_hook`] does for one bash hook,
+/// for a run of them sent to the session at once
+/// ([`crate::bash::BashSession::source_hooks`]). Each hook is still
+/// reported on its own (start, output, end, timing, failure) as its end
+/// marker arrives.
+impl Run<'_> {
+    /// The end of the run of plain (unconfined) bash hooks from `start`.
+    fn bash_run_end(&self, start: usize) -> usize {
+        // External plugins source a file per phase; a dry run attributes
+        // what it records hook by hook: both run one at a time.
+        let batchable = |hook: &PlannedHook| {
+            hook.file.kind == HookKind::Bash
+                && !hook.policy.as_ref().is_some_and(|p| p.confine)
+                && hook.external.is_none()
+                && self.dry_run.is_none()
+        };
+        let hooks = &self.plan.hooks;
+        (start..hooks.len())
+            .find(|&i| !batchable(&hooks[i]))
+            .unwrap_or(hooks.len())
+    }
+
+    /// Hooks `start..end` in one round trip. Returns the last hook that
+    /// ran and Err if any failed (failures are recorded and reported).
+    fn run_bash_batch(
+        &mut self,
+        start: usize,
+        end: usize,
+        phase: Phase,
+    ) -> (usize, Result<(), ()>) {
+        let plan = self.plan;
+        let hooks = &plan.hooks[start..end];
+        let args = phase.args();
+        let batch: Vec<BatchHook> = hooks
+            .iter()
+            .map(|h| BatchHook {
+                path: &h.file.path,
+                args: &args,
+            })
+            .collect();
+        lock(&self.reporter).hook_started(&hooks[0].file.stem, "bash", phase);
+        let state = RefCell::new(Batch {
+            hooks,
+            phase,
+            reporter: self.reporter.clone(),
+            tail: VecDeque::new(),
+            clock: Instant::now(),
+            ran: 0,
+            failures: Vec::new(),
+            ended: None,
+        });
+        let sent = lock(&self.space).session().source_hooks(
+            &batch,
+            &mut |i, stream, line| state.borrow_mut().line(i, stream, line),
+            &mut |i, outcome| state.borrow_mut().done(i, outcome),
+        );
+        let state = state.into_inner();
+        let last = start + state.ran.max(1) - 1;
+        let failed = !state.failures.is_empty();
+        self.summary.failures.extend(state.failures);
+        let tail: Vec<String> = state.tail.into();
+        let reason = match (sent, state.ended) {
+            (Err(e), _) => format!("could not be run in the bash session: {e:#}"),
+            (Ok(_), None) => return (last, if failed { Err(()) } else { Ok(()) }),
+            (Ok(_), Some((outcome, duration))) => {
+                let result = self.finish_batch(last, phase, outcome, duration, tail);
+                return (last, result);
+            }
+        };
+        let hook = &plan.hooks[last];
+        let timing = Timing {
+            phase,
+            hook: hook.file.stem.clone(),
+            kind: "bash".into(),
+            duration: state.clock.elapsed(),
+            ok: false,
+        };
+        lock(&self.reporter).hook_finished(timing, Some(&reason));
+        self.fail(hook, phase, reason, tail);
+        (last, Err(()))
+    }
+
+    /// The hook that ended a batch by ending the session (or during which
+    /// Ctrl-C came): reported as `run_hook` reports it.
+    fn finish_batch(
+        &mut self,
+        index: usize,
+        phase: Phase,
+        outcome: Outcome,
+        duration: Duration,
+        tail: Vec<String>,
+    ) -> Result<(), ()> {
+        let hook = &self.plan.hooks[index];
+        let timing = Timing {
+            phase,
+            hook: hook.file.stem.clone(),
+            kind: "bash".into(),
+            duration,
+            ok: false,
+        };
+        if self.stop_if_interrupted(index, phase, true) {
+            lock(&self.reporter).hook_finished(timing, Some("interrupted"));
+            return Err(());
+        }
+        let reason = match &outcome {
+            Outcome::Success => "succeeded".to_string(),
+            Outcome::Failed { status } => format!("exited with status {status}"),
+            ended => {
+                let reason = describe(ended);
+                match lock(&self.space).restart() {
+                    Err(e) => format!("{reason}; the bash session could not be restarted: {e:#}"),
+                    Ok(()) => format!(
+                        "{reason}; shell state from earlier hooks is lost for the rest of the run"
+                    ),
+                }
+            }
+        };
+        lock(&self.reporter).hook_finished(timing, Some(&reason));
+        self.fail(hook, phase, reason, tail);
+        Err(())
+    }
+}
+
+/// What a batch of bash hooks reports while the session runs it.
+struct Batch<'a> {
+    hooks: &'a [PlannedHook],
+    phase: Phase,
+    reporter: Arc<Mutex<Reporter>>,
+    /// The running hook's last lines, for its failure.
+    tail: VecDeque<String>,
+    /// When the running hook started (the previous one ended).
+    clock: Instant,
+    /// Hooks that ended so far.
+    ran: usize,
+    failures: Vec<HookFailure>,
+    /// Set at Ctrl-C or when bash ended: the caller reports that hook once
+    /// the session is restarted or the run stops; later callbacks are ignored.
+    ended: Option<(Outcome, Duration)>,
+}
+
+impl Batch<'_> {
+    fn line(&mut self, index: usize, stream: BashStream, line: &str) {
+        if self.ended.is_some() {
+            return;
+        }
+        let hook = &self.hooks[index].file.stem;
+        lock(&self.reporter).output(hook, stream == BashStream::Stderr, line);
+        if self.tail.len() == TAIL_LINES {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(line.to_string());
+    }
+
+    fn done(&mut self, index: usize, outcome: &Outcome) {
+        if self.ended.is_some() {
+            return;
+        }
+        self.ran = index + 1;
+        let duration = std::mem::replace(&mut self.clock, Instant::now()).elapsed();
+        if interrupt::requested() || matches!(outcome, Outcome::SessionEnded { .. }) {
+            self.ended = Some((outcome.clone(), duration));
+            return;
+        }
+        let hook = &self.hooks[index];
+        let reason = match outcome {
+            Outcome::Failed { status } => Some(format!("exited with status {status}")),
+            _ => None,
+        };
+        let timing = Timing {
+            phase: self.phase,
+            hook: hook.file.stem.clone(),
+            kind: "bash".into(),
+            duration,
+            ok: reason.is_none(),
+        };
+        let mut reporter = lock(&self.reporter);
+        reporter.hook_finished(timing, reason.as_deref());
+        let output_tail: Vec<String> = self.tail.drain(..).collect();
+        if let Some(reason) = reason {
+            let failure = HookFailure {
+                hook: hook.file.stem.clone(),
+                kind: HookKind::Bash,
+                phase: self.phase,
+                reason,
+                output_tail,
+            };
+            reporter.hook_failed(&failure);
+            self.failures.push(failure);
+        }
+        if let Some(next) = self.hooks.get(index + 1) {
+            reporter.hook_started(&next.file.stem, "bash", self.phase);
+        }
+    }
+}
+
 /// The packages recorded as wanted, one per line (`name [hook]`), deduplicated.
 fn read_wanted(path: &std::path::Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -348,4 +782,141 @@ fn read_wanted(path: &std::path::Path) -> Vec<String> {
 
 fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// DevStack compatibility: local.conf's meta-sections merged at their
+/// points, and what `--dry-run` recorded.
+impl Run<'_> {
+    /// Merge local.conf's meta-sections that belong after `phase`'s hooks
+    /// (DevStack's `merge_config_group`), each reported as a step named
+    /// `local.conf`. False when a merge failed and the run stops here.
+    fn merge_local_conf(&mut self, phase: Phase) -> bool {
+        let plan = self.plan;
+        let Some(conf) = &plan.stack.local_conf else {
+            return true;
+        };
+        let groups = crate::iniconf::groups_after(phase);
+        if groups.contains(&"extra") {
+            self.warn_unmerged_test_config(conf);
+        }
+        let sections = conf
+            .meta
+            .iter()
+            .filter(|m| groups.contains(&m.phase.as_str()));
+        for section in sections {
+            let stops = plan.entry.stops_at_first_failure() && self.dry_run.is_none();
+            if !self.merge_one(conf, section, phase) && stops {
+                self.summary.stopped_at = Some(("local.conf".to_string(), phase));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// One meta-section; false when it failed.
+    fn merge_one(
+        &mut self,
+        conf: &crate::localconf::LocalConf,
+        section: &crate::localconf::MetaSection,
+        phase: Phase,
+    ) -> bool {
+        lock(&self.reporter).hook_started("local.conf", "merge", phase);
+        let started = Instant::now();
+        let write = self.dry_run.is_none();
+        let result = crate::iniconf::merge_section(&mut lock(&self.space), conf, section, write);
+        let timing = Timing {
+            phase,
+            hook: "local.conf".to_string(),
+            kind: "merge".to_string(),
+            duration: started.elapsed(),
+            ok: result.is_ok(),
+        };
+        let mut reporter = lock(&self.reporter);
+        match result {
+            Ok(crate::iniconf::Merged::Into(path)) if !write => {
+                // A dry run records the merge instead of writing the file.
+                self.summary.dry_run.push(crate::dryrun::Record {
+                    hook: "local.conf".to_string(),
+                    phase: phase.to_string(),
+                    kind: "merge".to_string(),
+                    place: format!("{}:{}", conf.path.display(), section.line),
+                    command: format!(
+                        "[[{}|{}]] into {}",
+                        section.phase,
+                        section.file,
+                        path.display()
+                    ),
+                });
+                reporter.hook_finished(timing, None);
+                true
+            }
+            Ok(crate::iniconf::Merged::Into(path)) => {
+                let line = format!(
+                    "merged [[{}|{}]] (line {}) into {}",
+                    section.phase,
+                    section.file,
+                    section.line,
+                    path.display()
+                );
+                reporter.output("local.conf", false, &line);
+                reporter.hook_finished(timing, None);
+                true
+            }
+            Ok(crate::iniconf::Merged::Skipped(why)) => {
+                reporter.warning(&why);
+                reporter.hook_finished(timing, None);
+                true
+            }
+            Err(reason) => {
+                reporter.hook_finished(timing, Some(&reason));
+                reporter.error(&reason);
+                self.summary.failures.push(HookFailure {
+                    hook: "local.conf".to_string(),
+                    kind: HookKind::Bash,
+                    phase,
+                    reason,
+                    output_tail: Vec::new(),
+                });
+                false
+            }
+        }
+    }
+
+    /// `[[test-config|FILE]]` is merged after `stack test-config`; say so
+    /// when this run does not include that phase.
+    fn warn_unmerged_test_config(&self, conf: &crate::localconf::LocalConf) {
+        let test_config = Phase::Stack(crate::phases::StackStep::TestConfig);
+        if self.plan.phases.contains(&test_config) {
+            return;
+        }
+        for section in conf.meta.iter().filter(|m| m.phase == "test-config") {
+            lock(&self.reporter).warning(&format!(
+                "{}:{}: [[test-config|{}]] is merged after `stack test-config`, which this run \
+                 does not run — pass --test-config",
+                conf.path.display(),
+                section.line,
+                section.file
+            ));
+        }
+    }
+
+    /// Take what the dry run recorded since the last step, as `hook`'s.
+    fn collect_dry_run(&mut self, hook: &str, phase: &str) {
+        if let Some(recorder) = &mut self.dry_run {
+            let records = recorder.collect(hook, phase);
+            self.summary.dry_run.extend(records);
+        }
+    }
+
+    /// The dry run's report, before the timing table.
+    fn report_dry_run(&mut self) {
+        if self.dry_run.is_none() {
+            return;
+        }
+        self.collect_dry_run("hookhost", "end of run");
+        let records = &self.summary.dry_run;
+        let lines = crate::dryrun::render(records);
+        let data = serde_json::to_value(records).unwrap_or_default();
+        lock(&self.reporter).report("dry-run", "dry run: recorded instead of run", &lines, data);
+    }
 }

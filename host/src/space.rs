@@ -64,7 +64,7 @@ impl Space {
     fn helper(&mut self, function: &str, args: &[String]) -> anyhow::Result<Outcome> {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut ignore = |_: BashStream, _: &str| {};
-        self.session.call(function, &args, &mut ignore)
+        self.session.ask(function, &args, &mut ignore)
     }
 
     fn helper_ok(&mut self, function: &str, args: &[String]) -> anyhow::Result<()> {
@@ -137,7 +137,7 @@ impl HostServices for Space {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut forward = |stream: BashStream, line: &str| out(to_stream(stream), line);
-        match self.session.call(name, &args, &mut forward)? {
+        match self.session.ask(name, &args, &mut forward)? {
             Outcome::Success => Ok(0),
             Outcome::Failed { status } => Ok(status),
             ended => bail!("{name} {}", describe(&ended)),
@@ -153,7 +153,7 @@ impl HostServices for Space {
         if really {
             let mut ignore = |_: BashStream, _: &str| {};
             let args: Vec<&str> = names.iter().map(String::as_str).collect();
-            return match self.session.call("install_package", &args, &mut ignore)? {
+            return match self.session.ask("install_package", &args, &mut ignore)? {
                 Outcome::Success => Ok(()),
                 other => bail!("installing {} {}", names.join(" "), describe(&other)),
             };
@@ -172,5 +172,21 @@ impl HostServices for Space {
 
     fn warn(&mut self, hook: &str, message: &str) {
         self.warnings.push((hook.to_string(), message.to_string()));
+    }
+
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.session.set_deadline(deadline);
+        // A plugin's call that ended bash (a function that ran `exit`, or
+        // one killed at the time limit) must not leave the rest of the run
+        // without a session.
+        if deadline.is_none() && !self.session.is_alive() {
+            let note = match self.restart() {
+                Ok(()) => "the bash session ended during a call from a plugin and was \
+                           restarted; shell state from earlier hooks is lost"
+                    .to_string(),
+                Err(e) => format!("the bash session ended and could not be restarted: {e:#}"),
+            };
+            self.warnings.push(("bash session".to_string(), note));
+        }
     }
 }

@@ -56,7 +56,13 @@ impl Stack {
             .with_context(|| format!("cannot resolve {}", top.display()))?;
         let local_conf = read_local_conf(&top)?;
         let vars = match &local_conf {
-            Some(conf) => conf.resolve(env).map_err(|e| anyhow::anyhow!("{e}"))?,
+            Some(conf) => {
+                // As stackrc sets TOP_DIR before it sources localrc, so
+                // `$TOP_DIR/...` in local.conf names the stack, not `/...`.
+                let mut base = env.clone();
+                base.insert("TOP_DIR".to_string(), top.display().to_string());
+                conf.resolve(&base).map_err(|e| anyhow::anyhow!("{e}"))?
+            }
             None => Vec::new(),
         };
         let operator = OperatorConfig::load(&top.join(OPERATOR_CONFIG))?;

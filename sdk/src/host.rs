@@ -250,22 +250,60 @@ pub fn data_dir() -> PathBuf {
 
 impl CommandOutput {
     /// True when the command exited with status 0.
+    ///
+    /// ```no_run
+    /// use hookhost_sdk::{run_command, warn};
+    /// # fn main() -> hookhost_sdk::Result {
+    /// // Needs a grant such as `commands = ["systemctl is-active *"]`.
+    /// if !run_command("systemctl", &["is-active", "libvirtd"])?.success() {
+    ///     warn("libvirtd is not running");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn success(&self) -> bool {
         self.status == 0
     }
 
     /// Standard output as text (invalid UTF-8 replaced).
+    ///
+    /// ```no_run
+    /// use hookhost_sdk::{run_command, set_var};
+    /// # fn main() -> hookhost_sdk::Result {
+    /// let out = run_command("uname", &["-r"])?.check()?;
+    /// set_var("KERNEL_RELEASE", out.stdout_lossy().trim())?;
+    /// # Ok(()) }
+    /// ```
     pub fn stdout_lossy(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.stdout)
     }
 
     /// Standard error as text (invalid UTF-8 replaced).
+    ///
+    /// ```no_run
+    /// use hookhost_sdk::{echo_summary, run_command};
+    /// # fn main() -> hookhost_sdk::Result {
+    /// let out = run_command("qemu-img", &["--version"])?;
+    /// for line in out.stderr_lossy().lines() {
+    ///     echo_summary(format!("qemu-img: {line}"));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn stderr_lossy(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.stderr)
     }
 
     /// `Ok(self)` when the command succeeded, otherwise an error with its
-    /// status and the end of its standard error.
+    /// status and the end of its standard error; with `?` a failing
+    /// command fails the phase with that message.
+    ///
+    /// ```no_run
+    /// use hookhost_sdk::{run_command, Context};
+    /// # fn main() -> hookhost_sdk::Result {
+    /// run_command("systemctl", &["restart", "libvirtd"])?
+    ///     .check()
+    ///     .context("restarting libvirtd")?;
+    /// # Ok(()) }
+    /// ```
     pub fn check(self) -> Result<Self> {
         if self.success() {
             return Ok(self);

@@ -70,10 +70,16 @@ impl Token {
 
 /// Finds a request's end marker in one output stream and releases the
 /// bytes before it. Bytes that might be the start of the marker are held
-/// back until more data shows whether they are.
+/// back until more data shows whether they are — except a lone trailing
+/// newline: a line ends there whether it is the output's own newline or the
+/// one bash prints before the marker, so it is released at once and a
+/// hook's last line shows live instead of when the next output arrives.
 #[derive(Default)]
 pub struct Framer {
     pending: Vec<u8>,
+    /// The last byte released was a newline, which may have been the
+    /// marker's leading one.
+    after_newline: bool,
 }
 
 impl Framer {
@@ -85,20 +91,37 @@ impl Framer {
     /// once the whole marker line arrived; bytes after it stay pending
     /// (they belong to whatever comes next).
     pub fn scan(&mut self, needle: &[u8], sink: &mut dyn FnMut(&[u8])) -> Option<i32> {
-        if let Some(pos) = find(&self.pending, needle) {
-            let after = pos + needle.len();
+        let rest_of_needle = &needle[1..];
+        let found = find(&self.pending, needle)
+            .map(|pos| (pos, pos + needle.len()))
+            .or_else(|| {
+                let continues = self.after_newline && self.pending.starts_with(rest_of_needle);
+                continues.then_some((0, rest_of_needle.len()))
+            });
+        if let Some((pos, after)) = found {
             let nl = self.pending[after..].iter().position(|&b| b == b'\n')?;
             let status = parse_status(&self.pending[after..after + nl]);
             if pos > 0 {
                 sink(&self.pending[..pos]);
             }
             self.pending.drain(..after + nl + 1);
+            self.after_newline = false;
             return Some(status);
         }
-        let keep = held_back(&self.pending, needle);
+        let keep = if self.after_newline && rest_of_needle.starts_with(&self.pending) {
+            self.pending.len()
+        } else {
+            match held_back(&self.pending, needle) {
+                // A lone newline ending a non-empty line; an empty line
+                // stays held (it may be all the marker's).
+                1 if self.pending.len() > 1 && self.pending[self.pending.len() - 2] != b'\n' => 0,
+                keep => keep,
+            }
+        };
         let release = self.pending.len() - keep;
         if release > 0 {
             sink(&self.pending[..release]);
+            self.after_newline = self.pending[release - 1] == b'\n';
             self.pending.drain(..release);
         }
         None
@@ -238,6 +261,29 @@ mod tests {
         assert_eq!(scan_all(&mut f, needle), (Vec::new(), None));
         f.push(b"\n");
         assert_eq!(scan_all(&mut f, needle), (Vec::new(), Some(0)));
+    }
+
+    #[test]
+    fn framer_releases_a_finished_line_at_once() {
+        let needle = b"\nTOK ";
+        let mut f = Framer::default();
+        f.push(b"READY\n");
+        assert_eq!(scan_all(&mut f, needle), (b"READY\n".to_vec(), None));
+        // The newline just released was the marker's own: still found.
+        f.push(b"TO");
+        assert_eq!(scan_all(&mut f, needle), (Vec::new(), None));
+        f.push(b"K 3\n");
+        assert_eq!(scan_all(&mut f, needle), (Vec::new(), Some(3)));
+    }
+
+    #[test]
+    fn framer_after_a_released_newline_passes_other_text_on() {
+        let needle = b"\nTOK ";
+        let mut f = Framer::default();
+        f.push(b"a\n");
+        assert_eq!(scan_all(&mut f, needle).0, b"a\n");
+        f.push(b"TOX\n\nTOK 0\n");
+        assert_eq!(scan_all(&mut f, needle), (b"TOX\n".to_vec(), Some(0)));
     }
 
     #[test]

@@ -224,13 +224,17 @@ trueorfalse() {
     if [[ $xtrace == *x* ]]; then builtin set -o xtrace; fi
 }
 
-# install_package PACKAGE...: with the install grant, run
+# install_package PACKAGE...: in a dry run, record the call. With the install grant, run
 # `apt-get install -y PACKAGE...` (through sudo unless root) and return its
 # status. Without it, append one line per package to
 # $HOOKHOST_STATE_DIR/packages-wanted, say so on stdout, and return 0.
 install_package() {
     builtin local IFS=' '
     if (($# == 0)); then return 0; fi
+    if ((__hh_dry_run)); then
+        __hh_record package "$@"
+        return 0
+    fi
     if ((__hh_allow_install)); then
         if ((EUID == 0)); then
             DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" </dev/null
@@ -255,14 +259,381 @@ get_var() {
     if [[ -n ${!1+x} ]]; then builtin printf '%s\n' "${!1}"; fi
 }
 
-# set_var NAME VALUE: assign VALUE literally to the global variable NAME.
+# set_var NAME VALUE: assign VALUE literally to the global variable NAME
+# (element 0 when NAME is an array, as NAME=VALUE would).
 set_var() {
     if ! __hh_valid_name "${1-}"; then
         builtin printf "set_var: invalid variable name '%s'\n" "${1-}" >&2
         return 2
     fi
-    builtin declare -g -- "$1=${2-}"
+    if [[ -n ${!1+x} && ${!1@a} == *[aA]* ]]; then
+        builtin declare -g -- "$1[0]=${2-}"
+    else
+        builtin declare -g -- "$1=${2-}"
+    fi
 }
 
+# --- DevStack compatibility: what old extras.d hooks and their lib/ files
+# call beyond the helpers above (see docs/devstack.md for the whole table).
+
+# The distribution, as DevStack's GetOSVersion/GetDistro set it (only
+# where unset): os_VENDOR (first word of os-release's NAME), os_RELEASE,
+# os_CODENAME, os_PACKAGE (deb or rpm) and DISTRO.
+__hh_os_detect() {
+    builtin local key value id= like= name=
+    [[ -r /etc/os-release ]] || return 0
+    while IFS='=' builtin read -r key value; do
+        value=${value#[\"\']}
+        value=${value%[\"\']}
+        case $key in
+            ID) id=$value ;;
+            ID_LIKE) like=$value ;;
+            NAME) name=$value ;;
+            VERSION_ID) : "${os_RELEASE:=$value}" ;;
+            VERSION_CODENAME) : "${os_CODENAME:=$value}" ;;
+        esac
+    done </etc/os-release
+    : "${os_VENDOR:=${name%% *}}"
+    case " $id $like " in
+        *" debian "* | *" ubuntu "*) : "${os_PACKAGE:=deb}" ;;
+        *" fedora "* | *" rhel "* | *" centos "* | *" suse "*) : "${os_PACKAGE:=rpm}" ;;
+    esac
+    __hh_os_id=" $id $like "
+    case $__hh_os_id in
+        *" debian "* | *" ubuntu "*) : "${DISTRO:=${os_CODENAME-}}" ;;
+        *" fedora "*) : "${DISTRO:=f${os_RELEASE-}}" ;;
+        *) : "${DISTRO:=$id${os_RELEASE%%.*}}" ;;
+    esac
+}
+__hh_os_id=
+__hh_os_detect
+
+# is_ubuntu: a deb-based system (DevStack tests os_PACKAGE, so Debian too).
+is_ubuntu() {
+    [[ ${os_PACKAGE-} == deb ]]
+}
+
+# is_fedora: Fedora, RHEL, CentOS and their rebuilds.
+is_fedora() {
+    [[ ${os_PACKAGE-} == rpm && $__hh_os_id != *" suse "* ]]
+}
+
+# is_suse: openSUSE and SLES.
+is_suse() {
+    [[ $__hh_os_id == *" suse "* ]]
+}
+
+# GITREPO, GITBRANCH, GITDIR: DevStack's associative arrays (by project
+# name), declared here so hooks may assign elements; each external plugin
+# (enable_plugin) has its URL, REF and checkout. DEVSTACK_PLUGINS lists the
+# enabled plugins, comma-separated, in order.
+if [[ ${GITREPO@a} != *A* ]]; then builtin unset -v GITREPO; fi
+if [[ ${GITBRANCH@a} != *A* ]]; then builtin unset -v GITBRANCH; fi
+if [[ ${GITDIR@a} != *A* ]]; then builtin unset -v GITDIR; fi
+builtin declare -gA GITREPO GITBRANCH GITDIR
+: "${DEVSTACK_PLUGINS:=}"
+if [[ -n ${__hh_plugin_table-} ]]; then
+    while IFS=$'\x1f' builtin read -r __hh_n __hh_u __hh_r __hh_d; do
+        GITREPO[$__hh_n]=$__hh_u
+        GITBRANCH[$__hh_n]=$__hh_r
+        GITDIR[$__hh_n]=$__hh_d
+    done <<<"$__hh_plugin_table"
+fi
+builtin unset -v __hh_plugin_table __hh_n __hh_u __hh_r __hh_d
+
+# __hh_record KIND ARGS...: a dry run's record of a call that was not run,
+# appended to $HOOKHOST_STATE_DIR/dry-run as KIND<TAB>FILE:LINE<TAB>COMMAND
+# (the host attributes it to the hook and phase), and said on stderr
+# (stdout may be a command substitution's value).
+__hh_record() {
+    builtin local kind=$1 cmd
+    builtin shift
+    __hh_caller
+    builtin printf -v cmd '%q ' "$@"
+    cmd=${cmd% }
+    builtin printf '%s\t%s:%s\t%s\n' "$kind" "$__hh_file" "$__hh_line" "$cmd" \
+        2>/dev/null >>"$HOOKHOST_STATE_DIR/dry-run"
+    builtin printf 'dry run: not run (%s): %s\n' "$kind" "$cmd" >&2
+}
+
+# command_not_found_handle: bash calls it (in a subshell) for a command
+# that is neither a function, a builtin nor on PATH — typically a DevStack
+# function hookhost does not provide (pip_install, run_process...). In a
+# dry run the call is recorded and succeeds; otherwise it fails with 127
+# and says where it was called.
+if ((__hh_dry_run)); then
+    command_not_found_handle() {
+        __hh_record undefined "$@"
+        return 0
+    }
+else
+    command_not_found_handle() {
+        __hh_caller
+        builtin printf '%s: line %s: %s: command not found (hookhost stack --dry-run lists every missing command)\n' \
+            "$__hh_file" "$__hh_line" "$1" >&2
+        return 127
+    }
+fi
+
+# sudo ARGS...: what old hooks call directly. Dry run: recorded, returns 0.
+# Otherwise the real sudo with -n (fail at once rather than prompt for a
+# password behind hookhost's progress display), or, when hookhost runs as
+# root where sudo is not installed (containers), the command itself.
+sudo() {
+    if ((__hh_dry_run)); then
+        __hh_record sudo "$@"
+        return 0
+    fi
+    if builtin type -P sudo >/dev/null; then
+        command sudo -n "$@"
+        return
+    fi
+    if ((EUID != 0)); then
+        builtin printf 'sudo: not installed, and hookhost is not running as root\n' >&2
+        return 1
+    fi
+    __hh_sudo_as_root "$@"
+}
+
+# __hh_sudo_as_root [OPTIONS] [NAME=VALUE...] COMMAND ARGS...: sudo's job
+# when already root: options that do not change the user are dropped;
+# NAME=VALUE words set the command's environment, as sudo's do.
+__hh_sudo_as_root() {
+    while (($#)); do
+        case $1 in
+            -u | -g)
+                if [[ ${2-} != @(root|0|\#0) ]]; then
+                    builtin printf 'sudo: cannot switch to %s: sudo is not installed\n' "${2-}" >&2
+                    return 1
+                fi
+                builtin shift 2
+                ;;
+            -E | -H | -n | -S | -k | -A | --preserve-env | --preserve-env=*) builtin shift ;;
+            --)
+                builtin shift
+                break
+                ;;
+            -*)
+                builtin printf 'sudo: option %s is not supported when sudo is not installed\n' "$1" >&2
+                return 1
+                ;;
+            *) break ;;
+        esac
+    done
+    if (($# == 0)); then
+        builtin printf 'sudo: no command given\n' >&2
+        return 1
+    fi
+    command env -- "$@"
+}
+
+# is_package_installed PACKAGE...: true when every package is installed
+# (dpkg on deb systems, rpm on rpm systems); false with no argument.
+is_package_installed() {
+    builtin local package status
+    (($#)) || return 1
+    if builtin type -P dpkg-query >/dev/null; then
+        for package in "$@"; do
+            status=$(dpkg-query -W -f='${Status}' -- "$package" 2>/dev/null) || return 1
+            [[ $status == *" installed" ]] || return 1
+        done
+        return 0
+    fi
+    if builtin type -P rpm >/dev/null; then
+        rpm --quiet -q -- "$@"
+        return
+    fi
+    return 1
+}
+
+# git_clone REPO DEST [REF]: DevStack's git_clone. A missing DEST is cloned
+# (at REF, else the default branch); an existing checkout is left as it is
+# unless RECLONE is true (then REF is fetched and checked out); with
+# OFFLINE true nothing is fetched and a missing DEST is an error. A dry run
+# records the call instead.
+git_clone() {
+    builtin local repo=${1-} dest=${2-} ref=${3-}
+    if [[ -z $repo || -z $dest ]]; then
+        builtin printf 'git_clone: needs REPO DEST [REF]\n' >&2
+        return 2
+    fi
+    if ((__hh_dry_run)); then
+        __hh_record git_clone "$@"
+        return 0
+    fi
+    if [[ -d $dest/.git ]]; then
+        if [[ $(trueorfalse False RECLONE) == True && $(trueorfalse False OFFLINE) != True ]]; then
+            GIT_TERMINAL_PROMPT=0 command git -C "$dest" fetch --quiet -- "$repo" ${ref:+"$ref"} </dev/null &&
+                command git -C "$dest" checkout --quiet --force FETCH_HEAD || return
+        fi
+    elif [[ $(trueorfalse False OFFLINE) == True ]]; then
+        builtin printf 'git_clone: %s does not exist and OFFLINE is True\n' "$dest" >&2
+        return 1
+    else
+        GIT_TERMINAL_PROMPT=0 command git clone --quiet -- "$repo" "$dest" </dev/null || return
+        if [[ -n $ref ]]; then
+            command git -C "$dest" -c advice.detachedHead=false checkout --quiet "$ref" || return
+        fi
+    fi
+    builtin printf 'git_clone: %s at %s\n' "$dest" "$(command git -C "$dest" log -1 --format='%h %s')"
+}
+
+# is_set NAME: true when the variable NAME is set and not empty.
+is_set() {
+    __hh_valid_name "${1-}" && [[ -n ${!1-} ]]
+}
+
+# die_if_not_set LINE NAME MESSAGE...: die with MESSAGE unless NAME is set
+# (and not empty).
+die_if_not_set() {
+    builtin local line=${1-} name=${2-}
+    builtin shift 2 2>/dev/null || builtin shift $#
+    if ! is_set "$name"; then
+        die "$line" "$@"
+    fi
+}
+
+# err [LINE] MESSAGE...: print "[ERROR] <file>:<line> message" on stderr
+# and return the status it was called with; unlike die, nothing exits.
+err() {
+    builtin local status=$? xtrace=$- line
+    builtin set +o xtrace
+    __hh_caller
+    line=$__hh_line
+    if [[ ${1-} =~ ^[0-9]+$ ]]; then
+        line=$1
+        builtin shift
+    fi
+    builtin local IFS=' '
+    builtin printf '[ERROR] %s:%s %s\n' "$__hh_file" "$line" "$*" >&2
+    if [[ $xtrace == *x* ]]; then builtin set -o xtrace; fi
+    return "$status"
+}
+
+# define_plugin NAME: what an external plugin's settings declare first; the
+# host already knows its plugins, so nothing to do.
+define_plugin() {
+    return 0
+}
+
+# is_plugin_enabled NAME: true when local.conf enables the external plugin.
+is_plugin_enabled() {
+    __hh_has_item "${1-}" "${DEVSTACK_PLUGINS-}"
+}
+
+# plugin_requires NAME OTHER: the plugin NAME needs the plugin OTHER. The
+# host checks literal lines before the run; this catches the rest: dies
+# naming both when OTHER is not enabled (DevStack never checked).
+plugin_requires() {
+    if ! is_plugin_enabled "${2-}"; then
+        die "plugin ${1-} requires plugin ${2-}, which local.conf does not enable (add: enable_plugin ${2-} URL)"
+    fi
+}
+
+# __hh_ini_find FILE SECTION OPTION: read FILE into __hh_ini (empty when
+# missing); set __hh_ini_head to the index of SECTION's first header (-1)
+# and __hh_ini_hits to the indices of its `OPTION = ...` lines, in every
+# occurrence of the section (DevStack's sed ranges do the same).
+__hh_ini_find() {
+    builtin local i line rest inside=0
+    __hh_ini=()
+    __hh_ini_head=-1
+    __hh_ini_hits=()
+    if [[ -f $1 ]]; then builtin mapfile -t __hh_ini <"$1"; fi
+    for ((i = 0; i < ${#__hh_ini[@]}; i++)); do
+        line=${__hh_ini[i]%"${__hh_ini[i]##*[![:space:]]}"}
+        if [[ $line == \[*\] ]]; then
+            inside=0
+            if [[ $line == "[$2]" ]]; then
+                inside=1
+                ((__hh_ini_head >= 0)) || __hh_ini_head=$i
+            fi
+            continue
+        fi
+        ((inside)) || continue
+        rest=${line#"$3"}
+        [[ $rest != "$line" ]] || continue
+        rest=${rest#"${rest%%[!$' \t']*}"}
+        if [[ $rest == =* ]]; then __hh_ini_hits+=("$i"); fi
+    done
+}
+
+# __hh_ini_save FILE SUDO: write __hh_ini back (through sudo tee when SUDO
+# is 1 and FILE is not writable).
+__hh_ini_save() {
+    if [[ $2 == 1 && -e $1 && ! -w $1 ]]; then
+        builtin printf '%s\n' "${__hh_ini[@]}" | sudo tee -- "$1" >/dev/null
+    else
+        builtin printf '%s\n' "${__hh_ini[@]}" >"$1"
+    fi
+}
+
+# iniset [-sudo] FILE SECTION OPTION VALUE: set OPTION in SECTION of the INI
+# file, as local.conf's meta-sections are merged (every existing line of the
+# option in the section is replaced; a missing option goes right after the
+# section header; a missing section is appended; a missing file created).
+iniset() {
+    builtin local xtrace=$- sudo=0 i
+    builtin set +o xtrace
+    if [[ ${1-} == -sudo ]]; then
+        sudo=1
+        builtin shift
+    fi
+    builtin local file=${1-} section=${2-} option=${3-} value=${4-}
+    if [[ -n $file && -n $section && -n $option ]]; then
+        __hh_ini_find "$file" "$section" "$option"
+        for i in "${__hh_ini_hits[@]}"; do
+            __hh_ini[i]="$option = $value"
+        done
+        if ((${#__hh_ini_hits[@]} == 0)); then
+            if ((__hh_ini_head < 0)); then
+                if ((${#__hh_ini[@]})) && [[ -n ${__hh_ini[-1]//[[:space:]]/} ]]; then
+                    __hh_ini+=("")
+                fi
+                __hh_ini+=("[$section]")
+                __hh_ini_head=$((${#__hh_ini[@]} - 1))
+            fi
+            __hh_ini=("${__hh_ini[@]:0:__hh_ini_head+1}" "$option = $value" \
+                "${__hh_ini[@]:__hh_ini_head+1}")
+        fi
+        __hh_ini_save "$file" "$sudo"
+    fi
+    if [[ $xtrace == *x* ]]; then builtin set -o xtrace; fi
+}
+
+# iniget FILE SECTION OPTION: print the option's value (its first line in
+# the section), blanks trimmed; nothing when it is not there.
+iniget() {
+    builtin local value
+    __hh_ini_find "${1-}" "${2-}" "${3-}"
+    ((${#__hh_ini_hits[@]})) || return 0
+    value=${__hh_ini[__hh_ini_hits[0]]#*=}
+    value=${value#"${value%%[![:space:]]*}"}
+    builtin printf '%s\n' "${value%"${value##*[![:space:]]}"}"
+}
+
+# ini_has_option FILE SECTION OPTION: true when the option is set there.
+ini_has_option() {
+    __hh_ini_find "${1-}" "${2-}" "${3-}"
+    ((${#__hh_ini_hits[@]}))
+}
+
+# inicomment [-sudo] FILE SECTION OPTION: comment out the option's lines.
+inicomment() {
+    builtin local sudo=0 i
+    if [[ ${1-} == -sudo ]]; then
+        sudo=1
+        builtin shift
+    fi
+    __hh_ini_find "${1-}" "${2-}" "${3-}"
+    ((${#__hh_ini_hits[@]})) || return 0
+    for i in "${__hh_ini_hits[@]}"; do
+        __hh_ini[i]="#${__hh_ini[i]}"
+    done
+    __hh_ini_save "$1" "$sudo"
+}
+
+builtin readonly __hh_dry_run
 builtin readonly -f __hh_valid_name __hh_has_item __hh_has_prefix \
-    __hh_list_without __hh_caller __hh_bool __hh_service_enabled
+    __hh_list_without __hh_caller __hh_bool __hh_service_enabled \
+    __hh_record __hh_sudo_as_root __hh_ini_find __hh_ini_save

@@ -21,6 +21,7 @@
 //! The shell side of the protocol is `session.sh`; the DevStack helper
 //! functions hooks use are `helpers.sh`. Both are embedded in the binary.
 
+mod batch;
 mod framing;
 mod process;
 #[cfg(test)]
@@ -34,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+pub use batch::BatchHook;
 use framing::{quote, quote_checked, Framer, LineSplitter, Token};
 use process::{BashProcess, Event};
 
@@ -49,6 +51,24 @@ const POLL: Duration = Duration::from_millis(20);
 const EXIT_DRAIN: Duration = Duration::from_millis(300);
 /// How long `close` waits for bash to exit before killing it.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// After a bounded call's deadline, how long each step of stopping it
+/// (SIGINT, then SIGKILL below bash, then SIGKILL to bash) may take.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// A function called with a deadline ([`BashSession::set_deadline`]) was
+/// still running at the deadline and was stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlinePassed {
+    pub function: String,
+}
+
+impl std::fmt::Display for DeadlinePassed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} was stopped at its deadline", self.function)
+    }
+}
+
+impl std::error::Error for DeadlinePassed {}
 
 /// How to start a session.
 pub struct SessionConfig {
@@ -63,6 +83,13 @@ pub struct SessionConfig {
     pub errexit: bool,
     /// `install_package` really installs (else it only records).
     pub allow_install: bool,
+    /// `hookhost stack --dry-run`: `sudo`, package installs, `git_clone` and
+    /// commands that do not exist are recorded in `<state_dir>/dry-run`
+    /// instead of run (see helpers.sh).
+    pub dry_run: bool,
+    /// The entry script `$0` names, as DevStack's hooks saw `stack.sh`:
+    /// `<TOP_DIR>/<script>`; `None` names `<TOP_DIR>/hookhost`.
+    pub script: Option<String>,
     /// Initial shell variables (from local.conf), assigned literally, in
     /// order, not exported.
     pub vars: Vec<(String, String)>,
@@ -128,6 +155,10 @@ pub struct BashSession {
     stray: Vec<(Stream, Vec<u8>)>,
     /// Set once bash exited.
     ended: Option<Outcome>,
+    /// Calls made now are stopped at this instant (see `set_deadline`).
+    deadline: Option<Instant>,
+    /// Stops the running bounded call at its deadline.
+    stopper: Option<Stopper>,
 }
 
 impl BashSession {
@@ -143,6 +174,8 @@ impl BashSession {
             eof: [false; 2],
             stray: Vec::new(),
             ended: None,
+            deadline: None,
+            stopper: None,
         };
         let script = bootstrap_script(config, &session.top_dir, &state_dir)?;
         let mut out = [Vec::new(), Vec::new()];
@@ -197,6 +230,29 @@ impl BashSession {
         args: &[&str],
         out: &mut dyn FnMut(Stream, &str),
     ) -> Result<Outcome> {
+        self.call_with(b"", function, args, out)
+    }
+
+    /// Call a shell function whose status is an answer, not a failure:
+    /// errexit is off for the call, so `is_service_enabled` answering "no"
+    /// (or a plugin's `call-function` getting a non-zero status back) never
+    /// ends the session. Otherwise as [`BashSession::call`].
+    pub fn ask(
+        &mut self,
+        function: &str,
+        args: &[&str],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
+        self.call_with(b"\\builtin set +o errexit; ", function, args, out)
+    }
+
+    fn call_with(
+        &mut self,
+        prefix: &[u8],
+        function: &str,
+        args: &[&str],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
         if !self.function_exists(function)? {
             self.flush_stray(out);
             out(
@@ -205,10 +261,32 @@ impl BashSession {
             );
             return Ok(Outcome::Failed { status: 127 });
         }
-        let mut body = quote(function.as_bytes());
+        let mut body = prefix.to_vec();
+        if self.deadline.is_some() {
+            // The session's wrapper lets SIGINT stop the function, not bash.
+            body.extend_from_slice(b"\\__hh_call ");
+        }
+        body.extend(quote(function.as_bytes()));
         push_args(&mut body, args)?;
         body.extend_from_slice(b" </dev/null");
-        self.run(&format!("function {function}"), &body, out)
+        self.stopper = self.deadline.map(Stopper::new);
+        let outcome = self.run(&format!("function {function}"), &body, out);
+        if self.stopper.take().is_some_and(|s| s.fired()) {
+            return Err(anyhow::Error::new(DeadlinePassed {
+                function: function.to_string(),
+            }));
+        }
+        outcome
+    }
+
+    /// Bound the function calls made from now on (`call`, and the helpers
+    /// over it): one still running at `deadline` is stopped — SIGINT to
+    /// bash and what runs below it, which the session turns into a return
+    /// from every running function; SIGKILL for a child that ignores it;
+    /// as a last resort bash itself is killed and the session ends. Such a
+    /// call fails with [`DeadlinePassed`]. `None` lifts the bound.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
     }
 
     /// Whether a shell function of that name is defined in the session.
@@ -252,6 +330,7 @@ impl BashSession {
         match payload.as_slice() {
             b"ok" => Ok(()),
             b"readonly" => bail!("cannot set {name}: it is a read-only variable"),
+            b"failed" => bail!("cannot set {name}: bash refused the value"),
             _ => bail!("the bash session gave an unexpected answer setting {name}"),
         }
     }
@@ -347,6 +426,9 @@ impl BashSession {
             }
             if let Some(exit) = self.bash.exited()? {
                 return Ok(self.finish_after_exit(exit, &needle, &mut status, sink));
+            }
+            if let Some(stopper) = &mut self.stopper {
+                stopper.check(&self.bash);
             }
             if let Some(event) = self.bash.recv(POLL) {
                 self.take_event(event);
@@ -449,12 +531,44 @@ impl BashSession {
     }
 }
 
+/// Stops a bounded call that runs past its deadline, one step per
+/// [`STOP_GRACE`]: SIGINT to bash and below, SIGKILL below, SIGKILL to bash.
+struct Stopper {
+    deadline: Instant,
+    /// Steps taken so far.
+    step: u32,
+}
+
+impl Stopper {
+    fn new(deadline: Instant) -> Stopper {
+        Stopper { deadline, step: 0 }
+    }
+
+    fn check(&mut self, bash: &BashProcess) {
+        if Instant::now() < self.deadline + STOP_GRACE * self.step {
+            return;
+        }
+        match self.step {
+            0 => bash.signal_tree(libc::SIGINT, true),
+            1 => bash.signal_tree(libc::SIGKILL, false),
+            2 => bash.signal_tree(libc::SIGKILL, true),
+            _ => return,
+        }
+        self.step += 1;
+    }
+
+    fn fired(&self) -> bool {
+        self.step > 0
+    }
+}
+
 /// The script that turns a fresh bash into a session: stdin to /dev/null
 /// first (bash reads its script elsewhere), then the session code, the
 /// configuration variables, and the helpers with their defaults.
 fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) -> Result<Vec<u8>> {
-    let mut s = b"builtin exec 0</dev/null\nBASH_ARGV0=".to_vec();
-    s.extend(quote(top_dir.join("hookhost").as_os_str().as_bytes()));
+    let mut s = b"command exec 0</dev/null\nBASH_ARGV0=".to_vec();
+    let script = config.script.as_deref().unwrap_or("hookhost");
+    s.extend(quote(top_dir.join(script).as_os_str().as_bytes()));
     s.push(b'\n');
     s.extend_from_slice(SESSION_SH.as_bytes());
     let flag = |on: bool| if on { "1 " } else { "0 " };
@@ -483,10 +597,22 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
         "the state directory",
     )?);
     s.push(b'\n');
+    s.extend_from_slice(if config.dry_run {
+        b"__hh_dry_run=1\n"
+    } else {
+        b"__hh_dry_run=0\n"
+    });
     s.extend_from_slice(HELPERS_SH.as_bytes());
     s.extend_from_slice(b"\n((__hh_conf_failed == 0))");
     Ok(s)
 }
+
+/// Keeps the body's status and restores the session (session.sh). DEBUG and
+/// RETURN traps are reset here at top level (bash restores them when a
+/// function that resets them returns); stderr is hidden so a hook's xtrace
+/// does not trace the restore; backslashes defeat a hook's aliases.
+const RESTORE_LINE: &[u8] =
+    b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN; \\__hh_post; } 2>/dev/null\n";
 
 /// One request: name it, run the body, restore the session, print markers.
 /// The marker line is parsed only after the body returned.
@@ -495,7 +621,9 @@ fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
     s.extend(quote(label.as_bytes()));
     s.push(b'\n');
     s.extend_from_slice(body);
-    s.extend_from_slice(b"\n{ \\__hh_post; } 2>/dev/null\n\\__hh_end ");
+    s.push(b'\n');
+    s.extend_from_slice(RESTORE_LINE);
+    s.extend_from_slice(b"\\__hh_end ");
     s.extend(quote(token.as_str().as_bytes()));
     s.push(b'\n');
     s

@@ -62,6 +62,23 @@ impl BashProcess {
         })
     }
 
+    /// The process id of bash.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Send `signal` to bash and to every process below it.
+    pub fn signal_tree(&self, signal: i32, bash_too: bool) {
+        crate::interrupt::signal_tree(self.pid(), signal);
+        if bash_too && self.exit.is_none() {
+            // SAFETY: kill(2) on our own child, not yet reaped (so its pid
+            // cannot have been reused); no memory is involved.
+            unsafe {
+                libc::kill(self.pid() as libc::pid_t, signal);
+            }
+        }
+    }
+
     /// Write script text to bash. Fails when bash no longer reads it.
     pub fn send(&mut self, script: &[u8]) -> std::io::Result<()> {
         let control = self

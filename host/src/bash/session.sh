@@ -5,11 +5,15 @@
 #
 #   __hh_current='<what runs>'
 #   <body>  </dev/null              (source a hook, call a function, a query)
-#   { \__hh_post; } 2>/dev/null     (restore the session; quiet even under xtrace)
+#   { __hh_st=$?; \builtin trap - DEBUG RETURN; \__hh_post; } 2>/dev/null
+#                                   (restore the session; quiet under xtrace)
 #   \__hh_end '<token>'             (markers; the token is fresh per request)
 #
 # bash parses the last line only after the body returned and __hh_post ran,
-# so nothing the body runs can learn the token. Everything here is named
+# so nothing the body runs can learn the token. DEBUG and RETURN traps are
+# reset at top level: bash puts them back when a function that reset them
+# returns. Descriptors are restored with `command exec`: `builtin exec`
+# would undo its redirections when it returns. Everything here is named
 # __hh_*, made readonly, and calls builtins through `builtin`, so hooks that
 # redefine `cd`, `printf`, `set`... or change IFS/options cannot break it.
 #
@@ -27,19 +31,18 @@ __hh_init() {
     builtin readonly __hh_errexit __hh_allow_install __hh_top __hh_umask
 }
 
-# __hh_post: put back what the body may have changed, keeping its exit
-# status in __hh_st. Variables and functions the body defined stay.
+# __hh_post: put back what the body may have changed (its status is
+# already in __hh_st). Variables and functions the body defined stay.
 __hh_post() {
-    __hh_st=$?
     builtin set +o xtrace +o verbose +o errexit
-    builtin exec 0</dev/null 1>&"$__hh_out" 2>&"$__hh_err"
+    command exec 0</dev/null 1>&"$__hh_out" 2>&"$__hh_err"
     IFS=$' \t\n'
     builtin set +o errexit +o errtrace +o nounset +o noglob +o noclobber \
         +o allexport +o pipefail +o functrace +o posix +o keyword +o monitor \
         +o notify +o physical -o hashall -o braceexpand
     builtin shopt -u nullglob failglob nocaseglob nocasematch dotglob \
         expand_aliases extdebug xpg_echo
-    builtin trap - EXIT DEBUG RETURN ERR HUP INT QUIT PIPE TERM USR1 USR2 ALRM
+    builtin trap - EXIT ERR HUP INT QUIT PIPE TERM USR1 USR2 ALRM
     builtin umask "$__hh_umask"
     if ! builtin cd -- "$__hh_top"; then
         builtin printf 'hookhost: cannot return to %s\n' "$__hh_top" >&2
@@ -52,8 +55,11 @@ __hh_post() {
 
 # __hh_end TOKEN: print the end marker, with the body's status, on stdout
 # and stderr. The leading newline puts the marker at the start of a line;
-# the host strips it again.
+# the host strips it again. stderr is restored here, outside the group
+# that hid __hh_post's trace: leaving that group puts back the stderr the
+# body left behind.
 __hh_end() {
+    command exec 2>&"$__hh_err"
     builtin printf '\n%s %d\n' "$1" "$__hh_st"
     builtin printf '\n%s %d\n' "$1" "$__hh_st" >&2
 }
@@ -96,12 +102,16 @@ __hh_q_get() {
     fi
 }
 
-# __hh_q_set TOKEN NAME VALUE: assign VALUE to the global NAME literally.
+# __hh_q_set TOKEN NAME VALUE: assign VALUE to the global NAME literally
+# (called at top level, so printf -v reaches the global). A read-only
+# variable is refused up front: assigning one would end bash under errexit.
 __hh_q_set() {
-    if builtin printf -v "$2" '%s' "$3" 2>/dev/null; then
+    if [[ -n ${!2+x} && ${!2@a} == *r* ]]; then
+        __hh_reply "$1" readonly
+    elif builtin printf -v "$2" '%s' "$3" 2>/dev/null; then
         __hh_reply "$1" ok
     else
-        __hh_reply "$1" readonly
+        __hh_reply "$1" failed
     fi
 }
 
@@ -114,6 +124,32 @@ __hh_q_fn() {
     fi
 }
 
+# __hh_call FUNCTION ARGS...: call a function so that SIGINT stops it
+# without ending the session (the host sends SIGINT when a plugin's time
+# limit passes during the call). The INT trap marks the call aborted and
+# sets a DEBUG trap under which every function still running returns at
+# its next command; errexit is off while it unwinds. __hh_post removes both
+# traps and restores the options.
+__hh_call() {
+    __hh_abort=0
+    builtin trap '__hh_on_int' INT
+    "$@"
+}
+
+__hh_on_int() {
+    __hh_abort=1
+    builtin set +o errexit -o functrace
+    builtin shopt -s extdebug
+    builtin trap '__hh_unwind' DEBUG
+}
+
+# With extdebug, a DEBUG trap returning 2 makes the running function return.
+__hh_unwind() {
+    ((__hh_abort)) || return 0
+    [[ ${FUNCNAME[1]-main} == @(main|__hh_*) ]] && return 0
+    return 2
+}
+
 # __hh_conf NAME VALUE: assign one configuration variable at startup.
 __hh_conf() {
     if ! builtin printf -v "$1" '%s' "$2"; then
@@ -124,7 +160,7 @@ __hh_conf() {
 
 __hh_conf_failed=0
 __hh_main=${BASH_SOURCE[0]-}
-builtin exec {__hh_out}>&1 {__hh_err}>&2
+command exec {__hh_out}>&1 {__hh_err}>&2
 builtin readonly __hh_main __hh_out __hh_err
 builtin readonly -f __hh_init __hh_post __hh_end __hh_on_err __hh_reply \
-    __hh_q_get __hh_q_set __hh_q_fn __hh_conf
+    __hh_q_get __hh_q_set __hh_q_fn __hh_conf __hh_call __hh_on_int __hh_unwind

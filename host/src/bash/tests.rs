@@ -40,6 +40,8 @@ impl Stack {
             state_dir: self.state.clone(),
             errexit,
             allow_install: false,
+            dry_run: false,
+            script: None,
             vars: vars
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -357,7 +359,10 @@ fn errexit_is_suppressed_in_conditions_like_stack_sh() {
         &mut s,
         "if is_service_enabled b; then echo b; fi\nfalse || echo recovered\nis_service_enabled a && echo a\n",
     );
-    assert_eq!(ok_lines(ran), ["recovered", "a"]);
+    assert_eq!(
+        ok_lines_with_err(ran),
+        (vec!["recovered".to_string(), "a".to_string()], vec![])
+    );
 }
 
 #[test]
@@ -419,6 +424,18 @@ fn hooks_read_eof_from_stdin() {
     let ran = call(&mut s, "read", &[]);
     assert!(matches!(ran.outcome, Outcome::Failed { status: 127 }));
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn children_cannot_reach_the_control_pipe() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let body = r#"control=$(readlink /proc/$$/fd/255)
+case $control in pipe:*) echo "control is a pipe" ;; esac
+sh -c 'for f in /proc/self/fd/*; do readlink "$f"; done' | grep -cF "$control"
+"#;
+    let ran = snippet(&stack, &mut s, body);
+    assert_eq!(ran.out, ["control is a pipe", "0"], "{ran:?}");
 }
 
 #[test]
@@ -515,7 +532,7 @@ trap() { builtin echo "fake trap"; }
 builtin trap 'builtin echo debug-trap' DEBUG
 builtin trap 'builtin echo exit-trap' EXIT
 umask 077
-exec >"$TOP_DIR/captured.log" 2>&1 0</etc/hostname
+exec >"$TOP_DIR/captured.log" 2>&1 0<"${BASH_SOURCE[0]}"
 "#;
     let ran = snippet(&stack, &mut s, breaker);
     assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
@@ -603,6 +620,7 @@ is_foo_enabled() { return 0; }
 is_bar_enabled() { return 1; }
 is_baz_enabled() { is_service_enabled baz; }
 for x in foo bar baz; do is_service_enabled $x && echo "$x on" || echo "$x off"; done
+(set -u; unset ENABLED_SERVICES; is_service_enabled qux || echo "qux off")
 set -x
 is_service_enabled foo
 [[ $- == *x* ]] && echo "xtrace kept" >&2
@@ -610,7 +628,7 @@ set +x
 "#;
     let ran = snippet(&stack, &mut s, body);
     assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
-    assert_eq!(ran.out, ["foo on", "bar off", "baz on"]);
+    assert_eq!(ran.out, ["foo on", "bar off", "baz on", "qux off"]);
     assert!(ran.err.contains(&"xtrace kept".to_string()), "{ran:?}");
     assert!(
         !ran.err.iter().any(|l| l.contains("__hh_service_enabled")),
@@ -754,10 +772,10 @@ fn die_without_line_uses_the_callers_line_and_status() {
 fn get_var_and_set_var_helpers_work_in_bash() {
     let stack = stack();
     let mut s = stack.start(true, &[]);
-    let body = "f() { local X=local; set_var X \"global value\"; }\nf\nget_var X\nget_var UNSET_THING\necho \"[$(get_var X)]\"\nset_var 'bad-name' v || echo \"rc=$?\"\n";
+    let body = "f() { local X=local; set -u; set_var X \"global value\"; set +u; }\nf\nget_var X\nget_var UNSET_THING\necho \"[$(get_var X)]\"\nset_var 'bad-name' v || echo \"rc=$?\"\n(set -u; set_var FRESH v; echo \"$FRESH\")\n";
     let ran = snippet(&stack, &mut s, body);
     assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
-    assert_eq!(ran.out, ["global value", "[global value]", "rc=2"]);
+    assert_eq!(ran.out, ["global value", "[global value]", "rc=2", "v"]);
     assert_eq!(ran.err, ["set_var: invalid variable name 'bad-name'"]);
     assert_eq!(s.get_var("X").unwrap().as_deref(), Some("global value"));
 }

@@ -16,11 +16,14 @@
 //!
 //! [deny]                     # beats every grant
 //! vars-read = ["ADMIN_PASSWORD"]
+//!
+//! confine = ["40-legacy"]    # bash hooks to run confined (Landlock), by stem or name
 //! ```
 //!
 //! Deny by default: a plugin gets nothing it did not request, and a
 //! request that is not fully granted refuses the plugin before the run
 //! starts, with the line or flag that would grant each missing item.
+//! Every decision is recorded in the audit log (see [`crate::audit`]).
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -30,9 +33,10 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use super::policy::{
-    pattern_matches, CommandGrant, DirGrant, Policy, DEFAULT_MEMORY, DEFAULT_TIMEOUT,
+    pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY, DEFAULT_TIMEOUT,
 };
 use super::{show_duration, show_size};
+use crate::audit::{self, Decision};
 use crate::discovery::HookFile;
 use crate::manifest::{self, Capabilities};
 
@@ -72,6 +76,9 @@ pub struct OperatorConfig {
     pub grants: BTreeMap<String, GrantSet>,
     #[serde(default)]
     pub deny: GrantSet,
+    /// Bash hooks to run confined, by stem (`40-legacy`) or name (`legacy`).
+    #[serde(default)]
+    pub confine: Vec<String>,
 }
 
 impl OperatorConfig {
@@ -119,6 +126,36 @@ impl OperatorConfig {
         merged
     }
 
+    /// Whether the operator confines the bash hook `hook`.
+    pub fn confines(&self, hook: &HookFile) -> bool {
+        self.confine
+            .iter()
+            .any(|c| *c == hook.stem || *c == hook.name)
+    }
+
+    /// The policy of a confined bash hook: its manifest's paths and network
+    /// ports, checked against the grants as a plugin's are. The other kinds
+    /// cannot be enforced on bash and are not part of its request.
+    pub fn resolve_confined(
+        &self,
+        top: &Path,
+        hook: &HookFile,
+        requested: Option<&Capabilities>,
+    ) -> anyhow::Result<Policy> {
+        let request = requested
+            .map(|c| Capabilities {
+                read: c.read.clone(),
+                write: c.write.clone(),
+                net: c.net.clone(),
+                ..Capabilities::default()
+            })
+            .unwrap_or_default();
+        let mut policy = self.check(top, hook, &request, Path::new(""), true)?;
+        policy.confine = true;
+        audit::plan(&hook.stem, "confine", "landlock", Decision::Granted, None);
+        Ok(policy)
+    }
+
     /// Check what `hook` requests against the grants; the effective policy,
     /// or an error listing every missing grant and how to add it.
     pub fn resolve(
@@ -130,12 +167,26 @@ impl OperatorConfig {
     ) -> anyhow::Result<Policy> {
         let empty = Capabilities::default();
         let request = requested.unwrap_or(&empty);
+        self.check(top, hook, request, data_dir, false)
+    }
+
+    /// `resolve`, for a plugin or (`bash`) a confined bash hook, which has
+    /// no data directory, memory or time limit.
+    fn check(
+        &self,
+        top: &Path,
+        hook: &HookFile,
+        request: &Capabilities,
+        data_dir: &Path,
+        bash: bool,
+    ) -> anyhow::Result<Policy> {
         let grants = self.grants_for(hook);
         let mut check = Check {
             hook,
             grants: &grants,
             deny: &self.deny,
             missing: Vec::new(),
+            bash,
         };
         let policy = check.policy(top, request, data_dir, self.allow_install)?;
         if !check.missing.is_empty() {
@@ -170,6 +221,8 @@ struct Check<'a> {
     grants: &'a GrantSet,
     deny: &'a GrantSet,
     missing: Vec<String>,
+    /// A confined bash hook: its limits are not recorded as granted.
+    bash: bool,
 }
 
 impl Check<'_> {
@@ -180,11 +233,14 @@ impl Check<'_> {
         data_dir: &Path,
         allow_install: bool,
     ) -> anyhow::Result<Policy> {
-        let mut dirs = vec![DirGrant {
-            host: data_dir.to_path_buf(),
-            guest: "/data".into(),
-            writable: true,
-        }];
+        let mut dirs = Vec::new();
+        if !self.bash {
+            dirs.push(DirGrant {
+                host: data_dir.to_path_buf(),
+                guest: "/data".into(),
+                writable: true,
+            });
+        }
         for (paths, writable) in [(&request.read, false), (&request.write, true)] {
             for path in paths {
                 if self.path_granted(path, writable) {
@@ -226,6 +282,19 @@ impl Check<'_> {
                 .packages
                 .iter()
                 .all(|p| covered(&self.grants.packages, p));
+        let install = match allow_install || packages_granted {
+            true => "installed",
+            false => "recorded only: no install grant",
+        };
+        for package in &request.packages {
+            audit::plan(
+                &self.hook.stem,
+                "packages",
+                package,
+                Decision::Granted,
+                Some(install),
+            );
+        }
         Ok(Policy {
             dirs,
             vars_read: request.vars_read.clone(),
@@ -237,17 +306,61 @@ impl Check<'_> {
             install: allow_install || packages_granted,
             memory: self.memory(request.memory),
             timeout: self.timeout(request.timeout),
+            confine: false,
         })
     }
 
     fn names_granted(&mut self, key: &str, item: &str, granted: &[String], denied: &[String]) {
-        if denied.iter().any(|d| overlaps(d, item)) {
-            self.missing.push(format!(
-                "  {key} {item}: denied by the operator ([deny] or --deny-*)"
-            ));
-        } else if !covered(granted, item) {
-            self.missing.push(self.hint(key, item));
+        let (denied, granted) = match key {
+            "net" => (
+                denied.iter().any(|d| net_overlaps(d, item)),
+                net_covered(granted, item),
+            ),
+            _ => (
+                denied.iter().any(|d| overlaps(d, item)),
+                covered(granted, item),
+            ),
+        };
+        if denied {
+            self.deny(key, item);
+        } else if !granted {
+            self.lack(key, item);
+        } else {
+            self.grant(key, item);
         }
+    }
+
+    /// Record a granted item.
+    fn grant(&self, key: &str, item: &str) {
+        audit::plan(&self.hook.stem, key, item, Decision::Granted, None);
+    }
+
+    /// Record an item the operator denied.
+    fn deny(&mut self, key: &str, item: &str) {
+        let flag = match key {
+            "vars-read" | "vars-write" => "--deny-env",
+            "commands" => "--deny-run",
+            "functions" => "--deny-function",
+            "read" => "--deny-read",
+            "write" => "--deny-write",
+            "net" => "--deny-net",
+            _ => "--deny-*",
+        };
+        let why = format!("denied by the operator ([deny] or {flag})");
+        audit::plan(&self.hook.stem, key, item, Decision::Denied, Some(&why));
+        self.missing.push(format!("  {key} {item}: {why}"));
+    }
+
+    /// Record an item no grant covers, with how to grant it.
+    fn lack(&mut self, key: &str, item: &str) {
+        audit::plan(
+            &self.hook.stem,
+            key,
+            item,
+            Decision::Denied,
+            Some("not granted"),
+        );
+        self.missing.push(self.hint(key, item));
     }
 
     fn path_granted(&mut self, path: &str, writable: bool) -> bool {
@@ -271,11 +384,11 @@ impl Check<'_> {
             .chain(&self.deny.write)
             .any(|d| path_within(path, d) || path_within(d, path));
         if denied {
-            self.missing.push(format!(
-                "  {key} {path}: denied by the operator ([deny] or --deny-*)"
-            ));
+            self.deny(key, path);
         } else if !ok {
-            self.missing.push(self.hint(key, path));
+            self.lack(key, path);
+        } else {
+            self.grant(key, path);
         }
         ok && !denied
     }
@@ -292,11 +405,11 @@ impl Check<'_> {
             grant.program == wanted.program && (grant.args == wanted.args || grant.args == ["**"])
         });
         if program_denied {
-            self.missing.push(format!(
-                "  commands {command}: denied by the operator ([deny] or --deny-run)"
-            ));
+            self.deny("commands", command);
         } else if !ok {
-            self.missing.push(self.hint("commands", command));
+            self.lack("commands", command);
+        } else {
+            self.grant("commands", command);
         }
     }
 
@@ -307,18 +420,30 @@ impl Check<'_> {
             .as_deref()
             .and_then(|m| manifest::parse_size(m).ok());
         let limit = limit.unwrap_or(DEFAULT_MEMORY);
-        match request {
+        let granted = match request {
             Some(wanted) if wanted > limit => {
+                let why = format!("above the limit of {}", show_size(limit));
+                audit::plan(
+                    &self.hook.stem,
+                    "memory",
+                    &show_size(wanted),
+                    Decision::Denied,
+                    Some(&why),
+                );
                 let hint = format!(
-                    "  memory {}: above the limit of {}; add `memory = \"{}\"` under [grants.\"{}\"] in hookhost.toml",
-                    show_size(wanted), show_size(limit), show_size(wanted), self.hook.stem
+                    "  memory {}: {why}; add `memory = \"{}\"` under [grants.\"{}\"] in hookhost.toml",
+                    show_size(wanted), show_size(wanted), self.hook.stem
                 );
                 self.missing.push(hint);
-                limit
+                return limit;
             }
             Some(wanted) => wanted,
             None => limit,
+        };
+        if !self.bash {
+            self.grant("memory", &show_size(granted));
         }
+        granted
     }
 
     fn timeout(&mut self, request: Option<Duration>) -> Duration {
@@ -328,18 +453,30 @@ impl Check<'_> {
             .as_deref()
             .and_then(|t| manifest::parse_duration(t).ok());
         let limit = limit.unwrap_or(DEFAULT_TIMEOUT);
-        match request {
+        let granted = match request {
             Some(wanted) if wanted > limit => {
+                let why = format!("above the limit of {}", show_duration(limit));
+                audit::plan(
+                    &self.hook.stem,
+                    "timeout",
+                    &show_duration(wanted),
+                    Decision::Denied,
+                    Some(&why),
+                );
                 let hint = format!(
-                    "  timeout {}: above the limit of {}; add `timeout = \"{}\"` under [grants.\"{}\"] in hookhost.toml",
-                    show_duration(wanted), show_duration(limit), show_duration(wanted), self.hook.stem
+                    "  timeout {}: {why}; add `timeout = \"{}\"` under [grants.\"{}\"] in hookhost.toml",
+                    show_duration(wanted), show_duration(wanted), self.hook.stem
                 );
                 self.missing.push(hint);
-                limit
+                return limit;
             }
             Some(wanted) => wanted,
             None => limit,
+        };
+        if !self.bash {
+            self.grant("timeout", &show_duration(granted));
         }
+        granted
     }
 
     /// How to grant one missing item: the hookhost.toml line and the flag.
@@ -374,6 +511,25 @@ fn covers(grant: &str, request: &str) -> bool {
 
 fn covered(grants: &[String], request: &str) -> bool {
     grants.iter().any(|g| covers(g, request))
+}
+
+/// Is the endpoint `request` covered by a net grant? `host` covers every
+/// port of that host, `*` every endpoint.
+fn net_covered(grants: &[String], request: &str) -> bool {
+    let Some(wanted) = NetGrant::parse(request) else {
+        return false;
+    };
+    grants
+        .iter()
+        .any(|g| g == "*" || NetGrant::parse(g).is_some_and(|grant| grant.covers(&wanted)))
+}
+
+/// Could a net deny and a request name the same endpoint?
+fn net_overlaps(deny: &str, request: &str) -> bool {
+    let (Some(d), Some(r)) = (NetGrant::parse(deny), NetGrant::parse(request)) else {
+        return deny == "*";
+    };
+    deny == "*" || d.covers(&r) || r.covers(&d)
 }
 
 /// Could a name match both patterns? A deny overlapping a request refuses it.
@@ -459,6 +615,8 @@ pub struct GrantFlags {
     pub deny_function: Vec<String>,
     pub allow_install: bool,
     pub allow_reserved: bool,
+    /// Bash hooks to run confined (by stem or name).
+    pub confine: Vec<String>,
 }
 
 impl OperatorConfig {
@@ -483,5 +641,122 @@ impl OperatorConfig {
         deny.functions.extend(flags.deny_function.iter().cloned());
         self.allow_install |= flags.allow_install;
         self.allow_reserved |= flags.allow_reserved;
+        self.confine.extend(flags.confine.iter().cloned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::HookKind;
+
+    fn hook(kind: HookKind) -> HookFile {
+        HookFile {
+            number: 50,
+            name: "x".into(),
+            stem: "50-x".into(),
+            kind,
+            path: "extras.d/50-x.wasm".into(),
+            manifest: None,
+        }
+    }
+
+    fn config(text: &str) -> OperatorConfig {
+        let config: OperatorConfig = toml::from_str(text).unwrap();
+        config.validate(Path::new("hookhost.toml")).unwrap();
+        config
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn net_grants_cover_by_host_and_port() {
+        let grants = strings(&["pypi.org:443", "10.0.0.1"]);
+        assert!(net_covered(&grants, "pypi.org:443"));
+        assert!(!net_covered(&grants, "pypi.org:80"));
+        assert!(net_covered(&grants, "10.0.0.1:22"));
+        assert!(!net_covered(&grants, "10.0.0.2:22"));
+        assert!(net_covered(&strings(&["*"]), "example.org:1"));
+        assert!(net_overlaps("pypi.org", "pypi.org:443"));
+        assert!(!net_overlaps("pypi.org:80", "pypi.org:443"));
+    }
+
+    #[test]
+    fn a_request_is_granted_by_name_stem_or_flags_and_denied_by_deny() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = Capabilities {
+            vars_read: strings(&["DEST"]),
+            net: strings(&["pypi.org:443"]),
+            ..Capabilities::default()
+        };
+        let data = dir.path().join("data");
+        let granted = config("[grants.x]\nvars-read = [\"DEST\"]\nnet = [\"pypi.org\"]\n");
+        let policy = granted
+            .resolve(dir.path(), &hook(HookKind::Wasm), Some(&request), &data)
+            .unwrap();
+        assert_eq!(policy.net, ["pypi.org:443"]);
+        assert_eq!(policy.dirs[0].guest, "/data");
+        let mut flagged = OperatorConfig::default();
+        flagged.apply_flags(&GrantFlags {
+            allow_env: strings(&["DEST"]),
+            allow_net: strings(&["pypi.org:443"]),
+            ..GrantFlags::default()
+        });
+        flagged
+            .resolve(dir.path(), &hook(HookKind::Wasm), Some(&request), &data)
+            .unwrap();
+        flagged.apply_flags(&GrantFlags {
+            deny_net: strings(&["pypi.org"]),
+            ..GrantFlags::default()
+        });
+        let err = flagged
+            .resolve(dir.path(), &hook(HookKind::Wasm), Some(&request), &data)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("net pypi.org:443: denied by the operator ([deny] or --deny-net)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_confined_bash_hook_gets_its_paths_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lib")).unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        let request = Capabilities {
+            read: strings(&["lib"]),
+            vars_read: strings(&["SECRET"]),
+            confine: true,
+            ..Capabilities::default()
+        };
+        let operator = config("[grants.\"50-x\"]\nread = [\"lib\"]\n");
+        let policy = operator
+            .resolve_confined(&top, &hook(HookKind::Bash), Some(&request))
+            .unwrap();
+        assert!(policy.confine);
+        assert_eq!(policy.dirs.len(), 1, "{:?}", policy.dirs);
+        assert_eq!(policy.dirs[0].host, top.join("lib"));
+        assert!(policy.vars_read.is_empty());
+        let err = OperatorConfig::default()
+            .resolve_confined(&top, &hook(HookKind::Bash), Some(&request))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("read lib: add `read = [\"lib\"]`"), "{err}");
+    }
+
+    #[test]
+    fn the_operator_confines_by_stem_or_name() {
+        let operator = config("confine = [\"x\"]\n");
+        assert!(operator.confines(&hook(HookKind::Bash)));
+        let mut other = OperatorConfig::default();
+        assert!(!other.confines(&hook(HookKind::Bash)));
+        other.apply_flags(&GrantFlags {
+            confine: strings(&["50-x"]),
+            ..GrantFlags::default()
+        });
+        assert!(other.confines(&hook(HookKind::Bash)));
     }
 }

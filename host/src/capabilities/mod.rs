@@ -7,7 +7,8 @@ mod policy;
 pub use grants::{GrantFlags, GrantSet, OperatorConfig};
 
 pub use policy::{
-    matches_any, pattern_matches, CommandGrant, DirGrant, Policy, DEFAULT_MEMORY, DEFAULT_TIMEOUT,
+    matches_any, pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
 };
 
 use std::time::Duration;
@@ -15,9 +16,9 @@ use std::time::Duration;
 /// A duration as an operator writes it in a manifest (`30s`, `250ms`, `2m`).
 pub fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 60_000 == 0 && ms > 0 {
+    if ms.is_multiple_of(60_000) && ms > 0 {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -29,7 +30,7 @@ pub fn show_size(bytes: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     UNITS
         .iter()
-        .find(|(unit, _)| bytes >= *unit && bytes % unit == 0)
+        .find(|(unit, _)| bytes >= *unit && bytes.is_multiple_of(*unit))
         .map(|(unit, name)| format!("{}{name}", bytes / unit))
         .unwrap_or_else(|| format!("{bytes}B"))
 }

@@ -43,6 +43,9 @@ pub struct Policy {
     pub install: bool,
     pub memory: u64,
     pub timeout: Duration,
+    /// A bash hook run confined (Landlock) in a child process; only `dirs`
+    /// and the ports of `net` apply to it.
+    pub confine: bool,
 }
 
 impl Default for Policy {
@@ -58,6 +61,7 @@ impl Default for Policy {
             install: false,
             memory: DEFAULT_MEMORY,
             timeout: DEFAULT_TIMEOUT,
+            confine: false,
         }
     }
 }
@@ -84,6 +88,42 @@ impl Policy {
         self.commands
             .iter()
             .any(|grant| grant.program == program && args_match(&grant.args, args))
+    }
+}
+
+/// A granted network endpoint: `host:port`, or `host` for any port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetGrant {
+    /// A name, an IPv4 address, or an IPv6 address without brackets.
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl NetGrant {
+    /// Parse `host:port`, `[v6]:port`, `host` or `[v6]`.
+    pub fn parse(text: &str) -> Option<NetGrant> {
+        let (host, port) = match text.strip_prefix('[') {
+            Some(rest) => {
+                let (ip, after) = rest.split_once(']')?;
+                let port = match after {
+                    "" => None,
+                    _ => Some(after.strip_prefix(':')?.parse().ok()?),
+                };
+                (ip.to_string(), port)
+            }
+            None => match text.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), Some(port.parse().ok()?)),
+                None => (text.to_string(), None),
+            },
+        };
+        (!host.is_empty()).then_some(NetGrant { host, port })
+    }
+
+    /// Does this grant cover the endpoint `other` (also a grant's text)?
+    /// A grant without a port covers every port of its host.
+    pub fn covers(&self, other: &NetGrant) -> bool {
+        self.host.eq_ignore_ascii_case(&other.host)
+            && (self.port.is_none() || self.port == other.port)
     }
 }
 
@@ -132,6 +172,28 @@ mod tests {
         assert!(!policy.may_read_var("ADMIN_PASSWORD"));
         assert!(policy.may_write_var("TEMPLATE_INSTALLED"));
         assert!(!policy.may_write_var("TEMPLATE_GREETING"));
+    }
+
+    #[test]
+    fn net_grants() {
+        let p = |t: &str| NetGrant::parse(t).unwrap();
+        assert_eq!(
+            p("pypi.org:443"),
+            NetGrant {
+                host: "pypi.org".into(),
+                port: Some(443)
+            }
+        );
+        assert_eq!(p("[::1]:8080").host, "::1");
+        assert_eq!(p("[::1]").port, None);
+        assert_eq!(p("10.0.0.1").port, None);
+        assert!(NetGrant::parse("").is_none());
+        assert!(NetGrant::parse("h:x").is_none());
+        assert!(p("pypi.org").covers(&p("PyPI.org:443")));
+        assert!(p("pypi.org:443").covers(&p("pypi.org:443")));
+        assert!(!p("pypi.org:443").covers(&p("pypi.org:80")));
+        assert!(!p("pypi.org:443").covers(&p("pypi.org")));
+        assert!(!p("a.org").covers(&p("b.org:1")));
     }
 
     #[test]

@@ -1,7 +1,16 @@
 //! Running a command a plugin was granted: bounded output, bounded time.
+//!
+//! The command runs without a shell, in its own process group, with an
+//! environment of `PATH` and the locale only (the host's other variables
+//! may hold secrets the plugin was not granted). At the plugin's deadline
+//! the whole group is killed, so a command that forked (`sh -c 'sleep 1d'`)
+//! cannot outlive the limit either.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -9,50 +18,173 @@ use super::bindings::types::CommandOutput;
 
 /// The most output kept per stream of a command.
 const MAX_OUTPUT: u64 = 1 << 20;
+/// The host variables a command inherits.
+const KEPT_ENV: [&str; 4] = ["PATH", "LANG", "LC_ALL", "TZ"];
+/// How long output may still arrive after the command exited (from a
+/// process that left its group and holds the pipes).
+const DRAIN: Duration = Duration::from_millis(200);
+/// `PATH` when the host has none.
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
-/// Run `program args` without a shell, killed when `limit` expires.
-pub fn run(program: &str, args: &[String], limit: Duration) -> Result<CommandOutput, String> {
-    let mut child = Command::new(program)
+/// Why a command gave no output.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// It was still running at the deadline and was killed.
+    TimedOut,
+    /// It could not be started or waited for: the plugin gets this message.
+    Error(String),
+}
+
+/// Run `program args`, killed (with everything it started) at `deadline`.
+pub fn run(program: &str, args: &[String], deadline: Instant) -> Result<CommandOutput, Failure> {
+    let mut command = Command::new(program);
+    command
         .args(args)
+        .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0);
+    for name in KEPT_ENV {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    if std::env::var_os("PATH").is_none() {
+        command.env("PATH", DEFAULT_PATH);
+    }
+    let mut child = command
         .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    let stdout = reader(child.stdout.take());
-    let stderr = reader(child.stderr.take());
-    let deadline = Instant::now() + limit;
+        .map_err(|e| Failure::Error(format!("cannot run {program}: {e}")))?;
+    let (done, finished) = channel();
+    let stdout = reader(child.stdout.take(), done.clone());
+    let stderr = reader(child.stderr.take(), done);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{program} was killed: it ran past the plugin's time limit of {}",
-                    crate::capabilities::show_duration(limit)
-                ));
+                kill_group(&mut child);
+                return Err(Failure::TimedOut);
             }
             Ok(None) => thread::sleep(Duration::from_millis(2)),
-            Err(e) => return Err(format!("cannot wait for {program}: {e}")),
+            Err(e) => return Err(Failure::Error(format!("cannot wait for {program}: {e}"))),
         }
     };
+    // A background process the command left may still hold the pipes:
+    // the group is killed so the readers see the end.
+    kill_group(&mut child);
+    wait_readers(&finished, Instant::now() + DRAIN);
     Ok(CommandOutput {
         status: status.code().unwrap_or(-1),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        stdout: take(&stdout),
+        stderr: take(&stderr),
     })
 }
 
-fn reader<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(pipe) = pipe {
-            let mut limited = pipe.take(MAX_OUTPUT);
-            let _ = limited.read_to_end(&mut buf);
-            // Drain the rest so the child never blocks on a full pipe.
-            let _ = std::io::copy(&mut limited.into_inner(), &mut std::io::sink());
+/// Wait until both readers saw the end of their pipe, or `until`.
+fn wait_readers(finished: &Receiver<()>, until: Instant) {
+    for _ in 0..2 {
+        let left = until.saturating_duration_since(Instant::now());
+        if finished.recv_timeout(left).is_err() {
+            return;
         }
-        buf
-    })
+    }
+}
+
+fn take(buffer: &Arc<Mutex<Vec<u8>>>) -> Vec<u8> {
+    std::mem::take(&mut *buffer.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Kill the command's process group and reap the command.
+fn kill_group(child: &mut Child) {
+    // SAFETY: kill(2) on the group the child leads (its pid is the pgid,
+    // from `process_group(0)`); no memory is involved.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Read a pipe into a shared buffer (up to [`MAX_OUTPUT`], the rest is
+/// drained so the child never blocks); signal `done` at its end.
+fn reader<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    done: std::sync::mpsc::Sender<()>,
+) -> Arc<Mutex<Vec<u8>>> {
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let kept = buffer.clone();
+    thread::spawn(move || {
+        if let Some(mut pipe) = pipe {
+            let mut chunk = [0u8; 16 * 1024];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                        let room = (MAX_OUTPUT as usize).saturating_sub(kept.len());
+                        kept.extend_from_slice(&chunk[..n.min(room)]);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = done.send(());
+    });
+    buffer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn soon(ms: u64) -> Instant {
+        Instant::now() + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn output_and_status_come_back() {
+        let out = run(
+            "sh",
+            &["-c".into(), "echo hi; echo err >&2; exit 3".into()],
+            soon(5000),
+        )
+        .unwrap();
+        assert_eq!(out.status, 3);
+        assert_eq!(out.stdout, b"hi\n");
+        assert_eq!(out.stderr, b"err\n");
+    }
+
+    #[test]
+    fn the_host_environment_is_not_passed_on() {
+        // SAFETY: set before the child is spawned; other tests of this
+        // module do not read it.
+        unsafe { std::env::set_var("HOOKHOST_TEST_SECRET", "s3cret") };
+        let out = run("sh", &["-c".into(), "env".into()], soon(5000)).unwrap();
+        let env = String::from_utf8_lossy(&out.stdout);
+        assert!(!env.contains("s3cret"), "{env}");
+        assert!(env.contains("PATH="), "{env}");
+    }
+
+    #[test]
+    fn a_command_and_what_it_forked_die_at_the_deadline() {
+        let started = Instant::now();
+        let result = run(
+            "sh",
+            &["-c".into(), "sleep 30 & sleep 30; echo never".into()],
+            soon(300),
+        );
+        assert_eq!(result.unwrap_err(), Failure::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_missing_program_is_an_error_for_the_plugin() {
+        let err = run("/nonexistent/prog", &[], soon(1000)).unwrap_err();
+        assert!(
+            matches!(&err, Failure::Error(m) if m.contains("cannot run /nonexistent/prog")),
+            "{err:?}"
+        );
+    }
 }

@@ -3,15 +3,27 @@
 //!
 //! The runtime does not know how the variable space is kept (the run keeps
 //! it in its bash session); it talks to it through [`HostServices`].
+//!
+//! Every decision (a variable read or written, a function called, a
+//! command run, a package install) is recorded in the audit log. A host
+//! call runs on the plugin's clock: the services are told the deadline of
+//! the hook call, and a command or shell function still running then is
+//! stopped and fails the hook with [`TimeLimit`].
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{host, types};
 use super::output::{GuestOutput, Stream};
-use crate::capabilities::Policy;
+use crate::audit::{self, At, Decision, Record};
+use crate::capabilities::{show_duration, Policy};
+
+/// Warnings kept per plugin call; a plugin calling `warn` in a loop must
+/// not grow the run's summary without bound.
+const MAX_WARNINGS: u32 = 100;
 
 /// What the run provides to every plugin: the shared variable space and the
 /// DevStack helpers over it. Implemented by the run over its bash session.
@@ -37,7 +49,36 @@ pub trait HostServices: Send {
     ) -> anyhow::Result<()>;
     /// A warning to collect for the run's summary.
     fn warn(&mut self, hook: &str, message: &str);
+    /// Bound what the services run from now on (helpers, shell functions)
+    /// by `deadline`; `None` lifts the bound. A call still running at the
+    /// deadline is stopped and fails with an error that downcasts to
+    /// [`crate::bash::DeadlinePassed`]. Services that run nothing
+    /// unbounded need not implement it.
+    fn set_deadline(&mut self, _deadline: Option<Instant>) {}
 }
+
+/// A host call the plugin made was stopped at the plugin's time limit.
+#[derive(Debug)]
+pub struct TimeLimit {
+    /// The plugin's time limit per call.
+    pub limit: Duration,
+    /// What was stopped (`the shell function spin`, `the command sleep 60`).
+    pub what: String,
+}
+
+impl std::fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ran past its time limit of {} in a host call ({} was stopped); raise it with \
+             `timeout` in the operator's grants",
+            show_duration(self.limit),
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for TimeLimit {}
 
 /// The shared services, as each plugin's store holds them.
 pub type SharedServices = Arc<Mutex<dyn HostServices>>;
@@ -63,6 +104,12 @@ pub struct PluginState {
     pub(super) wasi: WasiCtx,
     pub(super) table: ResourceTable,
     pub(super) limiter: super::sandbox::Limiter,
+    /// When the current call must end (set as each call starts).
+    pub(super) deadline: Instant,
+    /// The phase being run, for the audit log.
+    pub(super) phase: String,
+    /// Warnings raised during the current call.
+    pub(super) warnings: u32,
 }
 
 impl WasiView for PluginState {
@@ -83,9 +130,55 @@ impl PluginState {
         if !self.policy.may_read_var(name) {
             // Ungranted variables read as unset: a plugin cannot tell a
             // secret exists. The denial is still recorded for the operator.
+            self.audit("vars-read", name, Decision::Denied);
             return Ok(None);
         }
+        self.audit("vars-read", name, Decision::Used);
         host_result(self.services().get_var(name))
+    }
+
+    /// Record a run-time decision about this plugin.
+    pub(super) fn audit(&self, kind: &str, item: &str, decision: Decision) {
+        audit::record(Record {
+            hook: &self.name,
+            at: At::Run,
+            phase: Some(&self.phase),
+            kind,
+            item,
+            decision,
+            detail: None,
+        });
+    }
+
+    /// Run `f` on the services within what is left of the call's time; a
+    /// call stopped at the deadline becomes a [`TimeLimit`] trap.
+    fn bounded<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut dyn HostServices) -> anyhow::Result<T>,
+    ) -> wasmtime::Result<T> {
+        if Instant::now() >= self.deadline {
+            return Err(self.time_limit(what));
+        }
+        let mut services = self.services();
+        services.set_deadline(Some(self.deadline));
+        let result = f(&mut *services);
+        services.set_deadline(None);
+        drop(services);
+        match result {
+            Err(e) if e.chain().any(|c| c.is::<crate::bash::DeadlinePassed>()) => {
+                Err(self.time_limit(what))
+            }
+            other => host_result(other),
+        }
+    }
+
+    fn time_limit(&self, what: &str) -> wasmtime::Error {
+        self.audit("timeout", what, Decision::Exceeded);
+        wasmtime::Error::new(TimeLimit {
+            limit: self.policy.timeout,
+            what: what.to_string(),
+        })
     }
 }
 
@@ -103,24 +196,26 @@ impl host::Host for PluginState {
 
     fn set_var(&mut self, name: String, value: String) -> wasmtime::Result<Result<(), String>> {
         if !self.policy.may_write_var(&name) {
+            self.audit("vars-write", &name, Decision::Denied);
             return Ok(Err(format!(
                 "{} may not set variable {name}: not granted (vars-write)",
                 self.name
             )));
         }
+        self.audit("vars-write", &name, Decision::Used);
         host_result(self.services().set_var(&name, &value)).map(Ok)
     }
 
     fn is_service_enabled(&mut self, services: Vec<String>) -> wasmtime::Result<bool> {
-        host_result(self.services().is_service_enabled(&services))
+        self.bounded("is_service_enabled", |s| s.is_service_enabled(&services))
     }
 
     fn enable_service(&mut self, services: Vec<String>) -> wasmtime::Result<()> {
-        host_result(self.services().enable_service(&services))
+        self.bounded("enable_service", |s| s.enable_service(&services))
     }
 
     fn disable_service(&mut self, services: Vec<String>) -> wasmtime::Result<()> {
-        host_result(self.services().disable_service(&services))
+        self.bounded("disable_service", |s| s.disable_service(&services))
     }
 
     fn trueorfalse(&mut self, default: bool, name: String) -> wasmtime::Result<bool> {
@@ -143,7 +238,10 @@ impl host::Host for PluginState {
     fn warn(&mut self, message: String) -> wasmtime::Result<()> {
         self.output
             .line(Stream::Stderr, &format!("[WARNING] {message}"));
-        self.services().warn(&self.name, &message);
+        self.warnings = self.warnings.saturating_add(1);
+        if self.warnings <= MAX_WARNINGS {
+            self.services().warn(&self.name, &message);
+        }
         Ok(())
     }
 
@@ -153,10 +251,14 @@ impl host::Host for PluginState {
 
     fn install_package(&mut self, names: Vec<String>) -> wasmtime::Result<Result<(), String>> {
         if let Some(name) = names.iter().find(|n| !self.policy.may_install(n)) {
+            self.audit("packages", name, Decision::Denied);
             return Ok(Err(format!(
                 "{} may not install package {name}: not requested in its manifest (packages)",
                 self.name
             )));
+        }
+        for name in &names {
+            self.audit("packages", name, Decision::Used);
         }
         let really = self.policy.install;
         if !really {
@@ -167,7 +269,10 @@ impl host::Host for PluginState {
             self.output.line(Stream::Stdout, &note);
         }
         let name = self.name.clone();
-        host_result(self.services().install_packages(&name, &names, really)).map(Ok)
+        self.bounded("install_package", |s| {
+            s.install_packages(&name, &names, really)
+        })
+        .map(Ok)
     }
 
     fn run_command(
@@ -175,14 +280,22 @@ impl host::Host for PluginState {
         command: String,
         args: Vec<String>,
     ) -> wasmtime::Result<Result<types::CommandOutput, String>> {
+        let shown = shown_command(&command, &args);
         if !self.policy.may_run(&command, &args) {
+            self.audit("commands", &shown, Decision::Denied);
             return Ok(Err(format!(
-                "{} may not run `{}`: not granted (commands)",
-                self.name,
-                shown_command(&command, &args)
+                "{} may not run `{shown}`: not granted (commands)",
+                self.name
             )));
         }
-        Ok(super::command::run(&command, &args, self.policy.timeout))
+        self.audit("commands", &shown, Decision::Used);
+        match super::command::run(&command, &args, self.deadline) {
+            Ok(output) => Ok(Ok(output)),
+            Err(super::command::Failure::TimedOut) => {
+                Err(self.time_limit(&format!("the command {shown}")))
+            }
+            Err(super::command::Failure::Error(message)) => Ok(Err(message)),
+        }
     }
 
     fn call_function(
@@ -191,14 +304,18 @@ impl host::Host for PluginState {
         args: Vec<String>,
     ) -> wasmtime::Result<Result<i32, String>> {
         if !self.policy.may_call_function(&name) {
+            self.audit("functions", &name, Decision::Denied);
             return Ok(Err(format!(
                 "{} may not call function {name}: not granted (functions)",
                 self.name
             )));
         }
+        self.audit("functions", &name, Decision::Used);
         let output = self.output.clone();
         let mut out = |stream: Stream, line: &str| output.line(stream, line);
-        host_result(self.services().call_function(&name, &args, &mut out)).map(Ok)
+        let what = format!("the shell function {name}");
+        self.bounded(&what, |s| s.call_function(&name, &args, &mut out))
+            .map(Ok)
     }
 }
 

@@ -2,9 +2,16 @@
 //! anything runs: garbage bytes, a core module, a component of another world
 //! or one importing what the host does not provide are refused with one line
 //! naming the file and what is wrong.
+//!
+//! Compiling is what costs (60-190 ms a component): [`load_all`] takes
+//! compiled code from the cache ([`super::cache`]) and compiles what is not
+//! there on every core at once.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
 
 use wasmtime::component::{Component, InstancePre};
 
@@ -51,14 +58,71 @@ impl std::error::Error for LoadError {}
 
 /// Read, compile and check one component for `role`.
 pub fn load(runtime: &Runtime, path: &Path, role: Role) -> Result<LoadedComponent, LoadError> {
+    let compiled = runtime
+        .cache()
+        .component(runtime.engine(), &read_component(path)?);
+    check(runtime, path, role, compiled)
+}
+
+/// [`load`] for each of `wanted`, in parallel: one worker per core, each
+/// taking the next component (its own compile is also split over cores by
+/// wasmtime, which fills the gaps). Results are in the order of `wanted`.
+pub fn load_all(
+    runtime: &Runtime,
+    wanted: &[(&Path, Role)],
+) -> Vec<Result<LoadedComponent, LoadError>> {
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(wanted.len());
+    if workers <= 1 {
+        return wanted.iter().map(|&(p, r)| load(runtime, p, r)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<LoadedComponent, LoadError>>>> =
+        wanted.iter().map(|_| Mutex::new(None)).collect();
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(path, role)) = wanted.get(index) else {
+                    break;
+                };
+                let loaded = load(runtime, path, role);
+                *results[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(loaded);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(wanted)
+        .map(|(slot, &(path, role))| {
+            let done = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+            done.unwrap_or_else(|| load(runtime, path, role))
+        })
+        .collect()
+}
+
+fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
     let refuse = |problem: String| LoadError {
         path: path.to_path_buf(),
         problem,
     };
     let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
     check_kind(&bytes).map_err(refuse)?;
-    let component = Component::new(runtime.engine(), &bytes)
-        .map_err(|e| refuse(format!("is not a valid component: {}", first_line(&e))))?;
+    Ok(bytes)
+}
+
+/// Check a compiled component against `role` and link it.
+fn check(
+    runtime: &Runtime,
+    path: &Path,
+    role: Role,
+    compiled: Result<Component, String>,
+) -> Result<LoadedComponent, LoadError> {
+    let refuse = |problem: String| LoadError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let component = compiled.map_err(|e| refuse(format!("is not a valid component: {e}")))?;
     check_imports(runtime, &component).map_err(refuse)?;
     let exports = export_names(runtime, &component);
     let exports_hook = exports.iter().any(|e| e == HOOK_EXPORT);

@@ -2,12 +2,14 @@
 //! the WIT worlds, and calls them per phase inside a per-plugin sandbox.
 //!
 //! - [`load`]: read a `.wasm`, check what it exports and imports.
+//! - [`cache`]: compiled components on disk, so a warm start does not compile.
 //! - [`plugin`]: one instance per plugin per run, called per phase.
 //! - [`host`]: the helpers plugins import, checked against their policy.
 //! - [`sandbox`]: WASI context and memory limiter from a policy.
 //! - [`output`]: bounded capture of a guest's stdout and stderr.
 
 pub mod bindings;
+pub mod cache;
 mod command;
 pub mod host;
 pub mod load;
@@ -15,36 +17,60 @@ pub mod output;
 pub mod plugin;
 mod sandbox;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use cache::CompileCache;
 
 pub use host::{Died, HostServices, SharedServices};
-pub use load::{load, LoadError, LoadedComponent, Role};
+pub use load::{load, load_all, LoadError, LoadedComponent, Role};
 pub use output::{LineSink, Stream};
 pub use plugin::{CallFailure, DriverCall, Plugin, PluginConfig};
 
 /// How often the engine's epoch advances; time limits are counted in ticks.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// The engine, the linker with hookhost's imports and WASI, and the clock
-/// that enforces time limits. One per hookhost process.
+/// Most plugin instances one run keeps alive at once (hooks and a driver):
+/// the size of the pooling allocator. Every instance lives for the whole
+/// run, so this bounds the plugins of one stack.
+pub const MAX_PLUGINS: u32 = 1000;
+
+/// The engine, the linker with hookhost's imports and WASI, the compiled-
+/// component cache, and the clock that enforces time limits. One per
+/// hookhost process.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<host::PluginState>,
+    cache: CompileCache,
+    /// Why the engine fell back to on-demand allocation, until reported.
+    engine_warning: Mutex<Option<String>>,
     ticker_stop: Arc<AtomicBool>,
 }
 
 impl Runtime {
+    /// A runtime with the compiled-component cache at its default place
+    /// ([`cache::default_dir`]).
     pub fn new() -> anyhow::Result<Runtime> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        Runtime::build(CompileCache::open)
+    }
+
+    /// A runtime with the cache in `dir`, or none (every component is
+    /// compiled): for tests and benchmarks.
+    pub fn with_cache(dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
+        Runtime::build(|engine| match dir {
+            Some(dir) => CompileCache::at(engine, dir),
+            None => CompileCache::off(engine, "disabled".into()),
+        })
+    }
+
+    fn build(cache: impl FnOnce(&Engine) -> CompileCache) -> anyhow::Result<Runtime> {
+        let (engine, engine_warning) = new_engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
         bindings::HookAndDriverPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
@@ -52,10 +78,30 @@ impl Runtime {
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_ticker(engine.clone(), ticker_stop.clone());
         Ok(Runtime {
+            cache: cache(&engine),
             engine,
             linker,
+            engine_warning: Mutex::new(engine_warning),
             ticker_stop,
         })
+    }
+
+    /// What the runtime had to give up on (the pooling allocator, the
+    /// cache), each said once: a run shows these as warnings and goes on.
+    pub fn take_warnings(&self) -> Vec<String> {
+        let engine = self
+            .engine_warning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        engine
+            .into_iter()
+            .chain(self.cache.take_warning())
+            .collect()
+    }
+
+    pub fn cache(&self) -> &CompileCache {
+        &self.cache
     }
 
     pub fn engine(&self) -> &Engine {
@@ -71,6 +117,55 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// The engine: component model, epoch interruption for time limits, and
+/// the pooling allocator, so instantiating a plugin takes slots from
+/// address space reserved once instead of fresh mappings. When that
+/// reservation is refused (a low `ulimit -v`), on-demand allocation works
+/// the same, a little slower, with a warning.
+fn new_engine() -> anyhow::Result<(Engine, Option<String>)> {
+    match Engine::new(&engine_config(true)) {
+        Ok(engine) => Ok((engine, None)),
+        Err(pool_error) => {
+            let engine = Engine::new(&engine_config(false)).map_err(anyhow::Error::from)?;
+            let why = load::first_line(&pool_error);
+            Ok((
+                engine,
+                Some(format!(
+                    "WebAssembly pooling allocator unavailable ({why}); instantiating on demand"
+                )),
+            ))
+        }
+    }
+}
+
+fn engine_config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    if pooling {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool_config()));
+    }
+    config
+}
+
+/// Limits of the pool. Each of up to [`MAX_PLUGINS`] live component
+/// instances is several core instances (the guest, WASI adapter shims),
+/// a few tables and one or two memories. Instance counts cost nothing
+/// until used; each memory slot reserves address space only (wasmtime's
+/// default 4 GiB + guard, the wasm32 maximum, so a plugin's own `memory`
+/// ceiling, enforced by its limiter, is the limit that applies). No fiber
+/// stacks: guests are called synchronously, and each pooled stack would
+/// cost an mprotect at start-up.
+fn pool_config() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(MAX_PLUGINS)
+        .total_core_instances(MAX_PLUGINS * 16)
+        .total_memories(MAX_PLUGINS * 2)
+        .total_tables(MAX_PLUGINS * 8)
+        .total_stacks(0);
+    pool
 }
 
 fn start_ticker(engine: Engine, stop: Arc<AtomicBool>) {

@@ -83,16 +83,27 @@ impl GuestOutput {
         let mut capture = self.lock();
         capture.flush_partial();
         if capture.dropped > 0 {
+            // Shown live and kept for the failure report: the operator
+            // learns output was cut either way.
             let note = format!("[{} more bytes of output not shown]", capture.dropped);
-            capture.keep(note);
+            capture.emit(Stream::Stderr, note.as_bytes());
         }
         capture.tail.iter().cloned().collect()
     }
 
     /// A whole line produced on the guest's behalf (a helper's message, a
-    /// called function's output): shown and kept like the guest's own.
+    /// called function's output): shown and kept like the guest's own, and
+    /// counted against the same bound.
     pub fn line(&self, stream: Stream, text: &str) {
-        self.lock().emit(stream, text.as_bytes());
+        let mut capture = self.lock();
+        let size = text.len() as u64 + 1;
+        if capture.forwarded >= MAX_FORWARDED {
+            capture.dropped += size;
+            return;
+        }
+        capture.forwarded += size;
+        let end = floor_char_boundary(text, MAX_LINE);
+        capture.emit(stream, &text.as_bytes()[..end]);
     }
 
     fn write(&self, stream: Stream, bytes: &[u8]) {
@@ -103,6 +114,17 @@ impl GuestOutput {
         // A poisoned lock only means a sink panicked mid-line; the buffer is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The largest index `<= max` that is a char boundary of `text`.
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 impl Capture {
@@ -212,7 +234,9 @@ impl tokio::io::AsyncWrite for CaptureStream {
 mod tests {
     use super::*;
 
-    fn collecting() -> (GuestOutput, Arc<Mutex<Vec<(Stream, String)>>>) {
+    type Lines = Arc<Mutex<Vec<(Stream, String)>>>;
+
+    fn collecting() -> (GuestOutput, Lines) {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let seen = lines.clone();
         let sink: LineSink = Arc::new(move |s, l| seen.lock().unwrap().push((s, l.to_string())));
@@ -259,6 +283,23 @@ mod tests {
             .unwrap()
             .iter()
             .all(|(_, l)| l.len() <= MAX_LINE));
+    }
+
+    #[test]
+    fn helper_lines_count_against_the_bound_too() {
+        let (out, lines) = collecting();
+        out.begin_call();
+        let long = "y".repeat(10_000);
+        for _ in 0..1000 {
+            out.line(Stream::Stdout, &long);
+        }
+        let tail = out.end_call();
+        let lines = lines.lock().unwrap();
+        assert!(lines.len() < 200, "{} lines forwarded", lines.len());
+        assert!(lines.iter().all(|(_, l)| l.len() <= MAX_LINE));
+        let note = &lines.last().unwrap().1;
+        assert!(note.contains("more bytes of output not shown"), "{note}");
+        assert!(tail.last().unwrap().contains("not shown"));
     }
 
     #[test]

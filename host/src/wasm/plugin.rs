@@ -10,7 +10,7 @@ use std::time::Duration;
 use wasmtime::{ResourceLimiter, Store, Trap};
 
 use super::bindings::{driver, hook, types};
-use super::host::{Died, PluginState, SharedServices};
+use super::host::{Died, PluginState, SharedServices, TimeLimit};
 use super::load::{first_line, LoadedComponent};
 use super::output::{GuestOutput, LineSink};
 use super::sandbox::{self, Limiter};
@@ -90,6 +90,9 @@ impl Runtime {
             output: output.clone(),
             wasi,
             table: wasmtime::component::ResourceTable::new(),
+            deadline: std::time::Instant::now() + timeout,
+            phase: "start".to_string(),
+            warnings: 0,
         };
         let mut store = Store::new(self.engine(), state);
         store.limiter(|state| &mut state.limiter as &mut dyn ResourceLimiter);
@@ -128,6 +131,7 @@ impl Plugin {
             return Err(self.refusal("does not export the hook interface"));
         };
         let wit_phase = to_wit(phase);
+        self.store.data_mut().phase = phase.to_string();
         self.call(|store| hook.call_run(store, wit_phase))
     }
 
@@ -177,6 +181,10 @@ impl Plugin {
     fn arm(&mut self) {
         let ticks = (self.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         self.store.set_epoch_deadline(ticks);
+        // Host calls the plugin makes run on the same clock.
+        let state = self.store.data_mut();
+        state.deadline = std::time::Instant::now() + self.timeout;
+        state.warnings = 0;
     }
 
     fn refusal(&self, why: &str) -> CallFailure {
@@ -191,7 +199,14 @@ impl Plugin {
         let limiter = &self.store.data().limiter;
         let reason = if let Some(died) = error.downcast_ref::<Died>() {
             died.to_string()
+        } else if let Some(limit) = error.downcast_ref::<TimeLimit>() {
+            limit.to_string()
         } else if let Some(wanted) = limiter.exceeded() {
+            self.store.data().audit(
+                "memory",
+                &show_size(wanted),
+                crate::audit::Decision::Exceeded,
+            );
             format!(
                 "hit its memory limit of {} (it asked for {}); raise it with `memory` in the operator's grants",
                 show_size(limiter.max()),
@@ -199,11 +214,21 @@ impl Plugin {
             )
         } else {
             match error.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => format!(
-                    "ran past its time limit of {}; raise it with `timeout` in the operator's grants",
-                    show_duration(self.timeout)
-                ),
+                Some(Trap::Interrupt) => {
+                    let limit = show_duration(self.timeout);
+                    self.store
+                        .data()
+                        .audit("timeout", &limit, crate::audit::Decision::Exceeded);
+                    format!(
+                        "ran past its time limit of {limit}; raise it with `timeout` in the operator's grants"
+                    )
+                }
                 Some(Trap::StackOverflow) => "overflowed its stack (wasm trap)".to_string(),
+                // A Rust guest keeps its stack in linear memory, below its
+                // data: overflowing it is an out-of-bounds access.
+                Some(Trap::MemoryOutOfBounds) => "trapped: out of bounds memory access (a guest \
+                    that overflows the stack it keeps in linear memory ends this way)"
+                    .to_string(),
                 Some(Trap::UnreachableCodeReached) => panic_reason(&tail),
                 Some(trap) => format!("trapped: {trap}"),
                 // A failed host call: wasmtime wraps it in backtrace context;

@@ -1,0 +1,818 @@
+//! The performance targets of issue 5, measured: `cargo bench --bench stack`
+//! (or `scripts/bench.sh`) prints one table, each row's measured median, its
+//! target, the ratio and whether it is met. BENCHMARKS.md keeps the latest.
+//!
+//! Everything runs on stacks generated in a temp dir: no-op bash hooks
+//! (`# no-op`) and distinct copies of the no-op component (`plugins/noop`,
+//! each with its own custom section, so each is compiled and cached on its
+//! own as a real plugin would be). Whole-process timings are hyperfine's
+//! medians (`hyperfine -N`); the rest is measured in-process with the
+//! hookhost library. Options (after `--`):
+//!
+//! - `--runs N`: hyperfine runs per command (default 30);
+//! - `--only STEP`: only the rows of one step (wasm-call, bash, hand-over,
+//!   warm, cold, rss, build, instance, parts);
+//! - `--clean-build`: also time `cargo build --release -p hookhost` in an
+//!   empty target dir (minutes; otherwise that row says "not run").
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use hookhost::bash::{BashSession, BatchHook, SessionConfig};
+use hookhost::capabilities::Policy;
+use hookhost::phases::Phase;
+use hookhost::space::Space;
+use hookhost::wasm::{self, LineSink, PluginConfig, Role, Runtime, SharedServices};
+
+const HOOKHOST: &str = env!("CARGO_BIN_EXE_hookhost");
+
+/// `stack` runs 5 phases, `unstack` 2 (source, unstack).
+const STACK_PHASES: f64 = 5.0;
+const UNSTACK_PHASES: f64 = 2.0;
+
+fn main() -> Result<()> {
+    let options = Options::parse()?;
+    which("hyperfine", "apt-get install -y hyperfine")?;
+    which("/usr/bin/time", "apt-get install -y time")?;
+    let noop = build_noop()?;
+    let work = tempfile::tempdir()?;
+    let bench = Bench::new(work.path(), noop, options)?;
+    let rows = bench.run()?;
+    print!("{}", render(&rows));
+    Ok(())
+}
+
+struct Options {
+    runs: u32,
+    clean_build: bool,
+    /// Only the rows whose step name contains this (wasm-call, bash,
+    /// hand-over, warm, cold, rss, build, instance, parts).
+    only: Option<String>,
+}
+
+impl Options {
+    fn parse() -> Result<Options> {
+        let mut options = Options {
+            runs: 30,
+            clean_build: false,
+            only: None,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                // cargo bench passes --bench to every bench target.
+                "--bench" => {}
+                "--clean-build" => options.clean_build = true,
+                "--only" => options.only = Some(args.next().context("--only needs a step name")?),
+                "--runs" => {
+                    options.runs = args
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .context("--runs needs a number")?
+                }
+                other => {
+                    bail!("unknown option {other} (known: --runs N, --only STEP, --clean-build)")
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// One line of the table.
+struct Row {
+    what: &'static str,
+    measured: String,
+    target: String,
+    /// measured / target (both in the same unit); None when not measured.
+    ratio: Option<f64>,
+    note: String,
+}
+
+impl Row {
+    /// A row whose figure must be at most `target`.
+    fn at_most(what: &'static str, measured: f64, target: f64, unit: Unit, note: String) -> Row {
+        Row {
+            what,
+            measured: unit.show(measured),
+            target: format!("≤ {}", unit.show(target)),
+            ratio: Some(measured / target),
+            note,
+        }
+    }
+
+    fn not_run(what: &'static str, target: &str, note: &str) -> Row {
+        Row {
+            what,
+            measured: "not run".into(),
+            target: target.into(),
+            ratio: None,
+            note: note.into(),
+        }
+    }
+
+    fn met(&self) -> &'static str {
+        match self.ratio {
+            Some(r) if r <= 1.0 => "yes",
+            Some(_) => "NO",
+            None => "-",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Micros,
+    Millis,
+    Times,
+    Percent,
+    Megabytes,
+    Minutes,
+}
+
+impl Unit {
+    fn show(self, v: f64) -> String {
+        match self {
+            Unit::Micros => format!("{v:.1} µs"),
+            Unit::Millis => format!("{v:.1} ms"),
+            Unit::Times => format!("{v:.2}×"),
+            Unit::Percent => format!("{v:.0}%"),
+            Unit::Megabytes => format!("{v:.1} MB"),
+            Unit::Minutes => format!(
+                "{:.0} min {:02.0} s",
+                (v * 60.0).div_euclid(60.0),
+                (v * 60.0).rem_euclid(60.0)
+            ),
+        }
+    }
+}
+
+fn render(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| what | measured (median) | target | ratio | met? | how |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for row in rows {
+        let ratio = row.ratio.map_or("-".to_string(), |r| format!("{r:.2}"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            row.what,
+            row.measured,
+            row.target,
+            ratio,
+            row.met(),
+            row.note
+        );
+    }
+    out
+}
+
+/// The generated stacks and the cache the runs share.
+struct Bench {
+    dir: PathBuf,
+    noop: Vec<u8>,
+    cache: PathBuf,
+    options: Options,
+}
+
+impl Bench {
+    fn new(dir: &Path, noop: Vec<u8>, options: Options) -> Result<Bench> {
+        let cache = dir.join("cache");
+        // Every hookhost this benchmark starts (hyperfine's too) uses it.
+        std::env::set_var("HOOKHOST_CACHE_DIR", &cache);
+        std::env::set_var("NO_COLOR", "1");
+        Ok(Bench {
+            dir: dir.to_path_buf(),
+            noop,
+            cache,
+            options,
+        })
+    }
+
+    fn run(&self) -> Result<Vec<Row>> {
+        type Step = fn(&Bench) -> Result<Vec<Row>>;
+        let steps: [(&str, Step); 10] = [
+            ("wasm-call", |b| Ok(vec![b.wasm_call()?])),
+            ("bash", |b| Ok(vec![b.bash_vs_loop()?])),
+            ("hand-over", |b| Ok(vec![b.hand_over()?])),
+            ("warm", |b| Ok(vec![b.warm_start()?])),
+            ("cold", Bench::cold_start),
+            ("rss", |b| Ok(vec![b.peak_rss()?])),
+            ("build", |b| Ok(vec![b.clean_build()?])),
+            ("instance", Bench::instance_lifetime),
+            ("parts", |b| Ok(vec![b.start_up_parts()?])),
+            ("batch", |b| Ok(vec![b.bash_batching()?])),
+        ];
+        let mut rows = Vec::new();
+        for (name, step) in steps {
+            if self
+                .options
+                .only
+                .as_ref()
+                .is_none_or(|only| name.contains(only.as_str()))
+            {
+                rows.extend(step(self)?);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Per WASM hook per phase: `stack` (5 phases) minus `unstack` (2) of
+    /// the same 100-plugin stack, over the 300 extra calls, less the same
+    /// difference for an empty stack (what a phase costs with no hook: its
+    /// header, the journal's sync). Everything a call costs is in it: the
+    /// reporter, the journal, timing, the call, the guest.
+    fn wasm_call(&self) -> Result<Row> {
+        let top = self.stack("w100", &Layout::wasm(100))?;
+        let empty = self.stack("empty", &Layout::wasm(0))?;
+        let t = self.hyperfine(&[
+            run(&top, "stack"),
+            run(&top, "unstack"),
+            run(&empty, "stack"),
+            run(&empty, "unstack"),
+        ])?;
+        let calls = 100.0 * (STACK_PHASES - UNSTACK_PHASES);
+        let per_call = ((t[0] - t[1]) - (t[2] - t[3])) / calls;
+        Ok(Row::at_most(
+            "one WASM hook call in a 100-hook stack (all it costs per phase)",
+            per_call * 1e6,
+            20.0,
+            Unit::Micros,
+            format!(
+                "((`stack` {:.1} − `unstack` {:.1}) − (empty stack: {:.1} − {:.1})) ms / 300 calls",
+                t[0] * 1e3,
+                t[1] * 1e3,
+                t[2] * 1e3,
+                t[3] * 1e3
+            ),
+        ))
+    }
+
+    /// 200 no-op bash hooks: `hookhost stack` against the plain loop
+    /// DevStack's stack.sh runs, in one bash, over the same phases.
+    fn bash_vs_loop(&self) -> Result<Row> {
+        let top = self.stack("b200", &Layout::bash(200))?;
+        let script = self.dir.join("plain-loop.sh");
+        std::fs::write(&script, PLAIN_LOOP)?;
+        let plain = format!(
+            "bash --norc --noprofile {} {}",
+            script.display(),
+            top.display()
+        );
+        let t = self.hyperfine(&[run(&top, "stack"), plain])?;
+        Ok(Row::at_most(
+            "200 no-op bash hooks, `hookhost stack` vs the plain bash loop",
+            t[0] / t[1],
+            1.2,
+            Unit::Times,
+            format!(
+                "hookhost {:.1} ms, plain loop {:.1} ms (5 phases × 200 hooks)",
+                t[0] * 1e3,
+                t[1] * 1e3
+            ),
+        ))
+    }
+
+    /// A stack alternating bash and WASM hooks (999 hand-overs over the 5
+    /// phases) against the same hooks grouped (9 hand-overs), plus what
+    /// passing one variable each way costs (a plugin's get-var and set-var
+    /// go to the bash session; nothing is copied when nobody reads).
+    fn hand_over(&self) -> Result<Row> {
+        let mixed = self.stack("mixed", &Layout::alternating(100))?;
+        let grouped = self.stack("grouped", &Layout::grouped(100, 100))?;
+        let t = self.hyperfine(&[run(&mixed, "stack"), run(&grouped, "stack")])?;
+        let switch = (t[0] - t[1]) / (999.0 - 9.0);
+        let (get, set) = var_round_trips(&self.dir)?;
+        let total = switch + get + set;
+        Ok(Row::at_most(
+            "each bash↔WASM hand-over, incl. the variable sync",
+            total * 1e6,
+            100.0,
+            Unit::Micros,
+            format!(
+                "hand-over {:.1} µs (mixed {:.1} ms − grouped {:.1} ms, / 990) + get-var {:.1} µs + set-var {:.1} µs",
+                switch * 1e6,
+                t[0] * 1e3,
+                t[1] * 1e3,
+                get * 1e6,
+                set * 1e6
+            ),
+        ))
+    }
+
+    /// The whole `hookhost stack` of 50 plugins with the cache warm
+    /// (hyperfine's warm-up runs fill it): start-up plus 250 no-op calls.
+    fn warm_start(&self) -> Result<Row> {
+        let top = self.stack("w50", &Layout::wasm(50))?;
+        let t = self.hyperfine(&[run(&top, "stack")])?;
+        Ok(Row::at_most(
+            "start-up with 50 WASM plugins, compiled cache warm",
+            t[0] * 1e3,
+            50.0,
+            Unit::Millis,
+            "whole `hookhost stack` process (5 phases of 50 no-op calls included)".into(),
+        ))
+    }
+
+    /// Compiling 50 distinct components without a cache: one after another
+    /// (each compile still split over cores by wasmtime) against
+    /// `load_all`; and the whole process with an empty cache.
+    fn cold_start(&self) -> Result<Vec<Row>> {
+        let top = self.stack("w50", &Layout::wasm(50))?;
+        let paths = wasm_files(&top)?;
+        let wanted: Vec<(&Path, Role)> = paths.iter().map(|p| (p.as_path(), Role::Hook)).collect();
+        let time = |parallel: bool| -> Result<f64> {
+            let runtime = Runtime::with_cache(None)?;
+            let started = Instant::now();
+            if parallel {
+                for loaded in wasm::load_all(&runtime, &wanted) {
+                    loaded?;
+                }
+            } else {
+                for &(path, role) in &wanted {
+                    wasm::load(&runtime, path, role)?;
+                }
+            }
+            Ok(started.elapsed().as_secs_f64())
+        };
+        let mut serial = Vec::new();
+        let mut parallel = Vec::new();
+        for _ in 0..3 {
+            serial.push(time(false)?);
+            parallel.push(time(true)?);
+        }
+        let (serial, parallel) = (median(&mut serial), median(&mut parallel));
+        let cold = self.hyperfine_with(
+            &[run(&top, "stack")],
+            &["--prepare", &format!("{HOOKHOST} cache clean")],
+            self.options.runs.min(10),
+        )?;
+        Ok(vec![Row::at_most(
+            "start-up with 50 WASM plugins, cache cold: parallel vs serial compile",
+            parallel / serial * 100.0,
+            50.0,
+            Unit::Percent,
+            format!(
+                "parallel {:.0} ms, serial {:.0} ms (in-process, no cache); whole cold `hookhost stack` {:.0} ms",
+                parallel * 1e3,
+                serial * 1e3,
+                cold[0] * 1e3
+            ),
+        )])
+    }
+
+    /// Peak RSS of `hookhost stack` over 200 plugins (warm cache), as
+    /// `/usr/bin/time` reports it; the cold run's peak in the note.
+    fn peak_rss(&self) -> Result<Row> {
+        let top = self.stack("w200", &Layout::wasm(200))?;
+        let cold = max_rss(&top, true)?;
+        let mut warm: Vec<f64> = (0..5)
+            .map(|_| max_rss(&top, false))
+            .collect::<Result<_>>()?;
+        let warm = median(&mut warm);
+        Ok(Row::at_most(
+            "peak RSS, 200 WASM hooks, whole `stack`",
+            warm,
+            100.0,
+            Unit::Megabytes,
+            format!("`/usr/bin/time -f %M`, warm cache; cold cache {cold:.1} MB"),
+        ))
+    }
+
+    fn clean_build(&self) -> Result<Row> {
+        const WHAT: &str = "`cargo build --release` of the host from clean";
+        if !self.options.clean_build {
+            return Ok(Row::not_run(
+                WHAT,
+                "≤ 6 min",
+                "pass `--clean-build` (see BENCHMARKS.md for the last figure)",
+            ));
+        }
+        let target = self.dir.join("clean-target");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let started = Instant::now();
+        let status = Command::new("cargo")
+            .args(["build", "--release", "-p", "hookhost", "--quiet"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(root)
+            .status()?;
+        if !status.success() {
+            bail!("cargo build --release failed");
+        }
+        let minutes = started.elapsed().as_secs_f64() / 60.0;
+        Ok(Row::at_most(
+            WHAT,
+            minutes,
+            6.0,
+            Unit::Minutes,
+            format!("CARGO_TARGET_DIR=<empty>, {} cores", cores()),
+        ))
+    }
+
+    /// The decision that a plugin instance lives for the whole run, priced:
+    /// a call on the live instance against instantiating per call.
+    fn instance_lifetime(&self) -> Result<Vec<Row>> {
+        let top = self.stack("one", &Layout::wasm(1))?;
+        let path = wasm_files(&top)?.remove(0);
+        let runtime = Runtime::with_cache(Some(self.cache.clone()))?;
+        let loaded = wasm::load(&runtime, &path, Role::Hook)?;
+        let space = Space::start(session_config(&top))?;
+        let services: SharedServices = Arc::new(Mutex::new(space));
+        let config = || PluginConfig {
+            name: "10-noop".into(),
+            policy: Policy::default(),
+            services: services.clone(),
+            sink: quiet_sink(),
+        };
+        let live_call = {
+            let mut plugin = runtime
+                .instantiate(&loaded, config())
+                .map_err(|f| anyhow::anyhow!(f.reason))?;
+            per_iteration(2000, || {
+                plugin
+                    .run_phase(Phase::Source)
+                    .map_err(|f| anyhow::anyhow!(f.reason))
+            })?
+        };
+        let fresh_call = per_iteration(500, || {
+            let mut plugin = runtime
+                .instantiate(&loaded, config())
+                .map_err(|f| anyhow::anyhow!(f.reason))?;
+            plugin
+                .run_phase(Phase::Source)
+                .map_err(|f| anyhow::anyhow!(f.reason))
+        })?;
+        Ok(vec![Row {
+            what: "(decision) instance per run: a call on the live instance",
+            measured: Unit::Micros.show(live_call * 1e6),
+            target: "-".into(),
+            ratio: None,
+            note: format!(
+                "per call with a fresh instance (Store, WASI ctx, instantiate, call, drop): {:.1} µs",
+                fresh_call * 1e6
+            ),
+        }])
+    }
+
+    /// Where a warm start's time goes, in-process: the runtime (engine,
+    /// pool, linker), loading 50 cached components, the bash session.
+    fn start_up_parts(&self) -> Result<Row> {
+        let top = self.stack("w50", &Layout::wasm(50))?;
+        let paths = wasm_files(&top)?;
+        let wanted: Vec<(&Path, Role)> = paths.iter().map(|p| (p.as_path(), Role::Hook)).collect();
+        let mut runtime_t = Vec::new();
+        let mut load_t = Vec::new();
+        let mut bash_t = Vec::new();
+        for _ in 0..10 {
+            let started = Instant::now();
+            let runtime = Runtime::with_cache(Some(self.cache.clone()))?;
+            runtime_t.push(started.elapsed().as_secs_f64());
+            let started = Instant::now();
+            for loaded in wasm::load_all(&runtime, &wanted) {
+                loaded?;
+            }
+            load_t.push(started.elapsed().as_secs_f64());
+            let started = Instant::now();
+            let session = BashSession::start(&session_config(&top))?;
+            bash_t.push(started.elapsed().as_secs_f64());
+            session.close()?;
+        }
+        Ok(Row {
+            what: "(detail) warm start-up, in-process: WebAssembly runtime",
+            measured: Unit::Millis.show(median(&mut runtime_t) * 1e3),
+            target: "-".into(),
+            ratio: None,
+            note: format!(
+                "then 50 cached components {:.1} ms, bash session start {:.1} ms",
+                median(&mut load_t) * 1e3,
+                median(&mut bash_t) * 1e3
+            ),
+        })
+    }
+
+    /// The bash session alone, in-process: the 1000 hook runs of the
+    /// 200-hook stack one request each, against one request per phase.
+    fn bash_batching(&self) -> Result<Row> {
+        let top = self.stack("b200", &Layout::bash(200))?;
+        let paths = files_with(&top, "sh")?;
+        let phases: [&[&str]; 5] = [
+            &["source"],
+            &["stack", "pre-install"],
+            &["stack", "install"],
+            &["stack", "post-config"],
+            &["stack", "extra"],
+        ];
+        let mut session = BashSession::start(&session_config(&top))?;
+        let mut single = Vec::new();
+        let mut batched = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            for args in phases {
+                for path in &paths {
+                    session.source_hook(path, args, &mut |_, _| {})?;
+                }
+            }
+            single.push(started.elapsed().as_secs_f64());
+            let started = Instant::now();
+            for args in phases {
+                let batch: Vec<BatchHook> =
+                    paths.iter().map(|path| BatchHook { path, args }).collect();
+                session.source_hooks(&batch, &mut |_, _, _| {}, &mut |_, _| {})?;
+            }
+            batched.push(started.elapsed().as_secs_f64());
+        }
+        session.close()?;
+        let (single, batched) = (median(&mut single), median(&mut batched));
+        Ok(Row {
+            what: "(detail) bash session alone, 1000 no-op hook runs: batched per phase",
+            measured: Unit::Millis.show(batched * 1e3),
+            target: "-".into(),
+            ratio: None,
+            note: format!(
+                "one request per hook: {:.1} ms ({:.0} µs vs {:.0} µs a hook run)",
+                single * 1e3,
+                single * 1e3,
+                batched * 1e3
+            ),
+        })
+    }
+
+    /// Write a stack (once) and return its top directory.
+    fn stack(&self, name: &str, layout: &Layout) -> Result<PathBuf> {
+        let top = self.dir.join(name);
+        if top.exists() {
+            return Ok(top);
+        }
+        let extras = top.join("extras.d");
+        std::fs::create_dir_all(&extras)?;
+        for (file, kind) in layout.files() {
+            match kind {
+                Kind::Bash => std::fs::write(extras.join(file), "# no-op\n")?,
+                Kind::Wasm => std::fs::write(
+                    extras.join(&file),
+                    distinct(&self.noop, &format!("{name}/{file}")),
+                )?,
+            }
+        }
+        Ok(top)
+    }
+
+    fn hyperfine(&self, commands: &[String]) -> Result<Vec<f64>> {
+        self.hyperfine_with(commands, &["--warmup", "3"], self.options.runs)
+    }
+
+    /// hyperfine's median (seconds) of each command.
+    fn hyperfine_with(&self, commands: &[String], extra: &[&str], runs: u32) -> Result<Vec<f64>> {
+        let json = self.dir.join("hyperfine.json");
+        eprintln!("bench: hyperfine {}", commands.join("  |  "));
+        let status = Command::new("hyperfine")
+            .args(["-N", "--style", "none", "--runs", &runs.to_string()])
+            .args(extra)
+            .arg("--export-json")
+            .arg(&json)
+            .args(commands)
+            .stdout(Stdio::null())
+            .status()
+            .context("cannot run hyperfine")?;
+        if !status.success() {
+            bail!("hyperfine failed for {}", commands.join(", "));
+        }
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+        let results = report["results"]
+            .as_array()
+            .context("hyperfine gave no results")?;
+        results
+            .iter()
+            .map(|r| r["median"].as_f64().context("hyperfine gave no median"))
+            .collect()
+    }
+}
+
+/// DevStack's loop, as stack.sh runs it: every hook sourced into one shell,
+/// phase by phase.
+const PLAIN_LOOP: &str = r#"cd "$1" || exit 1
+for f in extras.d/*.sh; do source $f source; done
+for phase in pre-install install post-config extra; do
+    for f in extras.d/*.sh; do source $f stack $phase; done
+done
+"#;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Bash,
+    Wasm,
+}
+
+/// Which hooks a generated stack has, in order.
+struct Layout(Vec<Kind>);
+
+impl Layout {
+    fn wasm(n: usize) -> Layout {
+        Layout(vec![Kind::Wasm; n])
+    }
+
+    fn bash(n: usize) -> Layout {
+        Layout(vec![Kind::Bash; n])
+    }
+
+    /// bash, WASM, bash, WASM... `pairs` of each.
+    fn alternating(pairs: usize) -> Layout {
+        Layout(
+            (0..pairs * 2)
+                .map(|i| if i % 2 == 0 { Kind::Bash } else { Kind::Wasm })
+                .collect(),
+        )
+    }
+
+    /// All bash hooks first, then all WASM hooks.
+    fn grouped(bash: usize, wasm: usize) -> Layout {
+        let mut kinds = vec![Kind::Bash; bash];
+        kinds.extend(vec![Kind::Wasm; wasm]);
+        Layout(kinds)
+    }
+
+    /// File names that sort in layout order: `NN-hIIII.sh|wasm`, NN from 10
+    /// (00-09 and 90-99 are reserved).
+    fn files(&self) -> Vec<(String, Kind)> {
+        let n = self.0.len();
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, &kind)| {
+                let nn = 10 + i * 80 / n.max(1);
+                let ext = match kind {
+                    Kind::Bash => "sh",
+                    Kind::Wasm => "wasm",
+                };
+                (format!("{nn:02}-h{i:04}.{ext}"), kind)
+            })
+            .collect()
+    }
+}
+
+/// The no-op component with a custom section naming `tag` appended: the
+/// same code, but other bytes, so it is compiled and cached on its own.
+fn distinct(component: &[u8], tag: &str) -> Vec<u8> {
+    let mut body = leb128(b"hookhost-bench".len());
+    body.extend_from_slice(b"hookhost-bench");
+    body.extend_from_slice(tag.as_bytes());
+    let mut out = component.to_vec();
+    out.push(0); // custom section
+    out.extend(leb128(body.len()));
+    out.extend(body);
+    out
+}
+
+fn leb128(mut n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn wasm_files(top: &Path) -> Result<Vec<PathBuf>> {
+    files_with(top, "wasm")
+}
+
+/// The stack's hook files with this extension, in order.
+fn files_with(top: &Path, extension: &str) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(top.join("extras.d"))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    files.retain(|p| p.extension().is_some_and(|e| e == extension));
+    files.sort();
+    Ok(files)
+}
+
+/// `hookhost ENTRY --top TOP`, as hyperfine runs it.
+fn run(top: &Path, entry: &str) -> String {
+    format!("{HOOKHOST} {entry} --top {}", top.display())
+}
+
+/// Peak RSS in MB of one `hookhost stack` (after emptying the cache when
+/// `cold`).
+fn max_rss(top: &Path, cold: bool) -> Result<f64> {
+    if cold {
+        Command::new(HOOKHOST)
+            .args(["cache", "clean"])
+            .stdout(Stdio::null())
+            .status()?;
+    }
+    let out = tempfile::NamedTempFile::new()?;
+    let status = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(out.path())
+        .args([HOOKHOST, "stack", "--top"])
+        .arg(top)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("hookhost stack failed on {}", top.display());
+    }
+    let text = std::fs::read_to_string(out.path())?;
+    let kb: f64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .context("no RSS figure from /usr/bin/time")?;
+    Ok(kb / 1024.0)
+}
+
+/// The median time of a get-var and of a set-var round trip to a bash
+/// session (what a plugin's read or write of one variable costs).
+fn var_round_trips(dir: &Path) -> Result<(f64, f64)> {
+    let top = dir.join("vars");
+    std::fs::create_dir_all(&top)?;
+    let mut session = BashSession::start(&session_config(&top))?;
+    session.set_var("HANDED_OVER", "value")?;
+    let get = per_iteration(1000, || session.get_var("HANDED_OVER").map(|_| ()))?;
+    let set = per_iteration(1000, || session.set_var("HANDED_OVER", "other"))?;
+    session.close()?;
+    Ok((get, set))
+}
+
+fn session_config(top: &Path) -> SessionConfig {
+    SessionConfig {
+        top_dir: top.to_path_buf(),
+        dest: top.join("dest"),
+        state_dir: top.to_path_buf(),
+        errexit: false,
+        allow_install: false,
+        dry_run: false,
+        script: None,
+        vars: Vec::new(),
+    }
+}
+
+fn quiet_sink() -> LineSink {
+    Arc::new(|_, _| {})
+}
+
+/// Median seconds per call of `f` over `n` timed calls (after 10% warm-up).
+fn per_iteration(n: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    for _ in 0..n / 10 {
+        f()?;
+    }
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    Ok(median(&mut times))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Build `plugins/noop` and return the component's bytes.
+fn build_noop() -> Result<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    eprintln!("bench: building plugins/noop");
+    let output = Command::new(root.join("scripts/build-plugins.sh"))
+        .arg("noop")
+        .current_dir(&root)
+        .output()
+        .context("cannot run scripts/build-plugins.sh")?;
+    if !output.status.success() {
+        bail!(
+            "building plugins/noop failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let path = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    std::fs::read(&path).with_context(|| format!("cannot read {path}"))
+}
+
+fn which(program: &str, install: &str) -> Result<()> {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()?
+        .success();
+    if !found {
+        bail!("the benchmark needs {program}: {install}");
+    }
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! The capability audit (`--audit FILE`): every capability decision of a
+//! run as one JSON object per line.
+//!
+//! ```json
+//! {"ts":"2026-11-21T10:00:00.123Z","hook":"50-x","at":"plan","kind":"vars-read","item":"DEST","decision":"granted"}
+//! {"ts":"2026-11-21T10:00:01.004Z","hook":"50-x","at":"run","phase":"source","kind":"vars-read","item":"ADMIN_PASSWORD","decision":"denied"}
+//! ```
+//!
+//! - `at` is `plan` (the operator's grants checked against a manifest,
+//!   before anything runs) or `run` (a plugin using a capability).
+//! - `decision` is `granted` or `denied` at plan time, `used` or `denied`
+//!   at run time; a limit a plugin ran into is `exceeded`.
+//! - `kind` is the manifest's name for the capability (`read`, `write`,
+//!   `vars-read`, `vars-write`, `functions`, `commands`, `net`, `packages`,
+//!   `memory`, `timeout`, `confine`); `item` what was asked for.
+//! - `detail`, when present, says why.
+//!
+//! The log is process-wide (one run per process), so deep code such as a
+//! socket check can record without the log being threaded through every
+//! layer. Nothing is recorded until [`start`] opens the file; each line is
+//! written whole with `O_APPEND` and flushed, so a crash keeps what was
+//! decided until then and two runs may share one file.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use serde::Serialize;
+
+/// Where a decision was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Plan,
+    Run,
+}
+
+/// What was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Plan time: the operator granted it.
+    Granted,
+    /// Refused, at plan or run time.
+    Denied,
+    /// Run time: a granted capability was used.
+    Used,
+    /// Run time: a limit (memory, time) was hit.
+    Exceeded,
+}
+
+impl Decision {
+    fn name(self) -> &'static str {
+        match self {
+            Decision::Granted => "granted",
+            Decision::Denied => "denied",
+            Decision::Used => "used",
+            Decision::Exceeded => "exceeded",
+        }
+    }
+}
+
+/// One decision, before it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub hook: &'a str,
+    pub at: At,
+    /// The phase, at run time.
+    pub phase: Option<&'a str>,
+    pub kind: &'a str,
+    pub item: &'a str,
+    pub decision: Decision,
+    pub detail: Option<&'a str>,
+}
+
+impl Record<'_> {
+    /// One line of JSON (without the newline), stamped with `ts`, keys
+    /// in the order documented above.
+    pub fn to_line(&self, ts: &str) -> String {
+        serde_json::to_string(&Line {
+            ts,
+            hook: self.hook,
+            at: match self.at {
+                At::Plan => "plan",
+                At::Run => "run",
+            },
+            phase: self.phase,
+            kind: self.kind,
+            item: self.item,
+            decision: self.decision.name(),
+            detail: self.detail,
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// One line as written (field order is the order of the keys).
+#[derive(Serialize)]
+struct Line<'a> {
+    ts: &'a str,
+    hook: &'a str,
+    at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'a str>,
+    kind: &'a str,
+    item: &'a str,
+    decision: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+/// An open audit file.
+struct AuditFile {
+    file: File,
+    /// Set after the first failed write, so the operator hears of it once.
+    failed: bool,
+}
+
+fn log() -> &'static Mutex<Option<AuditFile>> {
+    static LOG: OnceLock<Mutex<Option<AuditFile>>> = OnceLock::new();
+    LOG.get_or_init(|| Mutex::new(None))
+}
+
+/// Open (create, or append to) the audit file; from now on every decision
+/// is recorded there.
+pub fn start(path: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "cannot create the audit file {}: its directory",
+                path.display()
+            )
+        })?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open the audit file {}", path.display()))?;
+    let mut log = log().lock().unwrap_or_else(|e| e.into_inner());
+    *log = Some(AuditFile {
+        file,
+        failed: false,
+    });
+    Ok(())
+}
+
+/// Whether decisions are being recorded.
+pub fn enabled() -> bool {
+    log().lock().map(|l| l.is_some()).unwrap_or(false)
+}
+
+/// Record one decision (nothing happens unless [`start`] was called).
+pub fn record(record: Record<'_>) {
+    let mut guard = log().lock().unwrap_or_else(|e| e.into_inner());
+    let Some(audit) = guard.as_mut() else {
+        return;
+    };
+    let mut line = record.to_line(&timestamp(SystemTime::now()));
+    line.push('\n');
+    if let Err(e) = audit.file.write_all(line.as_bytes()) {
+        if !audit.failed {
+            eprintln!("warning: cannot write to the audit file: {e}");
+            audit.failed = true;
+        }
+    }
+}
+
+/// Shorthand for a plan-time decision.
+pub fn plan(hook: &str, kind: &str, item: &str, decision: Decision, detail: Option<&str>) {
+    record(Record {
+        hook,
+        at: At::Plan,
+        phase: None,
+        kind,
+        item,
+        decision,
+        detail,
+    });
+}
+
+/// An RFC 3339 UTC timestamp with milliseconds (`2026-11-21T10:00:00.123Z`).
+pub fn timestamp(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's algorithm: exact for every day a clock can show).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_255_200_123);
+        assert_eq!(timestamp(t), "2026-11-21T10:00:00.123Z");
+        // A leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(timestamp(t), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn a_record_is_one_flat_object() {
+        let record = Record {
+            hook: "50-x",
+            at: At::Run,
+            phase: Some("stack install"),
+            kind: "vars-read",
+            item: "ADMIN_PASSWORD",
+            decision: Decision::Denied,
+            detail: None,
+        };
+        let line = record.to_line("T");
+        assert_eq!(
+            line,
+            r#"{"ts":"T","hook":"50-x","at":"run","phase":"stack install","kind":"vars-read","item":"ADMIN_PASSWORD","decision":"denied"}"#
+        );
+        let plan = Record {
+            at: At::Plan,
+            phase: None,
+            decision: Decision::Granted,
+            detail: Some("by hookhost.toml"),
+            ..record
+        };
+        let value: serde_json::Value = serde_json::from_str(&plan.to_line("T")).unwrap();
+        assert_eq!(value["at"], "plan");
+        assert_eq!(value["decision"], "granted");
+        assert_eq!(value["detail"], "by hookhost.toml");
+        assert!(value.get("phase").is_none());
+    }
+}

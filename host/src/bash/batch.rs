@@ -1,0 +1,245 @@
+//! Sourcing several consecutive bash hooks in one round trip.
+//!
+//! [`BashSession::source_hook`] writes one request and waits for its end
+//! markers: per hook, bash and hookhost each wait for the other once, which
+//! costs more than sourcing a no-op hook. [`BashSession::source_hooks`]
+//! writes the requests of a run of hooks at once, exactly as `source_hook`
+//! would write them one by one (each hook followed by the session restore
+//! and its own end markers with a fresh token), then reads the markers in
+//! order. So every hook still gets its own output, status and timing, and
+//! bash does the same work; only the waiting goes.
+//!
+//! Like the requests one by one, the batch stops where bash exits (`exit`,
+//! errexit): the hooks after it never ran, and the caller learns how many
+//! did.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use super::framing::{quote_checked, LineSplitter, Token};
+use super::{push_args, request_script, BashSession, Outcome, Reply, Stream, POLL};
+
+/// One hook of a batch: its path (relative to TOP_DIR or absolute) and
+/// DevStack's arguments for the phase.
+pub struct BatchHook<'a> {
+    pub path: &'a Path,
+    pub args: &'a [&'a str],
+}
+
+impl BashSession {
+    /// Source `hooks` in one round trip. `out(i, stream, line)` gets hook
+    /// `i`'s lines as they arrive; `done(i, outcome)` is called as soon as
+    /// hook `i` ended, in order. Returns how many hooks ran (got `done`):
+    /// fewer than `hooks.len()` only when one ended the session. A hook
+    /// path that is not a file refuses the whole batch before it starts.
+    pub fn source_hooks(
+        &mut self,
+        hooks: &[BatchHook],
+        out: &mut dyn FnMut(usize, Stream, &str),
+        done: &mut dyn FnMut(usize, &Outcome),
+    ) -> Result<usize> {
+        self.ensure_alive()?;
+        let mut script = Vec::new();
+        let mut needles = Vec::with_capacity(hooks.len());
+        for hook in hooks {
+            let path = self.top_dir.join(hook.path);
+            if !path.is_file() {
+                bail!("hook {} is not a file", path.display());
+            }
+            let mut body = b"builtin source ".to_vec();
+            body.extend(quote_checked(path.as_os_str().as_bytes(), "the hook path")?);
+            push_args(&mut body, hook.args)?;
+            body.extend_from_slice(b" </dev/null");
+            let token = Token::new()?;
+            script.extend(request_script(&self.label(&path), &body, &token));
+            needles.push(token.needle());
+        }
+        // A failed write means bash is gone; reading the markers sees it exit.
+        let _ = self.bash.send(&script);
+        for (index, needle) in needles.iter().enumerate() {
+            let outcome = self.await_hook(index, needle, out)?;
+            done(index, &outcome);
+            if matches!(outcome, Outcome::SessionEnded { .. }) {
+                return Ok(index + 1);
+            }
+        }
+        Ok(hooks.len())
+    }
+
+    /// Read hook `index`'s output up to its end markers (or until bash
+    /// exits), handing it to `out` line by line.
+    fn await_hook(
+        &mut self,
+        index: usize,
+        needle: &[u8],
+        out: &mut dyn FnMut(usize, Stream, &str),
+    ) -> Result<Outcome> {
+        let mut splitters: [LineSplitter; 2] = Default::default();
+        let mut sink = |s: Stream, bytes: &[u8]| {
+            splitters[s.index()].push(bytes, &mut |l| out(index, s, l));
+        };
+        // Output a query left behind goes to the first hook, as with
+        // `source_hook`.
+        for (stream, bytes) in std::mem::take(&mut self.stray) {
+            sink(stream, &bytes);
+        }
+        let reply = self.await_markers(needle, &mut sink)?;
+        for stream in Stream::BOTH {
+            splitters[stream.index()].finish(&mut |l| out(index, stream, l));
+        }
+        Ok(match reply {
+            Reply::Done(0) => Outcome::Success,
+            Reply::Done(status) => Outcome::Failed { status },
+            Reply::Ended(ended) => ended,
+        })
+    }
+
+    /// The waiting half of a request: both streams up to `needle`'s
+    /// markers, or until bash exits.
+    fn await_markers(
+        &mut self,
+        needle: &[u8],
+        sink: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Result<Reply> {
+        let mut status = [None, None];
+        loop {
+            self.scan(needle, &mut status, sink);
+            if let [Some(code), Some(_)] = status {
+                return Ok(Reply::Done(code));
+            }
+            if let Some(exit) = self.bash.exited()? {
+                return Ok(self.finish_after_exit(exit, needle, &mut status, sink));
+            }
+            if let Some(event) = self.bash.recv(POLL) {
+                self.take_event(event);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::bash::SessionConfig;
+
+    fn session(dir: &Path, errexit: bool) -> BashSession {
+        BashSession::start(&SessionConfig {
+            top_dir: dir.to_path_buf(),
+            dest: dir.join("dest"),
+            state_dir: dir.to_path_buf(),
+            errexit,
+            allow_install: false,
+            dry_run: false,
+            script: None,
+            vars: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    fn hooks(dir: &Path, scripts: &[&str]) -> Vec<PathBuf> {
+        scripts
+            .iter()
+            .enumerate()
+            .map(|(i, script)| {
+                let path = dir.join(format!("{i}.sh"));
+                std::fs::write(&path, script).unwrap();
+                path
+            })
+            .collect()
+    }
+
+    /// What one hook of a batch did: its lines ("out:" / "err:") and outcome.
+    type Seen = (Vec<String>, Option<Outcome>);
+
+    /// Run a batch: how many hooks ran, and what each did.
+    fn run(session: &mut BashSession, paths: &[PathBuf], args: &[&str]) -> (usize, Vec<Seen>) {
+        let batch: Vec<BatchHook> = paths
+            .iter()
+            .map(|p| BatchHook {
+                path: p.as_path(),
+                args,
+            })
+            .collect();
+        let mut seen = vec![(Vec::new(), None); paths.len()];
+        let ran = {
+            let seen = std::cell::RefCell::new(&mut seen);
+            session
+                .source_hooks(
+                    &batch,
+                    &mut |i, s, l| {
+                        let tag = if s == Stream::Stdout { "out" } else { "err" };
+                        seen.borrow_mut()[i].0.push(format!("{tag}:{l}"));
+                    },
+                    &mut |i, o| seen.borrow_mut()[i].1 = Some(o.clone()),
+                )
+                .unwrap()
+        };
+        (ran, seen)
+    }
+
+    #[test]
+    fn each_hook_gets_its_own_output_and_status_and_state_carries_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = hooks(
+            dir.path(),
+            &[
+                "echo one $1 $2; X=from-first\n",
+                "echo two $X >&2; set -u; cd /; return 3\n",
+                "echo three $PWD ${UNSET_IS_FINE-ok}\n",
+            ],
+        );
+        let mut session = session(dir.path(), false);
+        let (ran, seen) = run(&mut session, &paths, &["stack", "install"]);
+        assert_eq!(ran, 3);
+        assert_eq!(seen[0].0, ["out:one stack install"]);
+        assert_eq!(seen[0].1, Some(Outcome::Success));
+        assert_eq!(seen[1].0, ["err:two from-first"]);
+        assert_eq!(seen[1].1, Some(Outcome::Failed { status: 3 }));
+        // The session was restored between hooks: cwd and options.
+        let top = std::path::absolute(dir.path()).unwrap();
+        assert_eq!(seen[2].0, [format!("out:three {} ok", top.display())]);
+        assert_eq!(session.get_var("X").unwrap().as_deref(), Some("from-first"));
+        session.close().unwrap();
+    }
+
+    #[test]
+    fn a_hook_that_ends_bash_ends_the_batch_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = hooks(
+            dir.path(),
+            &["echo first\n", "false\necho not-reached\n", "echo never\n"],
+        );
+        let mut session = session(dir.path(), true);
+        let (ran, seen) = run(&mut session, &paths, &["stack", "install"]);
+        assert_eq!(ran, 2, "{seen:?}");
+        assert_eq!(seen[0].1, Some(Outcome::Success));
+        assert!(
+            matches!(seen[1].1, Some(Outcome::SessionEnded { .. })),
+            "{seen:?}"
+        );
+        assert!(seen[1].0.iter().any(|l| l.contains("'false' failed")));
+        assert!(seen[2].0.is_empty() && seen[2].1.is_none());
+    }
+
+    #[test]
+    fn a_missing_hook_refuses_the_batch_before_anything_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = hooks(dir.path(), &["touch ran\n"]);
+        paths.push(dir.path().join("missing.sh"));
+        let mut session = session(dir.path(), false);
+        let batch: Vec<BatchHook> = paths
+            .iter()
+            .map(|p| BatchHook { path: p, args: &[] })
+            .collect();
+        let err = session
+            .source_hooks(&batch, &mut |_, _, _| {}, &mut |_, _| {})
+            .unwrap_err();
+        assert!(err.to_string().contains("missing.sh"), "{err}");
+        assert!(!dir.path().join("ran").exists());
+        session.close().unwrap();
+    }
+}

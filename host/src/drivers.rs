@@ -1,0 +1,737 @@
+//! Hypervisor driver plugins (PRODUCT §6), DevStack's second plugin
+//! mechanism: `VIRT_DRIVER=<name>` selects one driver, a bash file
+//! `lib/nova_plugins/hypervisor-<name>` or a component
+//! `lib/nova_plugins/hypervisor-<name>.wasm`, and the host calls its five
+//! functions at fixed points of the run.
+//!
+//! - **Selection** ([`plan_driver`]): `VIRT_DRIVER` from local.conf's
+//!   `[[local|localrc]]`, else from the operator's environment (local.conf
+//!   wins, as a localrc assignment overrides the environment in DevStack's
+//!   stackrc); unset or empty means no driver. The name is checked, both or
+//!   neither file is an error naming the paths looked at, and a manifest
+//!   `hypervisor-<name>.toml` beside it is read like a hook's. A WASM driver
+//!   gets a policy from the same grants as hooks (`[grants."hypervisor-<name>"]`)
+//!   and the data directory `$DATA_DIR/hypervisor-<name>`.
+//! - **Validation before any hook runs**: a component must export the
+//!   driver interface ([`load_component`]); a bash file is sourced into the
+//!   run's bash session, as DevStack's `lib/nova` sourced it before the
+//!   extras.d `source` phase, and must define all five functions
+//!   ([`source_bash`]).
+//! - **Lifecycle** ([`calls_at`]): install then configure before the
+//!   `stack install` hooks, start after the `stack post-config` hooks, stop
+//!   after the `unstack` hooks, cleanup after the `clean` hooks.
+//!   [`LiveDriver::call`] runs one call with the same reporting as a hook.
+
+use std::collections::VecDeque;
+use std::fmt::{self, Write as _};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::bail;
+use serde_json::json;
+
+use crate::bash::{Outcome, Stream as BashStream};
+use crate::capabilities::{show_duration, show_size, Policy};
+use crate::discovery::{HookFile, HookKind};
+use crate::localconf::Op;
+use crate::manifest::{self, Manifest};
+use crate::phases::{Phase, StackStep};
+use crate::plan::{policy_lines, PlannedHook};
+use crate::report::{Reporter, Timing};
+use crate::run::HookFailure;
+use crate::space::{describe, Space};
+use crate::stack::Stack;
+use crate::wasm::{self, CallFailure, DriverCall, LineSink, Plugin, PluginConfig, Runtime};
+
+/// The variable that selects the driver.
+pub const VIRT_DRIVER: &str = "VIRT_DRIVER";
+/// Where drivers live, relative to the stack (DevStack's `$NOVA_PLUGINS`).
+pub const DRIVER_DIR: &str = "lib/nova_plugins";
+/// The five functions, in the order a full stack-then-clean calls them.
+pub const FUNCTIONS: [DriverCall; 5] = [
+    DriverCall::Install,
+    DriverCall::Configure,
+    DriverCall::Start,
+    DriverCall::Stop,
+    DriverCall::Cleanup,
+];
+/// Lines of a bash driver call's output kept for its error report.
+const TAIL_LINES: usize = 20;
+
+/// Where the value of `VIRT_DRIVER` came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// local.conf's `[[local|localrc]]`, at this line when known.
+    LocalConf { path: PathBuf, line: Option<usize> },
+    /// The environment hookhost was started with.
+    Environment,
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::LocalConf {
+                path,
+                line: Some(line),
+            } => write!(f, "{} line {line}", path.display()),
+            Selector::LocalConf { path, line: None } => write!(f, "{}", path.display()),
+            Selector::Environment => f.write_str("the environment"),
+        }
+    }
+}
+
+/// The driver of a plan.
+#[derive(Debug, Clone)]
+pub struct PlannedDriver {
+    /// The value of `VIRT_DRIVER` (`fake`).
+    pub name: String,
+    /// `hypervisor-<name>`: its name in output, timings, failures and grants,
+    /// and its data directory under `$DATA_DIR`.
+    pub plugin: String,
+    pub kind: HookKind,
+    pub path: PathBuf,
+    /// `hypervisor-<name>.toml` beside it, if there is one.
+    pub manifest_path: Option<PathBuf>,
+    pub manifest: Option<Manifest>,
+    /// What a WASM driver may do (a bash driver is trusted: `None`).
+    pub policy: Option<Policy>,
+    pub selected_by: Selector,
+}
+
+/// When a driver call runs, relative to the hooks of its phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    BeforeHooks,
+    AfterHooks,
+}
+
+/// The driver calls at one point of `phase`, in order (DevStack's stack.sh,
+/// unstack.sh and clean.sh). The same in every entry point: `clean` runs the
+/// `unstack` phase, so it stops the driver before cleaning it up.
+pub fn calls_at(phase: Phase, at: At) -> &'static [DriverCall] {
+    match (phase, at) {
+        (Phase::Stack(StackStep::Install), At::BeforeHooks) => {
+            &[DriverCall::Install, DriverCall::Configure]
+        }
+        (Phase::Stack(StackStep::PostConfig), At::AfterHooks) => &[DriverCall::Start],
+        (Phase::Unstack, At::AfterHooks) => &[DriverCall::Stop],
+        (Phase::Clean, At::AfterHooks) => &[DriverCall::Cleanup],
+        _ => &[],
+    }
+}
+
+/// `VIRT_DRIVER` as the operator's environment has it, if set.
+pub fn environment() -> Option<String> {
+    std::env::var_os(VIRT_DRIVER).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Plan the driver `VIRT_DRIVER` selects, if any. `env` is the value of
+/// `VIRT_DRIVER` in the operator's environment; `hooks` are the planned
+/// hooks (a WASM hook may not share the driver's name and data directory).
+pub fn plan_driver(
+    stack: &Stack,
+    env: Option<&str>,
+    hooks: &[PlannedHook],
+) -> anyhow::Result<Option<PlannedDriver>> {
+    let Some((name, selected_by)) = selection(stack, env) else {
+        return Ok(None);
+    };
+    check_name(&name, &selected_by)?;
+    let plugin = format!("hypervisor-{name}");
+    let dir = stack.top.join(DRIVER_DIR);
+    let (kind, path) = find_file(&dir, &plugin, &name, &selected_by)?;
+    let manifest_path = dir.join(format!("{plugin}.toml"));
+    let manifest_path = match present(&manifest_path)? {
+        true => Some(manifest_path),
+        false => None,
+    };
+    let manifest = match &manifest_path {
+        Some(path) => Some(manifest::load(path)?),
+        None => None,
+    };
+    let policy = match kind {
+        HookKind::Bash => None,
+        HookKind::Wasm => {
+            check_shared_name(&plugin, &path, hooks)?;
+            let as_hook = HookFile {
+                number: 0,
+                name: plugin.clone(),
+                stem: plugin.clone(),
+                kind,
+                path: path.clone(),
+                manifest: manifest_path.clone(),
+            };
+            let requested = manifest.as_ref().map(|m| &m.capabilities);
+            let data_dir = stack.data_dir.join(&plugin);
+            Some(
+                stack
+                    .operator
+                    .resolve(&stack.top, &as_hook, requested, &data_dir)?,
+            )
+        }
+    };
+    Ok(Some(PlannedDriver {
+        name,
+        plugin,
+        kind,
+        path,
+        manifest_path,
+        manifest,
+        policy,
+        selected_by,
+    }))
+}
+
+/// The non-empty value of `VIRT_DRIVER` and where it came from: local.conf
+/// first (its last assignment), then the environment.
+pub fn selection(stack: &Stack, env: Option<&str>) -> Option<(String, Selector)> {
+    let from_conf = stack.vars.iter().rev().find(|(n, _)| n == VIRT_DRIVER);
+    let (value, selector) = match from_conf {
+        Some((_, value)) => (value.clone(), local_conf_selector(stack)),
+        None => (env?.to_string(), Selector::Environment),
+    };
+    (!value.is_empty()).then_some((value, selector))
+}
+
+fn local_conf_selector(stack: &Stack) -> Selector {
+    let Some(conf) = &stack.local_conf else {
+        return Selector::LocalConf {
+            path: stack.top.join("local.conf"),
+            line: None,
+        };
+    };
+    let line = conf
+        .localrc
+        .iter()
+        .rev()
+        .find_map(|line| match &line.value {
+            Op::Set { name, .. } if name == VIRT_DRIVER => Some(line.line),
+            _ => None,
+        });
+    Selector::LocalConf {
+        path: conf.path.clone(),
+        line,
+    }
+}
+
+/// A driver name becomes part of a path: letters, digits, `_` and `-` only,
+/// so it can never reach outside `lib/nova_plugins/` (`/`, `..`) or look
+/// like another file (`fake.wasm`).
+fn check_name(name: &str, selected_by: &Selector) -> anyhow::Result<()> {
+    let valid = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        bail!(
+            "{selected_by}: {VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
+             ASCII letters, digits, `_` and `-` (it selects {DRIVER_DIR}/hypervisor-<name>)"
+        );
+    }
+    Ok(())
+}
+
+/// Which of the two driver files exists; both or neither is an error
+/// naming the paths looked at.
+fn find_file(
+    dir: &Path,
+    plugin: &str,
+    name: &str,
+    selected_by: &Selector,
+) -> anyhow::Result<(HookKind, PathBuf)> {
+    let bash = dir.join(plugin);
+    let wasm = dir.join(format!("{plugin}.wasm"));
+    match (present(&bash)?, present(&wasm)?) {
+        (true, false) => Ok((HookKind::Bash, bash)),
+        (false, true) => Ok((HookKind::Wasm, wasm)),
+        (true, true) => bail!(
+            "{VIRT_DRIVER}={name} ({selected_by}): both {} (bash) and {} (wasm) exist; \
+             a driver is one or the other, so remove one of them",
+            bash.display(),
+            wasm.display()
+        ),
+        (false, false) => bail!(
+            "{VIRT_DRIVER}={name} ({selected_by}): no such driver; looked for {} (bash) and {} (wasm)",
+            bash.display(),
+            wasm.display()
+        ),
+    }
+}
+
+/// Whether a driver file is there; a directory, device or dangling symlink
+/// in its place is an error rather than "absent".
+fn present(path: &Path) -> anyhow::Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(true),
+        Ok(_) => bail!("{}: is not a regular file", path.display()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                bail!("{}: is a dangling symlink", path.display());
+            }
+            Ok(false)
+        }
+        Err(e) => bail!("{}: cannot read it: {e}", path.display()),
+    }
+}
+
+/// A WASM hook named like the driver would share its data directory and
+/// its `[grants."hypervisor-<name>"]` section.
+fn check_shared_name(plugin: &str, path: &Path, hooks: &[PlannedHook]) -> anyhow::Result<()> {
+    let clash = hooks
+        .iter()
+        .map(|h| &h.file)
+        .find(|f| f.kind == HookKind::Wasm && f.name == plugin);
+    if let Some(hook) = clash {
+        bail!(
+            "{}: has the same name as the driver {} ({plugin}), so both would share the data \
+             directory $DATA_DIR/{plugin} and the grants [grants.\"{plugin}\"]; rename the hook",
+            hook.path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Compile and check a WASM driver before anything runs: it must export
+/// the driver interface (a hook component is refused here).
+pub fn load_component(
+    runtime: &Runtime,
+    driver: Option<&PlannedDriver>,
+) -> anyhow::Result<Option<wasm::LoadedComponent>> {
+    let Some(driver) = driver.filter(|d| d.kind == HookKind::Wasm) else {
+        return Ok(None);
+    };
+    match wasm::load(runtime, &driver.path, wasm::Role::Driver) {
+        Ok(component) => Ok(Some(component)),
+        Err(e) => bail!(
+            "{e}; {VIRT_DRIVER}={} selects it as the hypervisor driver",
+            driver.name
+        ),
+    }
+}
+
+/// Source a bash driver into the run's session before any hook runs (as
+/// DevStack's `lib/nova` did, before the extras.d `source` phase) and check
+/// it defines all five functions; its output is shown under its name. Any
+/// problem refuses the run. A WASM driver (or none) needs nothing here.
+pub fn load_bash(
+    space: &mut Space,
+    driver: Option<&PlannedDriver>,
+    reporter: &Arc<Mutex<Reporter>>,
+) -> anyhow::Result<()> {
+    let Some(driver) = driver.filter(|d| d.kind == HookKind::Bash) else {
+        return Ok(());
+    };
+    let mut out = |stream: BashStream, line: &str| {
+        lock(reporter).output(&driver.plugin, stream == BashStream::Stderr, line);
+    };
+    source_bash(space, driver, &mut out)
+}
+
+/// Source a bash driver and check its five functions; output to `out`.
+fn source_bash(
+    space: &mut Space,
+    driver: &PlannedDriver,
+    out: &mut dyn FnMut(BashStream, &str),
+) -> anyhow::Result<()> {
+    let session = space.session();
+    let path = driver.path.display();
+    match session.source_hook(&driver.path, &[], out)? {
+        Outcome::Success => {}
+        Outcome::Failed { status } => {
+            bail!("{path}: sourcing the driver failed with status {status}")
+        }
+        ended => bail!("{path}: sourcing the driver {}", describe(&ended)),
+    }
+    let mut missing = Vec::new();
+    for call in FUNCTIONS {
+        if !session.function_exists(call.function_name())? {
+            missing.push(call.function_name());
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "{path}: does not define {}; a bash hypervisor driver must define {}",
+            missing.join(", "),
+            FUNCTIONS.map(DriverCall::function_name).join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The driver of a run while it runs: for a WASM driver, its instance.
+pub struct LiveDriver<'a> {
+    pub planned: &'a PlannedDriver,
+    /// `None` for a bash driver, or a component that could not start.
+    plugin: Option<Plugin>,
+}
+
+impl<'a> LiveDriver<'a> {
+    /// Start the driver: instantiate a WASM driver in its sandbox (a bash
+    /// driver was already sourced). A failure to start is returned to be
+    /// reported like a hook's; the driver's calls then fail in turn.
+    pub fn start(
+        planned: &'a PlannedDriver,
+        runtime: &Runtime,
+        component: Option<&wasm::LoadedComponent>,
+        services: &wasm::SharedServices,
+        sink: LineSink,
+    ) -> (LiveDriver<'a>, Option<HookFailure>) {
+        let mut live = LiveDriver {
+            planned,
+            plugin: None,
+        };
+        let Some(component) = component else {
+            return (live, None);
+        };
+        let config = PluginConfig {
+            name: planned.plugin.clone(),
+            policy: planned.policy.clone().unwrap_or_default(),
+            services: services.clone(),
+            sink,
+        };
+        match runtime.instantiate(component, config) {
+            Ok(plugin) => live.plugin = Some(plugin),
+            Err(failure) => return (live, Some(planned.failure(Phase::Source, failure))),
+        }
+        (live, None)
+    }
+
+    /// Run one driver call in `phase`, reported and timed like a hook.
+    pub fn call(
+        &mut self,
+        call: DriverCall,
+        phase: Phase,
+        space: &Mutex<Space>,
+        reporter: &Arc<Mutex<Reporter>>,
+    ) -> Result<(), HookFailure> {
+        let planned = self.planned;
+        let kind = planned.kind.to_string();
+        lock(reporter).hook_started(&planned.plugin, &kind, phase);
+        let started = Instant::now();
+        let result = match planned.kind {
+            HookKind::Bash => call_bash(planned, call, space, reporter),
+            HookKind::Wasm => self.call_wasm(call),
+        };
+        let timing = Timing {
+            phase,
+            hook: planned.plugin.clone(),
+            kind,
+            duration: started.elapsed(),
+            ok: result.is_ok(),
+        };
+        let result = result.map_err(|failure| CallFailure {
+            reason: format!("{} {}", call.function_name(), failure.reason),
+            output_tail: failure.output_tail,
+        });
+        let error = result.as_ref().err().map(|f| f.reason.clone());
+        lock(reporter).hook_finished(timing, error.as_deref());
+        result.map_err(|failure| planned.failure(phase, failure))
+    }
+
+    fn call_wasm(&mut self, call: DriverCall) -> Result<(), CallFailure> {
+        match &mut self.plugin {
+            Some(plugin) => plugin.driver_call(call),
+            None => Err(CallFailure {
+                reason: "was not called: the driver could not be started in this run".into(),
+                output_tail: Vec::new(),
+            }),
+        }
+    }
+}
+
+/// Call a bash driver's function in the session. A hook that ended the
+/// session (`exit`) took the driver's functions with it; the driver is
+/// sourced again into the fresh session first.
+fn call_bash(
+    driver: &PlannedDriver,
+    call: DriverCall,
+    space: &Mutex<Space>,
+    reporter: &Arc<Mutex<Reporter>>,
+) -> Result<(), CallFailure> {
+    let mut tail = VecDeque::new();
+    let mut out = |stream: BashStream, line: &str| {
+        lock(reporter).output(&driver.plugin, stream == BashStream::Stderr, line);
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line.to_string());
+    };
+    let mut space = lock(space);
+    let function = call.function_name();
+    let outcome = reload_if_lost(&mut space, driver, function, &mut out)
+        .and_then(|()| space.session().call(function, &[], &mut out));
+    let reason = match outcome {
+        Ok(Outcome::Success) => return Ok(()),
+        Ok(Outcome::Failed { status }) => format!("returned status {status}"),
+        Ok(ended @ Outcome::SessionEnded { .. }) => match space.restart() {
+            Ok(()) => format!(
+                "{}; shell state is lost for the rest of the run",
+                describe(&ended)
+            ),
+            Err(e) => format!(
+                "{}; the bash session could not be restarted: {e:#}",
+                describe(&ended)
+            ),
+        },
+        Err(e) => format!("could not be run in the bash session: {e:#}"),
+    };
+    Err(CallFailure {
+        reason,
+        output_tail: tail.into_iter().collect(),
+    })
+}
+
+/// Source the driver again when its function is gone from the session.
+fn reload_if_lost(
+    space: &mut Space,
+    driver: &PlannedDriver,
+    function: &str,
+    out: &mut dyn FnMut(BashStream, &str),
+) -> anyhow::Result<()> {
+    match space.session().function_exists(function)? {
+        true => Ok(()),
+        false => source_bash(space, driver, out),
+    }
+}
+
+impl PlannedDriver {
+    /// A failed call as the run reports it: the driver in place of a hook.
+    fn failure(&self, phase: Phase, failure: CallFailure) -> HookFailure {
+        HookFailure {
+            hook: self.plugin.clone(),
+            kind: self.kind,
+            phase,
+            reason: failure.reason,
+            output_tail: failure.output_tail,
+        }
+    }
+
+    /// The driver's calls in `phases`, as (phase, when, call).
+    pub fn calls(&self, phases: &[Phase]) -> Vec<(Phase, At, DriverCall)> {
+        let mut calls = Vec::new();
+        for &phase in phases {
+            for at in [At::BeforeHooks, At::AfterHooks] {
+                calls.extend(calls_at(phase, at).iter().map(|&c| (phase, at, c)));
+            }
+        }
+        calls
+    }
+
+    /// How a call is named in a plan's sequence (`hypervisor-fake:start_nova_hypervisor`).
+    fn step(&self, call: DriverCall) -> String {
+        format!("{}:{}", self.plugin, call.function_name())
+    }
+}
+
+/// The steps of `phase` in a plan's sequence: the hooks, with the driver's
+/// calls before and after them.
+pub fn sequence(driver: Option<&PlannedDriver>, phase: Phase, hooks: &[&str]) -> Vec<String> {
+    let Some(driver) = driver else {
+        return hooks.iter().map(|h| h.to_string()).collect();
+    };
+    let steps = |at| calls_at(phase, at).iter().map(|&c| driver.step(c));
+    let mut out: Vec<String> = steps(At::BeforeHooks).collect();
+    out.extend(hooks.iter().map(|h| h.to_string()));
+    out.extend(steps(At::AfterHooks));
+    out
+}
+
+/// The driver section of `hookhost plan`.
+pub fn render(out: &mut String, driver: Option<&PlannedDriver>, phases: &[Phase]) {
+    let Some(driver) = driver else {
+        out.push_str("\ndriver: none (VIRT_DRIVER is not set)\n");
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\ndriver: {VIRT_DRIVER}={} (from {})",
+        driver.name, driver.selected_by
+    );
+    let file = file_name(&driver.path);
+    match &driver.policy {
+        None => {
+            let _ = writeln!(
+                out,
+                "  {file:<28} bash  trusted (sourced into the shared bash session before any hook)"
+            );
+        }
+        Some(policy) => {
+            let _ = writeln!(
+                out,
+                "  {file:<28} wasm  sandboxed: memory {}, time limit {} per call",
+                show_size(policy.memory),
+                show_duration(policy.timeout)
+            );
+            for line in policy_lines(policy) {
+                let _ = writeln!(out, "  {:<28}       granted {line}", "");
+            }
+        }
+    }
+    for (phase, at, call) in driver.calls(phases) {
+        let when = match at {
+            At::BeforeHooks => "before",
+            At::AfterHooks => "after",
+        };
+        let _ = writeln!(
+            out,
+            "  calls {:<26} {when} the `{phase}` hooks",
+            call.function_name()
+        );
+    }
+}
+
+/// The driver in `hookhost plan --json`.
+pub fn to_json(driver: &PlannedDriver, phases: &[Phase]) -> serde_json::Value {
+    let calls: Vec<serde_json::Value> = driver
+        .calls(phases)
+        .into_iter()
+        .map(|(phase, at, call)| {
+            let at = match at {
+                At::BeforeHooks => "before-hooks",
+                At::AfterHooks => "after-hooks",
+            };
+            json!({"phase": phase.to_string(), "at": at, "function": call.function_name()})
+        })
+        .collect();
+    json!({
+        "name": driver.name,
+        "plugin": driver.plugin,
+        "kind": driver.kind.to_string(),
+        "path": driver.path,
+        "manifest": driver.manifest_path,
+        "selected_by": driver.selected_by.to_string(),
+        "granted": driver.policy.as_ref().map(policy_lines),
+        "memory": driver.policy.as_ref().map(|p| p.memory),
+        "timeout_ms": driver.policy.as_ref().map(|p| p.timeout.as_millis() as u64),
+        "calls": calls,
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn stack_with(files: &[&str], local_conf: Option<&str>) -> (tempfile::TempDir, Stack) {
+        let dir = tempfile::tempdir().unwrap();
+        let drivers = dir.path().join(DRIVER_DIR);
+        std::fs::create_dir_all(&drivers).unwrap();
+        for file in files {
+            std::fs::write(drivers.join(file), "").unwrap();
+        }
+        if let Some(text) = local_conf {
+            std::fs::write(dir.path().join("local.conf"), text).unwrap();
+        }
+        let stack = Stack::open(dir.path(), &BTreeMap::new()).unwrap();
+        (dir, stack)
+    }
+
+    fn plan(stack: &Stack, env: Option<&str>) -> anyhow::Result<Option<PlannedDriver>> {
+        plan_driver(stack, env, &[])
+    }
+
+    #[test]
+    fn unset_or_empty_means_no_driver() {
+        let (_dir, stack) = stack_with(&["hypervisor-fake"], None);
+        assert!(plan(&stack, None).unwrap().is_none());
+        assert!(plan(&stack, Some("")).unwrap().is_none());
+    }
+
+    #[test]
+    fn local_conf_wins_over_the_environment() {
+        let conf = "[[local|localrc]]\nA=1\nVIRT_DRIVER=fake\n";
+        let (_dir, stack) = stack_with(&["hypervisor-fake", "hypervisor-other.wasm"], Some(conf));
+        let driver = plan(&stack, Some("other")).unwrap().unwrap();
+        assert_eq!(
+            (driver.name.as_str(), driver.kind),
+            ("fake", HookKind::Bash)
+        );
+        assert_eq!(driver.plugin, "hypervisor-fake");
+        assert!(driver
+            .selected_by
+            .to_string()
+            .ends_with("local.conf line 3"));
+        assert!(driver.policy.is_none());
+    }
+
+    #[test]
+    fn the_environment_selects_without_local_conf() {
+        let (_dir, stack) = stack_with(&["hypervisor-fake.wasm"], None);
+        let driver = plan(&stack, Some("fake")).unwrap().unwrap();
+        assert_eq!(driver.kind, HookKind::Wasm);
+        assert_eq!(driver.selected_by, Selector::Environment);
+        let policy = driver.policy.unwrap();
+        assert_eq!(policy.dirs[0].host, stack.data_dir.join("hypervisor-fake"));
+    }
+
+    #[test]
+    fn empty_in_local_conf_overrides_the_environment() {
+        let conf = "[[local|localrc]]\nVIRT_DRIVER=\n";
+        let (_dir, stack) = stack_with(&["hypervisor-fake"], Some(conf));
+        assert!(plan(&stack, Some("fake")).unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        let (_dir, stack) = stack_with(&[], None);
+        for name in ["../x", "a/b", "..", "fake.wasm", "a b", "x\ny"] {
+            let err = plan(&stack, Some(name)).unwrap_err().to_string();
+            assert!(err.contains("is not a driver name"), "{name}: {err}");
+            assert!(err.starts_with("the environment: VIRT_DRIVER="), "{err}");
+            assert_eq!(err.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn both_or_neither_name_the_paths() {
+        let (dir, stack) = stack_with(&["hypervisor-x", "hypervisor-x.wasm"], None);
+        let drivers = stack.top.join(DRIVER_DIR);
+        for name in ["x", "y"] {
+            let err = plan(&stack, Some(name)).unwrap_err().to_string();
+            let bash = drivers.join(format!("hypervisor-{name}"));
+            let wasm = drivers.join(format!("hypervisor-{name}.wasm"));
+            assert!(err.contains(&bash.display().to_string()), "{err}");
+            assert!(err.contains(&wasm.display().to_string()), "{err}");
+        }
+        drop(dir);
+    }
+
+    #[test]
+    fn a_directory_in_place_of_the_driver_is_an_error() {
+        let (_dir, stack) = stack_with(&[], None);
+        std::fs::create_dir(stack.top.join(DRIVER_DIR).join("hypervisor-d")).unwrap();
+        let err = plan(&stack, Some("d")).unwrap_err().to_string();
+        assert!(err.contains("hypervisor-d: is not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn calls_sit_at_devstacks_points() {
+        let install = Phase::Stack(StackStep::Install);
+        assert_eq!(
+            calls_at(install, At::BeforeHooks),
+            [DriverCall::Install, DriverCall::Configure]
+        );
+        assert!(calls_at(install, At::AfterHooks).is_empty());
+        let post = Phase::Stack(StackStep::PostConfig);
+        assert_eq!(calls_at(post, At::AfterHooks), [DriverCall::Start]);
+        assert_eq!(calls_at(Phase::Unstack, At::AfterHooks), [DriverCall::Stop]);
+        assert_eq!(
+            calls_at(Phase::Clean, At::AfterHooks),
+            [DriverCall::Cleanup]
+        );
+        assert!(calls_at(Phase::Source, At::BeforeHooks).is_empty());
+    }
+}

@@ -1,0 +1,263 @@
+//! Ctrl-C during a run: stop the hook that is running, then let the run
+//! end in order (the failure report, the timing table and the log are still
+//! written) and exit with status 130.
+//!
+//! The handler only records the request and pokes what is running:
+//! - every process below hookhost (the bash session, whatever a hook runs
+//!   in the foreground, a command a plugin runs) gets SIGINT, as a terminal
+//!   gives the whole foreground job. A hook started from a script or a test
+//!   (`kill -INT <hookhost>`) is stopped the same way;
+//! - callbacks the run registered run, e.g. pushing the WebAssembly epoch
+//!   past every plugin's deadline so a running guest traps at once.
+//!
+//! The run checks [`requested`] before and after each hook. A second Ctrl-C
+//! kills (SIGKILL) what is below hookhost, for a hook that traps SIGINT and
+//! goes on; a third ends hookhost itself at once.
+//!
+//! SIGTERM (`kill`, systemd, a CI runner's timeout) is handled the same way
+//! through the same handler, except that what runs below hookhost gets
+//! SIGTERM and the exit status is 143 (128 + SIGTERM): see [`exit_status`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The exit status of an interrupted run (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The first stopping signal that arrived (0: none yet).
+static FIRST_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// How many Ctrl-Cs arrived, and what to run on each.
+struct State {
+    count: AtomicUsize,
+    callbacks: Mutex<Vec<(usize, Callback)>>,
+    next_id: AtomicUsize,
+}
+
+fn state() -> &'static State {
+    static STATE: OnceLock<State> = OnceLock::new();
+    STATE.get_or_init(|| State {
+        count: AtomicUsize::new(0),
+        callbacks: Mutex::new(Vec::new()),
+        next_id: AtomicUsize::new(0),
+    })
+}
+
+/// Take over SIGINT and SIGTERM for this process (once; later calls do nothing).
+pub fn install_handler() -> anyhow::Result<()> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            ctrlc::set_handler(on_signal).map_err(|e| e.to_string())?;
+            install_sigterm()
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("cannot handle Ctrl-C: {e}"))
+}
+
+/// SIGTERM joins ctrlc's handler: the signal-context handler notes that it
+/// was SIGTERM and raises SIGINT, whose handler (ctrlc's thread) does the
+/// rest. One handler, and nothing but async-signal-safe calls here.
+fn install_sigterm() -> Result<(), String> {
+    extern "C" fn on_sigterm(_: libc::c_int) {
+        let _ = FIRST_SIGNAL.compare_exchange(0, libc::SIGTERM, Ordering::SeqCst, Ordering::SeqCst);
+        // SAFETY: kill(2) and getpid(2) are async-signal-safe.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGINT);
+        }
+    }
+    // SAFETY: a zeroed sigaction is valid; the handler only touches an
+    // atomic and async-signal-safe calls.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigterm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        if libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut()) != 0 {
+            return Err(format!(
+                "cannot handle SIGTERM: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The signal that stopped the run (SIGINT or SIGTERM), once one arrived.
+pub fn signal() -> Option<i32> {
+    match FIRST_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// `SIGINT` or `SIGTERM`, once one arrived (for records).
+pub fn signal_name() -> Option<&'static str> {
+    signal().map(|s| {
+        if s == libc::SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        }
+    })
+}
+
+/// What stopped the run, for messages: `Ctrl-C` or `SIGTERM`.
+pub fn cause() -> &'static str {
+    match signal() {
+        Some(libc::SIGTERM) => "SIGTERM",
+        _ => "Ctrl-C",
+    }
+}
+
+/// The exit status of a run the signal stopped: 128 + its number (130 for
+/// SIGINT, 143 for SIGTERM), as shells report it.
+pub fn exit_status() -> u8 {
+    match signal() {
+        Some(libc::SIGTERM) => 128 + libc::SIGTERM as u8,
+        _ => EXIT_INTERRUPTED,
+    }
+}
+
+/// Whether Ctrl-C was pressed during this process.
+pub fn requested() -> bool {
+    state().count.load(Ordering::SeqCst) > 0
+}
+
+/// Run `callback` on every Ctrl-C while the returned guard lives.
+pub fn on_interrupt(callback: impl Fn() + Send + Sync + 'static) -> Registration {
+    let id = state().next_id.fetch_add(1, Ordering::SeqCst);
+    lock_callbacks().push((id, Arc::new(callback)));
+    Registration { id }
+}
+
+/// Keeps a callback registered; dropping it removes the callback.
+pub struct Registration {
+    id: usize,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        lock_callbacks().retain(|(id, _)| *id != self.id);
+    }
+}
+
+fn lock_callbacks() -> std::sync::MutexGuard<'static, Vec<(usize, Callback)>> {
+    state().callbacks.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The handler (runs on ctrlc's own thread, not in signal context).
+fn on_signal() {
+    // Unless the SIGTERM handler raised this, it was SIGINT.
+    let _ = FIRST_SIGNAL.compare_exchange(0, libc::SIGINT, Ordering::SeqCst, Ordering::SeqCst);
+    let count = state().count.fetch_add(1, Ordering::SeqCst) + 1;
+    if count >= 3 {
+        // The run did not end after two: the operator wants out now. The
+        // log is written line by line, so it holds everything until here.
+        std::process::exit(i32::from(exit_status()));
+    }
+    // The first signal is passed on as it came (a hook may trap TERM to
+    // clean up); the second kills.
+    let signal = match count {
+        1 => FIRST_SIGNAL.load(Ordering::SeqCst),
+        _ => libc::SIGKILL,
+    };
+    signal_descendants(signal);
+    // Clone first: a callback must not run under the lock.
+    let callbacks: Vec<Callback> = lock_callbacks().iter().map(|(_, c)| c.clone()).collect();
+    for callback in callbacks {
+        callback();
+    }
+}
+
+/// Send `signal` to every process below this one (children first found,
+/// then theirs), read from /proc. Processes that exited meanwhile are
+/// skipped; a process cannot escape by re-parenting only if it was found
+/// first, which is what a shell's own job control gives too.
+pub fn signal_descendants(signal: i32) {
+    signal_tree(std::process::id(), signal);
+}
+
+/// Send `signal` to every process below `root`.
+pub fn signal_tree(root: u32, signal: i32) {
+    for pid in descendants(root) {
+        // SAFETY: kill(2) with a pid we just read and a valid signal number
+        // has no memory-safety preconditions.
+        unsafe {
+            libc::kill(pid as libc::pid_t, signal);
+        }
+    }
+}
+
+/// Every process whose chain of parents leads to `root` (not `root` itself).
+pub fn descendants(root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        if let Some(ppid) = parent_of(pid) {
+            children.entry(ppid).or_default().push(pid);
+        }
+    }
+    let mut found = Vec::new();
+    let mut queue = vec![root];
+    while let Some(pid) = queue.pop() {
+        for &child in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
+            found.push(child);
+            queue.push(child);
+        }
+    }
+    found
+}
+
+/// The parent pid from `/proc/PID/stat` (field 4; the command name before it
+/// is in parentheses and may itself contain spaces or parentheses).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn a_grandchild_is_found_below_this_process() {
+        let mut child = Command::new("bash")
+            .args(["-c", "sleep 5 & wait"])
+            .spawn()
+            .expect("spawn bash");
+        // Let bash start its sleep.
+        // Wait until bash has started its sleep.
+        for _ in 0..100 {
+            if !descendants(child.id()).is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let found = descendants(std::process::id());
+        assert!(found.contains(&child.id()), "{found:?}");
+        let below_bash = descendants(child.id());
+        assert_eq!(below_bash.len(), 1, "bash's sleep: {below_bash:?}");
+        assert!(found.contains(&below_bash[0]), "{found:?}");
+        // Only this test's own tree: other tests of this binary run beside it.
+        signal_tree(child.id(), libc::SIGKILL);
+        let _ = child.kill();
+        child.wait().expect("reap bash");
+    }
+
+    #[test]
+    fn parent_of_self_is_the_real_parent() {
+        let ppid = unsafe { libc::getppid() } as u32;
+        assert_eq!(parent_of(std::process::id()), Some(ppid));
+    }
+}

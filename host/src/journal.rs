@@ -1,0 +1,493 @@
+//! The state journal of a stack: `<stack>/.hookhost/journal.jsonl`, one
+//! JSON record per line, appended while a run goes, so `hookhost status`
+//! can say what the last run did, what failed and where it stopped — also
+//! when it was interrupted, killed, or the machine went down.
+//!
+//! A run writes `run-start` (entry, pid, phases, hooks, log), then for every
+//! hook and driver call `start` and `end` (phase, hook, kind, status,
+//! duration, reason), `interrupted` where a signal stopped it, and
+//! `run-end` (ok, failed, interrupted or refused). A run without `run-end`
+//! did not finish: the last `start` without its `end` is where it was.
+//!
+//! Crash safety:
+//! - each record is one `write(2)` of a whole line on an `O_APPEND`
+//!   descriptor, nothing is buffered in hookhost: a SIGKILL or a panic at
+//!   any point loses at most the record being built;
+//! - the file is `fdatasync`ed at the end of every phase, at an interrupt
+//!   and at the end of the run. Not per record: that costs ~1 ms on a real
+//!   disk, more than a whole no-op hook, and only a power cut (not a crash
+//!   of hookhost) can lose unsynced records;
+//! - reading skips a line that does not parse (a record torn by a power
+//!   cut or a full disk), and the next run starts on a fresh line.
+//!
+//! The journal keeps the last [`KEEP_RUNS`] runs: older ones are dropped
+//! when a run starts (rewritten to a temp file, then renamed over, so the
+//! journal is whole at every instant). Only a run holding the stack's
+//! [`crate::runlock`] writes it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::phases::Phase;
+
+/// The journal's file name inside the stack's `.hookhost/`.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+/// How many runs the journal keeps.
+pub const KEEP_RUNS: usize = 20;
+/// How much of the journal is read at most (its tail): a journal bigger
+/// than this was not written by hookhost's compaction.
+const MAX_READ: u64 = 16 << 20;
+
+/// What a record says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Event {
+    RunStart,
+    /// A hook or driver call started.
+    Start,
+    /// A hook or driver call ended (see `status`).
+    End,
+    /// A signal stopped the run here.
+    Interrupted,
+    RunEnd,
+    /// A record of a later hookhost version.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+/// One line of the journal. Fields that do not apply to an event are left
+/// out of the line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Record {
+    pub run: String,
+    pub event: Event,
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub time: String,
+    /// Milliseconds since the Unix epoch.
+    pub unix_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<String>,
+    /// `bash` or `wasm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `end`: ok, failed, interrupted; `run-end`: ok, failed, interrupted, refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `SIGINT` or `SIGTERM`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// `interrupted`: the hook was running (else the run stopped before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub during: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<usize>,
+}
+
+/// A hook or driver call, as the journal names it (a driver by its
+/// plugin name, `hypervisor-<name>`).
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub phase: Phase,
+    pub hook: &'a str,
+    pub kind: &'a str,
+}
+
+/// The journal of the current run, open for appending.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    run: String,
+    file: Mutex<File>,
+    /// The first write that failed; the run goes on without the journal.
+    error: Mutex<Option<String>>,
+    started: AtomicBool,
+}
+
+impl Journal {
+    /// Open the journal of the stack whose state directory is `state_dir`
+    /// for run `run`, dropping runs beyond [`KEEP_RUNS`]. Fails with a
+    /// message naming the file when it cannot be written.
+    pub fn open(state_dir: &Path, run: &str) -> anyhow::Result<Journal> {
+        std::fs::create_dir_all(state_dir).with_context(|| {
+            format!("cannot create the state directory {}", state_dir.display())
+        })?;
+        let path = state_dir.join(JOURNAL_FILE);
+        compact(&path, KEEP_RUNS.saturating_sub(1))
+            .with_context(|| format!("cannot rewrite the state journal {}", path.display()))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot write the state journal {}", path.display()))?;
+        Ok(Journal {
+            path,
+            run: run.to_string(),
+            file: Mutex::new(file),
+            error: Mutex::new(None),
+            started: AtomicBool::new(false),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn run(&self) -> &str {
+        &self.run
+    }
+
+    /// Whether this run's `run-start` was written.
+    pub fn has_started(&self) -> bool {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// The first record of a run; unlike later records, a failure to
+    /// write it refuses the run (nothing has run yet).
+    pub fn run_started(&self, mut record: Record) -> anyhow::Result<()> {
+        record.event = Event::RunStart;
+        record.pid = Some(std::process::id());
+        self.started.store(true, Ordering::SeqCst);
+        self.append(record)
+            .and_then(|_| self.sync())
+            .with_context(|| format!("cannot write the state journal {}", self.path.display()))
+    }
+
+    pub fn step_started(&self, step: Step) {
+        self.record(step_record(Event::Start, step));
+    }
+
+    /// A step ended: `status` is ok, failed or interrupted.
+    pub fn step_ended(&self, step: Step, status: &str, took: Duration, reason: Option<&str>) {
+        let mut record = step_record(Event::End, step);
+        record.status = Some(status.to_string());
+        record.duration_ms = Some(millis(took));
+        record.reason = reason.map(str::to_string);
+        self.record(record);
+    }
+
+    /// A signal stopped the run at `step` (during it, or before it started).
+    pub fn interrupted(&self, step: Step, during: bool, signal: &str) {
+        let mut record = step_record(Event::Interrupted, step);
+        record.during = Some(during);
+        record.signal = Some(signal.to_string());
+        self.record(record);
+        self.sync_quietly();
+    }
+
+    /// The end of a phase: what it recorded is made durable.
+    pub fn phase_ended(&self) {
+        self.sync_quietly();
+    }
+
+    /// The last record of a run: `status` ok, failed, interrupted or refused.
+    pub fn run_ended(&self, status: &str, failures: usize, took: Duration, reason: Option<&str>) {
+        self.record(Record {
+            event: Event::RunEnd,
+            status: Some(status.to_string()),
+            failures: Some(failures),
+            duration_ms: Some(millis(took)),
+            reason: reason.map(str::to_string),
+            signal: crate::interrupt::signal_name().map(str::to_string),
+            ..Record::default()
+        });
+        self.sync_quietly();
+    }
+
+    /// The first write that failed, if any (for a warning at the end).
+    pub fn error(&self) -> Option<String> {
+        lock(&self.error).clone()
+    }
+
+    /// Append a record; a failure is kept (the first) and the run goes on:
+    /// a full disk must not stop an installer halfway because of its journal.
+    fn record(&self, record: Record) {
+        if let Err(e) = self.append(record) {
+            lock(&self.error).get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    fn append(&self, mut record: Record) -> std::io::Result<()> {
+        let now = SystemTime::now();
+        record.run = self.run.clone();
+        record.time = crate::report::utc_timestamp(now);
+        record.unix_ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut line = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        // One write(2) per record (File is unbuffered; O_APPEND).
+        lock(&self.file).write_all(&line)
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        lock(&self.file).sync_data()
+    }
+
+    fn sync_quietly(&self) {
+        if let Err(e) = self.sync() {
+            lock(&self.error).get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// A fresh run id: the UTC start time and the pid (`20261122-014000-4242`).
+pub fn new_run_id() -> String {
+    format!(
+        "{}-{}",
+        crate::report::file_timestamp(SystemTime::now()),
+        std::process::id()
+    )
+}
+
+/// The `run-start` record of a run of `plan` logging to `log`.
+pub fn start_record(plan: &crate::plan::Plan, log: &Path) -> Record {
+    Record {
+        entry: Some(plan.entry.name().to_string()),
+        top: Some(plan.stack.top.display().to_string()),
+        log: Some(log.display().to_string()),
+        phases: plan.phases.iter().map(|p| p.to_string()).collect(),
+        hooks: plan.hooks.iter().map(|h| h.file.file_name()).collect(),
+        ..Record::default()
+    }
+}
+
+fn step_record(event: Event, step: Step) -> Record {
+    Record {
+        event,
+        phase: Some(step.phase.to_string()),
+        hook: Some(step.hook.to_string()),
+        kind: Some(step.kind.to_string()),
+        ..Record::default()
+    }
+}
+
+/// Every whole record of the journal at `path`, oldest first (lines that do
+/// not parse are skipped), and how many lines were skipped. A missing
+/// journal has no records.
+pub fn read(path: &Path) -> anyhow::Result<(Vec<Record>, usize)> {
+    let Some(text) = read_tail(path)
+        .with_context(|| format!("cannot read the state journal {}", path.display()))?
+    else {
+        return Ok((Vec::new(), 0));
+    };
+    let mut records = Vec::new();
+    let mut skipped = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Record>(line) {
+            Ok(record) if !record.run.is_empty() => records.push(record),
+            _ => skipped += 1,
+        }
+    }
+    Ok((records, skipped))
+}
+
+/// The records of the last run in `records` (those of the last `run-start`'s id).
+pub fn last_run(records: &[Record]) -> &[Record] {
+    let Some(start) = records.iter().rposition(|r| r.event == Event::RunStart) else {
+        return &[];
+    };
+    let run = &records[start].run;
+    let end = records[start..]
+        .iter()
+        .position(|r| &r.run != run)
+        .map_or(records.len(), |n| start + n);
+    &records[start..end]
+}
+
+/// The journal's text (its last [`MAX_READ`] bytes, from a line start);
+/// None when there is no journal. Only a regular file is read.
+fn read_tail(path: &Path) -> std::io::Result<Option<String>> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let skip = meta.len().saturating_sub(MAX_READ);
+    file.seek(SeekFrom::Start(skip))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ).read_to_end(&mut bytes)?;
+    if skip > 0 {
+        let first = bytes.iter().position(|&b| b == b'\n').map_or(0, |n| n + 1);
+        bytes.drain(..first);
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Keep only the records of the last `keep` runs, and end the file on a
+/// whole line (a record torn by a power cut must not swallow the next
+/// run's first record). Rewrites only when something changes.
+fn compact(path: &Path, keep: usize) -> std::io::Result<()> {
+    let Some(text) = read_tail(path)? else {
+        return Ok(());
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            serde_json::from_str::<Record>(l).is_ok_and(|r| r.event == Event::RunStart)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // The first line kept: the `run-start` of the oldest run kept.
+    let first = match starts.len().checked_sub(keep) {
+        Some(0) | None => 0,
+        Some(_) if keep == 0 => lines.len(),
+        Some(excess) => starts[excess],
+    };
+    let whole_lines = text.is_empty() || text.ends_with('\n');
+    if first == 0 && whole_lines {
+        return Ok(());
+    }
+    let mut kept = String::new();
+    for line in &lines[first..] {
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    let temp = path.with_extension("jsonl.tmp");
+    let mut file = File::create(&temp)?;
+    file.write_all(kept.as_bytes())?;
+    file.sync_data()?;
+    drop(file);
+    std::fs::rename(&temp, path)
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phases::StackStep;
+
+    fn step(hook: &str) -> Step<'_> {
+        Step {
+            phase: Phase::Stack(StackStep::Install),
+            hook,
+            kind: "bash",
+        }
+    }
+
+    fn one_run(state: &Path, run: &str, hooks: &[&str]) {
+        let journal = Journal::open(state, run).unwrap();
+        journal
+            .run_started(Record {
+                entry: Some("stack".into()),
+                ..Record::default()
+            })
+            .unwrap();
+        for hook in hooks {
+            journal.step_started(step(hook));
+            journal.step_ended(step(hook), "ok", Duration::from_millis(1), None);
+        }
+        journal.run_ended("ok", 0, Duration::from_millis(5), None);
+        assert_eq!(journal.error(), None);
+    }
+
+    #[test]
+    fn records_round_trip_and_the_last_run_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        one_run(dir.path(), "r1", &["10-a"]);
+        one_run(dir.path(), "r2", &["10-a", "20-b"]);
+        let (records, skipped) = read(&dir.path().join(JOURNAL_FILE)).unwrap();
+        assert_eq!(skipped, 0);
+        let last = last_run(&records);
+        assert_eq!(last.len(), 6, "{last:?}");
+        assert!(last.iter().all(|r| r.run == "r2"));
+        assert_eq!(last[0].pid, Some(std::process::id()));
+        assert_eq!(last[4].hook.as_deref(), Some("20-b"));
+        assert_eq!(last[4].phase.as_deref(), Some("stack install"));
+        assert_eq!(last[5].event, Event::RunEnd);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_and_the_next_run_starts_on_a_new_line() {
+        let dir = tempfile::tempdir().unwrap();
+        one_run(dir.path(), "r1", &["10-a"]);
+        let path = dir.path().join(JOURNAL_FILE);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"run":"r1","event":"sta"#).unwrap();
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!((records.len(), skipped), (4, 1));
+        one_run(dir.path(), "r2", &["10-a"]);
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!((records.len(), skipped), (8, 0));
+        assert_eq!(last_run(&records).len(), 4);
+    }
+
+    #[test]
+    fn only_the_last_runs_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..KEEP_RUNS + 5 {
+            one_run(dir.path(), &format!("r{n}"), &["10-a"]);
+        }
+        let (records, _) = read(&dir.path().join(JOURNAL_FILE)).unwrap();
+        let starts = records
+            .iter()
+            .filter(|r| r.event == Event::RunStart)
+            .count();
+        assert_eq!(starts, KEEP_RUNS);
+        assert_eq!(records[0].run, "r5");
+        assert!(!dir.path().join("journal.jsonl.tmp").exists());
+    }
+
+    #[test]
+    fn unknown_events_and_fields_of_later_versions_are_tolerated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        std::fs::write(
+            &path,
+            "{\"run\":\"r\",\"event\":\"run-start\",\"new\":1}\n{\"run\":\"r\",\"event\":\"later\"}\n",
+        )
+        .unwrap();
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!(skipped, 0);
+        assert_eq!(records[1].event, Event::Unknown);
+    }
+
+    #[test]
+    fn a_journal_that_is_not_a_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(JOURNAL_FILE)).unwrap();
+        let err = Journal::open(dir.path(), "r").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("journal.jsonl"), "{text}");
+        assert!(text.contains("not a regular file"), "{text}");
+    }
+}

@@ -1,0 +1,299 @@
+//! `hookhost list`: the inventory of a stack — every hook with its kind,
+//! manifest and capabilities (requested, and granted or why not), and the
+//! hypervisor drivers in `lib/nova_plugins/` with the one `VIRT_DRIVER`
+//! selects. Unlike `plan`, one hook's problem does not hide the others: it
+//! is shown on that hook's line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::capabilities::{show_duration, show_size};
+use crate::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
+use crate::manifest::{self, Capabilities};
+use crate::plan::policy_lines;
+use crate::stack::Stack;
+
+/// Where hypervisor drivers live in a stack, and their file prefix.
+const DRIVER_DIR: &str = "lib/nova_plugins";
+const DRIVER_PREFIX: &str = "hypervisor-";
+
+/// One hook as listed.
+pub struct ListedHook {
+    pub file: HookFile,
+    pub description: Option<String>,
+    /// What its manifest requests, one line per kind (empty: nothing).
+    pub requested: Vec<String>,
+    /// For WASM hooks: what the operator grants, or why it would be refused.
+    pub granted: Option<Result<Vec<String>, String>>,
+}
+
+/// One hypervisor driver file.
+pub struct ListedDriver {
+    pub name: String,
+    pub kind: HookKind,
+    pub path: PathBuf,
+    /// `VIRT_DRIVER` names it.
+    pub selected: bool,
+}
+
+/// The inventory of a stack.
+pub struct Listing {
+    pub top: PathBuf,
+    pub hooks: Vec<ListedHook>,
+    pub skipped: Vec<Skipped>,
+    pub drivers: Vec<ListedDriver>,
+    pub virt_driver: Option<String>,
+}
+
+/// List the hooks and drivers of `stack`. `env` is the operator's
+/// environment (`VIRT_DRIVER` may come from there or from local.conf).
+pub fn list(
+    stack: &Stack,
+    env: &BTreeMap<String, String>,
+    allow_reserved: bool,
+) -> anyhow::Result<Listing> {
+    let found = discovery::discover(&stack.top, &DiscoveryOptions { allow_reserved })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hooks = found
+        .hooks
+        .into_iter()
+        .map(|f| list_hook(stack, f))
+        .collect();
+    let virt_driver = stack
+        .vars
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "VIRT_DRIVER")
+        .map(|(_, v)| v.clone())
+        .or_else(|| env.get("VIRT_DRIVER").cloned())
+        .filter(|v| !v.is_empty());
+    let drivers = list_drivers(stack, virt_driver.as_deref());
+    Ok(Listing {
+        top: stack.top.clone(),
+        hooks,
+        skipped: found.skipped,
+        drivers,
+        virt_driver,
+    })
+}
+
+fn list_hook(stack: &Stack, file: HookFile) -> ListedHook {
+    let manifest = file.manifest.as_deref().map(manifest::load);
+    let (description, requested, manifest_error) = match &manifest {
+        Some(Ok(m)) => (
+            m.description.clone(),
+            requested_lines(&m.capabilities),
+            None,
+        ),
+        Some(Err(e)) => (None, Vec::new(), Some(format!("{e:#}"))),
+        None => (None, Vec::new(), None),
+    };
+    let granted = match file.kind {
+        HookKind::Bash => None,
+        HookKind::Wasm => Some(match manifest_error {
+            Some(e) => Err(e),
+            None => {
+                let caps = manifest.and_then(Result::ok).map(|m| m.capabilities);
+                let data_dir = stack.data_dir.join(&file.name);
+                stack
+                    .operator
+                    .resolve(&stack.top, &file, caps.as_ref(), &data_dir)
+                    .map(|policy| {
+                        let mut lines = vec![format!(
+                            "memory {}, time limit {} per call",
+                            show_size(policy.memory),
+                            show_duration(policy.timeout)
+                        )];
+                        lines.extend(policy_lines(&policy));
+                        lines
+                    })
+                    .map_err(|e| format!("{e:#}"))
+            }
+        }),
+    };
+    ListedHook {
+        file,
+        description,
+        requested,
+        granted,
+    }
+}
+
+/// A manifest's requests in its own terms (`vars-read PROBE_*`).
+pub fn requested_lines(caps: &Capabilities) -> Vec<String> {
+    let lists = [
+        ("read", &caps.read),
+        ("write", &caps.write),
+        ("vars-read", &caps.vars_read),
+        ("vars-write", &caps.vars_write),
+        ("functions", &caps.functions),
+        ("commands", &caps.commands),
+        ("net", &caps.net),
+        ("packages", &caps.packages),
+    ];
+    let mut lines: Vec<String> = lists
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(key, values)| format!("{key} {}", values.join(", ")))
+        .collect();
+    if let Some(memory) = caps.memory {
+        lines.push(format!("memory {}", show_size(memory)));
+    }
+    if let Some(timeout) = caps.timeout {
+        lines.push(format!("timeout {}", show_duration(timeout)));
+    }
+    if caps.confine {
+        lines.push("confine (bash hook confined by Landlock)".to_string());
+    }
+    lines
+}
+
+/// `lib/nova_plugins/hypervisor-<name>` (bash) and `...-<name>.wasm`.
+fn list_drivers(stack: &Stack, selected: Option<&str>) -> Vec<ListedDriver> {
+    let dir = stack.top.join(DRIVER_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut drivers: Vec<ListedDriver> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| {
+            let file = e.file_name().to_str()?.to_string();
+            let rest = file.strip_prefix(DRIVER_PREFIX)?;
+            let (name, kind) = match rest.strip_suffix(".wasm") {
+                Some(name) => (name, HookKind::Wasm),
+                None if !rest.contains('.') => (rest, HookKind::Bash),
+                None => return None,
+            };
+            Some(ListedDriver {
+                name: name.to_string(),
+                kind,
+                path: e.path(),
+                selected: selected == Some(name),
+            })
+        })
+        .collect();
+    drivers.sort_by(|a, b| a.path.cmp(&b.path));
+    drivers
+}
+
+impl Listing {
+    /// The listing as people read it.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "stack {}: {} hook(s), {} driver(s)",
+            self.top.display(),
+            self.hooks.len(),
+            self.drivers.len()
+        );
+        out.push_str("\nhooks (run order):\n");
+        if self.hooks.is_empty() {
+            out.push_str("  (none in extras.d/)\n");
+        }
+        for hook in &self.hooks {
+            render_hook(&mut out, hook);
+        }
+        if !self.skipped.is_empty() {
+            out.push_str("\nnot hooks (skipped):\n");
+            for s in &self.skipped {
+                let _ = writeln!(out, "  {}: {}", s.path.display(), s.reason);
+            }
+        }
+        out.push_str("\nhypervisor drivers (lib/nova_plugins/):\n");
+        if self.drivers.is_empty() {
+            out.push_str("  (none)\n");
+        }
+        for d in &self.drivers {
+            let mark = if d.selected { "  <- VIRT_DRIVER" } else { "" };
+            let file = d.path.file_name().unwrap_or_default().to_string_lossy();
+            let _ = writeln!(out, "  {:<14} {:<4}  {file}{mark}", d.name, d.kind);
+        }
+        match &self.virt_driver {
+            Some(name) if !self.drivers.iter().any(|d| d.selected) => {
+                let _ = writeln!(
+                    out,
+                    "  VIRT_DRIVER={name} names no driver here (expected {DRIVER_DIR}/{DRIVER_PREFIX}{name} or .wasm)"
+                );
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// The listing as one JSON document.
+    pub fn to_json(&self) -> serde_json::Value {
+        let hooks: Vec<_> = self
+            .hooks
+            .iter()
+            .map(|h| {
+                let (granted, refused) = match &h.granted {
+                    Some(Ok(lines)) => (Some(lines.clone()), None),
+                    Some(Err(why)) => (None, Some(why.clone())),
+                    None => (None, None),
+                };
+                json!({
+                    "hook": h.file.stem, "kind": h.file.kind.to_string(), "path": h.file.path,
+                    "manifest": h.file.manifest, "description": h.description,
+                    "requested": h.requested, "granted": granted, "refused": refused,
+                })
+            })
+            .collect();
+        let drivers: Vec<_> = self
+            .drivers
+            .iter()
+            .map(|d| json!({"name": d.name, "kind": d.kind.to_string(), "path": d.path, "selected": d.selected}))
+            .collect();
+        json!({
+            "top": self.top, "hooks": hooks, "drivers": drivers,
+            "virt_driver": self.virt_driver,
+            "skipped": self.skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn render_hook(out: &mut String, hook: &ListedHook) {
+    let manifest = hook
+        .file
+        .manifest
+        .as_ref()
+        .and_then(|m| m.file_name())
+        .map_or("no manifest".to_string(), |m| {
+            m.to_string_lossy().into_owned()
+        });
+    let trust = match hook.file.kind {
+        HookKind::Bash => "trusted",
+        HookKind::Wasm => "sandboxed",
+    };
+    let _ = writeln!(
+        out,
+        "  {:<28} {:<4}  {trust:<9}  {manifest}",
+        hook.file.file_name(),
+        hook.file.kind
+    );
+    let pad = format!("  {:<28}       ", "");
+    if let Some(description) = &hook.description {
+        let _ = writeln!(out, "{pad}{description}");
+    }
+    for line in &hook.requested {
+        let _ = writeln!(out, "{pad}requests {line}");
+    }
+    match &hook.granted {
+        Some(Ok(lines)) => {
+            for line in lines {
+                let _ = writeln!(out, "{pad}granted  {line}");
+            }
+        }
+        Some(Err(why)) => {
+            for (i, line) in why.lines().enumerate() {
+                let label = if i == 0 { "REFUSED  " } else { "         " };
+                let _ = writeln!(out, "{pad}{label}{line}");
+            }
+        }
+        None => {}
+    }
+}

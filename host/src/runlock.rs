@@ -1,0 +1,197 @@
+//! One run per stack: `stack`, `unstack` and `clean` take an exclusive
+//! `flock(2)` on `<stack>/.hookhost/run.lock` before they touch anything
+//! (logs, journal, hooks), and a second run on the same stack refuses at
+//! once, naming the holder: its pid, its entry point and since when.
+//!
+//! Why flock: the kernel drops the lock when the holding process dies,
+//! however it dies (SIGKILL, a crash, a power cut), so a crashed run never
+//! leaves the stack locked and there is no stale-pid guessing. The lock
+//! file's descriptor is close-on-exec (Rust opens every file so): a bash
+//! hook's background process that outlives hookhost does not inherit it
+//! and cannot keep the stack locked.
+//!
+//! The file also holds one JSON line describing the holder, for the
+//! refusal message and for `hookhost status`. It is advisory only: what
+//! decides is the flock, never the text.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// The lock file's name inside the stack's `.hookhost/`.
+pub const LOCK_FILE: &str = "run.lock";
+
+/// Who holds (or last held) a stack's lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    /// `stack`, `unstack` or `clean`.
+    pub entry: String,
+    /// When the run took the lock, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub since: String,
+    /// The run's id in the journal.
+    pub run: String,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {}, `hookhost {}`, since {} UTC",
+            self.pid, self.entry, self.since
+        )
+    }
+}
+
+/// A held run lock; dropping it (or the process ending) releases it.
+#[derive(Debug)]
+pub struct RunLock {
+    /// Kept open: the flock lives as long as this descriptor.
+    _file: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Take the lock of the stack whose state directory is `state_dir`
+    /// (created if missing), or refuse naming who holds it.
+    pub fn acquire(state_dir: &Path, entry: &str, run: &str) -> anyhow::Result<RunLock> {
+        std::fs::create_dir_all(state_dir).with_context(|| {
+            format!("cannot create the state directory {}", state_dir.display())
+        })?;
+        let path = state_dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open the run lock {}", path.display()))?;
+        if !try_flock(&file).with_context(|| format!("cannot lock {}", path.display()))? {
+            let holder = match read_holder(&mut file) {
+                Some(holder) => holder.to_string(),
+                None => "a run that has not written its details yet".to_string(),
+            };
+            anyhow::bail!(
+                "another hookhost run is using this stack ({holder}); \
+                 wait for it to end or stop it, then run again (lock: {})",
+                path.display()
+            );
+        }
+        let holder = Holder {
+            pid: std::process::id(),
+            entry: entry.to_string(),
+            since: crate::report::utc_timestamp(SystemTime::now()),
+            run: run.to_string(),
+        };
+        write_holder(&mut file, &holder)
+            .with_context(|| format!("cannot write the run lock {}", path.display()))?;
+        Ok(RunLock { _file: file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Who holds the lock of the stack at `state_dir` right now, if anyone:
+/// the holder the file names, when that process is still alive. (A probe
+/// with flock itself would, for an instant, make a starting run refuse.)
+pub fn current_holder(state_dir: &Path) -> Option<Holder> {
+    let mut file = File::open(state_dir.join(LOCK_FILE)).ok()?;
+    let holder = read_holder(&mut file)?;
+    process_alive(holder.pid).then_some(holder)
+}
+
+/// `flock(LOCK_EX | LOCK_NB)`: Ok(false) when another process holds it.
+fn try_flock(file: &File) -> std::io::Result<bool> {
+    loop {
+        // SAFETY: flock(2) on a descriptor this File owns; no memory involved.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(true);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(err),
+        }
+    }
+}
+
+/// The holder line, retried briefly: the holder may be rewriting it.
+fn read_holder(file: &mut File) -> Option<Holder> {
+    for _ in 0..5 {
+        let mut text = String::new();
+        let read = file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| file.take(4096).read_to_string(&mut text));
+        if read.is_ok() {
+            if let Ok(holder) = serde_json::from_str::<Holder>(text.trim()) {
+                return Some(holder);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Replace the file's text by the holder line in one write.
+fn write_holder(file: &mut File, holder: &Holder) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(holder).map_err(std::io::Error::other)?;
+    line.push('\n');
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(line.as_bytes())?;
+    file.flush()
+}
+
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_is_refused_naming_the_holder_and_freed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join(".hookhost");
+        let first = RunLock::acquire(&state, "stack", "run-1").unwrap();
+        // flock locks belong to the open file: a second open in the same
+        // process conflicts just as another process would.
+        let err = RunLock::acquire(&state, "clean", "run-2").unwrap_err();
+        let text = err.to_string();
+        let pid = std::process::id();
+        assert!(text.contains(&format!("pid {pid}")), "{text}");
+        assert!(text.contains("`hookhost stack`"), "{text}");
+        assert!(text.contains("since 20"), "{text}");
+        assert!(text.contains("run.lock"), "{text}");
+        let holder = current_holder(&state).expect("a live holder");
+        assert_eq!((holder.pid, holder.entry.as_str()), (pid, "stack"));
+        drop(first);
+        let again = RunLock::acquire(&state, "clean", "run-3").unwrap();
+        assert_eq!(again.path(), state.join(LOCK_FILE));
+        assert_eq!(current_holder(&state).unwrap().run, "run-3");
+    }
+
+    #[test]
+    fn a_dead_holder_is_not_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let holder = Holder {
+            pid: u32::MAX - 1,
+            entry: "stack".into(),
+            since: "2026-01-01 00:00:00".into(),
+            run: "r".into(),
+        };
+        let line = serde_json::to_string(&holder).unwrap();
+        std::fs::write(dir.path().join(LOCK_FILE), line).unwrap();
+        assert_eq!(current_holder(dir.path()), None);
+    }
+}

@@ -1,0 +1,325 @@
+//! `hookhost status`: what the last run of a stack did, read from its state
+//! journal ([`crate::journal`]): every hook and driver call with its phase
+//! and result, what failed and why, and where the run stopped — at a
+//! failure, at a signal, or (a run that never recorded its end) at the step
+//! it was in when hookhost was killed or the machine went down. A run that
+//! is still going is shown as running, with its pid.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::journal::{self, Event, Record};
+use crate::runlock;
+
+/// One hook or driver call of the last run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepView {
+    pub phase: String,
+    pub hook: String,
+    pub kind: String,
+    /// ok, failed, interrupted, or `running` (started, never ended).
+    pub status: String,
+    pub duration_ms: Option<f64>,
+    pub reason: Option<String>,
+}
+
+/// The last run of a stack, as its journal has it.
+#[derive(Debug, Clone)]
+pub struct LastRun {
+    pub journal: PathBuf,
+    pub run: String,
+    pub entry: String,
+    pub top: String,
+    pub pid: Option<u32>,
+    pub started: String,
+    pub log: Option<String>,
+    pub steps: Vec<StepView>,
+    /// Where a signal stopped it.
+    pub interrupted: Option<Record>,
+    /// Its `run-end`, if it got that far.
+    pub end: Option<Record>,
+    /// No end recorded, and its process still holds the stack's lock.
+    pub running: bool,
+    /// Journal lines that did not parse (a torn record).
+    pub skipped_lines: usize,
+}
+
+/// The last run recorded in the stack whose state directory is `state_dir`;
+/// None when no run was ever recorded there.
+pub fn last_run(state_dir: &Path) -> anyhow::Result<Option<LastRun>> {
+    let path = state_dir.join(journal::JOURNAL_FILE);
+    let (records, skipped_lines) = journal::read(&path)?;
+    let records = journal::last_run(&records);
+    let Some(start) = records.first() else {
+        return Ok(None);
+    };
+    let end = records.iter().find(|r| r.event == Event::RunEnd).cloned();
+    let running = end.is_none()
+        && runlock::current_holder(state_dir).is_some_and(|holder| holder.run == start.run);
+    Ok(Some(LastRun {
+        journal: path,
+        run: start.run.clone(),
+        entry: start.entry.clone().unwrap_or_default(),
+        top: start.top.clone().unwrap_or_default(),
+        pid: start.pid,
+        started: start.time.clone(),
+        log: start.log.clone(),
+        steps: steps(records),
+        interrupted: records
+            .iter()
+            .find(|r| r.event == Event::Interrupted)
+            .cloned(),
+        end,
+        running,
+        skipped_lines,
+    }))
+}
+
+/// Pair each `start` with its `end`; a start without one is `running`.
+fn steps(records: &[Record]) -> Vec<StepView> {
+    let mut steps: Vec<StepView> = Vec::new();
+    for record in records {
+        let same = |s: &StepView| {
+            Some(&s.phase) == record.phase.as_ref()
+                && Some(&s.hook) == record.hook.as_ref()
+                && s.status == "running"
+        };
+        match record.event {
+            Event::Start => steps.push(StepView {
+                phase: record.phase.clone().unwrap_or_default(),
+                hook: record.hook.clone().unwrap_or_default(),
+                kind: record.kind.clone().unwrap_or_default(),
+                status: "running".to_string(),
+                duration_ms: None,
+                reason: None,
+            }),
+            Event::End => {
+                let view = StepView {
+                    phase: record.phase.clone().unwrap_or_default(),
+                    hook: record.hook.clone().unwrap_or_default(),
+                    kind: record.kind.clone().unwrap_or_default(),
+                    status: record.status.clone().unwrap_or_default(),
+                    duration_ms: record.duration_ms,
+                    reason: record.reason.clone(),
+                };
+                // A failure before any start (a plugin that could not be
+                // instantiated) has no start to pair with.
+                match steps.iter_mut().rev().find(|s| same(s)) {
+                    Some(step) => *step = view,
+                    None => steps.push(view),
+                }
+            }
+            _ => {}
+        }
+    }
+    steps
+}
+
+impl StepView {
+    /// `20-x (bash)`.
+    fn label(&self) -> String {
+        format!("{} ({})", self.hook, self.kind)
+    }
+}
+
+impl LastRun {
+    /// ok, failed, interrupted, refused, running, or unfinished (no end
+    /// recorded and no process holding the stack: killed or crashed).
+    pub fn status(&self) -> &str {
+        match (&self.end, self.running) {
+            (Some(end), _) => end.status.as_deref().unwrap_or("unknown"),
+            (None, true) => "running",
+            (None, false) => "unfinished",
+        }
+    }
+
+    pub fn failures(&self) -> Vec<&StepView> {
+        self.steps.iter().filter(|s| s.status == "failed").collect()
+    }
+
+    /// Where the run stopped, in words; None when it ran to its end.
+    pub fn stopped_at(&self) -> Option<String> {
+        if let Some(at) = &self.interrupted {
+            let signal = at.signal.as_deref().unwrap_or("a signal");
+            let hook = at.hook.as_deref().unwrap_or("?");
+            let phase = at.phase.as_deref().unwrap_or("?");
+            return Some(match at.during {
+                Some(true) => format!(
+                    "{signal} stopped hook {hook} ({}) in `{phase}`",
+                    at.kind.as_deref().unwrap_or("?")
+                ),
+                _ => format!("{signal} stopped the run before hook {hook} in `{phase}`"),
+            });
+        }
+        if let Some(step) = self.steps.iter().find(|s| s.status == "running") {
+            let verb = if self.running {
+                "is running"
+            } else {
+                "was running"
+            };
+            return Some(format!("{verb} {} in `{}`", step.label(), step.phase));
+        }
+        match self.status() {
+            "failed" if self.entry == "stack" => self
+                .failures()
+                .first()
+                .map(|s| format!("at the failure of {} in `{}`", s.label(), s.phase)),
+            "unfinished" => Some(match self.steps.last() {
+                Some(last) => format!("after {} in `{}`", last.label(), last.phase),
+                None => "before its first hook".to_string(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn result_line(&self) -> String {
+        let took = self
+            .end
+            .as_ref()
+            .and_then(|e| e.duration_ms)
+            .map(|ms| format!(" in {}", show_ms(ms)))
+            .unwrap_or_default();
+        let failures = self.failures().len();
+        match self.status() {
+            "ok" => format!("ok{took}"),
+            "failed" => format!("failed: {failures} failure(s){took}"),
+            "interrupted" => format!(
+                "interrupted by {}{took}",
+                self.end
+                    .as_ref()
+                    .and_then(|e| e.signal.as_deref())
+                    .unwrap_or("a signal")
+            ),
+            "refused" => format!(
+                "refused before any hook ran: {}",
+                self.end
+                    .as_ref()
+                    .and_then(|e| e.reason.as_deref())
+                    .unwrap_or("?")
+            ),
+            "running" => format!("running now (pid {})", self.pid.unwrap_or(0)),
+            "unfinished" => "did not finish: hookhost stopped without recording an end \
+                             (killed, crashed, or the machine went down)"
+                .to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The human form of `hookhost status`.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "last run: hookhost {} in {} (run {})\n",
+            self.entry, self.top, self.run
+        );
+        out.push_str(&format!(
+            "  started  {} UTC, pid {}\n",
+            self.started,
+            self.pid.map_or("?".to_string(), |p| p.to_string())
+        ));
+        out.push_str(&format!("  result   {}\n", self.result_line()));
+        if let Some(stopped) = self.stopped_at() {
+            out.push_str(&format!("  stopped  {stopped}\n"));
+        }
+        if let Some(log) = &self.log {
+            out.push_str(&format!("  log      {log}\n"));
+        }
+        out.push_str(&format!("  journal  {}\n", self.journal.display()));
+        if self.skipped_lines > 0 {
+            out.push_str(&format!(
+                "  note     {} damaged journal line(s) were skipped\n",
+                self.skipped_lines
+            ));
+        }
+        out.push_str(&self.step_table());
+        for failure in self.failures() {
+            out.push_str(&format!(
+                "failed: {} in `{}`: {}\n",
+                failure.label(),
+                failure.phase,
+                failure.reason.as_deref().unwrap_or("?")
+            ));
+        }
+        out
+    }
+
+    fn step_table(&self) -> String {
+        if self.steps.is_empty() {
+            return "no hook ran\n".to_string();
+        }
+        let phase_w = self.steps.iter().map(|s| s.phase.len()).max().unwrap_or(5);
+        let hook_w = self
+            .steps
+            .iter()
+            .map(|s| s.label().len())
+            .max()
+            .unwrap_or(4);
+        let mut out = format!(
+            "\n{:<phase_w$}  {:<hook_w$}  {:<11}  time\n",
+            "phase", "hook", "status"
+        );
+        for step in &self.steps {
+            let status = match step.status.as_str() {
+                "ok" => "ok".to_string(),
+                other => other.to_uppercase(),
+            };
+            let took = step.duration_ms.map(show_ms).unwrap_or_default();
+            let line = format!(
+                "{:<phase_w$}  {:<hook_w$}  {status:<11}  {took}",
+                step.phase,
+                step.label()
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The `--json` form.
+    pub fn to_json(&self) -> Value {
+        let steps: Vec<Value> = self
+            .steps
+            .iter()
+            .map(|s| {
+                json!({
+                    "phase": s.phase, "hook": s.hook, "kind": s.kind,
+                    "status": s.status, "duration_ms": s.duration_ms, "reason": s.reason,
+                })
+            })
+            .collect();
+        json!({
+            "run": self.run, "entry": self.entry, "top": self.top, "pid": self.pid,
+            "started": self.started, "status": self.status(),
+            "signal": self.interrupted.as_ref().and_then(|i| i.signal.clone()),
+            "stopped_at": self.stopped_at(), "failures": self.failures().len(),
+            "steps": steps, "log": self.log, "journal": self.journal,
+            "skipped_lines": self.skipped_lines,
+        })
+    }
+}
+
+/// `hookhost status` for the stack at `top`: its text (or JSON) output.
+pub fn show(top: &Path, as_json: bool) -> anyhow::Result<String> {
+    if !top.is_dir() {
+        anyhow::bail!(
+            "{}: no such stack directory (pass --top DIR)",
+            top.display()
+        );
+    }
+    let state_dir = top.join(crate::stack::STATE_DIR);
+    let last = last_run(&state_dir)?;
+    Ok(match (last, as_json) {
+        (Some(last), true) => format!("{}\n", last.to_json()),
+        (Some(last), false) => last.render(),
+        (None, true) => format!("{}\n", json!({"status": "none", "top": top})),
+        (None, false) => format!(
+            "no run recorded for {} yet (no {})\n",
+            top.display(),
+            state_dir.join(journal::JOURNAL_FILE).display()
+        ),
+    })
+}
+
+fn show_ms(ms: f64) -> String {
+    crate::report::show_duration(std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+}

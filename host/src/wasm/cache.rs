@@ -1,0 +1,509 @@
+//! The compiled-component cache: what makes a warm start cheap.
+//!
+//! Compiling a component with Cranelift takes 60-190 ms; loading the machine
+//! code compiled by an earlier run takes a fraction of a millisecond. So each
+//! component a run compiles is stored in a cache directory, and later runs
+//! load it from there.
+//!
+//! - Where: `$HOOKHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/hookhost`, else
+//!   `~/.cache/hookhost` ([`default_dir`]); created mode 0700.
+//! - Key: sha256 of the component's bytes, mixed with hookhost's version and
+//!   build (the running binary's size, mtime and inode) and the engine's
+//!   compilation settings (`Engine::precompile_compatibility_hash`). A
+//!   changed `.wasm`, a rebuilt hookhost or another engine setting therefore
+//!   looks up another file: stale code is never loaded.
+//! - Trust: only files hookhost wrote itself are ever deserialized (see
+//!   [`Entry::parse`] and [`CompileCache::read`]).
+//! - Writes go to a temporary file in the same directory, renamed into
+//!   place, so two runs at once never see half a file.
+//! - A broken or unwritable cache only costs speed: the component is
+//!   compiled, and the run gets one warning ([`CompileCache::take_warning`]).
+//!
+//! `hookhost cache clean` empties it ([`clean`]).
+
+use std::collections::HashMap;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::hash::{Hash, Hasher};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+
+use super::load::first_line;
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+/// First bytes of every cache entry; the last two are the format version.
+const MAGIC: &[u8; 16] = b"hookhost-cwasm\x00\x01";
+/// Suffix of cache entries; `clean` removes only these (and our temp files).
+const ENTRY_SUFFIX: &str = ".hhc";
+/// Prefix of temporary files being written.
+const TEMP_PREFIX: &str = ".tmp-";
+/// magic, key, sha256 of the artifact, artifact length.
+const HEADER_LEN: usize = 16 + 32 + 32 + 8;
+
+type Digest32 = [u8; 32];
+
+/// Where compiled components are kept, and what this process's entries are
+/// keyed with.
+pub struct CompileCache {
+    /// None: the cache is off for this run (it could not be used).
+    dir: Option<PathBuf>,
+    /// hookhost's version and build plus the engine's settings; mixed into
+    /// every key.
+    salt: Digest32,
+    /// The first problem met, for the run's one warning.
+    warning: Mutex<Warning>,
+    /// Components this process already has, by key: a component installed
+    /// under two names is compiled (or read) once.
+    compiled: Mutex<HashMap<Digest32, Arc<OnceLock<Compiled>>>>,
+}
+
+/// A compiled component, or why it does not compile (one line).
+type Compiled = Result<Component, String>;
+
+impl CompileCache {
+    /// The cache at [`default_dir`], for components compiled by `engine`.
+    pub fn open(engine: &Engine) -> CompileCache {
+        match default_dir() {
+            Some(dir) => CompileCache::at(engine, dir),
+            None => CompileCache::off(
+                engine,
+                "no cache directory: set HOOKHOST_CACHE_DIR, XDG_CACHE_HOME or HOME".into(),
+            ),
+        }
+    }
+
+    /// The cache in `dir` (created if missing).
+    pub fn at(engine: &Engine, dir: PathBuf) -> CompileCache {
+        let salt = match build_id() {
+            Ok(id) => salt(engine, &id),
+            Err(e) => {
+                return CompileCache::off(
+                    engine,
+                    format!("cannot identify the hookhost binary: {e}"),
+                )
+            }
+        };
+        match prepare_dir(&dir) {
+            Ok(()) => CompileCache {
+                dir: Some(dir),
+                salt,
+                warning: Mutex::default(),
+                compiled: Mutex::default(),
+            },
+            Err(why) => CompileCache {
+                dir: None,
+                salt,
+                warning: Warning::new(format!(
+                    "not using the compiled-component cache {}: {why}",
+                    dir.display()
+                )),
+                compiled: Mutex::default(),
+            },
+        }
+    }
+
+    /// No cache: every component is compiled.
+    pub fn off(engine: &Engine, why: String) -> CompileCache {
+        CompileCache {
+            dir: None,
+            salt: salt(engine, b""),
+            warning: Warning::new(format!("compiled-component cache off: {why}")),
+            compiled: Mutex::default(),
+        }
+    }
+
+    /// The directory in use, if the cache is on.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The first problem the cache met, once; later calls return None.
+    pub fn take_warning(&self) -> Option<String> {
+        let mut warning = self.warning.lock().unwrap_or_else(|e| e.into_inner());
+        warning.taken = true;
+        warning.message.take()
+    }
+
+    /// The compiled component for `wasm`: from this process's memory, else
+    /// from the cache directory when a valid entry is there, else compiled
+    /// (and stored). Errors are compile errors only. Safe to call from
+    /// several threads: each component is compiled once.
+    pub fn component(&self, engine: &Engine, wasm: &[u8]) -> Compiled {
+        let key = self.key(wasm);
+        let cell = self
+            .compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        cell.get_or_init(|| self.load_or_compile(engine, wasm, &key))
+            .clone()
+    }
+
+    fn load_or_compile(&self, engine: &Engine, wasm: &[u8], key: &Digest32) -> Compiled {
+        let compile = || Component::new(engine, wasm).map_err(|e| first_line(&e));
+        let Some(dir) = &self.dir else {
+            return compile();
+        };
+        let path = dir.join(format!("{}{ENTRY_SUFFIX}", hex(key)));
+        match self.read(engine, &path, key) {
+            Ok(Some(component)) => return Ok(component),
+            Ok(None) => {}
+            Err(why) => self.warn(format!(
+                "ignored the cached {}: {why}; compiling instead",
+                path.display()
+            )),
+        }
+        let component = compile()?;
+        let stored = component
+            .serialize()
+            .map_err(|e| io::Error::other(first_line(&e)))
+            .and_then(|artifact| write_atomically(dir, &path, &Entry::encode(key, &artifact)));
+        if let Err(e) = stored {
+            self.warn(format!(
+                "cannot write to the compiled-component cache {}: {e}",
+                dir.display()
+            ));
+        }
+        Ok(component)
+    }
+
+    /// The key a component's bytes are stored under.
+    fn key(&self, wasm: &[u8]) -> Digest32 {
+        let mut hasher = Sha256::new();
+        hasher.update(b"hookhost compiled component\0");
+        hasher.update(self.salt);
+        hasher.update(Sha256::digest(wasm));
+        hasher.finalize().into()
+    }
+
+    /// A cached entry, if there is one hookhost wrote; Ok(None) when there
+    /// is none, Err when there is one that cannot be trusted or used.
+    fn read(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        key: &Digest32,
+    ) -> Result<Option<Component>, String> {
+        let mut file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let meta = file.metadata().map_err(|e| e.to_string())?;
+        check_owned(&meta, "file")?;
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        let artifact = Entry::parse(&bytes, key)?;
+        // SAFETY: `Component::deserialize` runs machine code from `artifact`
+        // as if wasmtime compiled it, so it must be bytes wasmtime produced.
+        // These are: the file lies in a directory owned by this user that
+        // no one else can write (`prepare_dir`), it is a regular file owned
+        // by this user and writable by no one else, opened without following
+        // symlinks (`check_owned`), and it starts with hookhost's magic, the
+        // key it was stored under, and the sha256 of the artifact, which
+        // matches (`Entry::parse`): hookhost wrote it, whole, for exactly
+        // this component, and it was not changed since. wasmtime itself also
+        // refuses an artifact of another wasmtime version or engine setting.
+        // The bytes are copied into wasmtime's own memory, so later changes
+        // to the file cannot reach the loaded code.
+        let component = unsafe { Component::deserialize(engine, artifact) }
+            .map_err(|e| format!("wasmtime refused it ({})", first_line(&e)))?;
+        Ok(Some(component))
+    }
+
+    fn warn(&self, message: String) {
+        let mut warning = self.warning.lock().unwrap_or_else(|e| e.into_inner());
+        // One warning per run: the first problem says what to fix.
+        if !warning.taken && warning.message.is_none() {
+            warning.message = Some(message);
+        }
+    }
+}
+
+/// The run's one cache warning.
+#[derive(Default)]
+struct Warning {
+    message: Option<String>,
+    /// Handed out already: later problems stay quiet.
+    taken: bool,
+}
+
+impl Warning {
+    fn new(message: String) -> Mutex<Warning> {
+        Mutex::new(Warning {
+            message: Some(message),
+            taken: false,
+        })
+    }
+}
+
+/// The layout of a cache entry: a header hookhost writes, then the
+/// artifact wasmtime produced.
+struct Entry;
+
+impl Entry {
+    fn encode(key: &Digest32, artifact: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(HEADER_LEN + artifact.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(&Sha256::digest(artifact));
+        bytes.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(artifact);
+        bytes
+    }
+
+    /// The artifact, if `bytes` is an entry hookhost wrote for `key`, whole
+    /// and unchanged.
+    fn parse<'a>(bytes: &'a [u8], key: &Digest32) -> Result<&'a [u8], String> {
+        if bytes.len() < HEADER_LEN || &bytes[..16] != MAGIC {
+            return Err("it is not a hookhost cache entry".into());
+        }
+        if &bytes[16..48] != key {
+            return Err("it was stored for another component".into());
+        }
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&bytes[80..88]);
+        let artifact = &bytes[HEADER_LEN..];
+        if u64::from_le_bytes(len) != artifact.len() as u64 {
+            return Err("it is truncated".into());
+        }
+        if Sha256::digest(artifact).as_slice() != &bytes[48..80] {
+            return Err("its checksum does not match (corrupted)".into());
+        }
+        Ok(artifact)
+    }
+}
+
+/// `$HOOKHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/hookhost`, else
+/// `$HOME/.cache/hookhost`. Empty variables count as unset.
+pub fn default_dir() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("HOOKHOST_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = var("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("hookhost"));
+    }
+    var("HOME").map(|home| PathBuf::from(home).join(".cache").join("hookhost"))
+}
+
+/// What [`clean`] removed.
+pub struct Cleaned {
+    pub files: Vec<PathBuf>,
+    pub bytes: u64,
+}
+
+/// Remove every cache entry (and leftover temporary file) from `dir`.
+/// Other files are left alone, in case the directory is shared.
+pub fn clean(dir: &Path) -> io::Result<Cleaned> {
+    let mut cleaned = Cleaned {
+        files: Vec::new(),
+        bytes: 0,
+    };
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(cleaned),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.ends_with(ENTRY_SUFFIX) || name.starts_with(TEMP_PREFIX)) {
+            continue;
+        }
+        let meta = entry.metadata()?;
+        if !meta.is_file() {
+            continue;
+        }
+        fs::remove_file(entry.path())?;
+        cleaned.bytes += meta.len();
+        cleaned.files.push(entry.path());
+    }
+    cleaned.files.sort();
+    Ok(cleaned)
+}
+
+/// [`clean`], as `hookhost cache clean` prints it: each file removed, then
+/// a total line.
+pub fn clean_report(dir: &Path) -> anyhow::Result<String> {
+    let cleaned =
+        clean(dir).map_err(|e| anyhow::anyhow!("cannot clean the cache {}: {e}", dir.display()))?;
+    let mut report = String::new();
+    for file in &cleaned.files {
+        report.push_str(&format!("removed {}\n", file.display()));
+    }
+    report.push_str(&format!(
+        "removed {} compiled component{} ({:.1} MB) from {}\n",
+        cleaned.files.len(),
+        if cleaned.files.len() == 1 { "" } else { "s" },
+        cleaned.bytes as f64 / 1e6,
+        dir.display()
+    ));
+    Ok(report)
+}
+
+/// Create the cache directory (0700) and check that no one else can write
+/// into it: its entries become machine code.
+fn prepare_dir(dir: &Path) -> Result<(), String> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create it: {e}"))?;
+    let meta = fs::metadata(dir).map_err(|e| e.to_string())?;
+    if !meta.is_dir() {
+        return Err("it is not a directory".into());
+    }
+    check_owned(&meta, "directory")
+}
+
+/// Owned by this user and writable by no one else.
+fn check_owned(meta: &fs::Metadata, what: &str) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!(
+            "the {what} belongs to user {}, not to this user ({me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "the {what} is writable by other users (mode {:o})",
+            meta.mode() & 0o777
+        ));
+    }
+    if what == "file" && !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` so that readers see the old file or the whole
+/// new one: a private temporary file in the same directory, then a rename.
+/// No fsync: a file torn by a crash fails its checksum and is recompiled.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let temp = dir.join(format!(
+        "{TEMP_PREFIX}{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        drop(file);
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// What identifies this build of hookhost: its version, and the running
+/// binary's size, modification time and inode (a rebuilt binary differs in
+/// at least one; reading the whole binary to hash it would cost more than
+/// a warm start is allowed to).
+fn build_id() -> io::Result<Vec<u8>> {
+    let exe = std::env::current_exe()?;
+    let meta = File::open(&exe)?.metadata()?;
+    let id = format!(
+        "hookhost {} {} size={} mtime={}.{} dev={} ino={}",
+        env!("CARGO_PKG_VERSION"),
+        exe.display(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.dev(),
+        meta.ino()
+    );
+    Ok(id.into_bytes())
+}
+
+/// The build id and the engine's compilation settings, as one digest.
+fn salt(engine: &Engine, build_id: &[u8]) -> Digest32 {
+    let mut hasher = ShaHasher(Sha256::new());
+    hasher.0.update(build_id);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.0.finalize().into()
+}
+
+/// Feeds `Hash` implementations into sha256: unlike std's hashers, the
+/// result is the same in every process, so it can key files on disk.
+struct ShaHasher(Sha256);
+
+impl Hasher for ShaHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        let digest = self.0.clone().finalize();
+        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_round_trips_and_refuses_tampering() {
+        let key = [7u8; 32];
+        let entry = Entry::encode(&key, b"artifact bytes");
+        assert_eq!(Entry::parse(&entry, &key).unwrap(), b"artifact bytes");
+
+        assert!(Entry::parse(&entry, &[8u8; 32])
+            .unwrap_err()
+            .contains("another component"));
+        let mut flipped = entry.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(Entry::parse(&flipped, &key)
+            .unwrap_err()
+            .contains("checksum"));
+        assert!(Entry::parse(&entry[..entry.len() - 1], &key)
+            .unwrap_err()
+            .contains("truncated"));
+        assert!(Entry::parse(b"\0asm garbage", &key)
+            .unwrap_err()
+            .contains("not a hookhost cache entry"));
+    }
+
+    #[test]
+    fn clean_removes_only_cache_files() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("ab.hhc"), b"x").unwrap();
+        fs::write(dir.path().join(".tmp-1-2-3"), b"yy").unwrap();
+        fs::write(dir.path().join("notes.txt"), b"keep").unwrap();
+        let cleaned = clean(dir.path()).unwrap();
+        assert_eq!(cleaned.files.len(), 2);
+        assert_eq!(cleaned.bytes, 3);
+        assert!(dir.path().join("notes.txt").exists());
+        assert_eq!(clean(&dir.path().join("missing")).unwrap().files.len(), 0);
+    }
+}
