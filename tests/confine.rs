@@ -320,6 +320,15 @@ fn the_operator_confines_a_hook_that_has_no_manifest() {
 }
 
 #[test]
+fn confining_a_hook_that_is_not_there_is_an_error() {
+    let arena = Arena::new("echo ran\n");
+    let run = arena.stack.hookhost(&["stack", "--confine", "50-jial"]);
+    run.assert_code(2)
+        .assert_stderr_has("confine 50-jial: no bash hook of that stem or name");
+    assert!(!run.stdout.contains("ran"), "{}", run.all());
+}
+
+#[test]
 fn an_ungranted_path_refuses_the_confined_hook_before_anything_runs() {
     let arena = Arena::new("echo ran\n");
     arena.stack.write("hookhost.toml", "");

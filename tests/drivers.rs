@@ -596,33 +596,6 @@ fn ctrl_c_during_a_driver_call_stops_the_run_there() {
         .status()
         .unwrap();
     assert!(kill.success());
-    std::thread::sleep(Duration::from_millis(500));
-    eprintln!(
-        "DEBUG {}",
-        std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with("Sig") || l.starts_with("Shd") || l.starts_with("State"))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    for t in std::fs::read_dir(format!("/proc/{}/task", child.id()))
-        .unwrap()
-        .flatten()
-    {
-        let st = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
-        eprintln!(
-            "DEBUG task {:?} {}",
-            t.file_name(),
-            st.lines()
-                .filter(|l| l.starts_with("Name")
-                    || l.starts_with("SigPnd")
-                    || l.starts_with("SigBlk")
-                    || l.starts_with("State"))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
-    }
     seen.extend(lines.map_while(Result::ok));
     let output = child.wait_with_output().unwrap();
     let stdout = seen.join("\n");
@@ -639,4 +612,24 @@ fn ctrl_c_during_a_driver_call_stops_the_run_there() {
     // Neither configure nor the install hooks ran.
     assert!(!stdout.contains("configure_nova_hypervisor"), "{stdout}");
     assert!(!stdout.contains("TRACE 10-first stack install"), "{stdout}");
+}
+
+#[test]
+fn a_bash_driver_asked_to_run_confined_is_refused_rather_than_run_open() {
+    let stack = marked(driver_stack(Kind::Bash, ""));
+    stack.write(
+        &format!("{DRIVERS}/hypervisor-fake.toml"),
+        "[capabilities]\nconfine = true\n",
+    );
+    let run = hookhost(&stack, &["stack"], &[]);
+    run.assert_code(2)
+        .assert_no_panic()
+        .assert_stderr_has("hypervisor-fake: its manifest asks to run it confined, but a bash hypervisor driver cannot be confined");
+    assert_nothing_ran(&stack, &run);
+    std::fs::remove_file(stack.path(&format!("{DRIVERS}/hypervisor-fake.toml"))).unwrap();
+    stack.write("hookhost.toml", "confine = [\"hypervisor-fake\"]\n");
+    let run = hookhost(&stack, &["stack"], &[]);
+    run.assert_code(2)
+        .assert_stderr_has("hypervisor-fake: the operator asks to run it confined");
+    assert_nothing_ran(&stack, &run);
 }

@@ -25,6 +25,7 @@ const BEFORE: &str = r#"if [[ $1 == source ]]; then
     KEPT=kept-from-source
     spin() { while :; do :; done; }
     sleeper() { sleep 30; }
+    stubborn() { trap '' INT; while :; do :; done; }
 fi
 echo "BEFORE $*"
 "#;
@@ -561,6 +562,28 @@ fn a_shell_function_that_never_returns_is_stopped_and_the_session_lives_on() {
         &[("HOSTILE_ATTACK", "call"), ("HOSTILE_FUNC", "spin")],
     );
     assert_stopped_cleanly(&run, "the shell function spin was stopped");
+}
+
+#[test]
+fn a_shell_function_that_ignores_the_interrupt_costs_the_session_not_the_run() {
+    let arena = Arena::new("functions = [\"stubborn\"]\ntimeout = \"500ms\"\n", "");
+    let started = Instant::now();
+    let run = arena.contained(
+        "unstack",
+        &[("HOSTILE_ATTACK", "call"), ("HOSTILE_FUNC", "stubborn")],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    run.assert_code(1)
+        .assert_stderr_has("the shell function stubborn was stopped")
+        .assert_stderr_has("the bash session ended during a call from a plugin and was restarted");
+    // A fresh session, seeded from local.conf again: what 10-before set in
+    // `source` is gone, the run goes on.
+    run.assert_stdout_has("AFTER source KEPT= ADMIN_PASSWORD=s3cret-pw")
+        .assert_stdout_has("AFTER unstack");
 }
 
 #[test]

@@ -622,7 +622,9 @@ const CHILD_SH: &str = r#"__hhc_state=$1 __hhc_scratch=$2 __hhc_hook=$3 __hhc_er
 shift 4
 builtin source "$__hhc_state"
 export TMPDIR=$__hhc_scratch/tmp
-__hhc_skip='^(BASH.*|EUID|UID|PPID|SHELLOPTS|FUNCNAME|GROUPS|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|EPOCHSECONDS|EPOCHREALTIME|DIRSTACK|PIPESTATUS|_|PWD|OLDPWD|SHLVL|IFS|OPTIND|OPTARG|OPTERR|COLUMNS|LINES|PS[0-9])$'
+# Variables never handed back: hookhost's, bash's own, the shell's state.
+# (A case pattern: a regex here costs a compile per variable.)
+__hhc_skip='@(__hh*|BASH*|EUID|UID|PPID|SHELLOPTS|FUNCNAME|GROUPS|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|EPOCHSECONDS|EPOCHREALTIME|DIRSTACK|PIPESTATUS|_|PWD|OLDPWD|SHLVL|IFS|OPTIND|OPTARG|OPTERR|COLUMNS|LINES|PS[0-9])'
 declare -A __hhc_val=() __hhc_attr=() __hhc_fn=()
 # __hhc_names -v|-A function: the names in __hhc_list (through a file: no fork).
 __hhc_names() {
@@ -631,7 +633,7 @@ __hhc_names() {
 }
 __hhc_names -v
 for __hhc_n in "${__hhc_list[@]}"; do
-    [[ $__hhc_n == __hh* || $__hhc_n =~ $__hhc_skip ]] && continue
+    [[ $__hhc_n == $__hhc_skip ]] && continue
     __hhc_a=${!__hhc_n@a}
     [[ $__hhc_a == *[aAn]* ]] && continue
     __hhc_val[$__hhc_n]=${!__hhc_n-}
@@ -649,7 +651,7 @@ __hhc_after() {
     {
         __hhc_names -v
         for __hhc_n in "${__hhc_list[@]}"; do
-            [[ $__hhc_n == __hh* || $__hhc_n =~ $__hhc_skip ]] && continue
+            [[ $__hhc_n == $__hhc_skip ]] && continue
             __hhc_a=${!__hhc_n@a}
             [[ $__hhc_a == *[aAn]* ]] && continue
             if [[ -n ${__hhc_val[$__hhc_n]+x} && ${__hhc_val[$__hhc_n]} == "${!__hhc_n-}" &&

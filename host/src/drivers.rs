@@ -151,25 +151,25 @@ pub fn plan_driver(
         Some(path) => Some(manifest::load(path)?),
         None => None,
     };
+    let as_hook = HookFile {
+        number: 0,
+        name: plugin.clone(),
+        stem: plugin.clone(),
+        kind,
+        path: path.clone(),
+        manifest: manifest_path.clone(),
+    };
+    let requested = manifest.as_ref().map(|m| &m.capabilities);
     let policy = match kind {
-        HookKind::Bash => None,
+        HookKind::Bash => {
+            check_not_confined(stack, &as_hook, requested)?;
+            None
+        }
         HookKind::Wasm => {
             check_shared_name(&plugin, &path, hooks)?;
-            let as_hook = HookFile {
-                number: 0,
-                name: plugin.clone(),
-                stem: plugin.clone(),
-                kind,
-                path: path.clone(),
-                manifest: manifest_path.clone(),
-            };
-            let requested = manifest.as_ref().map(|m| &m.capabilities);
             let data_dir = stack.data_dir.join(&plugin);
-            Some(
-                stack
-                    .operator
-                    .resolve(&stack.top, &as_hook, requested, &data_dir)?,
-            )
+            let operator = &stack.operator;
+            Some(operator.resolve(&stack.top, &as_hook, requested, &data_dir)?)
         }
     };
     Ok(Some(PlannedDriver {
@@ -273,6 +273,30 @@ fn present(path: &Path) -> anyhow::Result<bool> {
         }
         Err(e) => bail!("{}: cannot read it: {e}", path.display()),
     }
+}
+
+/// A bash driver's functions must live in the shared session, where every
+/// later call finds them; a confined bash hook runs in a child bash of its
+/// own. Rather than run a driver unconfined that was meant to be confined,
+/// refuse it.
+fn check_not_confined(
+    stack: &Stack,
+    driver: &HookFile,
+    requested: Option<&manifest::Capabilities>,
+) -> anyhow::Result<()> {
+    let by_manifest = requested.is_some_and(|c| c.confine);
+    if by_manifest || stack.operator.confines(driver) {
+        let by = match by_manifest {
+            true => "its manifest asks",
+            false => "the operator asks",
+        };
+        bail!(
+            "{}: {by} to run it confined, but a bash hypervisor driver cannot be confined \
+             (its functions live in the shared bash session); use a WASM driver, or trust it",
+            driver.path.display()
+        );
+    }
+    Ok(())
 }
 
 /// A WASM hook named like the driver would share its data directory and

@@ -1442,7 +1442,7 @@ mod tests {
 
     #[test]
     fn a_quote_does_not_run_into_the_next_section() {
-        let errs = errors("[[local|localrc]]\nA=\"x\n[[post-config|f]]\nk = \"v\n");
+        let errs = errors("[[local|localrc]]\nA=\"x\n[[post-config|f]]\n[s]\nk = \"v\n");
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].starts_with("local.conf:2: unterminated double quote"));
     }

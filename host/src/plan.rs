@@ -77,6 +77,7 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
     });
     hooks.extend(plugins.hooks);
     check_data_dirs(&hooks, &mut errors);
+    check_confine(stack, &hooks, &mut errors);
     let driver = drivers::plan_driver(stack, drivers::environment().as_deref(), &hooks)
         .unwrap_or_else(|e| {
             errors.push(format!("{e:#}"));
@@ -150,6 +151,27 @@ fn confined_policy(
         .operator
         .resolve_confined(&stack.top, file, requested)?;
     Ok(Some(policy))
+}
+
+/// Every hook the operator confines must be a bash hook of the stack: a
+/// typo must not leave the hook meant running unconfined.
+fn check_confine(stack: &Stack, hooks: &[PlannedHook], errors: &mut Vec<String>) {
+    for wanted in &stack.operator.confine {
+        let found = hooks
+            .iter()
+            .find(|h| h.file.stem == *wanted || h.file.name == *wanted);
+        match found {
+            Some(hook) if hook.file.kind == HookKind::Bash => {}
+            Some(hook) => errors.push(format!(
+                "confine {wanted}: {} is a WASM hook, always sandboxed; confine names bash hooks",
+                hook.file.path.display()
+            )),
+            None => errors.push(format!(
+                "confine {wanted}: no bash hook of that stem or name in {}",
+                stack.extras_dir().display()
+            )),
+        }
+    }
 }
 
 /// Two WASM hooks with one name would share a private data directory.

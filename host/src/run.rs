@@ -117,7 +117,15 @@ pub fn execute(
     let runtime = Runtime::new().context("cannot start the WebAssembly runtime")?;
     // Ctrl-C: push the epoch past every plugin's deadline, so a running guest traps.
     let _stop_guests = interrupt::on_interrupt(epoch_bumper(&runtime, plan));
-    let loaded = load_components(&runtime, plan)?;
+    // The bash session starts (mostly waiting on bash) while the components
+    // load; a refused run closes it again before any hook ran.
+    let (loaded, space) = std::thread::scope(|scope| {
+        let space = scope.spawn(|| Space::start(session_config(plan, options)));
+        let loaded = load_components(&runtime, plan);
+        (loaded, space.join())
+    });
+    let loaded = loaded?;
+    let space = space.map_err(|_| anyhow::anyhow!("starting the bash session panicked"))?;
     let driver_component = drivers::load_component(&runtime, plan.driver.as_ref())?;
     for warning in runtime.take_warnings() {
         lock(&reporter).warning(&warning);
@@ -134,7 +142,7 @@ pub fn execute(
         ),
         false => None,
     };
-    let mut space = Space::start(session_config(plan, options))?;
+    let mut space = space?;
     // A bash driver is sourced and checked before any hook runs.
     drivers::load_bash(&mut space, plan.driver.as_ref(), &reporter)?;
     let space = Arc::new(Mutex::new(space));

@@ -155,14 +155,11 @@ impl Run {
 
     #[track_caller]
     pub fn assert_no_panic(&self) -> &Run {
+        // A guest's own panic text is expected output; hookhost's would
+        // come from its main thread.
         for text in [&self.stdout, &self.stderr] {
             assert!(
-                !text.contains("panicked at"),
-                "hookhost panicked\n{}",
-                self.all()
-            );
-            assert!(
-                !text.contains("RUST_BACKTRACE"),
+                !text.contains("thread 'main'"),
                 "hookhost panicked\n{}",
                 self.all()
             );

@@ -607,12 +607,13 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
     Ok(s)
 }
 
-/// Keeps the body's status and restores the session (session.sh). DEBUG and
-/// RETURN traps are reset here at top level (bash restores them when a
-/// function that resets them returns); stderr is hidden so a hook's xtrace
-/// does not trace the restore; backslashes defeat a hook's aliases.
+/// Keeps the body's status and restores the session (session.sh). DEBUG,
+/// RETURN and ERR traps are reset here at top level (bash restores them when
+/// a function that resets them returns; ERR when errtrace is off, which a
+/// hook can arrange); stderr is hidden so a hook's xtrace does not trace the
+/// restore; backslashes defeat a hook's aliases.
 const RESTORE_LINE: &[u8] =
-    b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN; \\__hh_post; } 2>/dev/null\n";
+    b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR; \\__hh_post; } 2>/dev/null\n";
 
 /// One request: name it, run the body, restore the session, print markers.
 /// The marker line is parsed only after the body returned.

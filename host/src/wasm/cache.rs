@@ -118,6 +118,16 @@ impl CompileCache {
         }
     }
 
+    /// No cache, by choice (tests, benchmarks): no warning.
+    pub fn disabled(engine: &Engine) -> CompileCache {
+        CompileCache {
+            dir: None,
+            salt: salt(engine, b""),
+            warning: Mutex::default(),
+            compiled: Mutex::default(),
+        }
+    }
+
     /// The directory in use, if the cache is on.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
@@ -492,6 +502,26 @@ mod tests {
         assert!(Entry::parse(b"\0asm garbage", &key)
             .unwrap_err()
             .contains("not a hookhost cache entry"));
+    }
+
+    #[test]
+    fn the_key_changes_with_the_component_and_the_engine_settings() {
+        let engine = |epochs: bool| {
+            let mut config = wasmtime::Config::new();
+            config.epoch_interruption(epochs);
+            Engine::new(&config).unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (engine(true), engine(false));
+        let cache_a = CompileCache::at(&a, dir.path().to_path_buf());
+        let cache_b = CompileCache::at(&b, dir.path().to_path_buf());
+        assert_eq!(
+            cache_a.key(b"x"),
+            CompileCache::at(&a, dir.path().into()).key(b"x")
+        );
+        assert_ne!(cache_a.key(b"x"), cache_a.key(b"y"));
+        assert_ne!(cache_a.key(b"x"), cache_b.key(b"x"));
+        assert!(cache_a.take_warning().is_none());
     }
 
     #[test]

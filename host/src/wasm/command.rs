@@ -37,6 +37,9 @@ pub enum Failure {
 
 /// Run `program args`, killed (with everything it started) at `deadline`.
 pub fn run(program: &str, args: &[String], deadline: Instant) -> Result<CommandOutput, Failure> {
+    if Instant::now() >= deadline {
+        return Err(Failure::TimedOut);
+    }
     let mut command = Command::new(program);
     command
         .args(args)

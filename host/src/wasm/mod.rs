@@ -65,7 +65,7 @@ impl Runtime {
     pub fn with_cache(dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
         Runtime::build(|engine| match dir {
             Some(dir) => CompileCache::at(engine, dir),
-            None => CompileCache::off(engine, "disabled".into()),
+            None => CompileCache::disabled(engine),
         })
     }
 
