@@ -96,6 +96,17 @@ pub fn probe() -> Result<(), String> {
         })
 }
 
+/// Whether this kernel also confines TCP ports (Landlock ABI 4) and
+/// signals (ABI 6), the second layer added where available.
+pub fn probe_net_and_signals() -> bool {
+    Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(AccessNet::from_all(ABI::V4))
+        .and_then(|r| r.scope(Scope::from_all(ABI::V6)))
+        .and_then(|r| r.create())
+        .is_ok()
+}
+
 /// What the launcher allows, in its command-line form.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Rules {

@@ -370,8 +370,12 @@ fn compact(path: &Path, keep: usize) -> std::io::Result<()> {
     if first == 0 && whole_lines {
         return Ok(());
     }
+    // Rewriting anyway: damaged lines go.
     let mut kept = String::new();
-    for line in &lines[first..] {
+    for line in lines[first..]
+        .iter()
+        .filter(|l| serde_json::from_str::<Record>(l).is_ok())
+    {
         kept.push_str(line);
         kept.push('\n');
     }
