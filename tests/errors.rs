@@ -337,17 +337,39 @@ fn author_tools_name_the_file_at_fault() {
     run.assert_code(2)
         .assert_no_panic()
         .assert_stderr_has(&format!("error: {}: cannot read it", missing.display()));
-    let run = Run::from(
-        std::process::Command::new(bin)
-            .arg("build")
-            .arg(dir.path())
-            .output()
-            .unwrap(),
-    );
-    run.assert_code(2).assert_no_panic().assert_stderr_has(&format!(
-        "error: {}/Cargo.toml: cannot read it",
-        dir.path().display()
-    ));
+    let build = |env: &[(&str, &str)]| {
+        Run::from(
+            std::process::Command::new(bin)
+                .arg("build")
+                .arg(dir.path())
+                .envs(env.iter().copied())
+                .output()
+                .unwrap(),
+        )
+    };
+    let cargo_toml = dir.path().join("Cargo.toml");
+    let expect = |run: Run, what: &str| {
+        run.assert_code(2).assert_no_panic().assert_stderr_has(&format!(
+            "error: {}: {what}",
+            cargo_toml.display()
+        ));
+    };
+    expect(build(&[]), "cannot read it");
+    std::fs::write(&cargo_toml, "[workspace]\nmembers = []\n").unwrap();
+    expect(build(&[]), "has no [package] name");
+    std::fs::write(&cargo_toml, "[package]\nname = \"x\"\nversion = \"0.1.0\"\n").unwrap();
+    expect(build(&[]), "`x` does not build a component: add `crate-type = [\"cdylib\"]`");
+    std::fs::write(&cargo_toml, "[package\n").unwrap();
+    expect(build(&[]), "invalid table header");
+    std::fs::write(
+        &cargo_toml,
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n[lib]\ncrate-type = [\"cdylib\"]\n",
+    )
+    .unwrap();
+    build(&[("HOOKHOST_WASM_TOOLCHAIN", "zig")])
+        .assert_code(2)
+        .assert_no_panic()
+        .assert_stderr_has("HOOKHOST_WASM_TOOLCHAIN must be rustup or debian, not `zig`");
 }
 
 #[test]
@@ -376,5 +398,9 @@ fn a_grant_reaching_outside_the_stack_names_the_grant() {
         )
         .write("hookhost.toml", "[grants.p]\nread = [\"outside\"]\n");
     let run = stack.hookhost(&["stack"]);
-    assert_refused(&stack, &run, &["outside", "resolves outside the stack"]);
+    assert_refused(
+        &stack,
+        &run,
+        &[&format!("grant `outside`: cannot open it inside the stack {}", top(&stack))],
+    );
 }

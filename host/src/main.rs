@@ -68,6 +68,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }),
     };
+    report_resources();
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -197,6 +198,37 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `HOOKHOST_RESOURCE_REPORT=FILE` (scripts/soak.sh): when the command is
+/// done, append what this process still holds — open descriptors, threads,
+/// resident and peak memory — to FILE as one JSON line.
+fn report_resources() {
+    let Some(path) = std::env::var_os("HOOKHOST_RESOURCE_REPORT") else {
+        return;
+    };
+    // Minus the descriptor read_dir itself holds.
+    let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count().saturating_sub(1));
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        line.split_whitespace().next()?.parse().ok()
+    };
+    let line = serde_json::json!({
+        "fds": fds, "threads": field("Threads:"),
+        "rss_kb": field("VmRSS:"), "hwm_kb": field("VmHWM:"),
+    });
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes()));
+    if let Err(e) = written {
+        eprintln!(
+            "warning: cannot write the resource report {}: {e}",
+            Path::new(&path).display()
+        );
+    }
 }
 
 /// Take the stack's run lock and open its state journal. None when there

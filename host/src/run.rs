@@ -288,9 +288,9 @@ impl Run<'_> {
                 if self.stop_if_interrupted(index, phase, false) {
                     return;
                 }
-                // Consecutive plain bash hooks: one round trip with the session.
+                // Plain bash hooks (one, or consecutive ones): one round trip.
                 let (last, result) = match self.bash_run_end(index) {
-                    end if end > index + 1 => self.run_bash_batch(index, end, phase),
+                    end if end > index => self.run_bash_batch(index, end, phase),
                     _ => (index, self.run_hook(index, phase)),
                 };
                 if self.summary.interrupted.is_some() {

@@ -14,8 +14,8 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::hookhost::plugin::{driver, hook};
-pub use hookhost::plugin::{host, types};
+pub use self::exports::hookhost::plugin::{driver, hook};
+pub use self::hookhost::plugin::{host, types};
 
 /// The fully-qualified names the host looks for in a component.
 pub const HOOK_EXPORT: &str = "hookhost:plugin/hook@0.1.0";
