@@ -184,7 +184,10 @@ fn a_manifest_that_is_a_directory_names_the_hook() {
     assert_refused(
         &stack,
         &run,
-        &["10-marker.toml", "the manifest of hook 10-marker is a directory"],
+        &[
+            "10-marker.toml",
+            "the manifest of hook 10-marker is a directory",
+        ],
     );
 }
 
@@ -235,10 +238,13 @@ fn driver_file_errors_name_the_file() {
     );
 }
 
+/// Puts something in the way inside a stack's `.hookhost/`.
+type Setup = dyn Fn(&Path);
+
 /// hookhost's own files in the stack (`.hookhost/`) in the way.
 #[test]
 fn state_directory_errors_name_the_path() {
-    let cases: [(&str, &dyn Fn(&Path), &str); 4] = [
+    let cases: [(&str, &Setup, &str); 4] = [
         (
             "state dir is a file",
             &|state| std::fs::write(state, "").unwrap(),
@@ -284,7 +290,9 @@ fn a_log_path_that_is_a_directory_names_it() {
     assert_refused(
         &stack,
         &run,
-        &[&format!("error: cannot write the log file {log}: Is a directory")],
+        &[&format!(
+            "error: cannot write the log file {log}: Is a directory"
+        )],
     );
 }
 
@@ -316,9 +324,11 @@ fn a_missing_stack_directory_is_named_by_every_command() {
                 .output()
                 .unwrap(),
         );
-        run.assert_code(2).assert_no_panic().assert_stderr_has(&format!(
-            "error: {missing}: no such stack directory (pass --top DIR)"
-        ));
+        run.assert_code(2)
+            .assert_no_panic()
+            .assert_stderr_has(&format!(
+                "error: {missing}: no such stack directory (pass --top DIR)"
+            ));
     }
 }
 
@@ -349,16 +359,22 @@ fn author_tools_name_the_file_at_fault() {
     };
     let cargo_toml = dir.path().join("Cargo.toml");
     let expect = |run: Run, what: &str| {
-        run.assert_code(2).assert_no_panic().assert_stderr_has(&format!(
-            "error: {}: {what}",
-            cargo_toml.display()
-        ));
+        run.assert_code(2)
+            .assert_no_panic()
+            .assert_stderr_has(&format!("error: {}: {what}", cargo_toml.display()));
     };
     expect(build(&[]), "cannot read it");
     std::fs::write(&cargo_toml, "[workspace]\nmembers = []\n").unwrap();
     expect(build(&[]), "has no [package] name");
-    std::fs::write(&cargo_toml, "[package]\nname = \"x\"\nversion = \"0.1.0\"\n").unwrap();
-    expect(build(&[]), "`x` does not build a component: add `crate-type = [\"cdylib\"]`");
+    std::fs::write(
+        &cargo_toml,
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    expect(
+        build(&[]),
+        "`x` does not build a component: add `crate-type = [\"cdylib\"]`",
+    );
     std::fs::write(&cargo_toml, "[package\n").unwrap();
     expect(build(&[]), "invalid table header");
     std::fs::write(
@@ -401,6 +417,9 @@ fn a_grant_reaching_outside_the_stack_names_the_grant() {
     assert_refused(
         &stack,
         &run,
-        &[&format!("grant `outside`: cannot open it inside the stack {}", top(&stack))],
+        &[&format!(
+            "grant `outside`: cannot open it inside the stack {}",
+            top(&stack)
+        )],
     );
 }

@@ -167,10 +167,7 @@ impl Live {
         }
         self.kill_tree();
         let stderr = String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned();
-        panic!(
-            "no {marker:?}; stdout: {:?}\nstderr: {stderr}",
-            self.seen
-        );
+        panic!("no {marker:?}; stdout: {:?}\nstderr: {stderr}", self.seen);
     }
 
     fn signal(&self, signal: &str) {
@@ -429,7 +426,11 @@ alias echo='printf hijacked'
         // its own commands), never in a later hook or at the session's end.
         for line in ended.stdout.lines().filter(|l| l.contains("TRAP-")) {
             assert!(line.starts_with("[20-breaker] "), "{line}\n{}", ended.all());
-            assert!(!line.ends_with("] TRAP-EXIT-FIRED"), "{line}\n{}", ended.all());
+            assert!(
+                !line.ends_with("] TRAP-EXIT-FIRED"),
+                "{line}\n{}",
+                ended.all()
+            );
         }
         let states: Vec<&str> = ended
             .stdout
@@ -466,7 +467,11 @@ fn hooks_reading_stdin_get_end_of_file_not_the_operators_terminal() {
             .code(0)
             .out_has("[20-reader] read=1 line=[]")
             .out_has("[20-reader] cat=0");
-        let last = if entry == "stack" { "stack extra" } else { "clean" };
+        let last = if entry == "stack" {
+            "stack extra"
+        } else {
+            "clean"
+        };
         assert!(
             ended.trace().contains(&format!("30-after {last}")),
             "{}",
@@ -702,9 +707,9 @@ fn a_run_killed_mid_hook_leaves_no_stuck_lock_and_status_says_where_it_was() {
     text.code(0)
         .out_has("did not finish: hookhost stopped without recording an end");
     assert!(
-        text.stdout
-            .lines()
-            .any(|l| l.starts_with("stack install") && l.contains("20-slow (bash)") && l.ends_with("RUNNING")),
+        text.stdout.lines().any(|l| l.starts_with("stack install")
+            && l.contains("20-slow (bash)")
+            && l.ends_with("RUNNING")),
         "{}",
         text.all()
     );
