@@ -12,8 +12,6 @@
 # cargo-fuzz needs nightly compiler flags (-Zsanitizer=address). Without a
 # nightly toolchain, the stable one is unlocked with RUSTC_BOOTSTRAP=1
 # (the default here); HOOKHOST_FUZZ_TOOLCHAIN=nightly uses rustup's nightly.
-# The component target runs without a sanitizer (-s none): wasmtime's
-# signal-based traps and reserved memory are not ASan's to watch.
 # Results (and what was found and fixed) are recorded in docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,11 +34,13 @@ case ${HOOKHOST_FUZZ_TOOLCHAIN:-stable} in
 esac
 
 cd fuzz
+# The harnesses write their inputs to files (grants, components): keep them here.
+export TMPDIR=$PWD/target/tmp
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 failed=()
 summary=()
 for target in "${targets[@]}"; do
     sanitizer=address
-    [[ $target == component ]] && sanitizer=none
     mkdir -p "corpus/$target"
     log=$(mktemp)
     echo "==> $target: ${seconds}s (sanitizer: $sanitizer)"

@@ -423,3 +423,45 @@ fn a_grant_reaching_outside_the_stack_names_the_grant() {
         )],
     );
 }
+
+/// Found by fuzzing (docs/fuzzing.md): a value with a newline split one
+/// problem over two lines, and a terminal escape in a third party's
+/// manifest reached the operator's terminal raw.
+#[test]
+fn control_characters_in_quoted_values_are_shown_escaped_on_one_line() {
+    let stack = stack();
+    stack.write(
+        "extras.d/10-marker.toml",
+        "[capabilities]\nnet = [\"evil\\nhost:443\"]\nmemory = \"1\\u001b[31mMiB\"\n",
+    );
+    let run = stack.hookhost(&["stack"]);
+    assert_refused(
+        &stack,
+        &run,
+        &[
+            "capabilities.net: \"evil\\nhost:443\"",
+            "capabilities.memory: \"1\\u{1b}[31mMiB\"",
+        ],
+    );
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.all());
+    assert!(!run.stderr.contains('\x1b'), "{}", run.all());
+
+    let stack = self::stack();
+    stack.write(
+        "hookhost.toml",
+        "[grants.\"a\\u001bb\"]\ntimeout = \"9\\nfortnights\"\n",
+    );
+    let run = stack.hookhost(&["stack"]);
+    assert_refused(
+        &stack,
+        &run,
+        &["grants for a\\u{1b}b: timeout: \"9\\nfortnights\""],
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.all());
+
+    let stack = self::stack();
+    stack.write("local.conf", "[[local|localrc]]\nA=1 \x1b[31m\n");
+    let run = stack.hookhost(&["stack"]);
+    assert_refused(&stack, &run, &["local.conf:2: unexpected `\\u{1b}[31m`"]);
+    assert!(!run.stderr.contains('\x1b'), "{}", run.all());
+}

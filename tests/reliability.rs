@@ -950,3 +950,51 @@ fn fill(path: &Path) {
     let block = vec![0u8; 4096];
     while file.write_all(&block).is_ok() {}
 }
+
+// --------------------------------------------------------------- journal
+
+#[test]
+fn the_journal_records_driver_calls_and_refusals() {
+    let stack = TestStack::new();
+    let driver = "install_nova_hypervisor() { echo installing; return 1; }\n\
+                  configure_nova_hypervisor() { :; }\nstart_nova_hypervisor() { :; }\n\
+                  stop_nova_hypervisor() { :; }\ncleanup_nova_hypervisor() { :; }\n";
+    stack
+        .bash("10-first.sh", &tracer("10-first"))
+        .write("lib/nova_plugins/hypervisor-x", driver)
+        .write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=x\n");
+    run(&stack, &["stack"]).code(1);
+    let status = status(&stack);
+    assert_eq!(status["status"], "failed");
+    let failed: Vec<&serde_json::Value> = status["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{status}");
+    assert_eq!(failed[0]["hook"], "hypervisor-x");
+    assert_eq!(failed[0]["phase"], "stack install");
+    assert!(
+        failed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("install_nova_hypervisor"),
+        "{status}"
+    );
+    // A refused run is the last run too, with why.
+    stack.write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=x\nBAD=\"\n");
+    run(&stack, &["unstack"]).code(2);
+    let refused = self::status(&stack);
+    assert_eq!(refused["status"], "refused");
+    assert_eq!(refused["entry"], "unstack");
+    let text = run(&stack, &["status"]);
+    text.code(0).out_has("refused before any hook ran: ");
+    assert!(text.stdout.contains("local.conf:3:"), "{}", text.all());
+    assert!(
+        text.stdout
+            .contains(&stack.top().canonicalize().unwrap().display().to_string()),
+        "{}",
+        text.all()
+    );
+}

@@ -1,5 +1,6 @@
 //! The operator's grants (`hookhost.toml`): any text is loaded (through the
-//! public API, from a file) or refused naming the file; what loads is then
+//! public API, from a file) or refused in one line naming the file, free of
+//! control characters; what loads is then
 //! checked against a plugin's request covering every kind of capability,
 //! in a real stack directory, without panicking.
 #![no_main]
@@ -42,8 +43,10 @@ fuzz_target!(|data: &[u8]| {
     let config = match OperatorConfig::load(&path) {
         Ok(config) => config,
         Err(e) => {
+            // One line naming the file, with no control characters.
             let text = format!("{e:#}");
-            assert!(text.starts_with(&path.display().to_string()), "{text}");
+            assert!(text.starts_with(&path.display().to_string()), "{text:?}");
+            assert!(!text.chars().any(char::is_control), "{text:?}");
             return;
         }
     };

@@ -1,5 +1,5 @@
 //! local.conf: any text must parse or be refused with `path:line: message`
-//! lines, never panic; what parses must also resolve (variable expansion,
+//! lines free of control characters, never panic; what parses must also resolve (variable expansion,
 //! service lists) without panicking.
 #![no_main]
 
@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             for line in &e.errors {
-                assert!(line.starts_with("/stack/local.conf:"), "{line}");
+                assert!(line.starts_with("/stack/local.conf:"), "{line:?}");
+                assert!(!line.chars().any(char::is_control), "{line:?}");
             }
         }
     }

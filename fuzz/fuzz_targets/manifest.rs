@@ -1,5 +1,7 @@
-//! Hook manifests (`NN-name.toml`): any text is a manifest or a refusal
-//! whose every line names the file; never a panic.
+//! Hook manifests (`NN-name.toml`, often a third party's): any text is a
+//! manifest or a refusal of one line per problem, each naming the file and
+//! free of control characters (a value's newline or terminal escape is
+//! shown escaped); never a panic.
 #![no_main]
 
 use std::path::Path;
@@ -12,8 +14,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let path = Path::new("/stack/extras.d/50-x.toml");
     if let Err(e) = hookhost::manifest::parse_str(path, text) {
-        for line in e.to_string().lines() {
-            assert!(line.starts_with("/stack/extras.d/50-x.toml"), "{line}");
+        for line in e.to_string().split('\n') {
+            assert!(line.starts_with("/stack/extras.d/50-x.toml"), "{line:?}");
+            assert!(!line.chars().any(char::is_control), "{line:?}");
         }
     }
 });

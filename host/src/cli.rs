@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Run `source`, then `stack pre-install`, `install`, `post-config`, `extra` (stops at the first failure).
     #[command(
-        after_help = "Ctrl-C stops the running hook and ends the run (exit status 130); the log keeps everything.\n\nExamples:\n  hookhost stack --top examples/demo\n  hookhost stack --allow-install --log /tmp/stack.log\n  hookhost stack --json > events.jsonl"
+        after_help = "Ctrl-C stops the running hook and ends the run (exit status 130; SIGTERM: 143); the log and\n`hookhost status` keep everything. One run per stack at a time.\n\nExamples:\n  hookhost stack --top examples/demo\n  hookhost stack --allow-install --log /tmp/stack.log\n  hookhost stack --json > events.jsonl"
     )]
     Stack(RunArgs),
     /// Run `source`, then `unstack` (goes on past failures, reports them all).

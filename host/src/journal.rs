@@ -20,10 +20,12 @@
 //! - reading skips a line that does not parse (a record torn by a power
 //!   cut or a full disk), and the next run starts on a fresh line.
 //!
-//! The journal keeps the last [`KEEP_RUNS`] runs: older ones are dropped
-//! when a run starts (rewritten to a temp file, then renamed over, so the
-//! journal is whole at every instant). Only a run holding the stack's
-//! [`crate::runlock`] writes it.
+//! The journal stays small: when a run starts and the journal has grown
+//! past [`COMPACT_AT`], it keeps the last [`KEEP_RUNS`] runs, fewer if they
+//! take more than half of that (the last run is always kept), rewritten to
+//! a temp file and renamed over, so the journal is whole at every instant.
+//! Below that size a starting run reads nothing (a `stat` and one byte). Only
+//! a run holding the stack's [`crate::runlock`] writes the journal.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -39,11 +41,13 @@ use crate::phases::Phase;
 
 /// The journal's file name inside the stack's `.hookhost/`.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
-/// How many runs the journal keeps.
+/// How many runs the journal keeps when it is compacted.
 pub const KEEP_RUNS: usize = 20;
-/// How much of the journal is read at most (its tail): a journal bigger
-/// than this was not written by hookhost's compaction.
-const MAX_READ: u64 = 16 << 20;
+/// The size past which a starting run compacts the journal.
+pub const COMPACT_AT: u64 = 256 << 10;
+/// How much of the journal is read at most (its tail). Only a run of tens
+/// of thousands of hook calls writes that much.
+const MAX_READ: u64 = 64 << 20;
 
 /// What a record says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,14 +136,14 @@ pub struct Journal {
 
 impl Journal {
     /// Open the journal of the stack whose state directory is `state_dir`
-    /// for run `run`, dropping runs beyond [`KEEP_RUNS`]. Fails with a
+    /// for run `run`, compacting it when it is big. Fails with a
     /// message naming the file when it cannot be written.
     pub fn open(state_dir: &Path, run: &str) -> anyhow::Result<Journal> {
         std::fs::create_dir_all(state_dir).with_context(|| {
             format!("cannot create the state directory {}", state_dir.display())
         })?;
         let path = state_dir.join(JOURNAL_FILE);
-        compact(&path, KEEP_RUNS.saturating_sub(1))
+        compact(&path, KEEP_RUNS.saturating_sub(1), COMPACT_AT)
             .with_context(|| format!("cannot rewrite the state journal {}", path.display()))?;
         let file = OpenOptions::new()
             .create(true)
@@ -344,38 +348,45 @@ fn read_tail(path: &Path) -> std::io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-/// Keep only the records of the last `keep` runs, and end the file on a
-/// whole line (a record torn by a power cut must not swallow the next
-/// run's first record). Rewrites only when something changes.
-fn compact(path: &Path, keep: usize) -> std::io::Result<()> {
-    let Some(text) = read_tail(path)? else {
-        return Ok(());
+/// When the journal is bigger than `limit` or does not end on a whole line
+/// (a record torn by a power cut must not swallow the next run's first
+/// record): keep the last `keep` runs, fewer when they take more than half
+/// of `limit` (the last run always), and drop damaged lines.
+fn compact(path: &Path, keep: usize, limit: u64) -> std::io::Result<()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
     };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let starts: Vec<usize> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| {
-            serde_json::from_str::<Record>(l).is_ok_and(|r| r.event == Event::RunStart)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    // The first line kept: the `run-start` of the oldest run kept.
-    let first = match starts.len().checked_sub(keep) {
-        Some(0) | None => 0,
-        Some(_) if keep == 0 => lines.len(),
-        Some(excess) => starts[excess],
-    };
-    let whole_lines = text.is_empty() || text.ends_with('\n');
-    if first == 0 && whole_lines {
+    if !meta.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    if meta.len() <= limit && ends_with_newline(path, meta.len())? {
         return Ok(());
     }
-    // Rewriting anyway: damaged lines go.
-    let mut kept = String::new();
-    for line in lines[first..]
-        .iter()
+    let text = read_tail(path)?.unwrap_or_default();
+    let lines: Vec<&str> = text
+        .lines()
         .filter(|l| serde_json::from_str::<Record>(l).is_ok())
-    {
+        .collect();
+    // Walk back over runs while they fit (`run-start` begins a run).
+    let mut first = lines.len();
+    let (mut runs, mut bytes) = (0, 0u64);
+    for (i, line) in lines.iter().enumerate().rev() {
+        bytes += line.len() as u64 + 1;
+        if bytes > limit / 2 && runs > 0 {
+            break;
+        }
+        if line.contains(r#""event":"run-start""#) {
+            first = i;
+            runs += 1;
+            if runs >= keep.max(1) {
+                break;
+            }
+        }
+    }
+    let mut kept = String::new();
+    for line in &lines[first..] {
         kept.push_str(line);
         kept.push('\n');
     }
@@ -385,6 +396,18 @@ fn compact(path: &Path, keep: usize) -> std::io::Result<()> {
     file.sync_data()?;
     drop(file);
     std::fs::rename(&temp, path)
+}
+
+/// Whether the file of `len` bytes at `path` is empty or ends with `\n`.
+fn ends_with_newline(path: &Path, len: u64) -> std::io::Result<bool> {
+    if len == 0 {
+        return Ok(true);
+    }
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 fn millis(d: Duration) -> f64 {
@@ -455,19 +478,34 @@ mod tests {
         assert_eq!(last_run(&records).len(), 4);
     }
 
+    fn runs_in(path: &Path) -> Vec<String> {
+        let (records, _) = read(path).unwrap();
+        records
+            .iter()
+            .filter(|r| r.event == Event::RunStart)
+            .map(|r| r.run.clone())
+            .collect()
+    }
+
     #[test]
-    fn only_the_last_runs_are_kept() {
+    fn a_big_journal_keeps_only_the_last_runs() {
         let dir = tempfile::tempdir().unwrap();
         for n in 0..KEEP_RUNS + 5 {
             one_run(dir.path(), &format!("r{n}"), &["10-a"]);
         }
-        let (records, _) = read(&dir.path().join(JOURNAL_FILE)).unwrap();
-        let starts = records
-            .iter()
-            .filter(|r| r.event == Event::RunStart)
-            .count();
-        assert_eq!(starts, KEEP_RUNS);
-        assert_eq!(records[0].run, "r5");
+        let path = dir.path().join(JOURNAL_FILE);
+        // Small: nothing is dropped.
+        assert_eq!(runs_in(&path).len(), KEEP_RUNS + 5);
+        compact(&path, KEEP_RUNS, 1).unwrap();
+        // Past the limit: the last run only, as the others do not fit.
+        assert_eq!(runs_in(&path), [format!("r{}", KEEP_RUNS + 4)]);
+        for n in 0..30 {
+            one_run(dir.path(), &format!("s{n}"), &["10-a"]);
+        }
+        compact(&path, 3, 1 << 20).unwrap();
+        assert_eq!(runs_in(&path).len(), 31, "under the limit: untouched");
+        compact(&path, 3, 4096).unwrap();
+        assert_eq!(runs_in(&path), ["s27", "s28", "s29"]);
         assert!(!dir.path().join("journal.jsonl.tmp").exists());
     }
 

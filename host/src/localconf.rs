@@ -406,14 +406,18 @@ impl Errors<'_> {
         self.list.push((line, message.to_string()));
     }
 
-    /// The errors in line order, as `path:line: message`.
+    /// The errors in line order, as `path:line: message`; control
+    /// characters quoted from the file (a terminal escape) are shown escaped.
     fn into_error(mut self) -> LocalConfError {
         self.list.sort_by_key(|(line, _)| *line);
         let path = self.path.display();
         let errors = self.list.iter();
         LocalConfError {
             errors: errors
-                .map(|(line, m)| format!("{path}:{line}: {m}"))
+                .map(|(line, m)| {
+                    let m = crate::manifest::escape_controls(m);
+                    format!("{path}:{line}: {m}")
+                })
                 .collect(),
         }
     }

@@ -260,8 +260,11 @@ fn journal_refused(
     };
     if !journal.has_started() {
         // Best effort: the refusal itself is what the operator sees.
+        // The journal is <top>/.hookhost/journal.jsonl.
+        let top = journal.path().parent().and_then(Path::parent);
         let _ = journal.run_started(journal::Record {
             entry: Some(entry.name().to_string()),
+            top: top.map(|t| t.display().to_string()),
             ..journal::Record::default()
         });
     }

@@ -174,6 +174,7 @@ impl Check<'_> {
     fn fail(&mut self, span: Range<usize>, field: &str, message: &str) {
         let line = line_of(self.text, span.start);
         let path = self.path.display();
+        let message = escape_controls(message);
         let error = format!("{path}: line {line}: capabilities.{field}: {message}");
         self.errors.push(error);
     }
@@ -422,7 +423,22 @@ fn one_line(message: &str) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    lines.join("; ")
+    escape_controls(&lines.join("; "))
+}
+
+/// Text quoted from a manifest or grants file, made safe to print on one
+/// line: control characters (a newline in a value, a terminal escape a
+/// third-party manifest could carry) are written as Rust escapes (`\n`,
+/// `\u{1b}`).
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c.is_control() {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out
 }
 
 /// An I/O error as plain words, without the `(os error N)` suffix.

@@ -101,13 +101,16 @@ impl OperatorConfig {
             .iter()
             .chain([(&"[deny]".to_string(), &self.deny)])
         {
+            let who = manifest::escape_controls(who);
             if let Some(m) = &set.memory {
                 manifest::parse_size(m).map_err(|e| {
+                    let e = manifest::escape_controls(&e.to_string());
                     anyhow::anyhow!("{}: grants for {who}: memory: {e}", path.display())
                 })?;
             }
             if let Some(t) = &set.timeout {
                 manifest::parse_duration(t).map_err(|e| {
+                    let e = manifest::escape_controls(&e.to_string());
                     anyhow::anyhow!("{}: grants for {who}: timeout: {e}", path.display())
                 })?;
             }
@@ -588,11 +591,13 @@ fn parse_command(text: &str) -> CommandGrant {
 }
 
 fn one_line(text: &str) -> String {
-    text.lines()
+    let joined = text
+        .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('|'))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    manifest::escape_controls(&joined)
 }
 
 /// Grants and denials from the command line; they apply to every plugin
