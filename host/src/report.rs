@@ -753,21 +753,13 @@ fn utc_time_of_day(time: SystemTime) -> String {
     format!("{h:02}:{mi:02}:{s:02}.{ms:03}")
 }
 
-/// Civil UTC date and time (Howard Hinnant's days-to-date algorithm), so
+/// Civil UTC date and time (the audit log's days-to-date conversion), so
 /// the log needs no date crate.
 fn utc_parts(time: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs() as i64;
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::audit::civil_from_days(days);
     (
         year,
         month,

@@ -64,15 +64,12 @@ impl<'a> Run<'a> {
         if !interrupt::requested() {
             return false;
         }
-        let at = Interrupted {
+        self.record_interrupt(Interrupted {
             hook: driver.plugin.clone(),
             kind: driver.kind,
             phase,
             during,
-        };
-        lock(&self.reporter).interrupted(&at, self.plan.entry.name());
-        self.summary.stopped_at = Some((at.hook.clone(), phase));
-        self.summary.interrupted = Some(at);
+        });
         true
     }
 }

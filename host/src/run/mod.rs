@@ -356,16 +356,20 @@ impl Run<'_> {
             return false;
         }
         let hook = &self.plan.hooks[index];
-        let at = Interrupted {
+        self.record_interrupt(Interrupted {
             hook: hook.file.stem.clone(),
             kind: hook.file.kind,
             phase,
             during,
-        };
-        lock(&self.reporter).interrupted(&at, self.plan.entry.name());
-        self.summary.stopped_at = Some((at.hook.clone(), phase));
-        self.summary.interrupted = Some(at);
+        });
         true
+    }
+
+    /// Report where Ctrl-C stopped the run and keep it in the summary.
+    fn record_interrupt(&mut self, at: Interrupted) {
+        lock(&self.reporter).interrupted(&at, self.plan.entry.name());
+        self.summary.stopped_at = Some((at.hook.clone(), at.phase));
+        self.summary.interrupted = Some(at);
     }
 
     fn run_wasm(&mut self, index: usize, phase: Phase) -> Result<(), CallFailure> {
