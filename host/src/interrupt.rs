@@ -183,7 +183,12 @@ pub fn signal_descendants(signal: i32) {
 
 /// Send `signal` to every process below `root`.
 pub fn signal_tree(root: u32, signal: i32) {
-    for pid in descendants(root) {
+    signal_pids(&descendants(root), signal);
+}
+
+/// Send `signal` to each of `pids` (found by [`descendants`] just before).
+pub fn signal_pids(pids: &[u32], signal: i32) {
+    for &pid in pids {
         // SAFETY: kill(2) with a pid we just read and a valid signal number
         // has no memory-safety preconditions.
         unsafe {

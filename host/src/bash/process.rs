@@ -67,9 +67,12 @@ impl BashProcess {
         self.child.id()
     }
 
-    /// Send `signal` to bash and to every process below it.
+    /// Send `signal` to every process below bash, and to bash too when
+    /// `bash_too`. Bash gets it first: a child that dies of SIGINT before
+    /// bash has its own SIGINT makes bash finish the call as if nothing
+    /// happened, and the SIGINT arriving after that would end the session.
     pub fn signal_tree(&self, signal: i32, bash_too: bool) {
-        crate::interrupt::signal_tree(self.pid(), signal);
+        let below = crate::interrupt::descendants(self.pid());
         if bash_too && self.exit.is_none() {
             // SAFETY: kill(2) on our own child, not yet reaped (so its pid
             // cannot have been reused); no memory is involved.
@@ -77,6 +80,7 @@ impl BashProcess {
                 libc::kill(self.pid() as libc::pid_t, signal);
             }
         }
+        crate::interrupt::signal_pids(&below, signal);
     }
 
     /// Write script text to bash. Fails when bash no longer reads it.
