@@ -1,36 +1,25 @@
 //! Sourcing several consecutive bash hooks in one round trip.
 //!
-//! [`BashSession::source_hook`] writes one request and waits for its end
-//! markers: per hook, bash and hookhost each wait for the other once. And
-//! bash reads its script from the control pipe one byte per `read(2)` (it
-//! must not read past the command it runs, and a pipe cannot seek back), so
-//! each ~250-byte request costs ~250 system calls: more than sourcing a
-//! no-op hook.
+//! [`BashSession::source_hook`] sends one request and waits for its end
+//! markers: per hook, bash and hookhost each wait for the other once.
 //!
-//! [`BashSession::source_hooks`] writes the requests of a run of hooks,
-//! exactly as `source_hook` would write them one by one (each hook followed
+//! [`BashSession::source_hooks`] puts the requests of a run of hooks,
+//! exactly as `source_hook` would send them one by one (each hook followed
 //! by the session restore and its own end markers with a fresh token), into
-//! a private temporary file, and sends bash one short line that reads the
-//! file with `read -d ''` (buffered: a regular file can seek) and `eval`s it
-//! at top level, where the requests would have run anyway. Then it reads
-//! the markers in order. So every hook still gets its own output, status
-//! and timing, and bash runs the same commands; the waiting per hook and the
-//! byte-by-byte reading go.
+//! one script that bash gets in one go (see `mailbox`), then reads the
+//! markers in order. So every hook still gets its own output, status and
+//! timing, and bash runs the same commands; the waiting per hook goes.
 //!
 //! Like the requests one by one, the batch stops where bash exits (`exit`,
 //! errexit): the hooks after it never ran, and the caller learns how many
 //! did.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
-use super::framing::{quote, quote_checked, LineSplitter, Token};
+use super::framing::{quote_checked, LineSplitter, Token};
 use super::{push_args, request_script, BashSession, Outcome, Reply, Stream, POLL};
 
 /// One hook of a batch: its path (relative to TOP_DIR or absolute) and
@@ -71,21 +60,9 @@ impl BashSession {
         let Some(first) = tokens.first() else {
             return Ok(0);
         };
-        // Without a writable temp dir the requests go down the pipe itself:
-        // slower, the same for bash.
-        let mut file = RequestFile::write(&script).ok();
-        let line = match &file {
-            Some(file) => trigger(&file.path, first),
-            None => script,
-        };
-        // A failed write means bash is gone; reading the markers sees it exit.
-        let _ = self.bash.send(&line);
+        self.deliver(script, first);
         for (index, token) in tokens.iter().enumerate() {
             let outcome = self.await_hook(index, &token.needle(), out)?;
-            if index == 0 {
-                // bash has read it: nothing more to keep.
-                drop(file.take());
-            }
             done(index, &outcome);
             if matches!(outcome, Outcome::SessionEnded { .. }) {
                 return Ok(index + 1);
@@ -142,54 +119,6 @@ impl BashSession {
                 self.take_event(event);
             }
         }
-    }
-}
-
-/// The line bash reads from the pipe for a batch: read the requests from
-/// `path` in one go and run them at top level. Should the file be unreadable,
-/// the first hook ends with status 126 (bash's message is its output)
-/// rather than leave both sides waiting.
-fn trigger(path: &Path, first: &Token) -> Vec<u8> {
-    let mut s = b"__hh_batch=; IFS= builtin read -r -d '' __hh_batch <".to_vec();
-    s.extend(quote(path.as_os_str().as_bytes()));
-    s.extend_from_slice(b" || :; [[ -n $__hh_batch ]] || __hh_batch=\"__hh_st=126; \\__hh_end ");
-    s.extend(quote(first.as_str().as_bytes()));
-    s.extend_from_slice(b"\"; builtin eval \"$__hh_batch\"\n");
-    s
-}
-
-/// A batch's requests on disk: private (0600, a fresh name), removed once
-/// bash read it (or when dropped).
-struct RequestFile {
-    path: PathBuf,
-}
-
-impl RequestFile {
-    fn write(script: &[u8]) -> Result<RequestFile> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "hookhost-batch-{}-{}-{}.sh",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            Token::new()?.as_str()
-        ));
-        let file = RequestFile { path };
-        let mut handle = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&file.path)
-            .with_context(|| format!("cannot write the batch file {}", file.path.display()))?;
-        handle
-            .write_all(script)
-            .with_context(|| format!("cannot write the batch file {}", file.path.display()))?;
-        Ok(file)
-    }
-}
-
-impl Drop for RequestFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -306,8 +235,9 @@ mod tests {
             dir.path(),
             &["echo ok\n", "true\nfalse\necho not-reached\n"],
         );
-        let before = batch_files();
         let mut session = session(dir.path(), true);
+        let mailbox = session.mailbox.as_ref().unwrap().dir().to_path_buf();
+        assert!(mailbox.is_dir());
         let (_, seen) = run(&mut session, &paths, &["stack", "install"]);
         assert!(
             seen[1]
@@ -316,48 +246,36 @@ mod tests {
                 .any(|l| l.contains("'false' failed with status 1 at 1.sh line 2")),
             "{seen:?}"
         );
-        // Other tests' batches come and go; this one's file must be gone.
-        let gone = || batch_files().iter().all(|f| before.contains(f));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while !gone() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(gone(), "the batch file was not removed");
+        drop(session);
+        assert!(!mailbox.exists(), "the session left {}", mailbox.display());
     }
 
     #[test]
-    fn an_unreadable_batch_file_fails_the_first_hook_instead_of_hanging() {
+    fn an_unreadable_request_file_fails_the_first_hook_instead_of_hanging() {
         let dir = tempfile::tempdir().unwrap();
+        let paths = hooks(dir.path(), &["echo never\n"]);
         let mut session = session(dir.path(), false);
+        // The file is written, then gone before bash reads it.
+        let mailbox = session.mailbox.as_ref().unwrap();
         let token = Token::new().unwrap();
-        let missing = dir.path().join("gone.sh");
-        let _ = session.bash.send(&trigger(&missing, &token));
+        let line = mailbox.post(b"echo never\n", &token).unwrap();
+        std::fs::remove_dir_all(mailbox.dir()).unwrap();
+        session.bash.send(&line).unwrap();
         let mut lines = Vec::new();
         let outcome = session
             .await_hook(0, &token.needle(), &mut |_, _, l| lines.push(l.to_string()))
             .unwrap();
         assert_eq!(outcome, Outcome::Failed { status: 126 });
-        assert!(lines.iter().any(|l| l.contains("gone.sh")), "{lines:?}");
-        // The session goes on.
-        assert_eq!(session.get_var("HOME").unwrap(), std::env::var("HOME").ok());
+        assert!(lines.iter().any(|l| l.contains("request.sh")), "{lines:?}");
+        assert!(!lines.iter().any(|l| l.contains("never")), "{lines:?}");
+        // The session goes on; without a mailbox, requests go down the pipe.
+        let (ran, seen) = run(&mut session, &paths, &[]);
+        assert_eq!(ran, 1);
+        assert_eq!(
+            seen[0],
+            (vec!["out:never".to_string()], Some(Outcome::Success))
+        );
         session.close().unwrap();
-    }
-
-    /// This process's batch files in the temp dir.
-    fn batch_files() -> Vec<PathBuf> {
-        let prefix = format!("hookhost-batch-{}-", std::process::id());
-        let mut files: Vec<PathBuf> = std::fs::read_dir(std::env::temp_dir())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with(&prefix)
-            })
-            .collect();
-        files.sort();
-        files
     }
 
     #[test]

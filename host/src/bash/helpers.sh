@@ -11,7 +11,7 @@
 : "${DATA_DIR:=$DEST/data}"
 : "${FILES:=$TOP_DIR/files}"
 : "${SERVICE_DIR:=$DEST/status}"
-: "${STACK_USER:=$(id -un 2>/dev/null || builtin printf '%s' "${USER-}")}"
+: "${STACK_USER:=$__hh_user}"
 : "${ENABLED_SERVICES:=}"
 : "${SERVICE_HOST:=${HOST_IP:-127.0.0.1}}"
 : "${SERVICE_PROTOCOL:=http}"

@@ -23,6 +23,7 @@
 
 mod batch;
 mod framing;
+mod mailbox;
 mod process;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ use anyhow::{bail, Context, Result};
 
 pub use batch::BatchHook;
 use framing::{quote, quote_checked, Framer, LineSplitter, Token};
+use mailbox::Mailbox;
 use process::{BashProcess, Event};
 
 /// The shell side of the session protocol.
@@ -147,6 +149,8 @@ enum Reply {
 /// One long-lived bash process running every bash hook of a run.
 pub struct BashSession {
     bash: BashProcess,
+    /// Where request scripts go (None: down the pipe itself).
+    mailbox: Option<Mailbox>,
     top_dir: PathBuf,
     framers: [Framer; 2],
     eof: [bool; 2],
@@ -169,6 +173,7 @@ impl BashSession {
         let state_dir = absolute(&config.state_dir, "state directory")?;
         let mut session = BashSession {
             bash: BashProcess::spawn(&top_dir, &config.dest)?,
+            mailbox: Mailbox::create().ok(),
             top_dir,
             framers: Default::default(),
             eof: [false; 2],
@@ -177,11 +182,19 @@ impl BashSession {
             deadline: None,
             stopper: None,
         };
+        if let Some(mailbox) = &session.mailbox {
+            // A failed write means bash is gone; the request below sees it.
+            let _ = session.bash.send(&mailbox.setup_line());
+        }
         let script = bootstrap_script(config, &session.top_dir, &state_dir)?;
         let mut out = [Vec::new(), Vec::new()];
         let reply = session.request("hookhost session start", &script, &mut |s, b| {
             out[s.index()].extend_from_slice(b)
         })?;
+        if let Some(mailbox) = &session.mailbox {
+            // It held local.conf's values, passwords included.
+            mailbox.clear();
+        }
         let [stdout, stderr] = out;
         let why = String::from_utf8_lossy(&stderr).trim().replace('\n', "; ");
         match reply {
@@ -416,8 +429,7 @@ impl BashSession {
     ) -> Result<Reply> {
         let token = Token::new()?;
         let needle = token.needle();
-        // A failed write means bash is gone; the loop below sees it exit.
-        let _ = self.bash.send(&request_script(label, body, &token));
+        self.deliver(request_script(label, body, &token), &token);
         let mut status = [None, None];
         loop {
             self.scan(&needle, &mut status, sink);
@@ -481,6 +493,17 @@ impl BashSession {
             [Some(code), Some(_)] => Reply::Done(*code),
             _ => Reply::Ended(ended),
         }
+    }
+
+    /// Hand bash a script of requests, `first` being the first one's
+    /// token: through the mailbox, else down the pipe.
+    fn deliver(&mut self, script: Vec<u8>, first: &Token) {
+        let line = match &self.mailbox {
+            Some(mailbox) => mailbox.post(&script, first).unwrap_or(script),
+            None => script,
+        };
+        // A failed write means bash is gone; reading the markers sees it exit.
+        let _ = self.bash.send(&line);
     }
 
     fn take_event(&mut self, event: Event) {
@@ -579,6 +602,10 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
         top_dir.as_os_str().as_bytes(),
         "the top directory",
     )?);
+    s.push(b' ');
+    s.extend(quote(process_umask().as_bytes()));
+    s.push(b' ');
+    s.extend(quote(user_name().as_bytes()));
     s.push(b'\n');
     for (name, value) in &config.vars {
         check_var_name(name)?;
@@ -607,6 +634,48 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
     Ok(s)
 }
 
+/// This process's umask, as `umask` prints it, read from /proc (asking
+/// the kernel with umask(2) would change it for a moment under the other
+/// threads). Hooks start with it, as they would under a plain shell.
+fn process_umask() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:").map(|m| m.trim().to_string()))
+        })
+        .unwrap_or_else(|| "0022".to_string())
+}
+
+/// The effective user's login name (DevStack's `STACK_USER` default, which
+/// it takes from `id -un`); the numeric id when it has no name.
+fn user_name() -> String {
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: an all-zero passwd is a valid value of this plain C struct.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call and `buf` outlives the
+    // use of `entry`'s strings, which point into it.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut entry,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut found,
+        )
+    };
+    if rc == 0 && !found.is_null() && !entry.pw_name.is_null() {
+        // SAFETY: pw_name is a NUL-terminated string inside `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+        return name.to_string_lossy().into_owned();
+    }
+    std::env::var("USER").unwrap_or_else(|_| uid.to_string())
+}
+
 /// Keeps the body's status and restores the session (session.sh). DEBUG,
 /// RETURN and ERR traps are reset here at top level (bash restores them when
 /// a function that resets them returns; ERR when errtrace is off, which a
@@ -618,7 +687,8 @@ const RESTORE_LINE: &[u8] =
 /// One request: name it, run the body, restore the session, print markers.
 /// The marker line is parsed only after the body returned.
 fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
-    let mut s = b"__hh_current=".to_vec();
+    // Clears the mailbox's copies of the script first (see mailbox.rs).
+    let mut s = b"__hh_b= __hh_t= __hh_current=".to_vec();
     s.extend(quote(label.as_bytes()));
     s.push(b'\n');
     s.extend_from_slice(body);

@@ -133,16 +133,35 @@ impl BashProcess {
     pub fn shutdown(&mut self, grace: Duration) -> Result<()> {
         self.control = None;
         let deadline = Instant::now() + grace;
+        self.await_eof(deadline);
         while self.exited()?.is_none() {
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
                 self.exit = Some(self.child.wait().context("could not reap bash")?);
                 break;
             }
-            thread::sleep(Duration::from_millis(5));
+            thread::sleep(Duration::from_micros(500));
         }
         self.detach();
         Ok(())
+    }
+
+    /// Wait until both output streams ended (bash exiting closes them; a
+    /// background process may keep them open) or until `deadline`,
+    /// dropping what output still arrives.
+    fn await_eof(&mut self, deadline: Instant) {
+        let mut open = [true, true];
+        while open != [false, false] {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || matches!(self.exited(), Ok(Some(_)) | Err(_)) {
+                return;
+            }
+            match self.recv(left.min(Duration::from_millis(5))) {
+                Some(Event::Eof(Stream::Stdout)) => open[0] = false,
+                Some(Event::Eof(Stream::Stderr)) => open[1] = false,
+                Some(Event::Data(..)) | None => {}
+            }
+        }
     }
 }
 

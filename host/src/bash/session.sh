@@ -22,29 +22,47 @@
 # __hh_out/__hh_err (pristine copies of stdout/stderr), __hh_umask,
 # __hh_main (BASH_SOURCE of this script, to tell session frames apart).
 
-# __hh_init ERREXIT ALLOW_INSTALL TOP_DIR: record the session's settings.
+# __hh_init ERREXIT ALLOW_INSTALL TOP_DIR UMASK USER: record the session's
+# settings (the host passes its umask and user name: no fork for them).
 __hh_init() {
     __hh_errexit=$1
     __hh_allow_install=$2
     __hh_top=$3
-    __hh_umask=$(builtin umask)
-    builtin readonly __hh_errexit __hh_allow_install __hh_top __hh_umask
+    __hh_umask=$4
+    __hh_user=$5
+    builtin readonly __hh_errexit __hh_allow_install __hh_top __hh_umask __hh_user
+    __hh_reset_options
 }
 
-# __hh_post: put back what the body may have changed (its status is
-# already in __hh_st). Variables and functions the body defined stay.
-__hh_post() {
-    builtin set +o xtrace +o verbose +o errexit
-    command exec 0</dev/null 1>&"$__hh_out" 2>&"$__hh_err"
-    IFS=$' \t\n'
+# __hh_reset_options: every option a hook may plausibly change, back to the
+# session's value; then remember what that looks like, so __hh_post can
+# tell with two string comparisons whether anything needs resetting (a
+# hook that changes nothing, the usual case, costs no `set`/`shopt`).
+__hh_reset_options() {
     builtin set +o errexit +o errtrace +o nounset +o noglob +o noclobber \
         +o allexport +o pipefail +o functrace +o posix +o keyword +o monitor \
         +o notify +o physical -o hashall -o braceexpand
     builtin shopt -u nullglob failglob nocaseglob nocasematch dotglob \
         expand_aliases extdebug xpg_echo
+    __hh_opts=$SHELLOPTS
+    __hh_bopts=$BASHOPTS
+}
+
+# __hh_post: put back what the body may have changed (its status is
+# already in __hh_st). Variables and functions the body defined stay.
+# Options, IFS and the directory are compared first and reset only when
+# they differ; descriptors, traps and the umask cannot be read without
+# system calls or a fork, so they are always reset.
+__hh_post() {
+    builtin set +o xtrace +o verbose +o errexit +o errtrace
+    command exec 0</dev/null 1>&"$__hh_out" 2>&"$__hh_err"
+    IFS=$' \t\n'
+    if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
+        __hh_reset_options
+    fi
     builtin trap - EXIT ERR HUP INT QUIT PIPE TERM USR1 USR2 ALRM
     builtin umask "$__hh_umask"
-    if ! builtin cd -- "$__hh_top"; then
+    if [[ $PWD != "$__hh_top" ]] && ! builtin cd -- "$__hh_top"; then
         builtin printf 'hookhost: cannot return to %s\n' "$__hh_top" >&2
     fi
     if ((__hh_errexit)); then
@@ -162,5 +180,5 @@ __hh_conf_failed=0
 __hh_main=${BASH_SOURCE[0]-}
 command exec {__hh_out}>&1 {__hh_err}>&2
 builtin readonly __hh_main __hh_out __hh_err
-builtin readonly -f __hh_init __hh_post __hh_end __hh_on_err __hh_reply \
+builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
     __hh_q_get __hh_q_set __hh_q_fn __hh_conf __hh_call __hh_on_int __hh_unwind

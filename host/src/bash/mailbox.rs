@@ -1,0 +1,112 @@
+//! How a request's script reaches bash.
+//!
+//! bash reads its script from the control pipe one byte per `read(2)`: it
+//! must not read past the command it runs, and a pipe cannot seek back. A
+//! 200-byte request costs 200 system calls that way, the 30 KB start-up
+//! script 30,000. So the session keeps a mailbox: a private directory
+//! (0700, a fresh random name under the temp dir) holding one request file.
+//! The host writes each request's script there and sends bash one short
+//! line (~70 bytes) that reads the file in one `read(2)` (a regular file
+//! can seek back) and `eval`s it at top level, where the script would have
+//! run had it come down the pipe. Requests are strictly one after another,
+//! so one file serves them all; the directory goes when the session does.
+//!
+//! The line sets `__hh_t` to the request's first token, so that should the
+//! file be unreadable (a hook removed the temp dir) bash ends that request
+//! with status 126 instead of leaving both sides waiting. Each request
+//! clears `__hh_t` and `__hh_b` (the copy of the script) before its body
+//! runs, so no hook can read the tokens of the requests after it.
+//!
+//! Without a writable temp dir the scripts go down the pipe itself: slower,
+//! the same for bash.
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::framing::{quote, Token};
+
+/// What bash runs on the trigger line: read the request file, fall back to
+/// ending the request with 126, run the script at top level
+/// (`read -d ''` returns 1 at the end of the file: `|| :` keeps errexit
+/// and the ERR trap quiet.)
+const GO: &str = "__hh_b=; IFS= builtin read -r -d '' __hh_b <\"$__hh_req\" || :; \
+    [[ -n $__hh_b ]] || __hh_b=\"__hh_st=126; \\__hh_end $__hh_t\"; \
+    builtin eval \"$__hh_b\"";
+
+/// The session's private directory and its request file.
+pub struct Mailbox {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl Mailbox {
+    /// Create the directory (0700) under the temp dir.
+    pub fn create() -> Result<Mailbox> {
+        let dir = std::env::temp_dir().join(format!(
+            "hookhost-session-{}-{}",
+            std::process::id(),
+            Token::new()?.as_str()
+        ));
+        DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let file = dir.join("request.sh");
+        Ok(Mailbox { dir, file })
+    }
+
+    /// The line that teaches a fresh session to read its requests from
+    /// here (sent once, down the pipe).
+    pub fn setup_line(&self) -> Vec<u8> {
+        let mut s = b"__hh_req=".to_vec();
+        s.extend(quote(self.file.as_os_str().as_bytes()));
+        s.extend_from_slice(b"; __hh_go=");
+        s.extend(quote(GO.as_bytes()));
+        s.extend_from_slice(b"; builtin readonly __hh_req __hh_go\n");
+        s
+    }
+
+    /// Put `script` in the request file; the line to send bash for it.
+    pub fn post(&self, script: &[u8], first: &Token) -> Result<Vec<u8>> {
+        let mut handle = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&self.file)
+            .with_context(|| format!("cannot write {}", self.file.display()))?;
+        handle
+            .write_all(script)
+            .with_context(|| format!("cannot write {}", self.file.display()))?;
+        Ok(trigger(first))
+    }
+
+    /// Empty the request file (after one that held secrets was read).
+    pub fn clear(&self) {
+        let _ = fs::write(&self.file, b"");
+    }
+
+    #[cfg(test)]
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The line bash reads from the pipe for a request in the mailbox.
+fn trigger(first: &Token) -> Vec<u8> {
+    let mut s = b"__hh_t=".to_vec();
+    s.extend(quote(first.as_str().as_bytes()));
+    s.extend_from_slice(b"; \\builtin eval \"$__hh_go\"\n");
+    s
+}
