@@ -181,6 +181,34 @@ fn variables_hand_over_bash_to_wasm_to_bash() {
 }
 
 #[test]
+fn a_variable_relayed_through_alternating_bash_and_wasm_hooks_arrives_intact() {
+    // Each bash hook adds one to what the plugin before it handed on; each
+    // plugin (plugins/relay) hands RELAY_IN on as RELAY_OUT. 3 bash hooks
+    // and 3 plugins per phase, 5 phases: the last bash hook sees 15 and
+    // every plugin's copy went through the session both ways.
+    let stack = TestStack::new();
+    let manifest = include_str!("../plugins/relay/relay.toml");
+    for i in 0..3 {
+        stack
+            .bash(
+                &format!("{}0-add.sh", 2 * i + 1),
+                "RELAY_IN=$((${RELAY_OUT:-0} + 1)); echo \"$1:$2 in=$RELAY_IN\"\n",
+            )
+            .wasm(&format!("{}0-relay{i}", 2 * i + 2), "relay", Some(manifest));
+    }
+    stack.write(
+        "hookhost.toml",
+        "[grants.\"*\"]\nvars-read = [\"RELAY_IN\"]\nvars-write = [\"RELAY_OUT\"]\n",
+    );
+    let run = stack.hookhost(&["stack"]);
+    run.assert_code(0)
+        .assert_stdout_has("[10-add] source: in=1")
+        .assert_stdout_has("[50-add] source: in=3")
+        .assert_stdout_has("[10-add] stack:pre-install in=4")
+        .assert_stdout_has("[50-add] stack:extra in=15");
+}
+
+#[test]
 fn wasm_plugin_calls_a_function_a_bash_hook_defined() {
     let stack = TestStack::new();
     stack

@@ -203,6 +203,18 @@ impl Plan {
         hooks.chain(self.driver.as_ref().and_then(|d| d.policy.as_ref()))
     }
 
+    /// Every variable a plugin of the run may read or write by its exact
+    /// name (globs aside): what the bash session keeps the host's copy of.
+    pub fn watched_vars(&self) -> Vec<String> {
+        let names = self
+            .policies()
+            .flat_map(|p| p.vars_read.iter().chain(&p.vars_write));
+        let mut names: Vec<String> = names.filter(|n| !n.ends_with('*')).cloned().collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The plan as people read it.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::framing::{quote_checked, LineSplitter, Token};
-use super::{push_args, request_script, BashSession, Outcome, Reply, Stream, POLL};
+use super::{push_args, request_script, BashSession, Outcome, Reply, Stream};
 
 /// One hook of a batch: its path (relative to TOP_DIR or absolute) and
 /// DevStack's arguments for the phase.
@@ -60,6 +60,7 @@ impl BashSession {
         let Some(first) = tokens.first() else {
             return Ok(0);
         };
+        let sync = self.append_sync(&mut script)?;
         self.deliver(script, first);
         for (index, token) in tokens.iter().enumerate() {
             let outcome = self.await_hook(index, &token.needle(), out)?;
@@ -67,6 +68,9 @@ impl BashSession {
             if matches!(outcome, Outcome::SessionEnded { .. }) {
                 return Ok(index + 1);
             }
+        }
+        if let Some(token) = sync {
+            self.finish_sync(&token)?;
         }
         Ok(hooks.len())
     }
@@ -98,28 +102,6 @@ impl BashSession {
             Reply::Ended(ended) => ended,
         })
     }
-
-    /// The waiting half of a request: both streams up to `needle`'s
-    /// markers, or until bash exits.
-    fn await_markers(
-        &mut self,
-        needle: &[u8],
-        sink: &mut dyn FnMut(Stream, &[u8]),
-    ) -> Result<Reply> {
-        let mut status = [None, None];
-        loop {
-            self.scan(needle, &mut status, sink);
-            if let [Some(code), Some(_)] = status {
-                return Ok(Reply::Done(code));
-            }
-            if let Some(exit) = self.bash.exited()? {
-                return Ok(self.finish_after_exit(exit, needle, &mut status, sink));
-            }
-            if let Some(event) = self.bash.recv(POLL) {
-                self.take_event(event);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -139,6 +121,7 @@ mod tests {
             dry_run: false,
             script: None,
             vars: Vec::new(),
+            watch: Vec::new(),
         })
         .unwrap()
     }
@@ -276,6 +259,31 @@ mod tests {
             (vec!["out:never".to_string()], Some(Outcome::Success))
         );
         session.close().unwrap();
+    }
+
+    #[test]
+    fn a_request_that_does_not_parse_ends_the_session_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut session = session(dir.path(), false);
+        let token = Token::new().unwrap();
+        let mailbox = session.mailbox.as_ref().unwrap();
+        let line = mailbox.post(b"echo ran\nif then fi (\n", &token).unwrap();
+        session.bash.send(&line).unwrap();
+        let mut lines = Vec::new();
+        let outcome = session
+            .await_hook(0, &token.needle(), &mut |_, _, l| lines.push(l.to_string()))
+            .unwrap();
+        assert_eq!(
+            outcome,
+            Outcome::SessionEnded {
+                status: Some(70),
+                signal: None
+            }
+        );
+        assert!(
+            lines.iter().any(|l| l.contains("a request did not parse")),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -33,10 +33,14 @@ use super::framing::{quote, Token};
 /// What bash runs on the trigger line: read the request file, fall back to
 /// ending the request with 126, run the script at top level
 /// (`read -d ''` returns 1 at the end of the file: `|| :` keeps errexit
-/// and the ERR trap quiet.)
+/// and the ERR trap quiet). A script ends with an end marker, whose status
+/// is 0, so `eval` fails only when the script did not parse; the rest of
+/// it, its markers included, then never runs, and bash exits rather than
+/// leave the host waiting for them.
 const GO: &str = "__hh_b=; IFS= builtin read -r -d '' __hh_b <\"$__hh_req\" || :; \
     [[ -n $__hh_b ]] || __hh_b=\"__hh_st=126; \\__hh_end $__hh_t\"; \
-    builtin eval \"$__hh_b\"";
+    builtin eval \"$__hh_b\" || { builtin printf 'hookhost: a request did not parse \
+    (status %d)\\n' \"$?\" >&2; builtin exit 70; }";
 
 /// The session's private directory and its request file.
 pub struct Mailbox {

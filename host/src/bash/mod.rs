@@ -24,6 +24,7 @@
 mod batch;
 mod framing;
 mod mailbox;
+mod mirror;
 mod process;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ use anyhow::{bail, Context, Result};
 pub use batch::BatchHook;
 use framing::{quote, quote_checked, Framer, LineSplitter, Token};
 use mailbox::Mailbox;
+use mirror::Mirror;
 use process::{BashProcess, Event};
 
 /// The shell side of the session protocol.
@@ -95,6 +97,9 @@ pub struct SessionConfig {
     /// Initial shell variables (from local.conf), assigned literally, in
     /// order, not exported.
     pub vars: Vec<(String, String)>,
+    /// Variables the host keeps a copy of, so reading them costs no round
+    /// trip: those WASM plugins may read or write (see `mirror`).
+    pub watch: Vec<String>,
 }
 
 /// Which output stream a line came from.
@@ -151,6 +156,8 @@ pub struct BashSession {
     bash: BashProcess,
     /// Where request scripts go (None: down the pipe itself).
     mailbox: Option<Mailbox>,
+    /// The host's copy of the watched variables.
+    mirror: Mirror,
     top_dir: PathBuf,
     framers: [Framer; 2],
     eof: [bool; 2],
@@ -174,6 +181,7 @@ impl BashSession {
         let mut session = BashSession {
             bash: BashProcess::spawn(&top_dir, &config.dest)?,
             mailbox: Mailbox::create().ok(),
+            mirror: Mirror::new(&config.watch),
             top_dir,
             framers: Default::default(),
             eof: [false; 2],
@@ -188,7 +196,7 @@ impl BashSession {
         }
         let script = bootstrap_script(config, &session.top_dir, &state_dir)?;
         let mut out = [Vec::new(), Vec::new()];
-        let reply = session.request("hookhost session start", &script, &mut |s, b| {
+        let reply = session.request("hookhost session start", &script, true, &mut |s, b| {
             out[s.index()].extend_from_slice(b)
         })?;
         if let Some(mailbox) = &session.mailbox {
@@ -320,6 +328,9 @@ impl BashSession {
 
     /// The value of a shell variable; None when it is unset.
     pub fn get_var(&mut self, name: &str) -> Result<Option<String>> {
+        if let Some(value) = self.mirror.get(name) {
+            return Ok(value);
+        }
         check_var_name(name)?;
         let quoted = quote(name.as_bytes());
         let payload = self.query(&format!("reading {name}"), |token| {
@@ -333,7 +344,11 @@ impl BashSession {
     }
 
     /// Assign a global shell variable, literally.
+    /// A watched variable is assigned with the next request (see `mirror`).
     pub fn set_var(&mut self, name: &str, value: &str) -> Result<()> {
+        if self.mirror.set(name, value)? {
+            return Ok(());
+        }
         check_var_name(name)?;
         let quoted_name = quote(name.as_bytes());
         let quoted_value = quote_checked(value.as_bytes(), "the value")?;
@@ -388,7 +403,7 @@ impl BashSession {
         for (stream, bytes) in &stray {
             sink(*stream, bytes);
         }
-        let reply = self.request(label, body, &mut sink)?;
+        let reply = self.request(label, body, true, &mut sink)?;
         for stream in Stream::BOTH {
             splitters[stream.index()].finish(&mut |l| out(stream, l));
         }
@@ -406,8 +421,18 @@ impl BashSession {
         let token = Token::new()?;
         let mut body = body(&quote(token.as_str().as_bytes()));
         body.extend_from_slice(b" </dev/null");
+        let script = request_script(what, &body, &token);
+        self.deliver(script, &token);
+        self.take_answer(&token, what)
+    }
+
+    /// The reply to the query with `token` (already sent), read up to its
+    /// end markers; output around it is kept as stray.
+    fn take_answer(&mut self, token: &Token, what: &str) -> Result<Vec<u8>> {
         let mut out = [Vec::new(), Vec::new()];
-        let reply = self.request(what, &body, &mut |s, b| out[s.index()].extend_from_slice(b))?;
+        let reply = self.await_markers(&token.needle(), &mut |s, b| {
+            out[s.index()].extend_from_slice(b)
+        })?;
         let [stdout, stderr] = out;
         self.keep_stray(Stream::Stderr, stderr);
         if let Reply::Ended(ended) = reply {
@@ -419,25 +444,67 @@ impl BashSession {
         Ok(payload)
     }
 
+    /// Append the sync query of the watched variables to `script` (after
+    /// a request that runs shell code); its token, when anything is watched.
+    fn append_sync(&mut self, script: &mut Vec<u8>) -> Result<Option<Token>> {
+        if self.mirror.is_empty() {
+            return Ok(None);
+        }
+        let token = Token::new()?;
+        let mut body = self.mirror.sync_body(&quote(token.as_str().as_bytes()));
+        body.extend_from_slice(b" </dev/null");
+        script.extend(request_script("hookhost variable sync", &body, &token));
+        Ok(Some(token))
+    }
+
+    /// Read the sync reply `append_sync` asked for into the mirror.
+    fn finish_sync(&mut self, token: &Token) -> Result<()> {
+        let payload = self.take_answer(token, "reading the watched variables")?;
+        self.mirror.update(&payload)
+    }
+
     /// Send one request and read both streams up to its end markers (or
     /// until bash exits), handing the output before the markers to `sink`.
+    /// With `sync`, the request runs shell code: the watched variables are
+    /// read back after it.
     fn request(
         &mut self,
         label: &str,
         body: &[u8],
+        sync: bool,
         sink: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<Reply> {
         let token = Token::new()?;
-        let needle = token.needle();
-        self.deliver(request_script(label, body, &token), &token);
+        let mut script = request_script(label, body, &token);
+        let sync = if sync {
+            self.append_sync(&mut script)?
+        } else {
+            None
+        };
+        self.deliver(script, &token);
+        let reply = self.await_markers(&token.needle(), sink)?;
+        if let (Some(sync), Reply::Done(_)) = (sync, &reply) {
+            self.finish_sync(&sync)?;
+        }
+        Ok(reply)
+    }
+
+    /// The waiting half of a request: both streams up to `needle`'s
+    /// markers, or until bash exits. A bounded call is stopped at its
+    /// deadline meanwhile.
+    fn await_markers(
+        &mut self,
+        needle: &[u8],
+        sink: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Result<Reply> {
         let mut status = [None, None];
         loop {
-            self.scan(&needle, &mut status, sink);
+            self.scan(needle, &mut status, sink);
             if let [Some(code), Some(_)] = status {
                 return Ok(Reply::Done(code));
             }
             if let Some(exit) = self.bash.exited()? {
-                return Ok(self.finish_after_exit(exit, &needle, &mut status, sink));
+                return Ok(self.finish_after_exit(exit, needle, &mut status, sink));
             }
             if let Some(stopper) = &mut self.stopper {
                 stopper.check(&self.bash);
@@ -498,6 +565,14 @@ impl BashSession {
     /// Hand bash a script of requests, `first` being the first one's
     /// token: through the mailbox, else down the pipe.
     fn deliver(&mut self, script: Vec<u8>, first: &Token) {
+        // Plugins' assignments go first, before any shell code can look.
+        let mut queued = self.mirror.take_queued();
+        let script = if queued.is_empty() {
+            script
+        } else {
+            queued.extend(script);
+            queued
+        };
         let line = match &self.mailbox {
             Some(mailbox) => mailbox.post(&script, first).unwrap_or(script),
             None => script,

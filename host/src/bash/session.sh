@@ -142,6 +142,41 @@ __hh_q_fn() {
     fi
 }
 
+# __hh_q_sync TOKEN NAME...: reply with each watched NAME whose value,
+# set-ness or read-only flag changed since the last sync, as
+# NAME=S<value> (set), NAME=R<value> (set, read-only) or NAME=U (unset),
+# each ended by a NUL (the one byte no shell value holds). The host keeps
+# a copy of these variables for WASM plugins (mirror.rs).
+declare -gA __hh_seen=()
+__hh_q_sync() {
+    builtin local __hh_tok=$1 __hh_n __hh_v
+    builtin shift
+    builtin printf '\n%s{' "$__hh_tok"
+    for __hh_n; do
+        if [[ -z ${!__hh_n+x} ]]; then
+            __hh_v=U
+        elif [[ ${!__hh_n@a} == *r* ]]; then
+            __hh_v=R${!__hh_n}
+        else
+            __hh_v=S${!__hh_n}
+        fi
+        [[ ${__hh_seen[$__hh_n]-} == "$__hh_v" ]] && continue
+        __hh_seen[$__hh_n]=$__hh_v
+        builtin printf '%s=%s\0' "$__hh_n" "$__hh_v"
+    done
+    builtin printf '}%s\n' "$__hh_tok"
+}
+
+# __hh_q_assign NAME VALUE: a plugin's set-var of a watched variable, sent
+# ahead of the next request (the host already has the new value).
+__hh_q_assign() {
+    if builtin printf -v "$1" '%s' "$2" 2>/dev/null; then
+        __hh_seen[$1]=S$2
+    else
+        builtin printf 'hookhost: a plugin could not set %s\n' "$1" >&2
+    fi
+}
+
 # __hh_call FUNCTION ARGS...: call a function so that SIGINT stops it
 # without ending the session (the host sends SIGINT when a plugin's time
 # limit passes during the call). The INT trap marks the call aborted and
@@ -181,4 +216,4 @@ __hh_main=${BASH_SOURCE[0]-}
 command exec {__hh_out}>&1 {__hh_err}>&2
 builtin readonly __hh_main __hh_out __hh_err
 builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
-    __hh_q_get __hh_q_set __hh_q_fn __hh_conf __hh_call __hh_on_int __hh_unwind
+    __hh_q_get __hh_q_set __hh_q_fn __hh_q_sync __hh_q_assign __hh_conf __hh_call __hh_on_int __hh_unwind

@@ -46,6 +46,7 @@ impl Stack {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            watch: Vec::new(),
         }
     }
 
@@ -873,4 +874,54 @@ fn relative_hook_paths_are_relative_to_top_dir() {
         ok_lines(ran),
         [stack.top.join("extras.d/40-rel.sh").display().to_string()]
     );
+}
+
+#[test]
+fn watched_variables_are_read_from_the_copy_and_written_before_the_next_request() {
+    let stack = stack();
+    let mut config = stack.config(true, &[("FROM_CONF", "conf")]);
+    config.watch = ["FROM_CONF", "RELAY", "BACK", "FIXED", "GONE"]
+        .map(String::from)
+        .to_vec();
+    let mut s = BashSession::start(&config).unwrap();
+    assert_eq!(s.get_var("FROM_CONF").unwrap().as_deref(), Some("conf"));
+    assert_eq!(s.get_var("RELAY").unwrap(), None);
+    // A hook's assignments, unsets and readonly show in the copy after it.
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "RELAY=\"a b\nc\"; unset FROM_CONF; readonly FIXED=1; GONE=x; unset GONE\n",
+    );
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    assert_eq!(s.get_var("RELAY").unwrap().as_deref(), Some("a b\nc"));
+    assert_eq!(s.get_var("FROM_CONF").unwrap(), None);
+    assert_eq!(s.get_var("GONE").unwrap(), None);
+    let err = s.set_var("FIXED", "2").unwrap_err().to_string();
+    assert_eq!(err, "cannot set FIXED: it is a read-only variable");
+    // A plugin's write is seen by the next hook, and only once set there.
+    s.set_var("BACK", "it's $HOME").unwrap();
+    s.set_var("BACK", "last one wins").unwrap();
+    assert_eq!(s.get_var("BACK").unwrap().as_deref(), Some("last one wins"));
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "echo \"BACK=$BACK\"; BACK=changed-in-bash\n",
+    );
+    assert_eq!(ok_lines(ran), ["BACK=last one wins"]);
+    assert_eq!(
+        s.get_var("BACK").unwrap().as_deref(),
+        Some("changed-in-bash")
+    );
+    // Unwatched names still go to bash, after the queued assignments.
+    s.set_var("RELAY", "queued").unwrap();
+    s.set_var("UNWATCHED", "direct").unwrap();
+    assert_eq!(s.get_var("UNWATCHED").unwrap().as_deref(), Some("direct"));
+    let ran = call(&mut s, "get_var_helper_check", &[]);
+    assert!(
+        matches!(ran.outcome, Outcome::Failed { status: 127 }),
+        "{ran:?}"
+    );
+    let ran = snippet(&stack, &mut s, "echo \"$RELAY $UNWATCHED\"\n");
+    assert_eq!(ok_lines(ran), ["queued direct"]);
+    s.close().unwrap();
 }

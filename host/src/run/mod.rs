@@ -240,6 +240,7 @@ fn session_config(plan: &Plan, options: &RunOptions) -> SessionConfig {
         // `$0` names the entry script, as stack.sh/unstack.sh/clean.sh did.
         script: Some(format!("{}.sh", plan.entry.name())),
         vars: plan.vars.clone(),
+        watch: plan.watched_vars(),
     }
 }
 
