@@ -52,16 +52,15 @@ impl BashSession {
             let mut body = b"builtin source ".to_vec();
             body.extend(quote_checked(path.as_os_str().as_bytes(), "the hook path")?);
             push_args(&mut body, hook.args)?;
-            body.extend_from_slice(b" </dev/null");
             let token = Token::new()?;
             script.extend(request_script(&self.label(&path), &body, &token));
             tokens.push(token);
         }
-        let Some(first) = tokens.first() else {
+        if tokens.is_empty() {
             return Ok(0);
-        };
+        }
         let sync = self.append_sync(&mut script)?;
-        self.deliver(script, first);
+        self.deliver(script);
         for (index, token) in tokens.iter().enumerate() {
             let outcome = self.await_hook(index, &token.needle(), out)?;
             done(index, &outcome);
@@ -234,56 +233,33 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_request_file_fails_the_first_hook_instead_of_hanging() {
+    fn an_unreadable_request_file_or_one_that_does_not_parse_ends_the_session() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = hooks(dir.path(), &["echo never\n"]);
-        let mut session = session(dir.path(), false);
-        // The file is written, then gone before bash reads it.
-        let mailbox = session.mailbox.as_ref().unwrap();
-        let token = Token::new().unwrap();
-        let line = mailbox.post(b"echo never\n", &token).unwrap();
-        std::fs::remove_dir_all(mailbox.dir()).unwrap();
-        session.bash.send(&line).unwrap();
-        let mut lines = Vec::new();
-        let outcome = session
-            .await_hook(0, &token.needle(), &mut |_, _, l| lines.push(l.to_string()))
-            .unwrap();
-        assert_eq!(outcome, Outcome::Failed { status: 126 });
-        assert!(lines.iter().any(|l| l.contains("request.sh")), "{lines:?}");
-        assert!(!lines.iter().any(|l| l.contains("never")), "{lines:?}");
-        // The session goes on; without a mailbox, requests go down the pipe.
-        let (ran, seen) = run(&mut session, &paths, &[]);
-        assert_eq!(ran, 1);
-        assert_eq!(
-            seen[0],
-            (vec!["out:never".to_string()], Some(Outcome::Success))
-        );
-        session.close().unwrap();
-    }
-
-    #[test]
-    fn a_request_that_does_not_parse_ends_the_session_instead_of_hanging() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut session = session(dir.path(), false);
-        let token = Token::new().unwrap();
-        let mailbox = session.mailbox.as_ref().unwrap();
-        let line = mailbox.post(b"echo ran\nif then fi (\n", &token).unwrap();
-        session.bash.send(&line).unwrap();
-        let mut lines = Vec::new();
-        let outcome = session
-            .await_hook(0, &token.needle(), &mut |_, _, l| lines.push(l.to_string()))
-            .unwrap();
-        assert_eq!(
-            outcome,
-            Outcome::SessionEnded {
-                status: Some(70),
-                signal: None
+        for (script, says) in [
+            (&b"echo ran\nif then fi (\n"[..], "a request did not parse"),
+            (b"echo never\n", "cannot read the request"),
+        ] {
+            let mut session = session(dir.path(), false);
+            let token = Token::new().unwrap();
+            let mailbox = session.mailbox.as_ref().unwrap();
+            let line = mailbox.post(script).unwrap();
+            if says.contains("cannot read") {
+                // Written, then gone before bash reads it.
+                std::fs::remove_dir_all(mailbox.dir()).unwrap();
             }
-        );
-        assert!(
-            lines.iter().any(|l| l.contains("a request did not parse")),
-            "{lines:?}"
-        );
+            session.bash.send(line).unwrap();
+            let mut lines = Vec::new();
+            let outcome = session
+                .await_hook(0, &token.needle(), &mut |_, _, l| lines.push(l.to_string()))
+                .unwrap();
+            let ended = Outcome::SessionEnded {
+                status: Some(70),
+                signal: None,
+            };
+            assert_eq!(outcome, ended, "{lines:?}");
+            assert!(lines.iter().any(|l| l.contains(says)), "{lines:?}");
+            assert!(!lines.iter().any(|l| l.contains("never")), "{lines:?}");
+        }
     }
 
     #[test]

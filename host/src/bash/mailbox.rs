@@ -11,11 +11,11 @@
 //! run had it come down the pipe. Requests are strictly one after another,
 //! so one file serves them all; the directory goes when the session does.
 //!
-//! The line sets `__hh_t` to the request's first token, so that should the
-//! file be unreadable (a hook removed the temp dir) bash ends that request
-//! with status 126 instead of leaving both sides waiting. Each request
-//! clears `__hh_t` and `__hh_b` (the copy of the script) before its body
-//! runs, so no hook can read the tokens of the requests after it.
+//! Each request clears `__hh_b` (the copy of the script) before its body
+//! runs, so no hook can read the tokens of the requests after it. Should
+//! the file be unreadable (a hook removed the temp dir) or a script not
+//! parse, bash exits with status 70 and says why: the request fails and the
+//! session ends, where waiting for its markers would hang.
 //!
 //! Without a writable temp dir the scripts go down the pipe itself: slower,
 //! the same for bash.
@@ -30,17 +30,20 @@ use anyhow::{Context, Result};
 
 use super::framing::{quote, Token};
 
-/// What bash runs on the trigger line: read the request file, fall back to
-/// ending the request with 126, run the script at top level
-/// (`read -d ''` returns 1 at the end of the file: `|| :` keeps errexit
-/// and the ERR trap quiet). A script ends with an end marker, whose status
-/// is 0, so `eval` fails only when the script did not parse; the rest of
-/// it, its markers included, then never runs, and bash exits rather than
-/// leave the host waiting for them.
+/// What bash runs on the trigger line: read the request file, run the
+/// script at top level. (`read -d ''` returns 1 at the end of the file:
+/// `|| :` keeps errexit and the ERR trap quiet.) A script ends with an end
+/// marker, whose status is 0, so `eval` fails only when the script did not
+/// parse; the rest of it, its markers included, then never runs.
 const GO: &str = "__hh_b=; IFS= builtin read -r -d '' __hh_b <\"$__hh_req\" || :; \
-    [[ -n $__hh_b ]] || __hh_b=\"__hh_st=126; \\__hh_end $__hh_t\"; \
+    [[ -n $__hh_b ]] || { builtin printf 'hookhost: cannot read the request %s\\n' \
+    \"$__hh_req\" >&2; builtin exit 70; }; \
     builtin eval \"$__hh_b\" || { builtin printf 'hookhost: a request did not parse \
     (status %d)\\n' \"$?\" >&2; builtin exit 70; }";
+
+/// The line bash reads from the pipe for each request (~26 bytes: bash
+/// reads it one byte per system call).
+const TRIGGER: &[u8] = b"\\builtin eval \"$__hh_go\"\n";
 
 /// The session's private directory and its request file.
 pub struct Mailbox {
@@ -76,7 +79,7 @@ impl Mailbox {
     }
 
     /// Put `script` in the request file; the line to send bash for it.
-    pub fn post(&self, script: &[u8], first: &Token) -> Result<Vec<u8>> {
+    pub fn post(&self, script: &[u8]) -> Result<&'static [u8]> {
         let mut handle = OpenOptions::new()
             .write(true)
             .create(true)
@@ -87,7 +90,7 @@ impl Mailbox {
         handle
             .write_all(script)
             .with_context(|| format!("cannot write {}", self.file.display()))?;
-        Ok(trigger(first))
+        Ok(TRIGGER)
     }
 
     /// Empty the request file (after one that held secrets was read).
@@ -105,12 +108,4 @@ impl Drop for Mailbox {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.dir);
     }
-}
-
-/// The line bash reads from the pipe for a request in the mailbox.
-fn trigger(first: &Token) -> Vec<u8> {
-    let mut s = b"__hh_t=".to_vec();
-    s.extend(quote(first.as_str().as_bytes()));
-    s.extend_from_slice(b"; \\builtin eval \"$__hh_go\"\n");
-    s
 }

@@ -6,7 +6,8 @@
 //! that process over a pipe:
 //!
 //! - bash reads its script from the control pipe (see `process`); its stdin
-//!   is /dev/null, and every hook or function runs with `</dev/null`.
+//!   is /dev/null, put back after every request, so every hook and
+//!   function reads nothing.
 //! - Each request (source a hook, call a function, a query) is followed by
 //!   a line that restores the session (cwd, options, traps, IFS, umask,
 //!   stdio) and a line printing an end marker with the request's status on
@@ -116,13 +117,6 @@ impl Stream {
         match self {
             Stream::Stdout => 0,
             Stream::Stderr => 1,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
         }
     }
 }
@@ -236,7 +230,6 @@ impl BashSession {
         let mut body = b"builtin source ".to_vec();
         body.extend(quote_checked(path.as_os_str().as_bytes(), "the hook path")?);
         push_args(&mut body, args)?;
-        body.extend_from_slice(b" </dev/null");
         let label = self.label(&path);
         self.run(&label, &body, out)
     }
@@ -419,10 +412,8 @@ impl BashSession {
     fn query(&mut self, what: &str, body: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<Vec<u8>> {
         self.ensure_alive()?;
         let token = Token::new()?;
-        let mut body = body(&quote(token.as_str().as_bytes()));
-        body.extend_from_slice(b" </dev/null");
-        let script = request_script(what, &body, &token);
-        self.deliver(script, &token);
+        let script = query_script(&body(&quote(token.as_str().as_bytes())), &token);
+        self.deliver(script);
         self.take_answer(&token, what)
     }
 
@@ -451,9 +442,8 @@ impl BashSession {
             return Ok(None);
         }
         let token = Token::new()?;
-        let mut body = self.mirror.sync_body(&quote(token.as_str().as_bytes()));
-        body.extend_from_slice(b" </dev/null");
-        script.extend(request_script("hookhost variable sync", &body, &token));
+        let body = self.mirror.sync_body(&quote(token.as_str().as_bytes()));
+        script.extend(query_script(&body, &token));
         Ok(Some(token))
     }
 
@@ -481,7 +471,7 @@ impl BashSession {
         } else {
             None
         };
-        self.deliver(script, &token);
+        self.deliver(script);
         let reply = self.await_markers(&token.needle(), sink)?;
         if let (Some(sync), Reply::Done(_)) = (sync, &reply) {
             self.finish_sync(&sync)?;
@@ -498,19 +488,28 @@ impl BashSession {
         sink: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<Reply> {
         let mut status = [None, None];
+        // Whether bash may have exited: checked when output stops coming,
+        // not after every piece of it (a wait4 each).
+        let mut check_exit = true;
         loop {
             self.scan(needle, &mut status, sink);
             if let [Some(code), Some(_)] = status {
                 return Ok(Reply::Done(code));
             }
-            if let Some(exit) = self.bash.exited()? {
-                return Ok(self.finish_after_exit(exit, needle, &mut status, sink));
+            if check_exit {
+                if let Some(exit) = self.bash.exited()? {
+                    return Ok(self.finish_after_exit(exit, needle, &mut status, sink));
+                }
             }
             if let Some(stopper) = &mut self.stopper {
                 stopper.check(&self.bash);
             }
-            if let Some(event) = self.bash.recv(POLL) {
-                self.take_event(event);
+            match self.bash.recv(POLL) {
+                Some(event) => {
+                    check_exit = matches!(event, Event::Eof(_)) || self.eof.contains(&true);
+                    self.take_event(event);
+                }
+                None => check_exit = true,
             }
         }
     }
@@ -562,9 +561,9 @@ impl BashSession {
         }
     }
 
-    /// Hand bash a script of requests, `first` being the first one's
-    /// token: through the mailbox, else down the pipe.
-    fn deliver(&mut self, script: Vec<u8>, first: &Token) {
+    /// Hand bash a script of requests: through the mailbox, else down the
+    /// pipe.
+    fn deliver(&mut self, script: Vec<u8>) {
         // Plugins' assignments go first, before any shell code can look.
         let mut queued = self.mirror.take_queued();
         let script = if queued.is_empty() {
@@ -573,12 +572,9 @@ impl BashSession {
             queued.extend(script);
             queued
         };
-        let line = match &self.mailbox {
-            Some(mailbox) => mailbox.post(&script, first).unwrap_or(script),
-            None => script,
-        };
+        let trigger = self.mailbox.as_ref().and_then(|m| m.post(&script).ok());
         // A failed write means bash is gone; reading the markers sees it exit.
-        let _ = self.bash.send(&line);
+        let _ = self.bash.send(trigger.unwrap_or(&script));
     }
 
     fn take_event(&mut self, event: Event) {
@@ -770,6 +766,17 @@ fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
     s.push(b'\n');
     s.extend_from_slice(RESTORE_LINE);
     s.extend_from_slice(b"\\__hh_end ");
+    s.extend(quote(token.as_str().as_bytes()));
+    s.push(b'\n');
+    s
+}
+
+/// A query: one of the session's own functions (`__hh_q_*`), which change
+/// nothing a hook could notice, so no restore follows it; then the markers.
+fn query_script(body: &[u8], token: &Token) -> Vec<u8> {
+    let mut s = b"__hh_b= __hh_t=\n".to_vec();
+    s.extend_from_slice(body);
+    s.extend_from_slice(b"\n__hh_st=$?; \\__hh_end ");
     s.extend(quote(token.as_str().as_bytes()));
     s.push(b'\n');
     s

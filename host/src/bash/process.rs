@@ -1,11 +1,16 @@
 //! The bash child process: spawning it, the control pipe it reads its
-//! script from, and two reader threads that turn its stdout and stderr
-//! into one channel of events, so neither stream can block the other.
+//! script from, and its stdout and stderr, read with poll(2) on the thread
+//! that waits for them: output is taken as it comes, from whichever stream
+//! has it, so neither can block the other, and a reply wakes the waiting
+//! thread directly (no reader thread and channel in between, two thread
+//! hand-offs less per round trip).
 
-use std::io::{Read, Write};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,7 +18,7 @@ use anyhow::{Context, Result};
 
 use super::Stream;
 
-/// Output of the bash process, as the reader threads see it.
+/// Output of the bash process, as the reader sees it.
 pub enum Event {
     Data(Stream, Vec<u8>),
     Eof(Stream),
@@ -27,7 +32,10 @@ const STARTUP_VARS: [&str; 4] = ["BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS"];
 pub struct BashProcess {
     child: Child,
     control: Option<ChildStdin>,
-    events: Option<Receiver<Event>>,
+    /// stdout and stderr (non-blocking); None once at EOF or detached.
+    outputs: [Option<File>; 2],
+    /// Output read but not handed on yet.
+    pending: VecDeque<Event>,
     exit: Option<ExitStatus>,
 }
 
@@ -49,15 +57,20 @@ impl BashProcess {
             command.env_remove(var);
         }
         let mut child = command.spawn().context("could not start bash")?;
-        let (tx, rx) = channel();
         let stdout = child.stdout.take().context("bash has no stdout pipe")?;
         let stderr = child.stderr.take().context("bash has no stderr pipe")?;
-        spawn_reader(Stream::Stdout, stdout, tx.clone())?;
-        spawn_reader(Stream::Stderr, stderr, tx)?;
+        let control = child.stdin.take().context("bash has no control pipe")?;
+        for fd in [stdout.as_raw_fd(), stderr.as_raw_fd(), control.as_raw_fd()] {
+            set_nonblocking(fd).context("could not set up the pipes to bash")?;
+        }
         Ok(BashProcess {
-            control: child.stdin.take(),
+            control: Some(control),
             child,
-            events: Some(rx),
+            outputs: [
+                Some(File::from(OwnedFd::from(stdout))),
+                Some(File::from(OwnedFd::from(stderr))),
+            ],
+            pending: VecDeque::new(),
             exit: None,
         })
     }
@@ -84,27 +97,84 @@ impl BashProcess {
     }
 
     /// Write script text to bash. Fails when bash no longer reads it.
+    /// While the pipe is full, output is read meanwhile (kept for `recv`):
+    /// bash may be blocked writing it before it reads on.
     pub fn send(&mut self, script: &[u8]) -> std::io::Result<()> {
-        let control = self
-            .control
-            .as_mut()
-            .ok_or(std::io::ErrorKind::BrokenPipe)?;
-        control.write_all(script)?;
-        control.flush()
+        let mut rest = script;
+        while !rest.is_empty() {
+            let control = self.control.as_mut().ok_or(ErrorKind::BrokenPipe)?;
+            match control.write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    let fd = control.as_raw_fd();
+                    self.pump(Some(fd), Duration::from_millis(20));
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// The next output event, or None after `timeout` without one.
-    pub fn recv(&self, timeout: Duration) -> Option<Event> {
-        let Some(events) = &self.events else {
+    pub fn recv(&mut self, timeout: Duration) -> Option<Event> {
+        if self.pending.is_empty() {
+            self.pump(None, timeout);
+        }
+        self.pending.pop_front()
+    }
+
+    /// Wait up to `timeout` for output (or for `writable` to take more),
+    /// and read what is there into `pending`.
+    fn pump(&mut self, writable: Option<RawFd>, timeout: Duration) {
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(3);
+        let mut streams = Vec::with_capacity(2);
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            if let Some(file) = &self.outputs[stream.index()] {
+                fds.push(pollfd(file.as_raw_fd(), libc::POLLIN));
+                streams.push(stream);
+            }
+        }
+        if let Some(fd) = writable {
+            fds.push(pollfd(fd, libc::POLLOUT));
+        }
+        if fds.is_empty() {
             thread::sleep(timeout);
-            return None;
+            return;
+        }
+        // Round up: a wait shorter than 1 ms must not become a busy loop.
+        let millis = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        // SAFETY: `fds` is a valid, initialised array of its length.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
+        if ready <= 0 {
+            return;
+        }
+        for (pfd, stream) in fds.iter().zip(streams) {
+            if pfd.revents != 0 {
+                self.read_out(stream);
+            }
+        }
+    }
+
+    /// Read what `stream` has now; note its end.
+    fn read_out(&mut self, stream: Stream) {
+        let Some(file) = &mut self.outputs[stream.index()] else {
+            return;
         };
-        match events.recv_timeout(timeout) {
-            Ok(event) => Some(event),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => {
-                thread::sleep(timeout);
-                None
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf) {
+            Ok(0) => {
+                self.outputs[stream.index()] = None;
+                self.pending.push_back(Event::Eof(stream));
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                self.pending.push_back(Event::Data(stream, buf));
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            Err(_) => {
+                self.outputs[stream.index()] = None;
+                self.pending.push_back(Event::Eof(stream));
             }
         }
     }
@@ -124,7 +194,8 @@ impl BashProcess {
     /// and the channel (reader threads end at their next read).
     pub fn detach(&mut self) {
         self.control = None;
-        self.events = None;
+        self.outputs = [None, None];
+        self.pending.clear();
     }
 
     /// End bash: close its script (bash exits at end of input), wait up to
@@ -173,30 +244,20 @@ impl Drop for BashProcess {
     }
 }
 
-fn spawn_reader(
-    stream: Stream,
-    mut pipe: impl Read + Send + 'static,
-    tx: Sender<Event>,
-) -> Result<()> {
-    let name = format!("hookhost-bash-{}", stream.name());
-    thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match pipe.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if tx.send(Event::Data(stream, buf[..n].to_vec())).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
-            }
-            let _ = tx.send(Event::Eof(stream));
-        })
-        .context("could not start a reader thread for the bash session")?;
+fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+fn set_nonblocking(fd: RawFd) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     Ok(())
 }

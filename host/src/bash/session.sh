@@ -50,12 +50,16 @@ __hh_reset_options() {
 
 # __hh_post: put back what the body may have changed (its status is
 # already in __hh_st). Variables and functions the body defined stay.
-# Options, IFS and the directory are compared first and reset only when
-# they differ; descriptors, traps and the umask cannot be read without
-# system calls or a fork, so they are always reset.
+# Options, IFS, the directory and stdin/stdout are compared first and
+# reset only when they differ (a descriptor is compared by what it points
+# to, two stat calls, where putting it back costs a dozen system calls;
+# without /proc the comparison fails and it is always put back). Traps and
+# the umask cannot be read without a fork, so they are always reset.
+# stderr is /dev/null here; __hh_end checks it.
 __hh_post() {
     builtin set +o xtrace +o verbose +o errexit +o errtrace
-    command exec 0</dev/null 1>&"$__hh_out" 2>&"$__hh_err"
+    [[ /proc/self/fd/0 -ef /dev/null ]] || command exec 0</dev/null
+    [[ /proc/self/fd/1 -ef /proc/self/fd/$__hh_out ]] || command exec 1>&"$__hh_out"
     IFS=$' \t\n'
     if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
         __hh_reset_options
@@ -77,7 +81,7 @@ __hh_post() {
 # that hid __hh_post's trace: leaving that group puts back the stderr the
 # body left behind.
 __hh_end() {
-    command exec 2>&"$__hh_err"
+    [[ /proc/self/fd/2 -ef /proc/self/fd/$__hh_err ]] || command exec 2>&"$__hh_err"
     builtin printf '\n%s %d\n' "$1" "$__hh_st"
     builtin printf '\n%s %d\n' "$1" "$__hh_st" >&2
 }
