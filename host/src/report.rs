@@ -63,6 +63,9 @@ pub struct Reporter {
     color_err: bool,
     spinner: Option<ProgressBar>,
     log: Option<File>,
+    /// A hook's end line, written with the next log line (one write(2)
+    /// per hook, not two; see `log_raw`).
+    log_held: Vec<u8>,
     log_path: Option<PathBuf>,
     started: Instant,
     timings: Vec<Timing>,
@@ -90,6 +93,7 @@ impl Reporter {
             color_err,
             spinner: None,
             log: None,
+            log_held: Vec::new(),
             log_path: None,
             started: Instant::now(),
             timings: Vec::new(),
@@ -232,7 +236,8 @@ impl Reporter {
             timing.phase,
             show_duration(timing.duration)
         );
-        self.log_line(&line);
+        self.log_held.extend(stamped(&line).as_bytes());
+        self.log_held.push(b'\n');
         match self.mode {
             Mode::Json => self.json(json!({
                 "event": "hook-end", "hook": timing.hook, "kind": timing.kind,
@@ -478,23 +483,40 @@ impl Reporter {
 
     /// An event line in the log, with the time of day.
     fn log_line(&mut self, line: &str) {
-        let stamped = format!("{} {line}", utc_time_of_day(SystemTime::now()));
-        self.log_raw(&stamped);
+        self.log_raw(&stamped(line));
     }
 
-    /// One whole line per write(2): nothing buffered in hookhost is lost
-    /// when the run is interrupted or killed.
+    /// Whole lines per write(2), nothing kept back but a hook's end line,
+    /// which goes with the next line (the next hook's start, its output, a
+    /// phase, the summary: microseconds later). So an interrupted or
+    /// killed run loses at most that one line.
     fn log_raw(&mut self, line: &str) {
+        let mut bytes = std::mem::take(&mut self.log_held);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        self.write_log(&bytes);
+    }
+
+    fn write_log(&mut self, bytes: &[u8]) {
         if let Some(log) = &mut self.log {
-            let mut bytes = Vec::with_capacity(line.len() + 1);
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(b'\n');
             // A failing log write must not stop the run; it is reported at the end.
-            if let Err(e) = log.write_all(&bytes) {
+            if let Err(e) = log.write_all(bytes) {
                 self.log_error.get_or_insert_with(|| e.to_string());
             }
         }
     }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        let held = std::mem::take(&mut self.log_held);
+        self.write_log(&held);
+    }
+}
+
+/// `line` with the time of day in front, as log lines are.
+fn stamped(line: &str) -> String {
+    format!("{} {line}", utc_time_of_day(SystemTime::now()))
 }
 
 /// How many run logs a stack keeps in `.hookhost/logs/` (older ones are removed).
