@@ -5,16 +5,21 @@
 //! hook defines in the `source` phase exist in later phases. The host drives
 //! that process over a pipe:
 //!
-//! - bash reads its script from the control pipe (see `process`); its stdin
-//!   is /dev/null, put back after every request, so every hook and
+//! - bash reads its script from the control pipe (see `process`); each
+//!   request's script goes through the session's private request file
+//!   (see `mailbox`), the pipe only carrying a short line to read it. Its
+//!   stdin is /dev/null, put back after every request, so every hook and
 //!   function reads nothing.
-//! - Each request (source a hook, call a function, a query) is followed by
-//!   a line that restores the session (cwd, options, traps, IFS, umask,
-//!   stdio) and a line printing an end marker with the request's status on
-//!   stdout and stderr. The marker carries a fresh random token that bash
-//!   only reads after the request returned, so a hook cannot forge it.
-//! - Two reader threads feed stdout and stderr into one channel; output is
-//!   handed on line by line as it arrives, lossily converted to text.
+//! - Each request that runs shell code (source a hook, call a function) is
+//!   followed by a line that restores the session (cwd, options, traps,
+//!   IFS, umask, stdio) and a line printing an end marker with the
+//!   request's status on stdout and stderr. The marker carries a fresh
+//!   random token that bash only reads after the request returned, so a
+//!   hook cannot forge it. The session's own queries skip the restore.
+//! - The host keeps a copy of the variables plugins may touch, synced after
+//!   each request that runs shell code (see `mirror`).
+//! - stdout and stderr are read with poll(2) as they arrive and handed on
+//!   line by line, lossily converted to text.
 //! - A request that ends bash (`exit`, `exec`, errexit) is reported as
 //!   [`Outcome::SessionEnded`] after draining its output; a background
 //!   process holding the pipes open delays that by a bounded grace only.

@@ -1,16 +1,21 @@
 # session.sh - the shell side of hookhost's bash session protocol.
 #
 # bash reads its script from a pipe the host writes to (fd 255 inside bash,
-# close-on-exec); its stdin is /dev/null. The host sends each request as:
+# close-on-exec); its stdin is /dev/null. The pipe carries one short line
+# per request, which makes bash read the request's script from the
+# session's private request file and eval it at top level (mailbox.rs).
+# A request that runs shell code looks like:
 #
-#   __hh_current='<what runs>'
-#   <body>  </dev/null              (source a hook, call a function, a query)
-#   { __hh_st=$?; \builtin trap - DEBUG RETURN; \__hh_post; } 2>/dev/null
+#   __hh_b= __hh_t= __hh_current='<what runs>'
+#   <body>                          (source a hook, call a function)
+#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR; \__hh_post; } 2>/dev/null
 #                                   (restore the session; quiet under xtrace)
 #   \__hh_end '<token>'             (markers; the token is fresh per request)
 #
+# A query (__hh_q_*, the session's own functions) skips the restore.
 # bash parses the last line only after the body returned and __hh_post ran,
-# so nothing the body runs can learn the token. DEBUG and RETURN traps are
+# and the script's copy in __hh_b is cleared first, so nothing the body runs
+# can learn the token. DEBUG and RETURN traps are
 # reset at top level: bash puts them back when a function that reset them
 # returns. Descriptors are restored with `command exec`: `builtin exec`
 # would undo its redirections when it returns. Everything here is named
