@@ -66,6 +66,8 @@ pub struct Reporter {
     /// A hook's end line, written with the next log line (one write(2)
     /// per hook, not two; see `log_raw`).
     log_held: Vec<u8>,
+    /// The same for `--json`: a `hook-end` event waits for the next event.
+    json_held: String,
     log_path: Option<PathBuf>,
     started: Instant,
     timings: Vec<Timing>,
@@ -94,6 +96,7 @@ impl Reporter {
             spinner: None,
             log: None,
             log_held: Vec::new(),
+            json_held: String::new(),
             log_path: None,
             started: Instant::now(),
             timings: Vec::new(),
@@ -474,11 +477,22 @@ impl Reporter {
         }
     }
 
-    fn json(&self, mut value: serde_json::Value) {
+    /// One JSON event per line. A `hook-end` waits for the next event (the
+    /// next hook's start, a phase, the summary: microseconds later) and
+    /// both go out in one write, as in the log.
+    fn json(&mut self, mut value: serde_json::Value) {
+        let hold = value["event"] == "hook-end";
         if let Some(object) = value.as_object_mut() {
             object.insert("elapsed_ms".into(), json!(millis(self.started.elapsed())));
         }
-        out_line(&value.to_string());
+        let mut text = std::mem::take(&mut self.json_held);
+        text.push_str(&value.to_string());
+        if hold {
+            text.push('\n');
+            self.json_held = text;
+        } else {
+            out_line(&text);
+        }
     }
 
     /// An event line in the log, with the time of day.
@@ -511,6 +525,9 @@ impl Drop for Reporter {
     fn drop(&mut self) {
         let held = std::mem::take(&mut self.log_held);
         self.write_log(&held);
+        if !self.json_held.is_empty() {
+            out_line(self.json_held.trim_end());
+        }
     }
 }
 
