@@ -31,9 +31,6 @@ use hookhost::wasm::{self, LineSink, PluginConfig, Role, Runtime, SharedServices
 
 const HOOKHOST: &str = env!("CARGO_BIN_EXE_hookhost");
 
-/// `stack` runs 5 phases, `unstack` 2 (source, unstack).
-const STACK_PHASES: f64 = 5.0;
-const UNSTACK_PHASES: f64 = 2.0;
 
 fn main() -> Result<()> {
     let options = Options::parse()?;
