@@ -752,13 +752,13 @@ fn user_name() -> String {
     std::env::var("USER").unwrap_or_else(|_| uid.to_string())
 }
 
-/// Keeps the body's status and restores the session (session.sh). DEBUG,
-/// RETURN and ERR traps are reset here at top level (bash restores them when
-/// a function that resets them returns; ERR when errtrace is off, which a
-/// hook can arrange); stderr is hidden so a hook's xtrace does not trace the
-/// restore; backslashes defeat a hook's aliases.
-const RESTORE_LINE: &[u8] =
-    b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR; \\__hh_post; } 2>/dev/null\n";
+/// Keeps the body's status and restores the session (session.sh). Every
+/// trap a hook may set is reset here, at top level: bash would put DEBUG
+/// and RETURN back when a function that reset them returns (and ERR when
+/// errtrace is off, which a hook can arrange). stderr is hidden so a hook's
+/// xtrace does not trace the restore; backslashes defeat a hook's aliases.
+const RESTORE_LINE: &[u8] = b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR EXIT HUP INT QUIT \
+    PIPE TERM USR1 USR2 ALRM; \\__hh_post; } 2>/dev/null\n";
 
 /// One request: name it, run the body, restore the session, print markers.
 /// The marker line is parsed only after the body returned.

@@ -8,7 +8,7 @@
 #
 #   __hh_b= __hh_t= __hh_current='<what runs>'
 #   <body>                          (source a hook, call a function)
-#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR; \__hh_post; } 2>/dev/null
+#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR EXIT ...; \__hh_post; } 2>/dev/null
 #                                   (restore the session; quiet under xtrace)
 #   \__hh_end '<token>'             (markers; the token is fresh per request)
 #
@@ -58,8 +58,9 @@ __hh_reset_options() {
 # Options, IFS, the directory and stdin/stdout are compared first and
 # reset only when they differ (a descriptor is compared by what it points
 # to, two stat calls, where putting it back costs a dozen system calls;
-# without /proc the comparison fails and it is always put back). Traps and
-# the umask cannot be read without a fork, so they are always reset.
+# without /proc the comparison fails and it is always put back). The umask
+# cannot be read without a fork, so it is always reset; traps are reset on
+# the line that calls this, at top level (see RESTORE_LINE in mod.rs).
 # stderr is /dev/null here; __hh_end checks it.
 __hh_post() {
     builtin set +o xtrace +o verbose +o errexit +o errtrace
@@ -69,7 +70,6 @@ __hh_post() {
     if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
         __hh_reset_options
     fi
-    builtin trap - EXIT ERR HUP INT QUIT PIPE TERM USR1 USR2 ALRM
     builtin umask "$__hh_umask"
     if [[ $PWD != "$__hh_top" ]] && ! builtin cd -- "$__hh_top"; then
         builtin printf 'hookhost: cannot return to %s\n' "$__hh_top" >&2
