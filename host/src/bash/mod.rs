@@ -764,7 +764,7 @@ const RESTORE_LINE: &[u8] = b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR EX
 /// The marker line is parsed only after the body returned.
 fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
     // Clears the mailbox's copies of the script first (see mailbox.rs).
-    let mut s = b"__hh_b= __hh_t= __hh_current=".to_vec();
+    let mut s = b"__hh_b= __hh_current=".to_vec();
     s.extend(quote(label.as_bytes()));
     s.push(b'\n');
     s.extend_from_slice(body);
@@ -779,7 +779,7 @@ fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
 /// A query: one of the session's own functions (`__hh_q_*`), which change
 /// nothing a hook could notice, so no restore follows it; then the markers.
 fn query_script(body: &[u8], token: &Token) -> Vec<u8> {
-    let mut s = b"__hh_b= __hh_t=\n".to_vec();
+    let mut s = b"__hh_b=\n".to_vec();
     s.extend_from_slice(body);
     s.extend_from_slice(b"\n__hh_st=$?; \\__hh_end ");
     s.extend(quote(token.as_str().as_bytes()));

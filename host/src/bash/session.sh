@@ -6,7 +6,7 @@
 # session's private request file and eval it at top level (mailbox.rs).
 # A request that runs shell code looks like:
 #
-#   __hh_b= __hh_t= __hh_current='<what runs>'
+#   __hh_b= __hh_current='<what runs>'
 #   <body>                          (source a hook, call a function)
 #   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR EXIT ...; \__hh_post; } 2>/dev/null
 #                                   (restore the session; quiet under xtrace)
