@@ -160,6 +160,8 @@ declare -gA __hh_seen=()
 __hh_q_sync() {
     builtin local __hh_tok=$1 __hh_n __hh_v
     builtin shift
+    # A hook that unset it would turn the keys below into arithmetic.
+    [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
     builtin printf '\n%s{' "$__hh_tok"
     for __hh_n; do
         if [[ -z ${!__hh_n+x} ]]; then
@@ -179,6 +181,7 @@ __hh_q_sync() {
 # __hh_q_assign NAME VALUE: a plugin's set-var of a watched variable, sent
 # ahead of the next request (the host already has the new value).
 __hh_q_assign() {
+    [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
     if builtin printf -v "$1" '%s' "$2" 2>/dev/null; then
         __hh_seen[$1]=S$2
     else
