@@ -600,8 +600,13 @@ fn prune_logs(dir: &Path, keep: usize) {
 /// must not stop the installer halfway: the line is dropped there and kept
 /// in the log.
 fn out_line(line: &str) {
+    // One write_all of the whole text: stdout's line buffering would cut
+    // `writeln!` at every newline inside (a held event before this one).
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
     let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
