@@ -55,17 +55,16 @@ __hh_reset_options() {
 
 # __hh_post: put back what the body may have changed (its status is
 # already in __hh_st). Variables and functions the body defined stay.
-# Options, IFS, the directory and stdin/stdout are compared first and
-# reset only when they differ (a descriptor is compared by what it points
-# to, two stat calls, where putting it back costs a dozen system calls;
-# without /proc the comparison fails and it is always put back). The umask
-# cannot be read without a fork, so it is always reset; traps are reset on
-# the line that calls this, at top level (see RESTORE_LINE in mod.rs).
-# stderr is /dev/null here; __hh_end checks it.
+# Options, IFS and the directory are compared first and reset only when
+# they differ. Descriptors and the umask are always put back: comparing a
+# descriptor (`[[ /proc/self/fd/1 -ef ... ]]`) costs more than a dup2, and
+# the umask cannot be read without a fork. Traps are reset on the line that
+# calls this, at top level (see RESTORE_LINE in mod.rs); stderr is
+# /dev/null here and put back by __hh_end. Short option letters: `set +o
+# NAME` looks each name up by string comparison, twice as slow.
 __hh_post() {
-    builtin set +o xtrace +o verbose +o errexit +o errtrace
-    [[ /proc/self/fd/0 -ef /dev/null ]] || command exec 0</dev/null
-    [[ /proc/self/fd/1 -ef /proc/self/fd/$__hh_out ]] || command exec 1>&"$__hh_out"
+    builtin set +xveE
+    command exec 0</dev/null 1>&"$__hh_out"
     IFS=$' \t\n'
     if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
         __hh_reset_options
@@ -75,7 +74,7 @@ __hh_post() {
         builtin printf 'hookhost: cannot return to %s\n' "$__hh_top" >&2
     fi
     if ((__hh_errexit)); then
-        builtin set -o errexit -o errtrace
+        builtin set -eE
         builtin trap '__hh_on_err "$?" "$BASH_COMMAND" "$LINENO"' ERR
     fi
 }
@@ -86,7 +85,7 @@ __hh_post() {
 # that hid __hh_post's trace: leaving that group puts back the stderr the
 # body left behind.
 __hh_end() {
-    [[ /proc/self/fd/2 -ef /proc/self/fd/$__hh_err ]] || command exec 2>&"$__hh_err"
+    command exec 2>&"$__hh_err"
     builtin printf '\n%s %d\n' "$1" "$__hh_st"
     builtin printf '\n%s %d\n' "$1" "$__hh_st" >&2
 }
