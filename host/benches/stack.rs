@@ -35,6 +35,9 @@ const HOOKHOST: &str = env!("CARGO_BIN_EXE_hookhost");
 const STACK_PHASES: f64 = 5.0;
 const UNSTACK_PHASES: f64 = 2.0;
 
+/// Serial and parallel timings each of the `cold` row (medians of these).
+const COLD_ROUNDS: usize = 5;
+
 fn main() -> Result<()> {
     let options = Options::parse()?;
     which("hyperfine", "apt-get install -y hyperfine")?;
@@ -322,15 +325,20 @@ impl Bench {
         ))
     }
 
-    /// Compiling 50 distinct components without a cache: one after another
-    /// (each compile still split over cores by wasmtime) against
-    /// `load_all`; and the whole process with an empty cache.
+    /// Compiling 50 distinct components without a cache, with one engine:
+    /// one after another on this thread (serial) against `load_all`
+    /// (parallel, one worker per core). wasmtime compiles each component on
+    /// the calling thread, so parallel over serial approaches 1/cores.
+    /// Medians over [`COLD_ROUNDS`] rounds, alternating which goes first;
+    /// the compiled components are forgotten before each timing. Also the
+    /// whole process with an empty cache.
     fn cold_start(&self) -> Result<Vec<Row>> {
         let top = self.stack("w50", &Layout::wasm(50))?;
         let paths = wasm_files(&top)?;
         let wanted: Vec<(&Path, Role)> = paths.iter().map(|p| (p.as_path(), Role::Hook)).collect();
+        let runtime = Runtime::with_cache(None)?;
         let time = |parallel: bool| -> Result<f64> {
-            let runtime = Runtime::with_cache(None)?;
+            runtime.cache().forget_compiled();
             let started = Instant::now();
             if parallel {
                 for loaded in wasm::load_all(&runtime, &wanted) {
@@ -343,13 +351,39 @@ impl Bench {
             }
             Ok(started.elapsed().as_secs_f64())
         };
+        // The engine's first compile pays one-time set-up: not timed.
+        let first = wanted.first().context("no component in the cold stack")?;
+        wasm::load(&runtime, first.0, first.1)?;
         let mut serial = Vec::new();
         let mut parallel = Vec::new();
-        for _ in 0..3 {
-            serial.push(time(false)?);
-            parallel.push(time(true)?);
+        for round in 0..COLD_ROUNDS {
+            // false: serial, true: parallel; odd rounds start parallel.
+            let order = match round % 2 {
+                0 => [false, true],
+                _ => [true, false],
+            };
+            for parallel_now in order {
+                let t = time(parallel_now)?;
+                match parallel_now {
+                    true => parallel.push(t),
+                    false => serial.push(t),
+                }
+            }
+            eprintln!(
+                "bench: cold round {}: serial {:.0} ms, parallel {:.0} ms",
+                round + 1,
+                serial[round] * 1e3,
+                parallel[round] * 1e3
+            );
         }
         let (serial, parallel) = (median(&mut serial), median(&mut parallel));
+        eprintln!(
+            "bench: cold medians: serial {:.0} ms, parallel {:.0} ms, ratio {:.0}% ({} cores)",
+            serial * 1e3,
+            parallel * 1e3,
+            parallel / serial * 100.0,
+            cores()
+        );
         let cold = self.hyperfine_with(
             &[run(&top, "stack")],
             &["--prepare", &format!("{HOOKHOST} cache clean")],
@@ -361,7 +395,8 @@ impl Bench {
             50.0,
             Unit::Percent,
             format!(
-                "parallel {:.0} ms, serial {:.0} ms (in-process, no cache); whole cold `hookhost stack` {:.0} ms",
+                "medians of {COLD_ROUNDS}, {} cores: `load_all` {:.0} ms, one by one {:.0} ms (in-process, one engine, no cache); whole cold `hookhost stack` {:.0} ms",
+                cores(),
                 parallel * 1e3,
                 serial * 1e3,
                 cold[0] * 1e3
