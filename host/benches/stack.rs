@@ -422,6 +422,9 @@ impl Bench {
         ))
     }
 
+    /// `cargo build --release -p hookhost` in an empty target dir, under
+    /// `/usr/bin/time`: wall time against the target, CPU time and the load
+    /// average before and after in the note (the machine may be shared).
     fn clean_build(&self) -> Result<Row> {
         const WHAT: &str = "`cargo build --release` of the host from clean";
         if !self.options.clean_build {
@@ -432,23 +435,43 @@ impl Bench {
             ));
         }
         let target = self.dir.join("clean-target");
+        let times = self.dir.join("clean-build.time");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let started = Instant::now();
-        let status = Command::new("cargo")
-            .args(["build", "--release", "-p", "hookhost", "--quiet"])
+        let load_before = load_average();
+        eprintln!("bench: cargo build --release -p hookhost (empty target dir; minutes)");
+        let status = Command::new("/usr/bin/time")
+            .args(["-f", "%e %U %S", "-o"])
+            .arg(&times)
+            .args(["cargo", "build", "--release", "-p", "hookhost", "--quiet"])
             .env("CARGO_TARGET_DIR", &target)
             .current_dir(root)
             .status()?;
         if !status.success() {
             bail!("cargo build --release failed");
         }
-        let minutes = started.elapsed().as_secs_f64() / 60.0;
+        let load_after = load_average();
+        let text = std::fs::read_to_string(&times)?;
+        let figures: Vec<f64> = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let [wall, user, system] = figures[..] else {
+            bail!("no times from /usr/bin/time: {text}");
+        };
+        let _ = std::fs::remove_dir_all(&target);
         Ok(Row::at_most(
             WHAT,
-            minutes,
+            wall / 60.0,
             6.0,
             Unit::Minutes,
-            format!("CARGO_TARGET_DIR=<empty>, {} cores", cores()),
+            format!(
+                "CARGO_TARGET_DIR=<empty>, {} cores; CPU {:.1} min (user+sys); load average {load_before} before, {load_after} after",
+                cores(),
+                (user + system) / 60.0
+            ),
         ))
     }
 
@@ -815,6 +838,14 @@ fn per_iteration(n: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
+}
+
+/// The 1-minute load average, as /proc/loadavg says ("?" if unreadable).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn cores() -> usize {
