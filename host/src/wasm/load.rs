@@ -83,15 +83,18 @@ pub fn load_all(
     let next = AtomicUsize::new(0);
     let results: Vec<OnceLock<Result<LoadedComponent, LoadError>>> =
         wanted.iter().map(|_| OnceLock::new()).collect();
-    thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let (path, role) = wanted[index];
-                    let _ = results[index].set(load(runtime, path, role));
-                }
-            });
+    let work = || {
+        while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let (path, role) = wanted[index];
+            let _ = results[index].set(load(runtime, path, role));
         }
+    };
+    // This thread is one of the workers.
+    thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(work);
+        }
+        work();
     });
     results
         .into_iter()
