@@ -337,8 +337,10 @@ impl Bench {
         let paths = wasm_files(&top)?;
         let wanted: Vec<(&Path, Role)> = paths.iter().map(|p| (p.as_path(), Role::Hook)).collect();
         let runtime = Runtime::with_cache(None)?;
-        let time = |parallel: bool| -> Result<f64> {
+        // Wall seconds, and the cores it kept busy on average (CPU / wall).
+        let time = |parallel: bool| -> Result<(f64, f64)> {
             runtime.cache().forget_compiled();
+            let cpu = cpu_seconds();
             let started = Instant::now();
             if parallel {
                 for loaded in wasm::load_all(&runtime, &wanted) {
@@ -349,7 +351,8 @@ impl Bench {
                     wasm::load(&runtime, path, role)?;
                 }
             }
-            Ok(started.elapsed().as_secs_f64())
+            let wall = started.elapsed().as_secs_f64();
+            Ok((wall, (cpu_seconds() - cpu) / wall))
         };
         // The engine's first compile pays one-time set-up: not timed.
         let first = wanted.first().context("no component in the cold stack")?;
@@ -362,18 +365,22 @@ impl Bench {
                 0 => [false, true],
                 _ => [true, false],
             };
+            let mut busy = [0.0; 2];
             for parallel_now in order {
-                let t = time(parallel_now)?;
+                let (t, cores_busy) = time(parallel_now)?;
+                busy[usize::from(parallel_now)] = cores_busy;
                 match parallel_now {
                     true => parallel.push(t),
                     false => serial.push(t),
                 }
             }
             eprintln!(
-                "bench: cold round {}: serial {:.0} ms, parallel {:.0} ms",
+                "bench: cold round {}: serial {:.0} ms ({:.2} cores busy), parallel {:.0} ms ({:.2} cores busy)",
                 round + 1,
                 serial[round] * 1e3,
-                parallel[round] * 1e3
+                busy[0],
+                parallel[round] * 1e3,
+                busy[1]
             );
         }
         let (serial, parallel) = (median(&mut serial), median(&mut parallel));
@@ -838,6 +845,18 @@ fn per_iteration(n: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
+}
+
+/// CPU seconds (user and system) this process has used so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// The 1-minute load average, as /proc/loadavg says ("?" if unreadable).
