@@ -32,6 +32,9 @@ use hookhost::wasm::{self, LineSink, PluginConfig, Role, Runtime, SharedServices
 const HOOKHOST: &str = env!("CARGO_BIN_EXE_hookhost");
 
 
+/// Serial and parallel timings each of the `cold` row (medians of these).
+const COLD_ROUNDS: usize = 5;
+
 fn main() -> Result<()> {
     let options = Options::parse()?;
     which("hyperfine", "apt-get install -y hyperfine")?;
@@ -333,15 +336,22 @@ impl Bench {
         ))
     }
 
-    /// Compiling 50 distinct components without a cache: one after another
-    /// (each compile still split over cores by wasmtime) against
-    /// `load_all`; and the whole process with an empty cache.
+    /// Compiling 50 distinct components without a cache, with one engine:
+    /// one after another on this thread (serial) against `load_all`
+    /// (parallel, one worker per core). wasmtime compiles each component on
+    /// the calling thread, so parallel over serial approaches 1/cores.
+    /// Medians over [`COLD_ROUNDS`] rounds, alternating which goes first;
+    /// the compiled components are forgotten before each timing. Also the
+    /// whole process with an empty cache.
     fn cold_start(&self) -> Result<Vec<Row>> {
         let top = self.stack("w50", &Layout::wasm(50))?;
         let paths = wasm_files(&top)?;
         let wanted: Vec<(&Path, Role)> = paths.iter().map(|p| (p.as_path(), Role::Hook)).collect();
-        let time = |parallel: bool| -> Result<f64> {
-            let runtime = Runtime::with_cache(None)?;
+        let runtime = Runtime::with_cache(None)?;
+        // Wall seconds, and the cores it kept busy on average (CPU / wall).
+        let time = |parallel: bool| -> Result<(f64, f64)> {
+            runtime.cache().forget_compiled();
+            let cpu = cpu_seconds();
             let started = Instant::now();
             if parallel {
                 for loaded in wasm::load_all(&runtime, &wanted) {
@@ -352,15 +362,46 @@ impl Bench {
                     wasm::load(&runtime, path, role)?;
                 }
             }
-            Ok(started.elapsed().as_secs_f64())
+            let wall = started.elapsed().as_secs_f64();
+            Ok((wall, (cpu_seconds() - cpu) / wall))
         };
+        // The engine's first compile pays one-time set-up: not timed.
+        let first = wanted.first().context("no component in the cold stack")?;
+        wasm::load(&runtime, first.0, first.1)?;
         let mut serial = Vec::new();
         let mut parallel = Vec::new();
-        for _ in 0..3 {
-            serial.push(time(false)?);
-            parallel.push(time(true)?);
+        for round in 0..COLD_ROUNDS {
+            // false: serial, true: parallel; odd rounds start parallel.
+            let order = match round % 2 {
+                0 => [false, true],
+                _ => [true, false],
+            };
+            let mut busy = [0.0; 2];
+            for parallel_now in order {
+                let (t, cores_busy) = time(parallel_now)?;
+                busy[usize::from(parallel_now)] = cores_busy;
+                match parallel_now {
+                    true => parallel.push(t),
+                    false => serial.push(t),
+                }
+            }
+            eprintln!(
+                "bench: cold round {}: serial {:.0} ms ({:.2} cores busy), parallel {:.0} ms ({:.2} cores busy)",
+                round + 1,
+                serial[round] * 1e3,
+                busy[0],
+                parallel[round] * 1e3,
+                busy[1]
+            );
         }
         let (serial, parallel) = (median(&mut serial), median(&mut parallel));
+        eprintln!(
+            "bench: cold medians: serial {:.0} ms, parallel {:.0} ms, ratio {:.0}% ({} cores)",
+            serial * 1e3,
+            parallel * 1e3,
+            parallel / serial * 100.0,
+            cores()
+        );
         let cold = self.hyperfine_with(
             &[run(&top, "stack")],
             &["--prepare", &format!("{HOOKHOST} cache clean")],
@@ -372,7 +413,8 @@ impl Bench {
             50.0,
             Unit::Percent,
             format!(
-                "parallel {:.0} ms, serial {:.0} ms (in-process, no cache); whole cold `hookhost stack` {:.0} ms",
+                "medians of {COLD_ROUNDS}, {} cores: `load_all` {:.0} ms, one by one {:.0} ms (in-process, one engine, no cache); whole cold `hookhost stack` {:.0} ms",
+                cores(),
                 parallel * 1e3,
                 serial * 1e3,
                 cold[0] * 1e3
@@ -398,6 +440,9 @@ impl Bench {
         ))
     }
 
+    /// `cargo build --release -p hookhost` in an empty target dir, under
+    /// `/usr/bin/time`: wall time against the target, CPU time and the load
+    /// average before and after in the note (the machine may be shared).
     fn clean_build(&self) -> Result<Row> {
         const WHAT: &str = "`cargo build --release` of the host from clean";
         if !self.options.clean_build {
@@ -408,23 +453,43 @@ impl Bench {
             ));
         }
         let target = self.dir.join("clean-target");
+        let times = self.dir.join("clean-build.time");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let started = Instant::now();
-        let status = Command::new("cargo")
-            .args(["build", "--release", "-p", "hookhost", "--quiet"])
+        let load_before = load_average();
+        eprintln!("bench: cargo build --release -p hookhost (empty target dir; minutes)");
+        let status = Command::new("/usr/bin/time")
+            .args(["-f", "%e %U %S", "-o"])
+            .arg(&times)
+            .args(["cargo", "build", "--release", "-p", "hookhost", "--quiet"])
             .env("CARGO_TARGET_DIR", &target)
             .current_dir(root)
             .status()?;
         if !status.success() {
             bail!("cargo build --release failed");
         }
-        let minutes = started.elapsed().as_secs_f64() / 60.0;
+        let load_after = load_average();
+        let text = std::fs::read_to_string(&times)?;
+        let figures: Vec<f64> = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let [wall, user, system] = figures[..] else {
+            bail!("no times from /usr/bin/time: {text}");
+        };
+        let _ = std::fs::remove_dir_all(&target);
         Ok(Row::at_most(
             WHAT,
-            minutes,
+            wall / 60.0,
             6.0,
             Unit::Minutes,
-            format!("CARGO_TARGET_DIR=<empty>, {} cores", cores()),
+            format!(
+                "CARGO_TARGET_DIR=<empty>, {} cores; CPU {:.1} min (user+sys); load average {load_before} before, {load_after} after",
+                cores(),
+                (user + system) / 60.0
+            ),
         ))
     }
 
@@ -846,6 +911,26 @@ fn per_iteration(n: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
+}
+
+/// CPU seconds (user and system) this process has used so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// The 1-minute load average, as /proc/loadavg says ("?" if unreadable).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 fn cores() -> usize {

@@ -157,6 +157,16 @@ impl CompileCache {
             .clone()
     }
 
+    /// Forget the components this process already compiled or read: the
+    /// next [`CompileCache::component`] of each compiles (or reads) it
+    /// again. For benchmarks that time compiling with one engine.
+    pub fn forget_compiled(&self) {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     fn load_or_compile(&self, engine: &Engine, wasm: &[u8], key: &Digest32) -> Compiled {
         let compile = || Component::new(engine, wasm).map_err(|e| first_line(&e));
         let Some(dir) = &self.dir else {

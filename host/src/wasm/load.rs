@@ -5,12 +5,13 @@
 //!
 //! Compiling is what costs (60-190 ms a component): [`load_all`] takes
 //! compiled code from the cache ([`super::cache`]) and compiles what is not
-//! there on every core at once.
+//! there on every core at once, one component per core (wasmtime compiles
+//! each component on the thread that asks, see `engine_config`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::thread;
 
 use wasmtime::component::{Component, InstancePre};
@@ -64,9 +65,11 @@ pub fn load(runtime: &Runtime, path: &Path, role: Role) -> Result<LoadedComponen
     check(runtime, path, role, compiled)
 }
 
-/// [`load`] for each of `wanted`, in parallel: one worker per core, each
-/// taking the next component (its own compile is also split over cores by
-/// wasmtime, which fills the gaps). Results are in the order of `wanted`.
+/// [`load`] for each of `wanted`, in parallel: one worker thread per core,
+/// each taking the next component, the biggest files first (a big plugin
+/// taken last would leave the other cores idle while it compiles). Each
+/// component compiles on the worker that took it. Results are in the order
+/// of `wanted`.
 pub fn load_all(
     runtime: &Runtime,
     wanted: &[(&Path, Role)],
@@ -76,29 +79,46 @@ pub fn load_all(
     if workers <= 1 {
         return wanted.iter().map(|&(p, r)| load(runtime, p, r)).collect();
     }
+    let order = biggest_first(wanted);
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<LoadedComponent, LoadError>>>> =
-        wanted.iter().map(|_| Mutex::new(None)).collect();
-    thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(path, role)) = wanted.get(index) else {
-                    break;
-                };
-                let loaded = load(runtime, path, role);
-                *results[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(loaded);
-            });
+    let results: Vec<OnceLock<Result<LoadedComponent, LoadError>>> =
+        wanted.iter().map(|_| OnceLock::new()).collect();
+    let work = || {
+        while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let (path, role) = wanted[index];
+            let _ = results[index].set(load(runtime, path, role));
         }
+    };
+    // This thread is one of the workers.
+    thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(work);
+        }
+        work();
     });
     results
         .into_iter()
         .zip(wanted)
         .map(|(slot, &(path, role))| {
-            let done = slot.into_inner().unwrap_or_else(|e| e.into_inner());
-            done.unwrap_or_else(|| load(runtime, path, role))
+            // Empty only if a worker died (it cannot: `load` returns its
+            // errors); load it here rather than lose it.
+            slot.into_inner()
+                .unwrap_or_else(|| load(runtime, path, role))
         })
         .collect()
+}
+
+/// Indexes of `wanted`, biggest file first (unreadable ones last: they fail
+/// fast). Sizes stand in for compile times.
+fn biggest_first(wanted: &[(&Path, Role)]) -> Vec<usize> {
+    let sizes: Vec<u64> = wanted
+        .iter()
+        .map(|(path, _)| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .collect();
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    // Stable: equal sizes keep their order.
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    order
 }
 
 fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {

@@ -124,6 +124,12 @@ impl Drop for Runtime {
 /// address space reserved once instead of fresh mappings. When that
 /// reservation is refused (a low `ulimit -v`), on-demand allocation works
 /// the same, a little slower, with a warning.
+///
+/// wasmtime is built without its `parallel-compilation` feature: a
+/// component compiles on the thread that asks for it, and
+/// [`load_all`] runs one such thread per core, one plugin each. (With
+/// wasmtime's rayon pool as well, both competed for the same cores and
+/// loading in parallel gained nothing; see docs/design.md.)
 fn new_engine() -> anyhow::Result<(Engine, Option<String>)> {
     match Engine::new(&engine_config(true)) {
         Ok(engine) => Ok((engine, None)),
