@@ -62,24 +62,22 @@ impl Token {
         &self.0
     }
 
-    /// What ends a request on each stream: bash prints `\n<token> <status>\n`.
+    /// What ends a request on each stream: bash prints `<token> <status>\n`.
     pub fn needle(&self) -> Vec<u8> {
-        format!("\n{} ", self.0).into_bytes()
+        format!("{} ", self.0).into_bytes()
     }
 }
 
 /// Finds a request's end marker in one output stream and releases the
 /// bytes before it. Bytes that might be the start of the marker are held
-/// back until more data shows whether they are — except a lone trailing
-/// newline: a line ends there whether it is the output's own newline or the
-/// one bash prints before the marker, so it is released at once and a
-/// hook's last line shows live instead of when the next output arrives.
+/// back until more data shows whether they are. The marker has no leading
+/// newline (bash's line-buffered printf would write that newline on its
+/// own, one more write and wake-up per marker): it may follow a hook's
+/// unterminated last line on the same line, and is found there, the token
+/// being random.
 #[derive(Default)]
 pub struct Framer {
     pending: Vec<u8>,
-    /// The last byte released was a newline, which may have been the
-    /// marker's leading one.
-    after_newline: bool,
 }
 
 impl Framer {
@@ -91,37 +89,19 @@ impl Framer {
     /// once the whole marker line arrived; bytes after it stay pending
     /// (they belong to whatever comes next).
     pub fn scan(&mut self, needle: &[u8], sink: &mut dyn FnMut(&[u8])) -> Option<i32> {
-        let rest_of_needle = &needle[1..];
-        let found = find(&self.pending, needle)
-            .map(|pos| (pos, pos + needle.len()))
-            .or_else(|| {
-                let continues = self.after_newline && self.pending.starts_with(rest_of_needle);
-                continues.then_some((0, rest_of_needle.len()))
-            });
-        if let Some((pos, after)) = found {
+        if let Some(pos) = find(&self.pending, needle) {
+            let after = pos + needle.len();
             let nl = self.pending[after..].iter().position(|&b| b == b'\n')?;
             let status = parse_status(&self.pending[after..after + nl]);
             if pos > 0 {
                 sink(&self.pending[..pos]);
             }
             self.pending.drain(..after + nl + 1);
-            self.after_newline = false;
             return Some(status);
         }
-        let keep = if self.after_newline && rest_of_needle.starts_with(&self.pending) {
-            self.pending.len()
-        } else {
-            match held_back(&self.pending, needle) {
-                // A lone newline ending a non-empty line; an empty line
-                // stays held (it may be all the marker's).
-                1 if self.pending.len() > 1 && self.pending[self.pending.len() - 2] != b'\n' => 0,
-                keep => keep,
-            }
-        };
-        let release = self.pending.len() - keep;
+        let release = self.pending.len() - held_back(&self.pending, needle);
         if release > 0 {
             sink(&self.pending[..release]);
-            self.after_newline = self.pending[release - 1] == b'\n';
             self.pending.drain(..release);
         }
         None
@@ -184,11 +164,11 @@ impl LineSplitter {
     }
 }
 
-/// Take a query's reply (`\n<token>{payload}<token>\n`) out of a request's
+/// Take a query's reply (`<token>{payload}<token>\n`) out of a request's
 /// stdout; what surrounds it (output of background processes) is returned
 /// as the second element.
 pub fn take_reply(stdout: &[u8], token: &str) -> Result<(Vec<u8>, Vec<u8>)> {
-    let open = format!("\n{token}{{").into_bytes();
+    let open = format!("{token}{{").into_bytes();
     let close = format!("}}{token}\n").into_bytes();
     let start = find(stdout, &open).context("the bash session sent no reply")?;
     let body = start + open.len();
@@ -240,10 +220,10 @@ mod tests {
     }
 
     #[test]
-    fn framer_strips_marker_and_added_newline() {
-        let needle = b"\nTOK ";
+    fn framer_cuts_the_marker_out() {
+        let needle = b"TOK ";
         let mut f = Framer::default();
-        f.push(b"line1\nline2\n\nTOK 7\nnext");
+        f.push(b"line1\nline2\nTOK 7\nnext");
         let (out, status) = scan_all(&mut f, needle);
         assert_eq!(out, b"line1\nline2\n");
         assert_eq!(status, Some(7));
@@ -251,12 +231,21 @@ mod tests {
     }
 
     #[test]
+    fn framer_finds_the_marker_after_an_unterminated_line() {
+        let needle = b"TOK ";
+        let mut f = Framer::default();
+        f.push(b"no newline at the endTOK 0\n");
+        let (out, status) = scan_all(&mut f, needle);
+        assert_eq!((out.as_slice(), status), (&b"no newline at the end"[..], Some(0)));
+    }
+
+    #[test]
     fn framer_holds_back_possible_marker_start() {
-        let needle = b"\nTOK ";
+        let needle = b"TOK ";
         let mut f = Framer::default();
         f.push(b"partial\nTO");
         let (out, status) = scan_all(&mut f, needle);
-        assert_eq!((out.as_slice(), status), (&b"partial"[..], None));
+        assert_eq!((out.as_slice(), status), (&b"partial\n"[..], None));
         f.push(b"K 0");
         assert_eq!(scan_all(&mut f, needle), (Vec::new(), None));
         f.push(b"\n");
@@ -265,33 +254,23 @@ mod tests {
 
     #[test]
     fn framer_releases_a_finished_line_at_once() {
-        let needle = b"\nTOK ";
+        let needle = b"TOK ";
         let mut f = Framer::default();
         f.push(b"READY\n");
         assert_eq!(scan_all(&mut f, needle), (b"READY\n".to_vec(), None));
-        // The newline just released was the marker's own: still found.
-        f.push(b"TO");
-        assert_eq!(scan_all(&mut f, needle), (Vec::new(), None));
-        f.push(b"K 3\n");
-        assert_eq!(scan_all(&mut f, needle), (Vec::new(), Some(3)));
-    }
-
-    #[test]
-    fn framer_after_a_released_newline_passes_other_text_on() {
-        let needle = b"\nTOK ";
-        let mut f = Framer::default();
-        f.push(b"a\n");
-        assert_eq!(scan_all(&mut f, needle).0, b"a\n");
-        f.push(b"TOX\n\nTOK 0\n");
-        assert_eq!(scan_all(&mut f, needle), (b"TOX\n".to_vec(), Some(0)));
+        f.push(b"TOX\nTOK 3\n");
+        assert_eq!(scan_all(&mut f, needle), (b"TOX\n".to_vec(), Some(3)));
     }
 
     #[test]
     fn framer_ignores_other_tokens() {
-        let needle = b"\nTOK ";
+        let needle = b"TOK ";
         let mut f = Framer::default();
-        f.push(b"x\nTOX 0\n\nTOK 1\n");
-        assert_eq!(scan_all(&mut f, needle), (b"x\nTOX 0\n".to_vec(), Some(1)));
+        f.push(b"x\nTOX 0\nTOK{reply}TOK\nTOK 1\n");
+        assert_eq!(
+            scan_all(&mut f, needle),
+            (b"x\nTOX 0\nTOK{reply}TOK\n".to_vec(), Some(1))
+        );
     }
 
     #[test]
@@ -307,7 +286,7 @@ mod tests {
 
     #[test]
     fn reply_is_cut_out_of_surrounding_output() {
-        let out = b"noise\n\nT{Sa\nb}T\nmore";
+        let out = b"noise\nT{Sa\nb}T\nmore";
         let (payload, rest) = take_reply(out, "T").unwrap();
         assert_eq!(payload, b"Sa\nb");
         assert_eq!(rest, b"noise\nmore");

@@ -80,14 +80,16 @@ __hh_post() {
 }
 
 # __hh_end TOKEN: print the end marker, with the body's status, on stdout
-# and stderr. The leading newline puts the marker at the start of a line;
-# the host strips it again. stderr is restored here, outside the group
+# and stderr: one line each, one write each (a leading newline would be a
+# write of its own: printf here is line-buffered). After a hook's
+# unterminated last line it shares that line; the host finds the token
+# anywhere. stderr is restored here, outside the group
 # that hid __hh_post's trace: leaving that group puts back the stderr the
 # body left behind.
 __hh_end() {
     command exec 2>&"$__hh_err"
-    builtin printf '\n%s %d\n' "$1" "$__hh_st"
-    builtin printf '\n%s %d\n' "$1" "$__hh_st" >&2
+    builtin printf '%s %d\n' "$1" "$__hh_st"
+    builtin printf '%s %d\n' "$1" "$__hh_st" >&2
 }
 
 # __hh_on_err STATUS COMMAND LINE: the ERR trap under errexit, run just
@@ -116,7 +118,7 @@ __hh_on_err() {
 # __hh_reply TOKEN PAYLOAD: a query's answer, framed so that stray output
 # of background processes around it cannot be mistaken for it.
 __hh_reply() {
-    builtin printf '\n%s{%s}%s\n' "$1" "$2" "$1"
+    builtin printf '%s{%s}%s\n' "$1" "$2" "$1"
 }
 
 # __hh_q_get TOKEN NAME: reply S<value> when NAME is set, U when unset.
@@ -161,7 +163,7 @@ __hh_q_sync() {
     builtin shift
     # A hook that unset it would turn the keys below into arithmetic.
     [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
-    builtin printf '\n%s{' "$__hh_tok"
+    builtin printf '%s{' "$__hh_tok"
     for __hh_n; do
         if [[ -z ${!__hh_n+x} ]]; then
             __hh_v=U
