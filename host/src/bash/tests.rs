@@ -934,16 +934,3 @@ fn watched_variables_are_read_from_the_copy_and_written_before_the_next_request(
     assert!(!stack.top.join("pwned").exists());
     s.close().unwrap();
 }
-
-#[test]
-fn zz_query_timing_probe() {
-    let stack = stack();
-    let mut s = stack.start(false, &[]);
-    s.set_var("X", "1").unwrap();
-    let started = Instant::now();
-    for _ in 0..300 {
-        s.get_var("X").unwrap();
-    }
-    eprintln!("PROBE per query: {:?}", started.elapsed() / 300);
-    s.close().unwrap();
-}
