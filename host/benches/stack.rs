@@ -31,7 +31,6 @@ use hookhost::wasm::{self, LineSink, PluginConfig, Role, Runtime, SharedServices
 
 const HOOKHOST: &str = env!("CARGO_BIN_EXE_hookhost");
 
-
 /// Serial and parallel timings each of the `cold` row (medians of these).
 const COLD_ROUNDS: usize = 5;
 

@@ -4,7 +4,7 @@
 //!
 //! Nothing here talks to a process; it is all pure and unit-tested.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 /// Single-quote `value` for bash: `'...'`, with each `'` written as `'\''`.
 /// Newlines and every other byte stay literal inside the quotes.
@@ -107,6 +107,18 @@ impl Framer {
         None
     }
 
+    /// Cut `reply` out of what is pending, once all of it arrived: the
+    /// bytes before it and its payload; what follows stays pending.
+    pub fn take(&mut self, reply: &Reply) -> Option<(Vec<u8>, Vec<u8>)> {
+        let start = find(&self.pending, &reply.open)?;
+        let body = start + reply.open.len();
+        let len = find(&self.pending[body..], &reply.close)?;
+        let payload = self.pending[body..body + len].to_vec();
+        let before = self.pending[..start].to_vec();
+        self.pending.drain(..body + len + reply.close.len());
+        Some((before, payload))
+    }
+
     /// Release everything pending (the stream ended without a marker).
     pub fn flush(&mut self, sink: &mut dyn FnMut(&[u8])) {
         if !self.pending.is_empty() {
@@ -164,19 +176,28 @@ impl LineSplitter {
     }
 }
 
-/// Take a query's reply (`<token>{payload}<token>\n`) out of a request's
-/// stdout; what surrounds it (output of background processes) is returned
-/// as the second element.
-pub fn take_reply(stdout: &[u8], token: &str) -> Result<(Vec<u8>, Vec<u8>)> {
-    let open = format!("{token}{{").into_bytes();
-    let close = format!("}}{token}\n").into_bytes();
-    let start = find(stdout, &open).context("the bash session sent no reply")?;
-    let body = start + open.len();
-    let len = find(&stdout[body..], &close).context("the bash session sent a truncated reply")?;
-    let payload = stdout[body..body + len].to_vec();
-    let mut rest = stdout[..start].to_vec();
-    rest.extend_from_slice(&stdout[body + len + close.len()..]);
-    Ok((payload, rest))
+/// How a query's reply is framed on stdout: `<token>{payload}<token>\n`
+/// (`__hh_reply`), or for the variable sync, whose payload holds NUL-ended
+/// entries, `<token>{\0 entries }<token>\0` (one printf, see `__hh_q_sync`).
+pub struct Reply {
+    open: Vec<u8>,
+    close: Vec<u8>,
+}
+
+impl Reply {
+    pub fn of(token: &Token) -> Reply {
+        Reply {
+            open: format!("{}{{", token.as_str()).into_bytes(),
+            close: format!("}}{}\n", token.as_str()).into_bytes(),
+        }
+    }
+
+    pub fn sync_of(token: &Token) -> Reply {
+        Reply {
+            open: format!("{}{{\0", token.as_str()).into_bytes(),
+            close: format!("}}{}\0", token.as_str()).into_bytes(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -236,7 +257,10 @@ mod tests {
         let mut f = Framer::default();
         f.push(b"no newline at the endTOK 0\n");
         let (out, status) = scan_all(&mut f, needle);
-        assert_eq!((out.as_slice(), status), (&b"no newline at the end"[..], Some(0)));
+        assert_eq!(
+            (out.as_slice(), status),
+            (&b"no newline at the end"[..], Some(0))
+        );
     }
 
     #[test]
@@ -286,10 +310,16 @@ mod tests {
 
     #[test]
     fn reply_is_cut_out_of_surrounding_output() {
-        let out = b"noise\nT{Sa\nb}T\nmore";
-        let (payload, rest) = take_reply(out, "T").unwrap();
-        assert_eq!(payload, b"Sa\nb");
-        assert_eq!(rest, b"noise\nmore");
-        assert!(take_reply(b"nothing", "T").is_err());
+        let token = Token("T".into());
+        let mut f = Framer::default();
+        f.push(b"noise\nT{Sa\nb");
+        assert_eq!(f.take(&Reply::of(&token)), None);
+        f.push(b"}T\nmore");
+        let taken = f.take(&Reply::of(&token)).unwrap();
+        assert_eq!(taken, (b"noise\n".to_vec(), b"Sa\nb".to_vec()));
+        assert_eq!(f.pending, b"more");
+        f.push(b"T{\0A=Sx\0B=U\0}T\0");
+        let taken = f.take(&Reply::sync_of(&token)).unwrap();
+        assert_eq!(taken, (b"more".to_vec(), b"A=Sx\0B=U\0".to_vec()));
     }
 }

@@ -417,27 +417,34 @@ impl BashSession {
     fn query(&mut self, what: &str, body: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<Vec<u8>> {
         self.ensure_alive()?;
         let token = Token::new()?;
-        let script = query_script(&body(&quote(token.as_str().as_bytes())), &token);
+        let script = query_script(&body(&quote(token.as_str().as_bytes())));
         self.deliver(script);
         self.take_answer(&token, what)
     }
 
-    /// The reply to the query with `token` (already sent), read up to its
-    /// end markers; output around it is kept as stray.
+    /// The reply to the query with `token` (already sent): stdout up to
+    /// the reply's end (a query prints its reply and nothing else, and ends
+    /// with it: no end markers, one write). Output before it is kept as
+    /// stray; stderr is left for the next request.
     fn take_answer(&mut self, token: &Token, what: &str) -> Result<Vec<u8>> {
-        let mut out = [Vec::new(), Vec::new()];
-        let reply = self.await_markers(&token.needle(), &mut |s, b| {
-            out[s.index()].extend_from_slice(b)
-        })?;
-        let [stdout, stderr] = out;
-        self.keep_stray(Stream::Stderr, stderr);
-        if let Reply::Ended(ended) = reply {
-            self.keep_stray(Stream::Stdout, stdout);
-            bail!("the bash session ended ({}) while {what}", describe(&ended));
+        self.await_reply(&framing::Reply::of(token), what)
+    }
+
+    fn await_reply(&mut self, reply: &framing::Reply, what: &str) -> Result<Vec<u8>> {
+        let stdout = Stream::Stdout.index();
+        loop {
+            if let Some((before, payload)) = self.framers[stdout].take(reply) {
+                self.keep_stray(Stream::Stdout, before);
+                return Ok(payload);
+            }
+            if let Some(exit) = self.bash.exited()? {
+                let ended = self.mark_ended(exit);
+                bail!("the bash session ended ({}) while {what}", describe(&ended));
+            }
+            if let Some(event) = self.bash.recv(POLL) {
+                self.take_event(event);
+            }
         }
-        let (payload, rest) = framing::take_reply(&stdout, token.as_str())?;
-        self.keep_stray(Stream::Stdout, rest);
-        Ok(payload)
     }
 
     /// Append the sync query of the watched variables to `script` (after
@@ -448,13 +455,16 @@ impl BashSession {
         }
         let token = Token::new()?;
         let body = self.mirror.sync_body(&quote(token.as_str().as_bytes()));
-        script.extend(query_script(&body, &token));
+        script.extend(query_script(&body));
         Ok(Some(token))
     }
 
     /// Read the sync reply `append_sync` asked for into the mirror.
     fn finish_sync(&mut self, token: &Token) -> Result<()> {
-        let payload = self.take_answer(token, "reading the watched variables")?;
+        let payload = self.await_reply(
+            &framing::Reply::sync_of(token),
+            "reading the watched variables",
+        )?;
         self.mirror.update(&payload)
     }
 
@@ -777,12 +787,11 @@ fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
 }
 
 /// A query: one of the session's own functions (`__hh_q_*`), which change
-/// nothing a hook could notice, so no restore follows it; then the markers.
-fn query_script(body: &[u8], token: &Token) -> Vec<u8> {
+/// nothing a hook could notice, so no restore follows it, and whose reply
+/// ends it (no end markers).
+fn query_script(body: &[u8]) -> Vec<u8> {
     let mut s = b"__hh_b=\n".to_vec();
     s.extend_from_slice(body);
-    s.extend_from_slice(b"\n__hh_st=$?; \\__hh_end ");
-    s.extend(quote(token.as_str().as_bytes()));
     s.push(b'\n');
     s
 }

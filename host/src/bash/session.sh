@@ -155,15 +155,17 @@ __hh_q_fn() {
 # __hh_q_sync TOKEN NAME...: reply with each watched NAME whose value,
 # set-ness or read-only flag changed since the last sync, as
 # NAME=S<value> (set), NAME=R<value> (set, read-only) or NAME=U (unset),
-# each ended by a NUL (the one byte no shell value holds). The host keeps
+# each ended by a NUL (the one byte no shell value holds), between
+# TOKEN{<NUL> and }TOKEN<NUL>: all in one printf, one write. The host keeps
 # a copy of these variables for WASM plugins (mirror.rs).
 declare -gA __hh_seen=()
 __hh_q_sync() {
     builtin local __hh_tok=$1 __hh_n __hh_v
+    builtin local -a __hh_items
+    __hh_items=("$1{")
     builtin shift
     # A hook that unset it would turn the keys below into arithmetic.
     [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
-    builtin printf '%s{' "$__hh_tok"
     for __hh_n; do
         if [[ -z ${!__hh_n+x} ]]; then
             __hh_v=U
@@ -174,9 +176,9 @@ __hh_q_sync() {
         fi
         [[ ${__hh_seen[$__hh_n]-} == "$__hh_v" ]] && continue
         __hh_seen[$__hh_n]=$__hh_v
-        builtin printf '%s=%s\0' "$__hh_n" "$__hh_v"
+        __hh_items+=("$__hh_n=$__hh_v")
     done
-    builtin printf '}%s\n' "$__hh_tok"
+    builtin printf '%s\0' "${__hh_items[@]}" "}$__hh_tok"
 }
 
 # __hh_q_assign NAME VALUE: a plugin's set-var of a watched variable, sent

@@ -925,12 +925,19 @@ fn watched_variables_are_read_from_the_copy_and_written_before_the_next_request(
     assert_eq!(ok_lines(ran), ["queued direct"]);
     // A hook that removes the session's record of what it sent does not
     // turn values into arithmetic; the copy stays right.
-    let ran = snippet(&stack, &mut s, "unset __hh_seen; RELAY='x[$(touch pwned)]'\n");
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "unset __hh_seen; RELAY='x[$(touch pwned)]'\n",
+    );
     assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
     s.set_var("BACK", "y[$(touch pwned)]").unwrap();
     let ran = snippet(&stack, &mut s, "echo \"$BACK\"\n");
     assert_eq!(ok_lines(ran), ["y[$(touch pwned)]"]);
-    assert_eq!(s.get_var("RELAY").unwrap().as_deref(), Some("x[$(touch pwned)]"));
+    assert_eq!(
+        s.get_var("RELAY").unwrap().as_deref(),
+        Some("x[$(touch pwned)]")
+    );
     assert!(!stack.top.join("pwned").exists());
     s.close().unwrap();
 }
