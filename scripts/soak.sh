@@ -67,7 +67,7 @@ printf 'round\tleftover_procs\ttmp_files\tcache_bytes\tstate_files\tstate_bytes\
 for ((round = 1; round <= rounds; round++)); do
     for entry in stack unstack clean; do
         if ! env HOOKHOST_SOAK_MARK="$mark" HOOKHOST_RESOURCE_REPORT="$resources" \
-            HOOKHOST_CACHE_DIR="$work/cache" TMPDIR="$work/tmp" \
+            HOOKHOST_CACHE_DIR="$work/cache" TMPDIR="$work/tmp" XDG_RUNTIME_DIR="$work/tmp" \
             "$hookhost" "$entry" --top "$stack" --quiet >"$work/last.out" 2>&1; then
             echo "round $round: hookhost $entry failed:" >&2
             cat "$work/last.out" >&2
