@@ -38,7 +38,9 @@ pub struct Mirror {
     /// The sync request's arguments (the quoted names), built once.
     names: Vec<u8>,
     known: HashMap<String, Known>,
-    queued: Vec<u8>,
+    /// Assignments not sent yet, in order; a name set again keeps its
+    /// place and takes the new value (only the last one matters).
+    queued: Vec<(String, String)>,
 }
 
 impl Mirror {
@@ -112,20 +114,27 @@ impl Mirror {
         if known.readonly {
             bail!("cannot set {name}: it is a read-only variable");
         }
-        let quoted = quote_checked(value.as_bytes(), "the value")?;
+        quote_checked(value.as_bytes(), "the value")?;
         known.value = Some(value.to_string());
-        self.queued.extend_from_slice(b"__hh_q_assign ");
-        self.queued.extend(quote(name.as_bytes()));
-        self.queued.push(b' ');
-        self.queued.extend(quoted);
-        self.queued.push(b'\n');
+        match self.queued.iter_mut().find(|(queued, _)| queued == name) {
+            Some(entry) => entry.1 = value.to_string(),
+            None => self.queued.push((name.to_string(), value.to_string())),
+        }
         Ok(true)
     }
 
     /// The queued assignments, as script lines, to run before the next
     /// request; the queue is empty afterwards.
     pub fn take_queued(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.queued)
+        let mut script = Vec::new();
+        for (name, value) in std::mem::take(&mut self.queued) {
+            script.extend_from_slice(b"__hh_q_assign ");
+            script.extend(quote(name.as_bytes()));
+            script.push(b' ');
+            script.extend(quote(value.as_bytes()));
+            script.push(b'\n');
+        }
+        script
     }
 }
 
@@ -142,9 +151,14 @@ mod tests {
         assert_eq!(mirror.get("D"), None);
         let err = mirror.set("C", "x").unwrap_err();
         assert_eq!(err.to_string(), "cannot set C: it is a read-only variable");
+        assert!(mirror.set("B", "first").unwrap());
+        assert!(mirror.set("A", "a").unwrap());
         assert!(mirror.set("B", "it's").unwrap());
         assert_eq!(mirror.get("B"), Some(Some("it's".into())));
-        assert_eq!(mirror.take_queued(), b"__hh_q_assign 'B' 'it'\\''s'\n");
+        assert_eq!(
+            mirror.take_queued(),
+            b"__hh_q_assign 'B' 'it'\\''s'\n__hh_q_assign 'A' 'a'\n"
+        );
         assert!(mirror.take_queued().is_empty());
         assert!(!mirror.set("D", "x").unwrap());
     }

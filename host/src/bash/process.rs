@@ -36,6 +36,9 @@ pub struct BashProcess {
     outputs: [Option<File>; 2],
     /// Output read but not handed on yet.
     pending: VecDeque<Event>,
+    /// Where reads land (reused: zeroing 64 KiB per read cost more than
+    /// the read of a marker line).
+    buf: Vec<u8>,
     exit: Option<ExitStatus>,
 }
 
@@ -71,6 +74,7 @@ impl BashProcess {
                 Some(File::from(OwnedFd::from(stderr))),
             ],
             pending: VecDeque::new(),
+            buf: vec![0u8; 64 * 1024],
             exit: None,
         })
     }
@@ -161,15 +165,14 @@ impl BashProcess {
         let Some(file) = &mut self.outputs[stream.index()] else {
             return;
         };
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf) {
+        match file.read(&mut self.buf) {
             Ok(0) => {
                 self.outputs[stream.index()] = None;
                 self.pending.push_back(Event::Eof(stream));
             }
             Ok(n) => {
-                buf.truncate(n);
-                self.pending.push_back(Event::Data(stream, buf));
+                let data = self.buf[..n].to_vec();
+                self.pending.push_back(Event::Data(stream, data));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
             Err(_) => {
