@@ -263,6 +263,43 @@ mod tests {
     }
 
     #[test]
+    fn without_a_mailbox_a_long_script_and_much_output_go_through_the_pipe() {
+        // 400 requests (~100 KB of script) down the pipe while the hooks
+        // print 1 KB each: bash blocks on full output pipes before it has
+        // read the script, so the host must read while it writes.
+        let dir = tempfile::tempdir().unwrap();
+        let line = "x".repeat(1023);
+        let paths = hooks(dir.path(), &[&format!("echo {line}; echo \"$1\" >&2\n")]);
+        let mut session = session(dir.path(), false);
+        session.mailbox = None;
+        let batch: Vec<BatchHook> = (0..400)
+            .map(|_| BatchHook {
+                path: &paths[0],
+                args: &["stack"],
+            })
+            .collect();
+        let mut lines = 0;
+        let ran = session
+            .source_hooks(
+                &batch,
+                &mut |_, s, l| {
+                    lines += 1;
+                    let want = if s == Stream::Stdout {
+                        line.as_str()
+                    } else {
+                        "stack"
+                    };
+                    assert_eq!(l, want);
+                },
+                &mut |_, o| assert_eq!(o, &Outcome::Success),
+            )
+            .unwrap();
+        assert_eq!((ran, lines), (400, 800));
+        assert_eq!(session.get_var("HOME").unwrap(), std::env::var("HOME").ok());
+        session.close().unwrap();
+    }
+
+    #[test]
     fn a_missing_hook_refuses_the_batch_before_anything_runs() {
         let dir = tempfile::tempdir().unwrap();
         let mut paths = hooks(dir.path(), &["touch ran\n"]);
