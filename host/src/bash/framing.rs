@@ -109,7 +109,7 @@ impl Framer {
 
     /// Cut `reply` out of what is pending, once all of it arrived: the
     /// bytes before it and its payload; what follows stays pending.
-    pub fn take(&mut self, reply: &Reply) -> Option<(Vec<u8>, Vec<u8>)> {
+    pub fn take(&mut self, reply: &ReplyFrame) -> Option<(Vec<u8>, Vec<u8>)> {
         let start = find(&self.pending, &reply.open)?;
         let body = start + reply.open.len();
         let len = find(&self.pending[body..], &reply.close)?;
@@ -179,21 +179,21 @@ impl LineSplitter {
 /// How a query's reply is framed on stdout: `<token>{payload}<token>\n`
 /// (`__hh_reply`), or for the variable sync, whose payload holds NUL-ended
 /// entries, `<token>{\0 entries }<token>\0` (one printf, see `__hh_q_sync`).
-pub struct Reply {
+pub struct ReplyFrame {
     open: Vec<u8>,
     close: Vec<u8>,
 }
 
-impl Reply {
-    pub fn of(token: &Token) -> Reply {
-        Reply {
+impl ReplyFrame {
+    pub fn of(token: &Token) -> ReplyFrame {
+        ReplyFrame {
             open: format!("{}{{", token.as_str()).into_bytes(),
             close: format!("}}{}\n", token.as_str()).into_bytes(),
         }
     }
 
-    pub fn sync_of(token: &Token) -> Reply {
-        Reply {
+    pub fn sync_of(token: &Token) -> ReplyFrame {
+        ReplyFrame {
             open: format!("{}{{\0", token.as_str()).into_bytes(),
             close: format!("}}{}\0", token.as_str()).into_bytes(),
         }
@@ -313,13 +313,13 @@ mod tests {
         let token = Token("T".into());
         let mut f = Framer::default();
         f.push(b"noise\nT{Sa\nb");
-        assert_eq!(f.take(&Reply::of(&token)), None);
+        assert_eq!(f.take(&ReplyFrame::of(&token)), None);
         f.push(b"}T\nmore");
-        let taken = f.take(&Reply::of(&token)).unwrap();
+        let taken = f.take(&ReplyFrame::of(&token)).unwrap();
         assert_eq!(taken, (b"noise\n".to_vec(), b"Sa\nb".to_vec()));
         assert_eq!(f.pending, b"more");
         f.push(b"T{\0A=Sx\0B=U\0}T\0");
-        let taken = f.take(&Reply::sync_of(&token)).unwrap();
+        let taken = f.take(&ReplyFrame::sync_of(&token)).unwrap();
         assert_eq!(taken, (b"more".to_vec(), b"A=Sx\0B=U\0".to_vec()));
     }
 }

@@ -427,10 +427,11 @@ impl BashSession {
     /// with it: no end markers, one write). Output before it is kept as
     /// stray; stderr is left for the next request.
     fn take_answer(&mut self, token: &Token, what: &str) -> Result<Vec<u8>> {
-        self.await_reply(&framing::Reply::of(token), what)
+        self.await_reply(&framing::ReplyFrame::of(token), what)
     }
 
-    fn await_reply(&mut self, reply: &framing::Reply, what: &str) -> Result<Vec<u8>> {
+    /// Read stdout until the whole of `reply` arrived (or bash exited).
+    fn await_reply(&mut self, reply: &framing::ReplyFrame, what: &str) -> Result<Vec<u8>> {
         let stdout = Stream::Stdout.index();
         loop {
             if let Some((before, payload)) = self.framers[stdout].take(reply) {
@@ -462,7 +463,7 @@ impl BashSession {
     /// Read the sync reply `append_sync` asked for into the mirror.
     fn finish_sync(&mut self, token: &Token) -> Result<()> {
         let payload = self.await_reply(
-            &framing::Reply::sync_of(token),
+            &framing::ReplyFrame::sync_of(token),
             "reading the watched variables",
         )?;
         self.mirror.update(&payload)
