@@ -7,7 +7,7 @@
 //! (0700, a fresh random name; on tmpfs where there is one, see
 //! `parent_dirs`) holding one request file.
 //! The host writes each request's script there and sends bash one short
-//! line (~70 bytes) that reads the file in one `read(2)` (a regular file
+//! line (26 bytes) that reads the file in one `read(2)` (a regular file
 //! can seek back) and `eval`s it at top level, where the script would have
 //! run had it come down the pipe. Requests are strictly one after another,
 //! so one file serves them all; the directory goes when the session does.

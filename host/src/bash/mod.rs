@@ -56,6 +56,8 @@ const HELPERS_SH: &str = include_str!("helpers.sh");
 
 /// How long to wait for output before checking whether bash exited.
 const POLL: Duration = Duration::from_millis(20);
+/// While output keeps coming, how often to check whether bash exited.
+const EXIT_CHECK: Duration = Duration::from_millis(5);
 /// After bash exited, how long to keep reading output that is still in
 /// flight (bounded, for pipes a background process keeps open).
 const EXIT_DRAIN: Duration = Duration::from_millis(300);
@@ -504,28 +506,32 @@ impl BashSession {
         sink: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<Reply> {
         let mut status = [None, None];
-        // Whether bash may have exited: checked when output stops coming,
-        // not after every piece of it (a wait4 each).
-        let mut check_exit = true;
+        // Whether bash exited is checked at most once per EXIT_CHECK while
+        // output keeps coming (a wait4 after every piece of it cost more
+        // than the piece), and at once when a stream ends or output stops:
+        // a background process that goes on printing cannot hide the exit.
+        let mut next_exit_check = Instant::now();
         loop {
             self.scan(needle, &mut status, sink);
             if let [Some(code), Some(_)] = status {
                 return Ok(Reply::Done(code));
             }
-            if check_exit {
+            if Instant::now() >= next_exit_check {
                 if let Some(exit) = self.bash.exited()? {
                     return Ok(self.finish_after_exit(exit, needle, &mut status, sink));
                 }
+                next_exit_check = Instant::now() + EXIT_CHECK;
             }
             if let Some(stopper) = &mut self.stopper {
                 stopper.check(&self.bash);
             }
             match self.bash.recv(POLL) {
-                Some(event) => {
-                    check_exit = matches!(event, Event::Eof(_)) || self.eof.contains(&true);
+                Some(event @ Event::Eof(_)) => {
                     self.take_event(event);
+                    next_exit_check = Instant::now();
                 }
-                None => check_exit = true,
+                Some(event) => self.take_event(event),
+                None => next_exit_check = Instant::now(),
             }
         }
     }

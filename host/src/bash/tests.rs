@@ -478,6 +478,32 @@ fn background_process_holding_stdout_does_not_hang_an_exit() {
 }
 
 #[test]
+fn a_background_process_that_keeps_printing_does_not_hide_an_exit() {
+    // It prints every 5 ms for ~20 s: more often than the host's poll
+    // times out, so only a check of bash itself sees the exit.
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let started = Instant::now();
+    let ran = snippet(
+        &stack,
+        &mut s,
+        "( for i in $(seq 4000); do echo tick; sleep 0.005; done ) &\nexit 5\n",
+    );
+    assert_eq!(
+        ran.outcome,
+        Outcome::SessionEnded {
+            status: Some(5),
+            signal: None
+        }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn background_output_between_requests_goes_to_the_next_hook() {
     let stack = stack();
     let mut s = stack.start(false, &[]);
