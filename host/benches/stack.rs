@@ -43,6 +43,10 @@ fn main() -> Result<()> {
     let work = tempfile::tempdir()?;
     let bench = Bench::new(work.path(), noop, relay, options)?;
     let rows = bench.run()?;
+    if std::env::var_os("HOOKHOST_BENCH_KEEP").is_some() {
+        // The generated stacks, to profile or time by hand.
+        eprintln!("bench: kept {}", work.keep().display());
+    }
     print!("{}", render(&rows));
     Ok(())
 }

@@ -1,27 +1,37 @@
 //! How a request's script reaches bash.
 //!
 //! bash reads its script from the control pipe one byte per `read(2)`: it
-//! must not read past the command it runs, and a pipe cannot seek back. A
-//! 200-byte request costs 200 system calls that way, the 30 KB start-up
-//! script 30,000. So the session keeps a mailbox: a private directory
+//! must not read past the command it runs, and a pipe cannot seek back. So
+//! the pipe carries the session's start-up line once: it defines `GO` and
+//! enters the session's loop (`LOOP`), which waits for one byte per
+//! request (`read -N 1`: one system call) and `eval`s the request at top
+//! level, as if it had come down the pipe.
+//!
+//! The requests themselves go through a mailbox: a private directory
 //! (0700, a fresh random name; on tmpfs where there is one, see
-//! `parent_dirs`) holding one request file.
-//! The host writes each request's script there and sends bash one short
-//! line (26 bytes) that reads the file in one `read(2)` (a regular file
-//! can seek back) and `eval`s it at top level, where the script would have
-//! run had it come down the pipe. Requests are strictly one after another,
-//! so one file serves them all; the directory goes when the session does.
+//! `parent_dirs`) holding one request file. bash keeps it open; the host
+//! appends each request, ended by a NUL (which no shell text holds), and
+//! sends the byte `m`; bash reads up to the NUL from where it stopped last
+//! time (a regular file can seek back: a few system calls per request
+//! however long). When the file grows past [`ROTATE_AT`], or held secrets
+//! (the start-up request holds local.conf's values), the next request
+//! first tells bash to switch to a fresh file, and the old one is removed.
+//!
+//! Without a writable temp dir (or after a failed write to it) the byte is
+//! `p` and the request follows it down the pipe, NUL-ended: slower, the
+//! same for bash.
 //!
 //! Each request clears `__hh_b` (the copy of the script) before its body
-//! runs, so no hook can read the tokens of the requests after it. Should
-//! the file be unreadable (a hook removed the temp dir) or a script not
-//! parse, bash exits with status 70 and says why: the request fails and the
-//! session ends, where waiting for its markers would hang.
-//!
-//! Without a writable temp dir the scripts go down the pipe itself: slower,
-//! the same for bash.
+//! runs, so no hook can read the tokens of the requests after it, and ends
+//! by setting `__hh_busy=0`. A hook that runs `break` or `continue` outside
+//! any loop of its own would reach the session's loop and skip the rest of
+//! its request; the loop then ends with the request still busy, and bash
+//! says so and exits with status 70 (see `__hh_loop_end` in session.sh).
+//! Should the request not be there or not parse, bash exits with status 70
+//! too and says why: the request fails and the session ends, where waiting
+//! for its markers would hang.
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -31,31 +41,56 @@ use anyhow::{Context, Result};
 
 use super::framing::{quote, Token};
 
-/// What bash runs on the trigger line: read the request file, run the
-/// script at top level. (`read -d ''` returns 1 at the end of the file:
-/// `|| :` keeps errexit and the ERR trap quiet.) A script ends with an end
-/// marker, whose status is 0, so `eval` fails only when the script did not
-/// parse; the rest of it, its markers included, then never runs.
-const GO: &str = "__hh_b=; IFS= builtin read -r -d '' __hh_b <\"$__hh_req\" || :; \
-    [[ -n $__hh_b ]] || { builtin printf 'hookhost: cannot read the request %s\\n' \
-    \"$__hh_req\" >&2; builtin exit 70; }; \
+/// What bash runs for each request byte: read the request up to its NUL
+/// (from the request file for `m`, from the pipe for `p`), run it at top
+/// level. A script ends with its end marker and `__hh_busy=0`, whose
+/// status is 0, so `eval` fails only when the script did not parse; the
+/// rest of it, its markers included, then never runs. (`TMOUT=` keeps a
+/// hook's TMOUT from timing out the session's reads.)
+const GO: &str = "__hh_b=; if [[ $__hh_c == m ]]; then \
+    TMOUT= IFS= builtin read -r -d '' -u \"$__hh_rq\" __hh_b || __hh_b=; \
+    else TMOUT= IFS= builtin read -r -d '' -u 255 __hh_b || __hh_b=; fi; \
+    [[ -n $__hh_b ]] || { builtin printf 'hookhost: cannot read the request\\n' >&2; \
+    builtin exit 70; }; \
     builtin eval \"$__hh_b\" || { builtin printf 'hookhost: a request did not parse \
     (status %d)\\n' \"$?\" >&2; builtin exit 70; }";
 
-/// The line bash reads from the pipe for each request (~26 bytes: bash
-/// reads it one byte per system call).
-const TRIGGER: &[u8] = b"\\builtin eval \"$__hh_go\"\n";
+/// The session's loop: one byte per request. It ends when the host closes
+/// the pipe, or early, with the request still busy, when a hook ran
+/// `break` or `continue` outside a loop of its own.
+const LOOP: &[u8] = b"__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
+    { for ((__hh_n = 0; __hh_n < 60; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
+    TMOUT= builtin read -r -N 1 -u 255 __hh_c; }; do __hh_busy=1; builtin eval \"$__hh_go\"; \
+    done; __hh_loop_end\n";
+
+/// The request byte: the request is in the file.
+const FROM_FILE: &[u8] = b"m";
+
+/// The request file is replaced once it holds this much.
+const ROTATE_AT: u64 = 1 << 20;
+
+/// What bash runs, read from the old file, to switch to the new one (which
+/// holds the request it then reads).
+const SWITCH: &[u8] = b"command exec {__hh_rq}<&-; command exec {__hh_rq}<\"$__hh_req\"; \
+    builtin eval \"$__hh_go\"\0";
 
 /// The session's private directory and its request file.
 pub struct Mailbox {
     dir: PathBuf,
     file: PathBuf,
+    /// The request file, appended to (bash reads it through its own
+    /// descriptor).
+    writer: File,
+    /// Bytes in the request file.
+    written: u64,
+    /// Switch to a fresh file before the next request.
+    rotate: bool,
 }
 
 impl Mailbox {
     /// Create the directory (0700, a fresh random name) in memory-backed
     /// storage where there is some (see [`parent_dirs`]), else in the temp
-    /// dir.
+    /// dir, and an empty request file in it.
     pub fn create() -> Result<Mailbox> {
         let name = format!(
             "hookhost-session-{}-{}",
@@ -68,8 +103,15 @@ impl Mailbox {
             // mkdir fails if the name exists: nobody can plant it first.
             match DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => {
-                    let file = dir.join("request.sh");
-                    return Ok(Mailbox { dir, file });
+                    let file = dir.join("requests");
+                    let writer = new_file(&file)?;
+                    return Ok(Mailbox {
+                        dir,
+                        file,
+                        writer,
+                        written: 0,
+                        rotate: false,
+                    });
                 }
                 Err(e) => last_error = Some(format!("cannot create {}: {e}", dir.display())),
             }
@@ -77,35 +119,51 @@ impl Mailbox {
         anyhow::bail!(last_error.unwrap_or_else(|| "no directory for the mailbox".into()))
     }
 
-    /// The line that teaches a fresh session to read its requests from
-    /// here (sent once, down the pipe).
+    /// The start-up line, sent once down the pipe: open the request file,
+    /// define `GO`, enter the loop.
     pub fn setup_line(&self) -> Vec<u8> {
         let mut s = b"__hh_req=".to_vec();
         s.extend(quote(self.file.as_os_str().as_bytes()));
-        s.extend_from_slice(b"; __hh_go=");
-        s.extend(quote(GO.as_bytes()));
-        s.extend_from_slice(b"; builtin readonly __hh_req __hh_go\n");
+        s.extend_from_slice(b"; command exec {__hh_rq}<\"$__hh_req\"; builtin readonly __hh_req\n");
+        s.extend(setup_without_mailbox());
         s
     }
 
-    /// Put `script` in the request file; the line to send bash for it.
-    pub fn post(&self, script: &[u8]) -> Result<&'static [u8]> {
-        let mut handle = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&self.file)
-            .with_context(|| format!("cannot write {}", self.file.display()))?;
-        handle
-            .write_all(script)
-            .with_context(|| format!("cannot write {}", self.file.display()))?;
-        Ok(TRIGGER)
+    /// Append `script` to the request file; the byte to send bash for it.
+    pub fn post(&mut self, script: &[u8]) -> Result<&'static [u8]> {
+        if self.rotate || self.written > ROTATE_AT {
+            self.switch_files()?;
+        }
+        let mut request = Vec::with_capacity(script.len() + 1);
+        request.extend_from_slice(script);
+        request.push(0);
+        self.append(&request)?;
+        Ok(FROM_FILE)
     }
 
-    /// Empty the request file (after one that held secrets was read).
-    pub fn clear(&self) {
-        let _ = fs::write(&self.file, b"");
+    /// Switch to a fresh request file at the next request (the last one
+    /// held secrets: local.conf's values, passwords included).
+    pub fn rotate(&mut self) {
+        self.rotate = true;
+    }
+
+    /// Tell bash, through the old file, to open the new one; replace it.
+    fn switch_files(&mut self) -> Result<()> {
+        self.append(SWITCH)?;
+        fs::remove_file(&self.file)
+            .with_context(|| format!("cannot remove {}", self.file.display()))?;
+        self.writer = new_file(&self.file)?;
+        self.written = 0;
+        self.rotate = false;
+        Ok(())
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer
+            .write_all(bytes)
+            .with_context(|| format!("cannot write {}", self.file.display()))?;
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 
     #[cfg(test)]
@@ -114,9 +172,38 @@ impl Mailbox {
     }
 }
 
+/// The start-up line of a session without a mailbox: define `GO`, enter
+/// the loop; every request comes down the pipe.
+pub fn setup_without_mailbox() -> Vec<u8> {
+    let mut s = b"__hh_go=".to_vec();
+    s.extend(quote(GO.as_bytes()));
+    s.extend_from_slice(b"; builtin readonly __hh_go\n");
+    s.extend_from_slice(LOOP);
+    s
+}
+
+/// A request sent down the pipe: the byte `p`, the script, a NUL.
+pub fn through_pipe(script: &[u8]) -> Vec<u8> {
+    let mut s = Vec::with_capacity(script.len() + 2);
+    s.push(b'p');
+    s.extend_from_slice(script);
+    s.push(0);
+    s
+}
+
+/// A new, empty request file only this user can read.
+fn new_file(path: &std::path::Path) -> Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
 /// Where the mailbox may go, best first: the user's runtime dir and
-/// /dev/shm are tmpfs, where rewriting the request file costs a few
-/// microseconds (on ext4, truncating and rewriting it measured ~100 µs a
+/// /dev/shm are tmpfs, where writing a request costs a few
+/// microseconds (on ext4, truncating and rewriting a file measured ~100 µs a
 /// request); then the temp dir (`$TMPDIR`, /tmp).
 fn parent_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();

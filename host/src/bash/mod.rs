@@ -191,18 +191,20 @@ impl BashSession {
             deadline: None,
             stopper: None,
         };
-        if let Some(mailbox) = &session.mailbox {
-            // A failed write means bash is gone; the request below sees it.
-            let _ = session.bash.send(&mailbox.setup_line());
-        }
+        let setup = match &session.mailbox {
+            Some(mailbox) => mailbox.setup_line(),
+            None => mailbox::setup_without_mailbox(),
+        };
+        // A failed write means bash is gone; the request below sees it.
+        let _ = session.bash.send(&setup);
         let script = bootstrap_script(config, &session.top_dir, &state_dir)?;
         let mut out = [Vec::new(), Vec::new()];
         let reply = session.request("hookhost session start", &script, true, &mut |s, b| {
             out[s.index()].extend_from_slice(b)
         })?;
-        if let Some(mailbox) = &session.mailbox {
+        if let Some(mailbox) = &mut session.mailbox {
             // It held local.conf's values, passwords included.
-            mailbox.clear();
+            mailbox.rotate();
         }
         let [stdout, stderr] = out;
         let why = String::from_utf8_lossy(&stderr).trim().replace('\n', "; ");
@@ -594,9 +596,20 @@ impl BashSession {
             queued.extend(script);
             queued
         };
-        let trigger = self.mailbox.as_ref().and_then(|m| m.post(&script).ok());
+        let mut script = script;
+        script.extend_from_slice(b"__hh_busy=0\n");
+        let posted = self.mailbox.as_mut().map(|m| m.post(&script));
+        let sent = match posted {
+            Some(Ok(byte)) => self.bash.send(byte),
+            Some(Err(_)) | None => {
+                // A mailbox that failed once (its file may hold half a
+                // request) is not used again.
+                self.mailbox = None;
+                self.bash.send(&mailbox::through_pipe(&script))
+            }
+        };
         // A failed write means bash is gone; reading the markers sees it exit.
-        let _ = self.bash.send(trigger.unwrap_or(&script));
+        let _ = sent;
     }
 
     fn take_event(&mut self, event: Event) {

@@ -40,7 +40,17 @@ pub struct BashProcess {
     /// the read of a marker line).
     buf: Vec<u8>,
     exit: Option<ExitStatus>,
+    /// When a request was last sent or output last came: a reply due soon
+    /// is awaited spinning (see [`SPIN`]).
+    active: Instant,
 }
+
+/// How long after a request or a piece of output the reader keeps
+/// checking the pipes without sleeping. Waking a sleeping reader on the
+/// other core costs the writer and the reader ~20 µs each on a VM (a pipe
+/// round trip measured 55 µs sleeping, 21 µs with the reader spinning);
+/// most replies come within this, and a long hook costs one spin.
+const SPIN: Duration = Duration::from_micros(150);
 
 impl BashProcess {
     /// Start `bash --noprofile --norc /dev/stdin`: bash reads its script
@@ -76,6 +86,7 @@ impl BashProcess {
             pending: VecDeque::new(),
             buf: vec![0u8; 64 * 1024],
             exit: None,
+            active: Instant::now(),
         })
     }
 
@@ -104,6 +115,7 @@ impl BashProcess {
     /// While the pipe is full, output is read meanwhile (kept for `recv`):
     /// bash may be blocked writing it before it reads on.
     pub fn send(&mut self, script: &[u8]) -> std::io::Result<()> {
+        self.active = Instant::now();
         let mut rest = script;
         while !rest.is_empty() {
             let control = self.control.as_mut().ok_or(ErrorKind::BrokenPipe)?;
@@ -123,9 +135,30 @@ impl BashProcess {
     /// The next output event, or None after `timeout` without one.
     pub fn recv(&mut self, timeout: Duration) -> Option<Event> {
         if self.pending.is_empty() {
+            self.spin();
+        }
+        if self.pending.is_empty() {
             self.pump(None, timeout);
         }
+        if self.pending.is_empty() {
+            return None;
+        }
+        self.active = Instant::now();
         self.pending.pop_front()
+    }
+
+    /// Read the pipes without sleeping until output comes or [`SPIN`]
+    /// after the last activity has passed.
+    fn spin(&mut self) {
+        while self.active.elapsed() < SPIN {
+            for stream in Stream::BOTH {
+                self.read_out(stream);
+            }
+            if !self.pending.is_empty() {
+                return;
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// Wait up to `timeout` for output (or for `writable` to take more),

@@ -1,9 +1,10 @@
 # session.sh - the shell side of hookhost's bash session protocol.
 #
 # bash reads its script from a pipe the host writes to (fd 255 inside bash,
-# close-on-exec); its stdin is /dev/null. The pipe carries one short line
-# per request, which makes bash read the request's script from the
-# session's private request file and eval it at top level (mailbox.rs).
+# close-on-exec); its stdin is /dev/null. After a start-up line the pipe
+# carries one byte per request, on which the session's loop reads the
+# request's script from the session's private request file and evals it at
+# top level (mailbox.rs).
 # A request that runs shell code looks like:
 #
 #   __hh_b= __hh_current='<what runs>'
@@ -183,9 +184,13 @@ __hh_q_sync() {
 
 # __hh_q_assign NAME VALUE: a plugin's set-var of a watched variable, sent
 # ahead of the next request (the host already has the new value).
+# (No 2>/dev/null: a redirection costs ~10 system calls, and a read-only
+# variable, the one refusal to expect, is checked first.)
 __hh_q_assign() {
     [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
-    if builtin printf -v "$1" '%s' "$2" 2>/dev/null; then
+    if [[ -n ${!1+x} && ${!1@a} == *r* ]]; then
+        builtin printf 'hookhost: a plugin could not set %s: it is read-only\n' "$1" >&2
+    elif builtin printf -v "$1" '%s' "$2"; then
         __hh_seen[$1]=S$2
     else
         builtin printf 'hookhost: a plugin could not set %s\n' "$1" >&2
@@ -218,6 +223,21 @@ __hh_unwind() {
     return 2
 }
 
+# __hh_loop_end: the session's loop (mailbox.rs) ended. With the host's
+# pipe closed, that is the end of the session. With a request still busy, a
+# hook ran `break` or `continue` outside a loop of its own, which skipped
+# the rest of its request, markers included: say so and end the session
+# (DevStack's own loop would silently have skipped the hooks after it).
+__hh_loop_end() {
+    if [[ $__hh_busy != 0 ]]; then
+        command exec 2>&"$__hh_err"
+        builtin printf 'hookhost: %s ran `break` or `continue` outside a loop; the bash session cannot go on\n' \
+            "${__hh_current-a request}" >&2
+        builtin exit 70
+    fi
+    builtin exit 0
+}
+
 # __hh_conf NAME VALUE: assign one configuration variable at startup.
 __hh_conf() {
     if ! builtin printf -v "$1" '%s' "$2"; then
@@ -231,4 +251,4 @@ __hh_main=${BASH_SOURCE[0]-}
 command exec {__hh_out}>&1 {__hh_err}>&2
 builtin readonly __hh_main __hh_out __hh_err
 builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
-    __hh_q_get __hh_q_set __hh_q_fn __hh_q_sync __hh_q_assign __hh_conf __hh_call __hh_on_int __hh_unwind
+    __hh_q_get __hh_q_set __hh_q_fn __hh_q_sync __hh_q_assign __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end

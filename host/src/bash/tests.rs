@@ -967,3 +967,79 @@ fn watched_variables_are_read_from_the_copy_and_written_before_the_next_request(
     assert!(!stack.top.join("pwned").exists());
     s.close().unwrap();
 }
+
+#[test]
+fn break_or_continue_outside_a_loop_ends_the_session_and_says_so() {
+    for word in ["break", "continue"] {
+        let stack = stack();
+        let mut s = stack.start(false, &[]);
+        // Inside the hook's own loop they are the hook's business.
+        let ran = snippet(
+            &stack,
+            &mut s,
+            &format!(
+                "for i in 1 2; do echo $i; if [[ $i == 2 ]]; then {word}; fi; done\necho after\n"
+            ),
+        );
+        assert_eq!(ok_lines(ran), ["1", "2", "after"]);
+        let ran = snippet(
+            &stack,
+            &mut s,
+            &format!("echo before\n{word}\necho after\n"),
+        );
+        let ended = Outcome::SessionEnded {
+            status: Some(70),
+            signal: None,
+        };
+        assert_eq!(ran.outcome, ended, "{word}: {ran:?}");
+        assert_eq!(ran.out, ["before"]);
+        assert!(
+            ran.err
+                .iter()
+                .any(|l| l.contains("55-snippet.sh ran `break` or `continue` outside a loop")),
+            "{word}: {ran:?}"
+        );
+        s.close().unwrap();
+    }
+}
+
+#[test]
+fn a_hook_setting_tmout_does_not_time_out_the_session() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let ran = snippet(&stack, &mut s, "TMOUT=1\n");
+    assert_eq!(ran.outcome, Outcome::Success);
+    // Longer than TMOUT between two requests: bash waits on.
+    std::thread::sleep(Duration::from_millis(1500));
+    let ran = snippet(&stack, &mut s, "echo still-here \"$TMOUT\"\n");
+    assert_eq!(ok_lines(ran), ["still-here 1"]);
+    s.close().unwrap();
+}
+
+#[test]
+fn requests_past_the_rotation_size_and_secrets_do_not_stay_in_the_mailbox() {
+    let stack = stack();
+    let mut s = stack.start(false, &[("ADMIN_PASSWORD", "s3cret-value")]);
+    let dir = s.mailbox.as_ref().unwrap().dir().to_path_buf();
+    // ~1.5 MiB of requests: the file is switched at least once.
+    let hook = stack.file("extras.d/20-count.sh", "COUNT=$((COUNT + 1))\n");
+    let long = "x".repeat(50_000);
+    for _ in 0..30 {
+        let ran = source(&mut s, &hook, &["stack", &long]);
+        assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    }
+    assert_eq!(s.get_var("COUNT").unwrap().as_deref(), Some("30"));
+    assert_eq!(
+        s.get_var("ADMIN_PASSWORD").unwrap().as_deref(),
+        Some("s3cret-value")
+    );
+    let files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let held = fs::read(&files[0]).unwrap();
+    assert!(held.len() < 1_200_000, "{} bytes", held.len());
+    assert!(!String::from_utf8_lossy(&held).contains("s3cret-value"));
+    s.close().unwrap();
+}
