@@ -178,7 +178,7 @@ impl LineSplitter {
 
 /// How a query's reply is framed on stdout: `<token>{payload}<token>\n`
 /// (`__hh_reply`), or for the variable sync, whose payload holds NUL-ended
-/// entries, `<token>{\0 entries }<token>\0` (one printf, see `__hh_q_sync`).
+/// entries, `<token>{\0 entries }<token>\0` (one printf, see `mirror`).
 pub struct ReplyFrame {
     open: Vec<u8>,
     close: Vec<u8>,

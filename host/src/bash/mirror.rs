@@ -8,12 +8,25 @@
 //!
 //! - after each request that runs shell code (a batch of hooks, a function
 //!   call, the start-up), bash appends one reply listing the watched
-//!   variables whose value, set-ness or read-only flag changed since the
-//!   last such reply (`__hh_q_sync`, nothing when nothing changed);
+//!   variables whose value, set-ness or attributes changed since the last
+//!   such reply (nothing when nothing changed);
 //! - a plugin's `get-var` of a watched name is answered from the copy;
 //! - its `set-var` updates the copy and is queued as an assignment that
 //!   goes in front of the next request bash gets, before anything else can
 //!   run there (so the next bash hook, helper or function sees it).
+//!
+//! Both are plain shell lines generated here, one per name, with no
+//! function call, loop or array lookup by name: at every hand-over they
+//! are most of what bash does besides the hook. bash remembers what the
+//! host was last told of `NAME` in `__hh_s_NAME` (`S<attributes>:<value>`,
+//! empty when unset) and compares it as a string, so no value is ever
+//! evaluated as arithmetic, whatever a hook left in those variables.
+//!
+//! An assignment bash must refuse is refused in bash, with a message: a
+//! read-only variable, and an integer one (`declare -i`) when the value is
+//! not a plain number, since bash would evaluate it as arithmetic (where
+//! `a[$(cmd)]` runs `cmd`). The next sync then tells the host the value
+//! bash really has.
 //!
 //! Names outside the watch list (a glob grant) still go to bash one query at
 //! a time, after the queued assignments.
@@ -35,8 +48,10 @@ struct Known {
 /// assignments not yet sent.
 #[derive(Default)]
 pub struct Mirror {
-    /// The sync request's arguments (the quoted names), built once.
-    names: Vec<u8>,
+    /// The watched names, valid shell names all.
+    names: Vec<String>,
+    /// The lines that collect the changes into `__hh_o` (built once).
+    collect: Vec<u8>,
     known: HashMap<String, Known>,
     /// Assignments not sent yet, in order; a name set again keeps its
     /// place and takes the new value (only the last one matters).
@@ -48,11 +63,13 @@ impl Mirror {
     /// left out (they go to bash one query at a time).
     pub fn new(names: &[String]) -> Mirror {
         let mut mirror = Mirror::default();
-        let mut seen = std::collections::HashSet::new();
         for name in names {
-            if framing::is_var_name(name) && !name.starts_with("__hh_") && seen.insert(name) {
-                mirror.names.push(b' ');
-                mirror.names.extend(quote(name.as_bytes()));
+            if framing::is_var_name(name)
+                && !name.starts_with("__hh_")
+                && !mirror.names.contains(name)
+            {
+                mirror.collect.extend(collect_line(name));
+                mirror.names.push(name.clone());
             }
         }
         mirror
@@ -63,37 +80,40 @@ impl Mirror {
         self.names.is_empty()
     }
 
-    /// The body of the sync query, given its quoted token.
+    /// The sync query, given its quoted token: the changes since the last
+    /// one, in one `printf` (one write), each `NAME=<state>` ended by a
+    /// NUL (the one byte no shell value holds), between `TOKEN{<NUL>` and
+    /// `}TOKEN<NUL>`. The first sync reports every name.
     pub fn sync_body(&self, token: &[u8]) -> Vec<u8> {
-        let mut body = b"__hh_q_sync ".to_vec();
-        body.extend_from_slice(token);
-        body.extend_from_slice(&self.names);
+        let mut body = b"__hh_o=()\n".to_vec();
+        if self.known.is_empty() {
+            for name in &self.names {
+                body.extend_from_slice(format!("__hh_s_{name}='?'\n").as_bytes());
+            }
+        }
+        body.extend_from_slice(&self.collect);
+        body.extend_from_slice(b"builtin printf '%s\\0' ");
+        let mut open = token.to_vec();
+        open.insert(open.len() - 1, b'{');
+        body.extend(open);
+        body.extend_from_slice(b" \"${__hh_o[@]}\" ");
+        let mut close = token.to_vec();
+        close.insert(1, b'}');
+        body.extend(close);
         body
     }
 
-    /// Take in a sync reply: `NAME=<flag><value>` entries, each ended by a
-    /// NUL; flag `S` set, `R` set and read-only, `U` unset.
+    /// Take in a sync reply: `NAME=` followed by nothing (unset) or by
+    /// `S<attributes>:<value>` (set), each entry ended by a NUL.
     pub fn update(&mut self, payload: &[u8]) -> Result<()> {
         for entry in payload.split(|&b| b == 0).filter(|e| !e.is_empty()) {
             let Some(eq) = entry.iter().position(|&b| b == b'=') else {
                 bail!("the bash session sent a malformed variable update");
             };
             let name = String::from_utf8_lossy(&entry[..eq]).into_owned();
-            let value = || String::from_utf8_lossy(&entry[eq + 2..]).into_owned();
-            let known = match entry.get(eq + 1) {
-                Some(b'S') => Known {
-                    value: Some(value()),
-                    readonly: false,
-                },
-                Some(b'R') => Known {
-                    value: Some(value()),
-                    readonly: true,
-                },
-                Some(b'U') => Known {
-                    value: None,
-                    readonly: false,
-                },
-                _ => bail!("the bash session sent a malformed update of {name}"),
+            let known = match parse_state(&entry[eq + 1..]) {
+                Some(known) => known,
+                None => bail!("the bash session sent a malformed update of {name}"),
             };
             self.known.insert(name, known);
         }
@@ -128,14 +148,55 @@ impl Mirror {
     pub fn take_queued(&mut self) -> Vec<u8> {
         let mut script = Vec::new();
         for (name, value) in std::mem::take(&mut self.queued) {
-            script.extend_from_slice(b"__hh_q_assign ");
-            script.extend(quote(name.as_bytes()));
-            script.push(b' ');
-            script.extend(quote(value.as_bytes()));
-            script.push(b'\n');
+            script.extend(assign_line(&name, &value));
         }
         script
     }
+}
+
+/// `S<attributes>:<value>` or nothing (unset), as `collect_line` prints it.
+fn parse_state(state: &[u8]) -> Option<Known> {
+    let Some(rest) = state.strip_prefix(b"S") else {
+        return state.is_empty().then_some(Known {
+            value: None,
+            readonly: false,
+        });
+    };
+    let colon = rest.iter().position(|&b| b == b':')?;
+    Some(Known {
+        value: Some(String::from_utf8_lossy(&rest[colon + 1..]).into_owned()),
+        readonly: rest[..colon].contains(&b'r'),
+    })
+}
+
+/// The line that adds `NAME=<state>` to `__hh_o` when the state changed
+/// since the host was last told.
+fn collect_line(name: &str) -> Vec<u8> {
+    format!(
+        "__hh_x=${{{name}+S${{{name}@a}}:}}${{{name}-}}; [[ $__hh_x == \"${{__hh_s_{name}-}}\" ]] \
+         || {{ __hh_s_{name}=$__hh_x; __hh_o+=(\"{name}=$__hh_x\"); }}\n"
+    )
+    .into_bytes()
+}
+
+/// The line that assigns a plugin's value to `NAME`, literally, and records
+/// it as known to the host; or refuses, for a read-only variable or (for
+/// anything but a plain number) an integer one, and forgets what the host
+/// was told so the next sync corrects its copy.
+fn assign_line(name: &str, value: &str) -> Vec<u8> {
+    let number = {
+        let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    let refused = if number { "*r*" } else { "*[ri]*" };
+    let quoted = String::from_utf8_lossy(&quote(value.as_bytes())).into_owned();
+    let known = String::from_utf8_lossy(&quote(format!("S:{value}").as_bytes())).into_owned();
+    format!(
+        "case ${{{name}@a}} in {refused}) __hh_s_{name}='?'; \
+         builtin printf 'hookhost: a plugin could not set %s: bash has it read-only or integer\\n' \
+         {name} >&2;; *) {name}={quoted} __hh_s_{name}={known};; esac\n"
+    )
+    .into_bytes()
 }
 
 #[cfg(test)]
@@ -145,8 +206,8 @@ mod tests {
     #[test]
     fn updates_track_value_set_ness_and_read_only() {
         let mut mirror = Mirror::new(&["A".into(), "B".into(), "C".into()]);
-        mirror.update(b"A=Sone=two\0B=U\0C=Rfixed\0").unwrap();
-        assert_eq!(mirror.get("A"), Some(Some("one=two".into())));
+        mirror.update(b"A=S:one=two:x\0B=\0C=Srx:fixed\0").unwrap();
+        assert_eq!(mirror.get("A"), Some(Some("one=two:x".into())));
         assert_eq!(mirror.get("B"), Some(None));
         assert_eq!(mirror.get("D"), None);
         let err = mirror.set("C", "x").unwrap_err();
@@ -155,21 +216,41 @@ mod tests {
         assert!(mirror.set("A", "a").unwrap());
         assert!(mirror.set("B", "it's").unwrap());
         assert_eq!(mirror.get("B"), Some(Some("it's".into())));
-        assert_eq!(
-            mirror.take_queued(),
-            b"__hh_q_assign 'B' 'it'\\''s'\n__hh_q_assign 'A' 'a'\n"
+        let queued = String::from_utf8(mirror.take_queued()).unwrap();
+        let lines: Vec<&str> = queued.lines().collect();
+        assert_eq!(lines.len(), 2, "{queued}");
+        assert!(
+            lines[0].contains("B='it'\\''s' __hh_s_B='S:it'\\''s'"),
+            "{queued}"
         );
+        assert!(lines[1].contains("*[ri]*) __hh_s_A='?'"), "{queued}");
         assert!(mirror.take_queued().is_empty());
         assert!(!mirror.set("D", "x").unwrap());
+        // A plain number may go to an integer variable.
+        mirror.set("A", "-42").unwrap();
+        let queued = String::from_utf8(mirror.take_queued()).unwrap();
+        assert!(queued.contains("in *r*)"), "{queued}");
     }
 
     #[test]
     fn invalid_and_reserved_names_are_not_watched_and_bad_updates_refused() {
-        let mirror = Mirror::new(&["OK".into(), "no-dash".into(), "__hh_top".into()]);
-        assert_eq!(mirror.sync_body(b"T"), b"__hh_q_sync T 'OK'");
+        let mirror = Mirror::new(&[
+            "OK".into(),
+            "no-dash".into(),
+            "__hh_top".into(),
+            "OK".into(),
+        ]);
+        assert_eq!(mirror.names, ["OK"]);
+        let body = String::from_utf8(mirror.sync_body(b"'T'")).unwrap();
+        assert!(body.starts_with("__hh_o=()\n__hh_s_OK='?'\n"), "{body}");
+        assert!(
+            body.ends_with("builtin printf '%s\\0' 'T{' \"${__hh_o[@]}\" '}T'"),
+            "{body}"
+        );
         assert!(Mirror::new(&[]).is_empty());
         let mut mirror = Mirror::new(&["A".into()]);
         assert!(mirror.update(b"A\0").is_err());
         assert!(mirror.update(b"A=X\0").is_err());
+        assert!(mirror.update(b"A=Sr\0").is_err());
     }
 }

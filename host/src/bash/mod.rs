@@ -360,6 +360,9 @@ impl BashSession {
         match payload.as_slice() {
             b"ok" => Ok(()),
             b"readonly" => bail!("cannot set {name}: it is a read-only variable"),
+            b"integer" => bail!(
+                "cannot set {name}: bash has it as an integer variable and the value is not a number"
+            ),
             b"failed" => bail!("cannot set {name}: bash refused the value"),
             _ => bail!("the bash session gave an unexpected answer setting {name}"),
         }

@@ -134,9 +134,13 @@ __hh_q_get() {
 # __hh_q_set TOKEN NAME VALUE: assign VALUE to the global NAME literally
 # (called at top level, so printf -v reaches the global). A read-only
 # variable is refused up front: assigning one would end bash under errexit.
+# So is an integer one unless VALUE is a plain number: bash would evaluate
+# it as arithmetic, where `a[$(cmd)]` runs cmd.
 __hh_q_set() {
     if [[ -n ${!2+x} && ${!2@a} == *r* ]]; then
         __hh_reply "$1" readonly
+    elif [[ ${!2@a} == *i* && ! $3 =~ ^[-+]?[0-9]+$ ]]; then
+        __hh_reply "$1" integer
     elif builtin printf -v "$2" '%s' "$3" 2>/dev/null; then
         __hh_reply "$1" ok
     else
@@ -153,49 +157,9 @@ __hh_q_fn() {
     fi
 }
 
-# __hh_q_sync TOKEN NAME...: reply with each watched NAME whose value,
-# set-ness or read-only flag changed since the last sync, as
-# NAME=S<value> (set), NAME=R<value> (set, read-only) or NAME=U (unset),
-# each ended by a NUL (the one byte no shell value holds), between
-# TOKEN{<NUL> and }TOKEN<NUL>: all in one printf, one write. The host keeps
-# a copy of these variables for WASM plugins (mirror.rs).
-declare -gA __hh_seen=()
-__hh_q_sync() {
-    builtin local __hh_tok=$1 __hh_n __hh_v
-    builtin local -a __hh_items
-    __hh_items=("$1{")
-    builtin shift
-    # A hook that unset it would turn the keys below into arithmetic.
-    [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
-    for __hh_n; do
-        if [[ -z ${!__hh_n+x} ]]; then
-            __hh_v=U
-        elif [[ ${!__hh_n@a} == *r* ]]; then
-            __hh_v=R${!__hh_n}
-        else
-            __hh_v=S${!__hh_n}
-        fi
-        [[ ${__hh_seen[$__hh_n]-} == "$__hh_v" ]] && continue
-        __hh_seen[$__hh_n]=$__hh_v
-        __hh_items+=("$__hh_n=$__hh_v")
-    done
-    builtin printf '%s\0' "${__hh_items[@]}" "}$__hh_tok"
-}
-
-# __hh_q_assign NAME VALUE: a plugin's set-var of a watched variable, sent
-# ahead of the next request (the host already has the new value).
-# (No 2>/dev/null: a redirection costs ~10 system calls, and a read-only
-# variable, the one refusal to expect, is checked first.)
-__hh_q_assign() {
-    [[ ${__hh_seen@a} == *A* ]] || declare -gA __hh_seen=()
-    if [[ -n ${!1+x} && ${!1@a} == *r* ]]; then
-        builtin printf 'hookhost: a plugin could not set %s: it is read-only\n' "$1" >&2
-    elif builtin printf -v "$1" '%s' "$2"; then
-        __hh_seen[$1]=S$2
-    else
-        builtin printf 'hookhost: a plugin could not set %s\n' "$1" >&2
-    fi
-}
+# The watched variables' sync and a plugin's assignments to them are lines
+# the host generates (mirror.rs); bash keeps what the host was last told of
+# NAME in __hh_s_NAME.
 
 # __hh_call FUNCTION ARGS...: call a function so that SIGINT stops it
 # without ending the session (the host sends SIGINT when a plugin's time
@@ -251,4 +215,4 @@ __hh_main=${BASH_SOURCE[0]-}
 command exec {__hh_out}>&1 {__hh_err}>&2
 builtin readonly __hh_main __hh_out __hh_err
 builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
-    __hh_q_get __hh_q_set __hh_q_fn __hh_q_sync __hh_q_assign __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end
+    __hh_q_get __hh_q_set __hh_q_fn __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end

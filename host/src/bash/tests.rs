@@ -954,7 +954,7 @@ fn watched_variables_are_read_from_the_copy_and_written_before_the_next_request(
     let ran = snippet(
         &stack,
         &mut s,
-        "unset __hh_seen; RELAY='x[$(touch pwned)]'\n",
+        "unset __hh_s_RELAY __hh_o; RELAY='x[$(touch pwned)]'\n",
     );
     assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
     s.set_var("BACK", "y[$(touch pwned)]").unwrap();
@@ -964,6 +964,22 @@ fn watched_variables_are_read_from_the_copy_and_written_before_the_next_request(
         s.get_var("RELAY").unwrap().as_deref(),
         Some("x[$(touch pwned)]")
     );
+    // An integer variable would evaluate a plugin's value as arithmetic,
+    // running the command in the subscript: refused, watched or not; the
+    // copy then learns what bash really has. A plain number is fine.
+    let ran = snippet(&stack, &mut s, "declare -gi RELAY=7 UNWATCHED=8\n");
+    assert_eq!(ran.outcome, Outcome::Success, "{ran:?}");
+    s.set_var("RELAY", "z[$(touch pwned)]").unwrap();
+    let ran = snippet(&stack, &mut s, "echo \"$RELAY\"\n");
+    assert_eq!(ran.out, ["7"], "{ran:?}");
+    assert!(ran.err[0].contains("could not set RELAY"), "{ran:?}");
+    assert_eq!(s.get_var("RELAY").unwrap().as_deref(), Some("7"));
+    let err = s.set_var("UNWATCHED", "w[$(touch pwned)]").unwrap_err();
+    assert!(err.to_string().contains("integer variable"), "{err}");
+    s.set_var("RELAY", "-12").unwrap();
+    s.set_var("UNWATCHED", "13").unwrap();
+    let ran = snippet(&stack, &mut s, "echo \"$RELAY $UNWATCHED\"\n");
+    assert_eq!(ok_lines(ran), ["-12 13"]);
     assert!(!stack.top.join("pwned").exists());
     s.close().unwrap();
 }
