@@ -319,6 +319,31 @@ fn exit_in_stack_stops_the_run_at_that_hook_and_phase() {
     );
 }
 
+/// `break` at a hook's top level would end the loop that runs the hooks
+/// (DevStack skipped the rest of its extras.d silently): the hook fails,
+/// named, with advice; in `unstack` the hooks after it still run.
+#[test]
+fn a_stray_break_fails_that_hook_with_advice_and_skips_nothing_silently() {
+    let stack = TestStack::new();
+    stack
+        .bash("10-first.sh", &tracer("10-first"))
+        .bash("20-break.sh", "echo breaking\nbreak\necho not-reached\n")
+        .bash("30-after.sh", &tracer("30-after"));
+    run(&stack, &["stack"])
+        .code(1)
+        .err_has("error: hook 20-break (bash) failed in `source`")
+        .err_has("20-break.sh ran `break` or `continue` outside a loop")
+        .err_has("to leave the hook early use `return`")
+        .out_lacks("not-reached")
+        .out_lacks("TRACE 30-after");
+    let ended = run(&stack, &["unstack"]);
+    ended
+        .code(1)
+        .err_has("hook 20-break (bash) failed in `unstack`")
+        .out_lacks("not-reached");
+    assert!(ended.trace().contains(&"30-after unstack".to_string()));
+}
+
 /// After a hook ends the session in `unstack`/`clean`, the session is
 /// started again: later hooks run, with local.conf's variables and the
 /// helpers, but without what earlier hooks defined (said in the failure).

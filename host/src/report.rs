@@ -690,6 +690,15 @@ fn help_for(failure: &HookFailure, entry: &str, log: Option<&Path>) -> String {
         .output_tail
         .iter()
         .any(|l| l.starts_with("hookhost: ") && l.contains(" failed with status "));
+    let stray_break = failure
+        .output_tail
+        .iter()
+        .any(|l| l.starts_with("hookhost: ") && l.contains("outside a loop"));
+    if stray_break {
+        return format!(
+            "`break` and `continue` belong inside the hook's own loops; to leave the hook early use `return`; {log}"
+        );
+    }
     if reason.contains("ended the bash session") && !reason.contains("signal") && !errexit {
         return format!(
             "a bash hook is sourced into the run's shared shell: use `return N`, not `exit N` or `exec`; {log}"

@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::framing::{quote_checked, LineSplitter, Token};
-use super::{push_args, request_script, BashSession, Outcome, Reply, Stream};
+use super::{push_args, request_script, BashSession, Outcome, Reply, Stream, RESTORE_LINE};
 
 /// One hook of a batch: its path (relative to TOP_DIR or absolute) and
 /// DevStack's arguments for the phase.
@@ -53,13 +53,19 @@ impl BashSession {
             body.extend(quote_checked(path.as_os_str().as_bytes(), "the hook path")?);
             push_args(&mut body, hook.args)?;
             let token = Token::new()?;
+            if !tokens.is_empty() {
+                script.extend_from_slice(RESTORE_LINE);
+            }
             script.extend(request_script(&self.label(&path), &body, &token));
             tokens.push(token);
         }
         if tokens.is_empty() {
             return Ok(0);
         }
+        // The last hook's restore waits for the sync: the host goes on as
+        // soon as it has the markers and the variables.
         let sync = self.append_sync(&mut script)?;
+        script.extend_from_slice(RESTORE_LINE);
         self.deliver(script);
         for (index, token) in tokens.iter().enumerate() {
             let outcome = self.await_hook(index, &token.needle(), out)?;

@@ -494,6 +494,7 @@ impl BashSession {
         } else {
             None
         };
+        script.extend_from_slice(RESTORE_LINE);
         self.deliver(script);
         let reply = self.await_markers(&token.needle(), sink)?;
         if let (Some(sync), Reply::Done(_)) = (sync, &reply) {
@@ -785,16 +786,25 @@ fn user_name() -> String {
     std::env::var("USER").unwrap_or_else(|_| uid.to_string())
 }
 
-/// Keeps the body's status and restores the session (session.sh). Every
-/// trap a hook may set is reset here, at top level: bash would put DEBUG
-/// and RETURN back when a function that reset them returns (and ERR when
-/// errtrace is off, which a hook can arrange). stderr is hidden so a hook's
-/// xtrace does not trace the restore; backslashes defeat a hook's aliases.
-const RESTORE_LINE: &[u8] = b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR EXIT HUP INT QUIT \
-    PIPE TERM USR1 USR2 ALRM; \\__hh_post; } 2>/dev/null\n";
+/// Keeps the body's status and quiets the session before the markers:
+/// every trap a hook may set is reset here, at top level (bash would put
+/// DEBUG and RETURN back when a function that reset them returns, and ERR
+/// when errtrace is off, which a hook can arrange), and xtrace, verbose and
+/// errexit go off. stderr is hidden meanwhile, so a hook's xtrace does not
+/// trace this line, and the next lines, which hold the token, run untraced.
+/// Backslashes defeat a hook's aliases.
+const QUIET_LINE: &[u8] = b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR EXIT HUP INT QUIT \
+    PIPE TERM USR1 USR2 ALRM; \\builtin set +xveE; } 2>&\"$__hh_null\"\n";
 
-/// One request: name it, run the body, restore the session, print markers.
-/// The marker line is parsed only after the body returned.
+/// Restores what else a hook may have changed (session.sh's `__hh_post`):
+/// after the markers and the variable sync, so the host goes on while
+/// bash restores.
+const RESTORE_LINE: &[u8] = b"\\__hh_post\n";
+
+/// One request: name it, run the body, quiet the session, print markers.
+/// The marker line is parsed only after the body returned. The restore
+/// follows separately ([`RESTORE_LINE`]), after the variable sync where
+/// there is one.
 fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
     // Clears the mailbox's copies of the script first (see mailbox.rs).
     let mut s = b"__hh_b= __hh_current=".to_vec();
@@ -802,7 +812,7 @@ fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
     s.push(b'\n');
     s.extend_from_slice(body);
     s.push(b'\n');
-    s.extend_from_slice(RESTORE_LINE);
+    s.extend_from_slice(QUIET_LINE);
     s.extend_from_slice(b"\\__hh_end ");
     s.extend(quote(token.as_str().as_bytes()));
     s.push(b'\n');

@@ -9,14 +9,16 @@
 #
 #   __hh_b= __hh_current='<what runs>'
 #   <body>                          (source a hook, call a function)
-#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR EXIT ...; \__hh_post; } 2>/dev/null
-#                                   (restore the session; quiet under xtrace)
+#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR EXIT ...; \builtin set +xveE; } 2>&"$__hh_null"
+#                                   (keep the status, quiet the session)
 #   \__hh_end '<token>'             (markers; the token is fresh per request)
+#   <the variable sync, after the last hook of a request>
+#   \__hh_post                      (restore the rest of the session)
 #
 # A query (__hh_q_*, the session's own functions) skips the restore.
-# bash parses the last line only after the body returned and __hh_post ran,
-# and the script's copy in __hh_b is cleared first, so nothing the body runs
-# can learn the token. DEBUG and RETURN traps are
+# bash parses the marker line only after the body returned and the session
+# was quieted, and the script's copy in __hh_b is cleared first, so nothing
+# the body runs can learn the token. DEBUG and RETURN traps are
 # reset at top level: bash puts them back when a function that reset them
 # returns. Descriptors are restored with `command exec`: `builtin exec`
 # would undo its redirections when it returns. Everything here is named
@@ -25,7 +27,8 @@
 #
 # Globals set by __hh_init (readonly): __hh_top (cwd for every hook),
 # __hh_errexit (1: stack.sh's errexit semantics), __hh_allow_install,
-# __hh_out/__hh_err (pristine copies of stdout/stderr), __hh_umask,
+# __hh_out/__hh_err (pristine copies of stdout/stderr), __hh_nul/__hh_null
+# (/dev/null to read, to write), __hh_umask,
 # __hh_main (BASH_SOURCE of this script, to tell session frames apart).
 
 # __hh_init ERREXIT ALLOW_INSTALL TOP_DIR UMASK USER: record the session's
@@ -54,18 +57,18 @@ __hh_reset_options() {
     __hh_bopts=$BASHOPTS
 }
 
-# __hh_post: put back what the body may have changed (its status is
-# already in __hh_st). Variables and functions the body defined stay.
-# Options, IFS and the directory are compared first and reset only when
-# they differ. Descriptors and the umask are always put back: comparing a
-# descriptor (`[[ /proc/self/fd/1 -ef ... ]]`) costs more than a dup2, and
-# the umask cannot be read without a fork. Traps are reset on the line that
-# calls this, at top level (see RESTORE_LINE in mod.rs); stderr is
-# /dev/null here and put back by __hh_end. Short option letters: `set +o
-# NAME` looks each name up by string comparison, twice as slow.
+# __hh_post: put back what the body may have changed (its status is in
+# __hh_st; traps, xtrace, verbose and errexit were reset on the line after
+# it, see QUIET_LINE in mod.rs). Variables and functions the body defined
+# stay. Options, IFS and the directory are compared first and reset only
+# when they differ. Descriptors and the umask are always put back:
+# comparing a descriptor (`[[ /proc/self/fd/1 -ef ... ]]`) costs more than
+# a dup2, and the umask cannot be read without a fork. It runs after the
+# markers and the variable sync (which write to the session's own copies of
+# stdout and stderr), so the host goes on meanwhile. Short option letters:
+# `set +o NAME` looks each name up by string comparison, twice as slow.
 __hh_post() {
-    builtin set +xveE
-    command exec 0</dev/null 1>&"$__hh_out"
+    command exec 0<&"$__hh_nul" 1>&"$__hh_out" 2>&"$__hh_err"
     IFS=$' \t\n'
     if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
         __hh_reset_options
@@ -80,17 +83,14 @@ __hh_post() {
     fi
 }
 
-# __hh_end TOKEN: print the end marker, with the body's status, on stdout
-# and stderr: one line each, one write each (a leading newline would be a
-# write of its own: printf here is line-buffered). After a hook's
-# unterminated last line it shares that line; the host finds the token
-# anywhere. stderr is restored here, outside the group
-# that hid __hh_post's trace: leaving that group puts back the stderr the
-# body left behind.
+# __hh_end TOKEN: print the end marker, with the body's status, on the
+# session's stdout and stderr (wherever the body left fds 1 and 2): one
+# line each, one write each (a leading newline would be a write of its own:
+# printf here is line-buffered). After a hook's unterminated last line it
+# shares that line; the host finds the token anywhere.
 __hh_end() {
-    command exec 2>&"$__hh_err"
-    builtin printf '%s %d\n' "$1" "$__hh_st"
-    builtin printf '%s %d\n' "$1" "$__hh_st" >&2
+    builtin printf '%s %d\n' "$1" "$__hh_st" >&"$__hh_out"
+    builtin printf '%s %d\n' "$1" "$__hh_st" >&"$__hh_err"
 }
 
 # __hh_on_err STATUS COMMAND LINE: the ERR trap under errexit, run just
@@ -212,7 +212,7 @@ __hh_conf() {
 
 __hh_conf_failed=0
 __hh_main=${BASH_SOURCE[0]-}
-command exec {__hh_out}>&1 {__hh_err}>&2
-builtin readonly __hh_main __hh_out __hh_err
+command exec {__hh_out}>&1 {__hh_err}>&2 {__hh_nul}</dev/null {__hh_null}>/dev/null
+builtin readonly __hh_main __hh_out __hh_err __hh_nul __hh_null
 builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
     __hh_q_get __hh_q_set __hh_q_fn __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end
