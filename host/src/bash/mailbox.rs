@@ -2,10 +2,11 @@
 //!
 //! bash reads its script from the control pipe one byte per `read(2)`: it
 //! must not read past the command it runs, and a pipe cannot seek back. So
-//! the pipe carries the session's start-up line once: it defines `GO` and
-//! enters the session's loop (`LOOP`), which waits for one byte per
-//! request (`read -N 1`: one system call) and `eval`s the request at top
-//! level, as if it had come down the pipe.
+//! the pipe carries one short start-up line, which runs the first request
+//! of the request file: it defines `GO` and enters the session's loop
+//! (`LOOP`), which waits for one byte per request (`read -N 1`: one system
+//! call) and `eval`s the request at top level, as if it had come down the
+//! pipe.
 //!
 //! The requests themselves go through a mailbox: a private directory
 //! (0700, a fresh random name; on tmpfs where there is one, see
@@ -105,13 +106,18 @@ impl Mailbox {
                 Ok(()) => {
                     let file = dir.join("requests");
                     let writer = new_file(&file)?;
-                    return Ok(Mailbox {
+                    let mut mailbox = Mailbox {
                         dir,
                         file,
                         writer,
                         written: 0,
                         rotate: false,
-                    });
+                    };
+                    // The first request bash reads: the loop itself.
+                    let mut first = define_go_and_loop();
+                    first.push(0);
+                    mailbox.append(&first)?;
+                    return Ok(mailbox);
                 }
                 Err(e) => last_error = Some(format!("cannot create {}: {e}", dir.display())),
             }
@@ -119,13 +125,18 @@ impl Mailbox {
         anyhow::bail!(last_error.unwrap_or_else(|| "no directory for the mailbox".into()))
     }
 
-    /// The start-up line, sent once down the pipe: open the request file,
-    /// define `GO`, enter the loop.
+    /// The start-up line, sent once down the pipe (one byte per system
+    /// call, so it is short): open the request file and run its first
+    /// request, which defines `GO` and enters the loop. (Should that fail,
+    /// bash exits with status 70.)
     pub fn setup_line(&self) -> Vec<u8> {
         let mut s = b"__hh_req=".to_vec();
         s.extend(quote(self.file.as_os_str().as_bytes()));
-        s.extend_from_slice(b"; command exec {__hh_rq}<\"$__hh_req\"; builtin readonly __hh_req\n");
-        s.extend(setup_without_mailbox());
+        s.extend_from_slice(
+            b"; command exec {__hh_rq}<\"$__hh_req\"; builtin readonly __hh_req; \
+            IFS= builtin read -r -d '' -u \"$__hh_rq\" __hh_b && builtin eval \"$__hh_b\"; \
+            builtin exit 70\n",
+        );
         s
     }
 
@@ -175,6 +186,11 @@ impl Mailbox {
 /// The start-up line of a session without a mailbox: define `GO`, enter
 /// the loop; every request comes down the pipe.
 pub fn setup_without_mailbox() -> Vec<u8> {
+    define_go_and_loop()
+}
+
+/// Define `GO`, enter the loop.
+fn define_go_and_loop() -> Vec<u8> {
     let mut s = b"__hh_go=".to_vec();
     s.extend(quote(GO.as_bytes()));
     s.extend_from_slice(b"; builtin readonly __hh_go\n");

@@ -100,8 +100,6 @@ impl Mirror {
         let mut close = token.to_vec();
         close.insert(1, b'}');
         body.extend(close);
-        // Before the restore: stdout may still be where a hook sent it.
-        body.extend_from_slice(b" >&\"$__hh_out\"");
         body
     }
 
@@ -246,7 +244,7 @@ mod tests {
         let body = String::from_utf8(mirror.sync_body(b"'T'")).unwrap();
         assert!(body.starts_with("__hh_o=()\n__hh_s_OK='?'\n"), "{body}");
         assert!(
-            body.ends_with("builtin printf '%s\\0' 'T{' \"${__hh_o[@]}\" '}T' >&\"$__hh_out\""),
+            body.ends_with("builtin printf '%s\\0' 'T{' \"${__hh_o[@]}\" '}T'"),
             "{body}"
         );
         assert!(Mirror::new(&[]).is_empty());

@@ -57,18 +57,16 @@ __hh_reset_options() {
     __hh_bopts=$BASHOPTS
 }
 
-# __hh_post: put back what the body may have changed (its status is in
-# __hh_st; traps, xtrace, verbose and errexit were reset on the line after
-# it, see QUIET_LINE in mod.rs). Variables and functions the body defined
-# stay. Options, IFS and the directory are compared first and reset only
-# when they differ. Descriptors and the umask are always put back:
-# comparing a descriptor (`[[ /proc/self/fd/1 -ef ... ]]`) costs more than
-# a dup2, and the umask cannot be read without a fork. It runs after the
-# markers and the variable sync (which write to the session's own copies of
-# stdout and stderr), so the host goes on meanwhile. Short option letters:
-# `set +o NAME` looks each name up by string comparison, twice as slow.
+# __hh_post: put back what else the body may have changed (its status is
+# in __hh_st; traps, xtrace, verbose and errexit were reset on the line
+# after it, see QUIET_LINE in mod.rs, and the descriptors by __hh_end).
+# Variables and functions the body defined stay. Options, IFS and the
+# directory are compared first and reset only when they differ; the umask
+# is always put back (it cannot be read without a fork). It runs after the
+# markers and the variable sync, so the host goes on meanwhile. Short
+# option letters: `set +o NAME` looks each name up by string comparison,
+# twice as slow.
 __hh_post() {
-    command exec 0<&"$__hh_nul" 1>&"$__hh_out" 2>&"$__hh_err"
     IFS=$' \t\n'
     if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
         __hh_reset_options
@@ -83,14 +81,16 @@ __hh_post() {
     fi
 }
 
-# __hh_end TOKEN: print the end marker, with the body's status, on the
-# session's stdout and stderr (wherever the body left fds 1 and 2): one
-# line each, one write each (a leading newline would be a write of its own:
-# printf here is line-buffered). After a hook's unterminated last line it
-# shares that line; the host finds the token anywhere.
+# __hh_end TOKEN: put stdin, stdout and stderr back (one `exec`; comparing
+# a descriptor, `[[ /proc/self/fd/1 -ef ... ]]`, costs more than the dup2),
+# then print the end marker, with the body's status, on stdout and stderr:
+# one line each, one write each (a leading newline would be a write of its
+# own: printf here is line-buffered). After a hook's unterminated last line
+# it shares that line; the host finds the token anywhere.
 __hh_end() {
-    builtin printf '%s %d\n' "$1" "$__hh_st" >&"$__hh_out"
-    builtin printf '%s %d\n' "$1" "$__hh_st" >&"$__hh_err"
+    command exec 0<&"$__hh_nul" 1>&"$__hh_out" 2>&"$__hh_err"
+    builtin printf '%s %d\n' "$1" "$__hh_st"
+    builtin printf '%s %d\n' "$1" "$__hh_st" >&2
 }
 
 # __hh_on_err STATUS COMMAND LINE: the ERR trap under errexit, run just

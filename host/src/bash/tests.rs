@@ -1059,3 +1059,35 @@ fn requests_past_the_rotation_size_and_secrets_do_not_stay_in_the_mailbox() {
     assert!(!String::from_utf8_lossy(&held).contains("s3cret-value"));
     s.close().unwrap();
 }
+
+#[test]
+fn the_session_scripts_define_the_same_without_their_comment_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("session-code.sh");
+    // Everything the scripts define, minus what bash changes by itself.
+    let dump = |text: &[u8]| {
+        fs::write(&script, text).unwrap();
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c"])
+            .arg(
+                "source \"$1\" >/dev/null 2>&1; declare -f; declare -p | \
+                 grep -vE '^declare -[-a-zA-Z]* (BASH[A-Z_]*|RANDOM|SRANDOM|SECONDS|EPOCH[A-Z]*|LINENO|_|PPID|BASHPID|FUNCNAME|PIPESTATUS|HISTCMD)='",
+            )
+            .arg("dump")
+            .arg(&script)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for original in [SESSION_SH, HELPERS_SH] {
+        let stripped = without_comment_lines(original);
+        assert!(stripped.len() < original.len() * 3 / 4);
+        assert_eq!(
+            stripped.iter().filter(|&&b| b == b'\n').count(),
+            original.lines().count()
+        );
+        let (want, got) = (dump(original.as_bytes()), dump(&stripped));
+        assert!(want.contains("__hh_") || want.contains("is_service_enabled"));
+        assert_eq!(want, got);
+    }
+}
