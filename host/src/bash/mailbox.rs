@@ -44,9 +44,9 @@ use super::framing::{quote, Token};
 
 /// What bash runs for each request byte: read the request up to its NUL
 /// (from the request file for `m`, from the pipe for `p`), run it at top
-/// level. A script ends with its end marker and `__hh_busy=0`, whose
-/// status is 0, so `eval` fails only when the script did not parse; the
-/// rest of it, its markers included, then never runs. (`TMOUT=` keeps a
+/// level. A script ends with `__hh_busy=0`, whose status is 0, so `eval`
+/// fails only when the script did not parse; the rest of it, its markers
+/// included, then never runs. (`TMOUT=` keeps a
 /// hook's TMOUT from timing out the session's reads.)
 const GO: &str = "__hh_b=; if [[ $__hh_c == m ]]; then \
     TMOUT= IFS= builtin read -r -d '' -u \"$__hh_rq\" __hh_b || __hh_b=; \
@@ -56,9 +56,12 @@ const GO: &str = "__hh_b=; if [[ $__hh_c == m ]]; then \
     builtin eval \"$__hh_b\" || { builtin printf 'hookhost: a request did not parse \
     (status %d)\\n' \"$?\" >&2; builtin exit 70; }";
 
-/// The session's loop: one byte per request. It ends when the host closes
-/// the pipe, or early, with the request still busy, when a hook ran
-/// `break` or `continue` outside a loop of its own.
+/// The session's loop: one byte per request. Before it blocks on the pipe
+/// it polls it (`read -t 0`) about 60 times, ~200 µs: a request sent
+/// meanwhile (the next one after a WASM hook, say) is taken without the
+/// ~20 µs it costs to wake a sleeping process on another core. It ends
+/// when the host closes the pipe, or early, with the request still busy,
+/// when a hook ran `break` or `continue` outside a loop of its own.
 const LOOP: &[u8] = b"__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
     { for ((__hh_n = 0; __hh_n < 60; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
     TMOUT= builtin read -r -N 1 -u 255 __hh_c; }; do __hh_busy=1; builtin eval \"$__hh_go\"; \
