@@ -63,7 +63,7 @@ const GO: &str = "__hh_b=; if [[ $__hh_c == m ]]; then \
 /// when the host closes the pipe, or early, with the request still busy,
 /// when a hook ran `break` or `continue` outside a loop of its own.
 const LOOP: &[u8] = b"__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
-    { for ((__hh_n = 0; __hh_n < 60; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
+    { for ((__hh_n = 0; __hh_n < 25; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
     TMOUT= builtin read -r -N 1 -u 255 __hh_c; }; do __hh_busy=1; builtin eval \"$__hh_go\"; \
     done; __hh_loop_end\n";
 
