@@ -67,6 +67,9 @@ const LOOP: &[u8] = b"__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
     TMOUT= builtin read -r -N 1 -u 255 __hh_c; }; do __hh_busy=1; builtin eval \"$__hh_go\"; \
     done; __hh_loop_end\n";
 
+/// The last line of every request: the session's loop may read the next.
+pub const REQUEST_END: &[u8] = b"__hh_busy=0\n";
+
 /// The request byte: the request is in the file.
 const FROM_FILE: &[u8] = b"m";
 

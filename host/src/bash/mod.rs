@@ -593,23 +593,16 @@ impl BashSession {
     /// pipe.
     fn deliver(&mut self, script: Vec<u8>) {
         // Plugins' assignments go first, before any shell code can look.
-        let mut queued = self.mirror.take_queued();
-        let script = if queued.is_empty() {
-            script
-        } else {
-            queued.extend(script);
-            queued
-        };
-        let mut script = script;
-        script.extend_from_slice(b"__hh_busy=0\n");
-        let posted = self.mailbox.as_mut().map(|m| m.post(&script));
-        let sent = match posted {
+        let mut request = self.mirror.take_queued();
+        request.extend(script);
+        request.extend_from_slice(mailbox::REQUEST_END);
+        let sent = match self.mailbox.as_mut().map(|m| m.post(&request)) {
             Some(Ok(byte)) => self.bash.send(byte),
             Some(Err(_)) | None => {
                 // A mailbox that failed once (its file may hold half a
                 // request) is not used again.
                 self.mailbox = None;
-                self.bash.send(&mailbox::through_pipe(&script))
+                self.bash.send(&mailbox::through_pipe(&request))
             }
         };
         // A failed write means bash is gone; reading the markers sees it exit.
