@@ -797,15 +797,19 @@ fn user_name() -> String {
     std::env::var("USER").unwrap_or_else(|_| uid.to_string())
 }
 
-/// Keeps the body's status and quiets the session before the markers:
-/// every trap a hook may set is reset here, at top level (bash would put
-/// DEBUG and RETURN back when a function that reset them returns, and ERR
-/// when errtrace is off, which a hook can arrange), and xtrace, verbose and
-/// errexit go off. stderr is hidden meanwhile, so a hook's xtrace does not
-/// trace this line, and the next lines, which hold the token, run untraced.
-/// Backslashes defeat a hook's aliases.
-const QUIET_LINE: &[u8] = b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR EXIT HUP INT QUIT \
-    PIPE TERM USR1 USR2 ALRM; \\builtin set +xveE; } 2>&\"$__hh_null\"\n";
+/// Keeps the body's status and quiets the session before the markers: the
+/// DEBUG, RETURN and ERR traps a hook may set are reset here, at top level
+/// (bash would put DEBUG and RETURN back when a function that reset them
+/// returns, and ERR when errtrace is off, which a hook can arrange; signal
+/// traps wait for `__hh_post`), and xtrace and verbose go off. stderr is
+/// hidden meanwhile, so a hook's xtrace does not trace this line, and the
+/// marker line, which holds the token, runs untraced. errexit may stay on:
+/// nothing before the restore fails. Backslashes defeat a hook's aliases.
+/// Every byte here is parsed again per hook, which costs more than calling
+/// a function parsed once (`__hh_end`); but DEBUG, RETURN and ERR can only
+/// be cleared for good at top level.
+const QUIET_LINE: &[u8] =
+    b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR; \\builtin set +xv; } 2>&\"$__hh_null\"\n";
 
 /// Restores what else a hook may have changed (session.sh's `__hh_post`):
 /// after the markers and the variable sync, so the host goes on while

@@ -9,7 +9,7 @@
 #
 #   __hh_b= __hh_current='<what runs>'
 #   <body>                          (source a hook, call a function)
-#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR EXIT ...; \builtin set +xveE; } 2>&"$__hh_null"
+#   { __hh_st=$?; \builtin trap - DEBUG RETURN ERR; \builtin set +xv; } 2>&"$__hh_null"
 #                                   (keep the status, quiet the session)
 #   \__hh_end '<token>'             (markers; the token is fresh per request)
 #   <the variable sync, after the last hook of a request>
@@ -40,32 +40,40 @@ __hh_init() {
     __hh_umask=$4
     __hh_user=$5
     builtin readonly __hh_errexit __hh_allow_install __hh_top __hh_umask __hh_user
-    __hh_reset_options
+    # No options recorded yet: the first __hh_post, after the start-up
+    # script (which runs without errexit), resets them all.
+    __hh_opts=
 }
 
 # __hh_reset_options: every option a hook may plausibly change, back to the
-# session's value; then remember what that looks like, so __hh_post can
-# tell with two string comparisons whether anything needs resetting (a
-# hook that changes nothing, the usual case, costs no `set`/`shopt`).
+# session's value (errexit and errtrace on under stack.sh's semantics);
+# then remember what that looks like, so __hh_post can tell with two string
+# comparisons whether anything needs resetting (a hook that changes
+# nothing, the usual case, costs no `set`/`shopt`).
 __hh_reset_options() {
     builtin set +o errexit +o errtrace +o nounset +o noglob +o noclobber \
         +o allexport +o pipefail +o functrace +o posix +o keyword +o monitor \
         +o notify +o physical -o hashall -o braceexpand
     builtin shopt -u nullglob failglob nocaseglob nocasematch dotglob \
         expand_aliases extdebug xpg_echo
+    if ((__hh_errexit)); then
+        builtin set -eE
+    fi
     __hh_opts=$SHELLOPTS
     __hh_bopts=$BASHOPTS
 }
 
 # __hh_post: put back what else the body may have changed (its status is
-# in __hh_st; traps, xtrace, verbose and errexit were reset on the line
-# after it, see QUIET_LINE in mod.rs, and the descriptors by __hh_end).
-# Variables and functions the body defined stay. Options, IFS and the
-# directory are compared first and reset only when they differ; the umask
-# is always put back (it cannot be read without a fork). It runs after the
-# markers and the variable sync, so the host goes on meanwhile. Short
-# option letters: `set +o NAME` looks each name up by string comparison,
-# twice as slow.
+# in __hh_st; DEBUG, RETURN and ERR traps, xtrace and verbose were reset on
+# the line after it, see QUIET_LINE in mod.rs, and the descriptors by
+# __hh_end). Variables and functions the body defined stay. Options,
+# IFS and the directory are compared first and reset only when they
+# differ; the umask is always put back (it cannot be read without a fork).
+# It runs after the markers and the variable sync, so the host goes on
+# meanwhile. Signals are named by number: `trap` looks a name up by
+# comparing it with every signal's name, twice as slow for this list
+# (EXIT HUP INT QUIT USR1 USR2 PIPE ALRM TERM). An ERR trap set here stays
+# set when the function returns (clearing one would not: see QUIET_LINE).
 __hh_post() {
     IFS=$' \t\n'
     if [[ $SHELLOPTS != "$__hh_opts" || $BASHOPTS != "$__hh_bopts" ]]; then
@@ -75,8 +83,8 @@ __hh_post() {
     if [[ $PWD != "$__hh_top" ]] && ! builtin cd -- "$__hh_top"; then
         builtin printf 'hookhost: cannot return to %s\n' "$__hh_top" >&2
     fi
+    builtin trap - 0 1 2 3 10 12 13 14 15
     if ((__hh_errexit)); then
-        builtin set -eE
         builtin trap '__hh_on_err "$?" "$BASH_COMMAND" "$LINENO"' ERR
     fi
 }
@@ -86,7 +94,9 @@ __hh_post() {
 # then print the end marker, with the body's status, on stdout and stderr:
 # one line each, one write each (a leading newline would be a write of its
 # own: printf here is line-buffered). After a hook's unterminated last line
-# it shares that line; the host finds the token anywhere.
+# it shares that line; the host finds the token anywhere. A function: its
+# body is parsed once per session, where the same commands inline on every
+# hook's marker line cost ~10 µs more per hook (parsing).
 __hh_end() {
     command exec 0<&"$__hh_nul" 1>&"$__hh_out" 2>&"$__hh_err"
     builtin printf '%s %d\n' "$1" "$__hh_st"
