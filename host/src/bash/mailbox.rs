@@ -4,7 +4,7 @@
 //! must not read past the command it runs, and a pipe cannot seek back. So
 //! the pipe carries one short start-up line, which runs the first request
 //! of the request file: it defines `GO` and enters the session's loop
-//! (`LOOP`), which waits for one byte per request (`read -N 1`: one system
+//! ([`session_loop`]), which waits for one byte per request (`read -N 1`: one system
 //! call) and `eval`s the request at top level, as if it had come down the
 //! pipe.
 //!
@@ -57,15 +57,32 @@ const GO: &str = "__hh_b=; if [[ $__hh_c == m ]]; then \
     (status %d)\\n' \"$?\" >&2; builtin exit 70; }";
 
 /// The session's loop: one byte per request. Before it blocks on the pipe
-/// it polls it (`read -t 0`) about 60 times, ~200 µs: a request sent
+/// it polls it (`read -t 0`, [`polls`] times, ~100 µs): a request sent
 /// meanwhile (the next one after a WASM hook, say) is taken without the
 /// ~20 µs it costs to wake a sleeping process on another core. It ends
 /// when the host closes the pipe, or early, with the request still busy,
-/// when a hook ran `break` or `continue` outside a loop of its own.
-const LOOP: &[u8] = b"__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
-    { for ((__hh_n = 0; __hh_n < 25; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
-    TMOUT= builtin read -r -N 1 -u 255 __hh_c; }; do __hh_busy=1; builtin eval \"$__hh_go\"; \
-    done; __hh_loop_end\n";
+/// when a hook ran `break` or `continue` outside a loop of its own. `GO`
+/// is written into the loop's body, not `eval`ed from `__hh_go`: the loop
+/// is parsed once, where `eval` parsed `GO` again for every request
+/// (~25 µs each).
+fn session_loop(polls: usize) -> Vec<u8> {
+    format!(
+        "__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
+         {{ for ((__hh_n = 0; __hh_n < {polls}; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
+         TMOUT= builtin read -r -N 1 -u 255 __hh_c; }}; do __hh_busy=1; {GO}\n\
+         done; __hh_loop_end\n"
+    )
+    .into_bytes()
+}
+
+/// How often the loop polls before it sleeps: 25 times (~100 µs) with two
+/// cores or more, never on one, where polling only delays the host.
+fn polls() -> usize {
+    match std::thread::available_parallelism() {
+        Ok(cores) if cores.get() >= 2 => 25,
+        _ => 0,
+    }
+}
 
 /// The last line of every request: the session's loop may read the next.
 pub const REQUEST_END: &[u8] = b"__hh_busy=0\n";
@@ -195,12 +212,12 @@ pub fn setup_without_mailbox() -> Vec<u8> {
     define_go_and_loop()
 }
 
-/// Define `GO`, enter the loop.
+/// Define `GO` (for `SWITCH`), enter the loop.
 fn define_go_and_loop() -> Vec<u8> {
     let mut s = b"__hh_go=".to_vec();
     s.extend(quote(GO.as_bytes()));
     s.extend_from_slice(b"; builtin readonly __hh_go\n");
-    s.extend_from_slice(LOOP);
+    s.extend(session_loop(polls()));
     s
 }
 

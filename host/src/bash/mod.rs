@@ -197,7 +197,10 @@ impl BashSession {
         };
         // A failed write means bash is gone; the request below sees it.
         let _ = session.bash.send(&setup);
-        let script = bootstrap_script(config, &session.top_dir, &state_dir)?;
+        let mut script = bootstrap_script(config, &session.top_dir, &state_dir)?;
+        if !session.mirror.is_empty() {
+            script.splice(0..0, session.mirror.definition());
+        }
         let mut out = [Vec::new(), Vec::new()];
         let reply = session.request("hookhost session start", &script, true, &mut |s, b| {
             out[s.index()].extend_from_slice(b)

@@ -167,9 +167,28 @@ __hh_q_fn() {
     fi
 }
 
-# The watched variables' sync and a plugin's assignments to them are lines
-# the host generates (mirror.rs); bash keeps what the host was last told of
-# NAME in __hh_s_NAME.
+# The watched variables' sync is a function the host generates for the
+# session's names, __hh_collect (mirror.rs); bash keeps what the host was
+# last told of NAME in __hh_s_NAME.
+
+# __hh_assign NAME REFUSED VALUE: a plugin's VALUE for the watched NAME,
+# assigned literally, and recorded as what the host knows of NAME; or, when
+# NAME's attributes match the pattern REFUSED (read-only; integer unless
+# VALUE is a plain number: bash would evaluate it as arithmetic), refused
+# with a message, the record reset so the next sync tells the host.
+__hh_assign() {
+    case ${!1@a} in
+    $2)
+        builtin printf -v "__hh_s_$1" '?'
+        builtin printf 'hookhost: a plugin could not set %s: bash has it read-only or integer\n' \
+            "$1" >&2
+        ;;
+    *)
+        builtin printf -v "$1" '%s' "$3"
+        builtin printf -v "__hh_s_$1" 'S:%s' "$3"
+        ;;
+    esac
+}
 
 # __hh_call FUNCTION ARGS...: call a function so that SIGINT stops it
 # without ending the session (the host sends SIGINT when a plugin's time
@@ -225,4 +244,4 @@ __hh_main=${BASH_SOURCE[0]-}
 command exec {__hh_out}>&1 {__hh_err}>&2 {__hh_nul}</dev/null {__hh_null}>/dev/null
 builtin readonly __hh_main __hh_out __hh_err __hh_nul __hh_null
 builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
-    __hh_q_get __hh_q_set __hh_q_fn __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end
+    __hh_q_get __hh_q_set __hh_q_fn __hh_assign __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end
