@@ -590,6 +590,25 @@ builtin echo "umask=$(umask)"
     );
 }
 
+/// The restore resets options only when a hook changed them: what it
+/// compares against must be the options it sets itself, errexit included
+/// under `stack` (saved without errexit, every hook paid a full reset).
+#[test]
+fn the_saved_options_are_the_sessions_own_in_both_modes() {
+    for errexit in [true, false] {
+        let stack = stack();
+        let mut s = stack.start(errexit, &[]);
+        snippet(&stack, &mut s, "set -u +e; shopt -s nullglob\n");
+        let check = "[[ $SHELLOPTS == \"$__hh_opts\" && $BASHOPTS == \"$__hh_bopts\" ]] \
+                     && echo same; echo \"$-\"\n";
+        let lines = ok_lines(snippet(&stack, &mut s, check));
+        assert_eq!(lines[0], "same", "errexit {errexit}: {lines:?}");
+        assert_eq!(lines[1].contains('e'), errexit, "{lines:?}");
+        assert!(!lines[1].contains('u'), "{lines:?}");
+        s.close().unwrap();
+    }
+}
+
 /// Remove the shadowing functions so the check hook sees plain bash.
 fn unset_builtin_shadows(stack: &Stack, s: &mut BashSession) {
     // The session works even with them defined: prove it first.
