@@ -42,6 +42,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::held::HeldLine;
 use crate::phases::Phase;
 
 /// The journal's file name inside the stack's `.hookhost/`.
@@ -139,8 +140,8 @@ pub struct Journal {
     started: AtomicBool,
     /// When the records written so far were last made durable.
     synced: Mutex<Instant>,
-    /// A step's end record, written with the next record.
-    held: Mutex<Vec<u8>>,
+    /// A step's end record, written with the next record (see `held`).
+    held: Mutex<HeldLine>,
 }
 
 impl Drop for Journal {
@@ -176,7 +177,7 @@ impl Journal {
             error: Mutex::new(None),
             started: AtomicBool::new(false),
             synced: Mutex::new(Instant::now()),
-            held: Mutex::new(Vec::new()),
+            held: Mutex::default(),
         })
     }
 
@@ -214,7 +215,7 @@ impl Journal {
         record.duration_ms = Some(millis(took));
         record.reason = reason.map(str::to_string);
         match self.line(record) {
-            Ok(line) => lock(&self.held).extend(line),
+            Ok(line) => lock(&self.held).hold(&line),
             Err(e) => self.note_error(e),
         }
     }
@@ -271,14 +272,14 @@ impl Journal {
 
     /// Write `record`, after the held end record if there is one.
     fn append(&self, record: Record) -> std::io::Result<()> {
-        let mut bytes = std::mem::take(&mut *lock(&self.held));
-        bytes.extend(self.line(record)?);
+        let line = self.line(record)?;
+        let bytes = lock(&self.held).before(&line);
         lock(&self.file).write_all(&bytes)
     }
 
     /// Write the held end record, if any.
     fn flush(&self) -> std::io::Result<()> {
-        let bytes = std::mem::take(&mut *lock(&self.held));
+        let bytes = lock(&self.held).take();
         if bytes.is_empty() {
             return Ok(());
         }

@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod drivers;
 pub mod dryrun;
 pub mod external;
+pub mod held;
 pub mod iniconf;
 pub mod interrupt;
 pub mod journal;

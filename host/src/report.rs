@@ -24,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+use crate::held::HeldLine;
 use crate::journal::{Journal, Step};
 use crate::phases::Phase;
 use crate::plan::Plan;
@@ -63,11 +64,10 @@ pub struct Reporter {
     color_err: bool,
     spinner: Option<ProgressBar>,
     log: Option<File>,
-    /// A hook's end line, written with the next log line (one write(2)
-    /// per hook, not two; see `log_raw`).
-    log_held: Vec<u8>,
+    /// A hook's end line, written with the next log line (see `held`).
+    log_held: HeldLine,
     /// The same for `--json`: a `hook-end` event waits for the next event.
-    json_held: String,
+    json_held: HeldLine,
     log_path: Option<PathBuf>,
     started: Instant,
     timings: Vec<Timing>,
@@ -95,8 +95,8 @@ impl Reporter {
             color_err,
             spinner: None,
             log: None,
-            log_held: Vec::new(),
-            json_held: String::new(),
+            log_held: HeldLine::default(),
+            json_held: HeldLine::default(),
             log_path: None,
             started: Instant::now(),
             timings: Vec::new(),
@@ -239,8 +239,8 @@ impl Reporter {
             timing.phase,
             show_duration(timing.duration)
         );
-        self.log_held.extend(stamped(&line).as_bytes());
-        self.log_held.push(b'\n');
+        self.log_held
+            .hold(format!("{}\n", stamped(&line)).as_bytes());
         match self.mode {
             Mode::Json => self.json(json!({
                 "event": "hook-end", "hook": timing.hook, "kind": timing.kind,
@@ -485,13 +485,11 @@ impl Reporter {
         if let Some(object) = value.as_object_mut() {
             object.insert("elapsed_ms".into(), json!(millis(self.started.elapsed())));
         }
-        let mut text = std::mem::take(&mut self.json_held);
-        text.push_str(&value.to_string());
+        let line = format!("{value}\n");
         if hold {
-            text.push('\n');
-            self.json_held = text;
+            self.json_held.hold(line.as_bytes());
         } else {
-            out_line(&text);
+            out_bytes(&self.json_held.before(line.as_bytes()));
         }
     }
 
@@ -505,9 +503,7 @@ impl Reporter {
     /// phase, the summary: microseconds later). So an interrupted or
     /// killed run loses at most that one line.
     fn log_raw(&mut self, line: &str) {
-        let mut bytes = std::mem::take(&mut self.log_held);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
+        let bytes = self.log_held.before(format!("{line}\n").as_bytes());
         self.write_log(&bytes);
     }
 
@@ -523,11 +519,9 @@ impl Reporter {
 
 impl Drop for Reporter {
     fn drop(&mut self) {
-        let held = std::mem::take(&mut self.log_held);
+        let held = self.log_held.take();
         self.write_log(&held);
-        if !self.json_held.is_empty() {
-            out_line(self.json_held.trim_end());
-        }
+        out_bytes(&self.json_held.take());
     }
 }
 
@@ -600,13 +594,18 @@ fn prune_logs(dir: &Path, keep: usize) {
 /// must not stop the installer halfway: the line is dropped there and kept
 /// in the log.
 fn out_line(line: &str) {
-    // One write_all of the whole text: stdout's line buffering would cut
-    // `writeln!` at every newline inside (a held event before this one).
-    let mut text = String::with_capacity(line.len() + 1);
-    text.push_str(line);
-    text.push('\n');
+    out_bytes(format!("{line}\n").as_bytes());
+}
+
+/// Whole lines on stdout in one write_all (nothing when empty): stdout's
+/// line buffering would cut `writeln!` at every newline inside (a held
+/// event before this one). Errors ignored as for [`out_line`].
+fn out_bytes(lines: &[u8]) {
+    if lines.is_empty() {
+        return;
+    }
     let mut out = io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    let _ = out.write_all(lines);
     let _ = out.flush();
 }
 
