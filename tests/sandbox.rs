@@ -410,6 +410,45 @@ fn a_granted_command_with_ungranted_arguments_is_refused() {
     run.assert_stdout_has("HOSTILE got: ran echo hello world: status 0 stdout \"hello world\"");
 }
 
+/// `--dry-run` treats a plugin's commands as the bash helpers treat a
+/// hook's: `sudo` and programs that do not exist are recorded, not run;
+/// anything else runs.
+#[test]
+fn a_dry_run_records_a_plugins_sudo_and_missing_commands_instead_of_running_them() {
+    let arena = Arena::new(
+        "commands = [\"sudo touch *\", \"no-such-tool-hh --flag *\", \"touch *\"]\n",
+        "",
+    );
+    let by_sudo = arena.stack.path("files/by-sudo");
+    let cmd = format!("sudo touch {}", by_sudo.display());
+    arena.configure(&[("HOSTILE_ATTACK", "run"), ("HOSTILE_CMD", &cmd)]);
+    let run = arena.stack.hookhost(&["stack", "--dry-run"]);
+    run.assert_code(0)
+        .assert_stdout_has("HOSTILE got: ran sudo touch")
+        .assert_stdout_has(&format!(
+            "sudo touch {}  [50-hostile in `source`, 50-hostile run-command]",
+            by_sudo.display()
+        ))
+        .assert_stdout_has("[50-hostile] dry run: not run (sudo): touch ");
+    assert!(!by_sudo.exists());
+
+    let cmd = "no-such-tool-hh --flag x";
+    arena.configure(&[("HOSTILE_ATTACK", "run"), ("HOSTILE_CMD", cmd)]);
+    let run = arena.stack.hookhost(&["stack", "--dry-run"]);
+    run.assert_code(0).assert_stdout_has(
+        "no-such-tool-hh --flag x  [50-hostile in `source`, 50-hostile run-command]",
+    );
+    // Outside a dry run the same command fails, as it would anyway.
+    let run = arena.stack.hookhost(&["stack"]);
+    run.assert_stdout_has("HOSTILE refused: run no-such-tool-hh --flag x");
+
+    let plain = arena.stack.path("files/plain");
+    let cmd = format!("touch {}", plain.display());
+    arena.configure(&[("HOSTILE_ATTACK", "run"), ("HOSTILE_CMD", &cmd)]);
+    arena.stack.hookhost(&["stack", "--dry-run"]).assert_code(0);
+    assert!(plain.exists(), "a command that exists runs in a dry run");
+}
+
 #[test]
 fn a_granted_command_is_killed_at_the_time_limit() {
     let arena = Arena::new("commands = [\"sleep *\"]\ntimeout = \"500ms\"\n", "");

@@ -6,9 +6,11 @@
 //! one line per recorded call to `<state>/dry-run`: `KIND<TAB>FILE:LINE<TAB>
 //! COMMAND`, KIND one of `undefined` (bash's `command_not_found_handle`: a
 //! function or command that does not exist), `sudo`, `package`
-//! (`install_package`) and `git_clone`. The host reads what each hook
-//! added right after it ran and attributes it to that hook and phase, and
-//! adds `merge` for each local.conf meta-section it did not merge. A dry
+//! (`install_package`) and `git_clone`; a WASM plugin's `run-command` of
+//! `sudo` or of a missing program is recorded the same way (space.rs). The
+//! host reads what each hook added right after it ran and attributes it to
+//! that hook and phase, and adds `merge` for each local.conf meta-section
+//! it did not merge. A dry
 //! run goes on past failures (a `sudo mkdir` that was not run leaves its
 //! directory missing, so what follows may fail) and bash runs without
 //! errexit, so the report covers the whole stack.

@@ -174,6 +174,24 @@ impl HostServices for Space {
         self.warnings.push((hook.to_string(), message.to_string()));
     }
 
+    /// The record goes where the bash helpers write theirs, so the run
+    /// attributes it to the hook and phase the same way; the place is the
+    /// host call (a component has no line numbers).
+    fn record_dry_run(&mut self, hook: &str, kind: &str, command: &str) -> anyhow::Result<bool> {
+        if !self.config.dry_run {
+            return Ok(false);
+        }
+        let path = self.config.state_dir.join(crate::dryrun::FILE);
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot write the dry run's record {}", path.display()))?;
+        let line = format!("{kind}\t{hook} run-command\t{command}\n");
+        file.write_all(line.as_bytes())
+            .with_context(|| format!("cannot write the dry run's record {}", path.display()))?;
+        Ok(true)
+    }
+
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         self.session.set_deadline(deadline);
         // A plugin's call that ended bash (a function that ran `exit`, or

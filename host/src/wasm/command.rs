@@ -8,6 +8,7 @@
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,44 @@ const KEPT_ENV: [&str; 4] = ["PATH", "LANG", "LC_ALL", "TZ"];
 const DRAIN: Duration = Duration::from_millis(200);
 /// `PATH` when the host has none.
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+
+/// What `--dry-run` records instead of running, as the bash helpers do for
+/// a hook: `sudo ARGS` (kind `sudo`, recorded as ARGS) and a program that is
+/// not on `PATH` (kind `undefined`). Anything else runs, dry run or not.
+pub fn not_run_in_dry_run(program: &str, args: &[String]) -> Option<(&'static str, String)> {
+    if program == "sudo" {
+        return Some(("sudo", shell_words(args)));
+    }
+    let found = match program.contains('/') {
+        true => Path::new(program).is_file(),
+        false => search_path().any(|dir| dir.join(program).is_file()),
+    };
+    let mut all = vec![program.to_string()];
+    all.extend_from_slice(args);
+    (!found).then(|| ("undefined", shell_words(&all)))
+}
+
+/// The directories a command is looked up in: the host's `PATH`, as the
+/// command gets it.
+fn search_path() -> impl Iterator<Item = PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| DEFAULT_PATH.into());
+    std::env::split_paths(&path).collect::<Vec<_>>().into_iter()
+}
+
+/// `words` as a shell would need them written, space-separated.
+fn shell_words(words: &[String]) -> String {
+    let quote = |word: &String| {
+        let plain = !word.is_empty()
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+        match plain {
+            true => word.clone(),
+            false => format!("'{}'", word.replace('\'', "'\\''")),
+        }
+    };
+    words.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
 
 /// Why a command gave no output.
 #[derive(Debug, PartialEq, Eq)]
@@ -141,6 +180,25 @@ fn reader<R: Read + Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dry_run_keeps_back_sudo_and_missing_programs_only() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            not_run_in_dry_run("sudo", &words(&["mkdir", "-p", "/opt/a b", "it's"])),
+            Some(("sudo", "mkdir -p '/opt/a b' 'it'\\''s'".to_string()))
+        );
+        assert_eq!(
+            not_run_in_dry_run("no-such-tool-hh", &words(&["x"])),
+            Some(("undefined", "no-such-tool-hh x".to_string()))
+        );
+        assert_eq!(
+            not_run_in_dry_run("/no/such/tool", &[]),
+            Some(("undefined", "/no/such/tool".to_string()))
+        );
+        assert_eq!(not_run_in_dry_run("true", &[]), None);
+        assert_eq!(not_run_in_dry_run("/bin/sh", &words(&[""])), None);
+    }
 
     fn soon(ms: u64) -> Instant {
         Instant::now() + Duration::from_millis(ms)
