@@ -513,3 +513,52 @@ fn a_wasm_plugins_settings_may_only_set_what_it_is_granted() {
         .assert_stderr_has("devstack/settings:2: ")
         .assert_stderr_has("(a WASM plugin's settings are read, never run)");
 }
+
+#[test]
+fn list_shows_the_enabled_plugins_as_they_are_on_disk_and_fetches_nothing() {
+    let stack = TestStack::new();
+    stack
+        .bash("10-a.sh", &tracer("10-a"))
+        .write(".hookhost/dest/alpha/devstack/plugin.sh", "echo alpha\n");
+    local_conf(
+        &stack,
+        "enable_plugin alpha https://example.invalid/alpha\n\
+         enable_plugin zeta https://example.invalid/zeta stable/2024.1\n",
+    );
+    let dest = stack.path(".hookhost/dest");
+    let run = stack.hookhost(&["list"]);
+    run.assert_code(0)
+        .assert_stdout_has("10-a.sh")
+        .assert_stdout_has("plugins (local.conf enable_plugin, run after the hooks):")
+        .assert_stdout_has("alpha          https://example.invalid/alpha  (local.conf line 2)")
+        .assert_stdout_has(&format!(
+            "checked out in {}: runs devstack/plugin.sh",
+            dest.join("alpha").display()
+        ))
+        .assert_stdout_has(
+            "zeta           https://example.invalid/zeta stable/2024.1  (local.conf line 3)",
+        )
+        .assert_stdout_has(&format!(
+            "not checked out yet: `hookhost stack` clones it into {}",
+            dest.join("zeta").display()
+        ));
+    assert!(!dest.join("zeta").exists(), "list fetched a plugin");
+    let json = stack.hookhost(&["list", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["plugins"][0]["entry"], "devstack/plugin.sh");
+    assert_eq!(value["plugins"][1]["ref"], "stable/2024.1");
+    assert_eq!(value["plugins"][1]["entry"], serde_json::Value::Null);
+
+    // A problem with the plugins is shown; the hooks are still listed.
+    local_conf(
+        &stack,
+        "enable_plugin alpha https://example.invalid/alpha\n\
+         enable_plugin alpha https://example.invalid/other\n",
+    );
+    stack
+        .hookhost(&["list"])
+        .assert_code(0)
+        .assert_stdout_has("10-a.sh")
+        .assert_stdout_has("PROBLEM  ")
+        .assert_stdout_has("already enabled at line 2");
+}

@@ -92,6 +92,46 @@ pub struct PluginPlan {
     pub override_defaults: bool,
 }
 
+/// A plugin local.conf enables, as `hookhost list` shows it: nothing is
+/// fetched or checked.
+#[derive(Debug, Clone)]
+pub struct EnabledPlugin {
+    pub name: String,
+    pub url: String,
+    pub git_ref: Option<String>,
+    /// The local.conf line of its `enable_plugin`.
+    pub line: usize,
+    /// `$DEST/NAME`.
+    pub dir: PathBuf,
+    /// What its checkout runs (`devstack/plugin.wasm` or
+    /// `devstack/plugin.sh`); None when it is not checked out yet.
+    pub entry: Option<&'static str>,
+}
+
+/// The plugins local.conf enables, in order, with their words expanded, as
+/// they are now on disk (a run fetches what is missing).
+pub fn enabled_plugins(stack: &Stack) -> anyhow::Result<Vec<EnabledPlugin>> {
+    let Some(conf) = &stack.local_conf else {
+        return Ok(Vec::new());
+    };
+    let specs = specs(stack, &conf.path, &conf.plugins())?;
+    let enabled = specs.into_iter().map(|spec| {
+        let dir = stack.dest.join(&spec.name);
+        let entry = ["devstack/plugin.wasm", "devstack/plugin.sh"]
+            .into_iter()
+            .find(|file| dir.join(file).is_file());
+        EnabledPlugin {
+            name: spec.name,
+            url: spec.url,
+            git_ref: spec.git_ref,
+            line: spec.line,
+            dir,
+            entry,
+        }
+    });
+    Ok(enabled.collect())
+}
+
 /// An `enable_plugin` line with its words expanded.
 struct Spec {
     name: String,

@@ -1,8 +1,9 @@
 //! `hookhost list`: the inventory of a stack — every hook with its kind,
 //! manifest and capabilities (requested, and granted or why not), and the
 //! hypervisor drivers in `lib/nova_plugins/` with the one `VIRT_DRIVER`
-//! selects. Unlike `plan`, one hook's problem does not hide the others: it
-//! is shown on that hook's line.
+//! selects, and the plugins local.conf enables (as they are on disk: `list`
+//! fetches nothing). Unlike `plan`, one hook's problem does not hide the
+//! others: it is shown on that hook's line.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +13,7 @@ use serde_json::json;
 
 use crate::capabilities::{show_duration, show_size};
 use crate::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
+use crate::external::{self, EnabledPlugin};
 use crate::manifest::{self, Capabilities};
 use crate::plan::policy_lines;
 use crate::stack::Stack;
@@ -46,6 +48,8 @@ pub struct Listing {
     pub skipped: Vec<Skipped>,
     pub drivers: Vec<ListedDriver>,
     pub virt_driver: Option<String>,
+    /// local.conf's `enable_plugin` lines, or what is wrong with them.
+    pub plugins: Result<Vec<EnabledPlugin>, String>,
 }
 
 /// List the hooks and drivers of `stack`. `env` is the operator's
@@ -71,12 +75,14 @@ pub fn list(
         .or_else(|| env.get("VIRT_DRIVER").cloned())
         .filter(|v| !v.is_empty());
     let drivers = list_drivers(stack, virt_driver.as_deref());
+    let plugins = external::enabled_plugins(stack).map_err(|e| format!("{e:#}"));
     Ok(Listing {
         top: stack.top.clone(),
         hooks,
         skipped: found.skipped,
         drivers,
         virt_driver,
+        plugins,
     })
 }
 
@@ -222,7 +228,43 @@ impl Listing {
             }
             _ => {}
         }
+        self.render_plugins(&mut out);
         out
+    }
+
+    /// local.conf's plugins, when it enables any (or cannot be read for them).
+    fn render_plugins(&self, out: &mut String) {
+        let plugins = match &self.plugins {
+            Ok(plugins) if plugins.is_empty() => return,
+            Ok(plugins) => plugins,
+            Err(why) => {
+                out.push_str("\nplugins (local.conf enable_plugin):\n");
+                for line in why.lines() {
+                    let _ = writeln!(out, "  PROBLEM  {line}");
+                }
+                return;
+            }
+        };
+        out.push_str("\nplugins (local.conf enable_plugin, run after the hooks):\n");
+        for p in plugins {
+            let git_ref = p
+                .git_ref
+                .as_deref()
+                .map_or(String::new(), |r| format!(" {r}"));
+            let _ = writeln!(
+                out,
+                "  {:<14} {}{git_ref}  (local.conf line {})",
+                p.name, p.url, p.line
+            );
+            let state = match p.entry {
+                Some(entry) => format!("checked out in {}: runs {entry}", p.dir.display()),
+                None => format!(
+                    "not checked out yet: `hookhost stack` clones it into {}",
+                    p.dir.display()
+                ),
+            };
+            let _ = writeln!(out, "  {:<14} {state}", "");
+        }
     }
 
     /// The listing as one JSON document.
@@ -248,9 +290,25 @@ impl Listing {
             .iter()
             .map(|d| json!({"name": d.name, "kind": d.kind.to_string(), "path": d.path, "selected": d.selected}))
             .collect();
+        let (plugins, plugins_problem) = match &self.plugins {
+            Ok(plugins) => (
+                plugins
+                    .iter()
+                    .map(|p| {
+                        json!({
+                            "name": p.name, "url": p.url, "ref": p.git_ref, "line": p.line,
+                            "dir": p.dir, "entry": p.entry,
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+                None,
+            ),
+            Err(why) => (Vec::new(), Some(why.clone())),
+        };
         json!({
             "top": self.top, "hooks": hooks, "drivers": drivers,
             "virt_driver": self.virt_driver,
+            "plugins": plugins, "plugins_problem": plugins_problem,
             "skipped": self.skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
         })
     }
