@@ -174,13 +174,14 @@ impl HostServices for Space {
         self.warnings.push((hook.to_string(), message.to_string()));
     }
 
+    fn is_dry_run(&self) -> bool {
+        self.config.dry_run
+    }
+
     /// The record goes where the bash helpers write theirs, so the run
     /// attributes it to the hook and phase the same way; the place is the
     /// host call (a component has no line numbers).
-    fn record_dry_run(&mut self, hook: &str, kind: &str, command: &str) -> anyhow::Result<bool> {
-        if !self.config.dry_run {
-            return Ok(false);
-        }
+    fn record_dry_run(&mut self, hook: &str, kind: &str, command: &str) -> anyhow::Result<()> {
         let path = self.config.state_dir.join(crate::dryrun::FILE);
         let mut file = OpenOptions::new()
             .append(true)
@@ -188,8 +189,7 @@ impl HostServices for Space {
             .with_context(|| format!("cannot write the dry run's record {}", path.display()))?;
         let line = format!("{kind}\t{hook} run-command\t{command}\n");
         file.write_all(line.as_bytes())
-            .with_context(|| format!("cannot write the dry run's record {}", path.display()))?;
-        Ok(true)
+            .with_context(|| format!("cannot write the dry run's record {}", path.display()))
     }
 
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {

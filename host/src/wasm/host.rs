@@ -49,11 +49,14 @@ pub trait HostServices: Send {
     ) -> anyhow::Result<()>;
     /// A warning to collect for the run's summary.
     fn warn(&mut self, hook: &str, message: &str);
-    /// Under `--dry-run`, record that `hook` would have run `command`
-    /// (`kind`: `sudo` or `undefined`, as the bash helpers record) and
-    /// return true; otherwise return false: the caller runs it.
-    fn record_dry_run(&mut self, _hook: &str, _kind: &str, _command: &str) -> anyhow::Result<bool> {
-        Ok(false)
+    /// Whether this is a `--dry-run`.
+    fn is_dry_run(&self) -> bool {
+        false
+    }
+    /// Record, in a dry run, that `hook` would have run `command` (`kind`:
+    /// `sudo` or `undefined`, as the bash helpers record).
+    fn record_dry_run(&mut self, _hook: &str, _kind: &str, _command: &str) -> anyhow::Result<()> {
+        Ok(())
     }
     /// Bound what the services run from now on (helpers, shell functions)
     /// by `deadline`; `None` lifts the bound. A call still running at the
@@ -295,22 +298,22 @@ impl host::Host for PluginState {
             )));
         }
         self.audit("commands", &shown, Decision::Used);
-        if let Some((kind, recorded)) = super::command::not_run_in_dry_run(&command, &args) {
+        let not_run = match self.services().is_dry_run() {
+            true => super::command::not_run_in_dry_run(&command, &args),
+            false => None,
+        };
+        if let Some((kind, recorded)) = not_run {
             let name = self.name.clone();
-            let dry_run = self.services().record_dry_run(&name, kind, &recorded);
-            match dry_run {
-                Ok(false) => {}
-                Ok(true) => {
-                    let note = format!("dry run: not run ({kind}): {recorded}");
-                    self.output.line(Stream::Stderr, &note);
-                    return Ok(Ok(types::CommandOutput {
-                        status: 0,
-                        stdout: Vec::new(),
-                        stderr: Vec::new(),
-                    }));
-                }
-                Err(e) => return Ok(Err(format!("{e:#}"))),
+            if let Err(e) = self.services().record_dry_run(&name, kind, &recorded) {
+                return Ok(Err(format!("{e:#}")));
             }
+            let note = format!("dry run: not run ({kind}): {recorded}");
+            self.output.line(Stream::Stderr, &note);
+            return Ok(Ok(types::CommandOutput {
+                status: 0,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            }));
         }
         match super::command::run(&command, &args, self.deadline) {
             Ok(output) => Ok(Ok(output)),
