@@ -5,8 +5,9 @@
 //! The handler only records the request and pokes what is running:
 //! - every process below hookhost (the bash session, whatever a hook runs
 //!   in the foreground, a command a plugin runs) gets SIGINT, as a terminal
-//!   gives the whole foreground job. A hook started from a script or a test
-//!   (`kill -INT <hookhost>`) is stopped the same way;
+//!   gives the whole foreground job, with hookhost's children stopped while
+//!   the tree is read (see [`signal_tree_frozen`]). A hook started from a
+//!   script or a test (`kill -INT <hookhost>`) is stopped the same way;
 //! - callbacks the run registered run, e.g. pushing the WebAssembly epoch
 //!   past every plugin's deadline so a running guest traps at once.
 //!
@@ -178,7 +179,40 @@ fn on_signal() {
 /// skipped; a process cannot escape by re-parenting only if it was found
 /// first, which is what a shell's own job control gives too.
 pub fn signal_descendants(signal: i32) {
-    signal_tree(std::process::id(), signal);
+    signal_tree_frozen(std::process::id(), signal);
+}
+
+/// [`signal_tree`], with `root`'s own children stopped (SIGSTOP) while the
+/// tree is read and signalled, and continued after. A child that forked
+/// while the tree was read would otherwise leave its new process unfound:
+/// bash dies of the SIGINT, and the process it had just started (a hook's
+/// `sleep`, say) outlives the run, re-parented to init. A stopped process
+/// cannot fork; a fork under way completes before the stop. The signal
+/// stays pending in a stopped child and is delivered when it continues,
+/// before the SIGCHLD of a child that died of it (lower number first), so
+/// bash still sees its own SIGINT first.
+pub fn signal_tree_frozen(root: u32, signal: i32) {
+    let children = children_of(root);
+    signal_pids(&children, libc::SIGSTOP);
+    signal_tree(root, signal);
+    signal_pids(&children, libc::SIGCONT);
+}
+
+/// The processes whose parent is `root`.
+fn children_of(root: u32) -> Vec<u32> {
+    process_parents()
+        .filter(|&(_, ppid)| ppid == root)
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// Every process in /proc with its parent.
+fn process_parents() -> impl Iterator<Item = (u32, u32)> {
+    let entries = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    entries.filter_map(|entry| {
+        let pid = entry.file_name().to_str()?.parse().ok()?;
+        Some((pid, parent_of(pid)?))
+    })
 }
 
 /// Send `signal` to every process below `root`.
@@ -200,16 +234,8 @@ pub fn signal_pids(pids: &[u32], signal: i32) {
 /// Every process whose chain of parents leads to `root` (not `root` itself).
 pub fn descendants(root: u32) -> Vec<u32> {
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
-            continue;
-        };
-        if let Some(ppid) = parent_of(pid) {
-            children.entry(ppid).or_default().push(pid);
-        }
+    for (pid, ppid) in process_parents() {
+        children.entry(ppid).or_default().push(pid);
     }
     let mut found = Vec::new();
     let mut queue = vec![root];
@@ -258,6 +284,38 @@ mod tests {
         signal_tree(child.id(), libc::SIGKILL);
         let _ = child.kill();
         child.wait().expect("reap bash");
+    }
+
+    /// The stop while the tree is read is undone: the child runs on, gets
+    /// the signal (its trap runs) and ends as it would have without it.
+    #[test]
+    fn the_children_stopped_while_the_tree_is_signalled_go_on_and_get_it() {
+        let inner = "trap 'exit 7' INT; while :; do sleep 0.05; done";
+        let script = format!("bash -c \"{inner}\"; echo inner=$?");
+        let mut root = Command::new("bash")
+            .args(["-c", &script])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn bash");
+        for _ in 0..250 {
+            if descendants(root.id()).len() >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        signal_tree_frozen(root.id(), libc::SIGINT);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while root.try_wait().expect("wait for bash").is_none() {
+            if std::time::Instant::now() > deadline {
+                signal_tree(root.id(), libc::SIGKILL);
+                let _ = root.kill();
+                panic!("the stopped child was never continued");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut root.stdout.take().unwrap(), &mut out).unwrap();
+        assert_eq!(out.trim(), "inner=7");
     }
 
     #[test]
