@@ -519,11 +519,15 @@ fn list_shows_the_enabled_plugins_as_they_are_on_disk_and_fetches_nothing() {
     let stack = TestStack::new();
     stack
         .bash("10-a.sh", &tracer("10-a"))
-        .write(".hookhost/dest/alpha/devstack/plugin.sh", "echo alpha\n");
+        .write(".hookhost/dest/alpha/devstack/plugin.sh", "echo alpha\n")
+        .write(".hookhost/dest/beta/devstack/settings", "BETA=1\n")
+        .write(".hookhost/dest/gamma/README", "nothing to run\n");
     local_conf(
         &stack,
         "enable_plugin alpha https://example.invalid/alpha\n\
-         enable_plugin zeta https://example.invalid/zeta stable/2024.1\n",
+         enable_plugin zeta https://example.invalid/zeta stable/2024.1\n\
+         enable_plugin beta https://example.invalid/beta\n\
+         enable_plugin gamma https://example.invalid/gamma\n",
     );
     let dest = stack.path(".hookhost/dest");
     let run = stack.hookhost(&["list"]);
@@ -542,12 +546,23 @@ fn list_shows_the_enabled_plugins_as_they_are_on_disk_and_fetches_nothing() {
             "not checked out yet: `hookhost stack` clones it into {}",
             dest.join("zeta").display()
         ));
+    run.assert_stdout_has(&format!(
+        "checked out in {}: runs devstack/settings",
+        dest.join("beta").display()
+    ))
+    .assert_stdout_has(&format!(
+        "checked out in {}, but it has no devstack/plugin.sh, plugin.wasm or settings",
+        dest.join("gamma").display()
+    ));
     assert!(!dest.join("zeta").exists(), "list fetched a plugin");
     let json = stack.hookhost(&["list", "--json"]);
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(value["plugins"][0]["entry"], "devstack/plugin.sh");
     assert_eq!(value["plugins"][1]["ref"], "stable/2024.1");
     assert_eq!(value["plugins"][1]["entry"], serde_json::Value::Null);
+    assert_eq!(value["plugins"][1]["checked_out"], false);
+    assert_eq!(value["plugins"][3]["checked_out"], true);
+    assert_eq!(value["plugins"][3]["entry"], serde_json::Value::Null);
 
     // A problem with the plugins is shown; the hooks are still listed.
     local_conf(

@@ -103,8 +103,11 @@ pub struct EnabledPlugin {
     pub line: usize,
     /// `$DEST/NAME`.
     pub dir: PathBuf,
-    /// What its checkout runs (`devstack/plugin.wasm` or
-    /// `devstack/plugin.sh`); None when it is not checked out yet.
+    /// `dir` exists (a run fetches it otherwise).
+    pub checked_out: bool,
+    /// What its checkout runs: `devstack/plugin.wasm`, `devstack/plugin.sh`
+    /// or, for a plugin of settings only, `devstack/settings`; None when
+    /// it has none of them (a run refuses it) or is not checked out.
     pub entry: Option<&'static str>,
 }
 
@@ -117,14 +120,19 @@ pub fn enabled_plugins(stack: &Stack) -> anyhow::Result<Vec<EnabledPlugin>> {
     let specs = specs(stack, &conf.path, &conf.plugins())?;
     let enabled = specs.into_iter().map(|spec| {
         let dir = stack.dest.join(&spec.name);
-        let entry = ["devstack/plugin.wasm", "devstack/plugin.sh"]
-            .into_iter()
-            .find(|file| dir.join(file).is_file());
+        let entry = [
+            "devstack/plugin.wasm",
+            "devstack/plugin.sh",
+            "devstack/settings",
+        ]
+        .into_iter()
+        .find(|file| dir.join(file).is_file());
         EnabledPlugin {
             name: spec.name,
             url: spec.url,
             git_ref: spec.git_ref,
             line: spec.line,
+            checked_out: dir.is_dir(),
             dir,
             entry,
         }

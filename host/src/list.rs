@@ -256,11 +256,12 @@ impl Listing {
                 "  {:<14} {}{git_ref}  (local.conf line {})",
                 p.name, p.url, p.line
             );
-            let state = match p.entry {
-                Some(entry) => format!("checked out in {}: runs {entry}", p.dir.display()),
-                None => format!(
-                    "not checked out yet: `hookhost stack` clones it into {}",
-                    p.dir.display()
+            let dir = p.dir.display();
+            let state = match (p.checked_out, p.entry) {
+                (false, _) => format!("not checked out yet: `hookhost stack` clones it into {dir}"),
+                (true, Some(entry)) => format!("checked out in {dir}: runs {entry}"),
+                (true, None) => format!(
+                    "checked out in {dir}, but it has no devstack/plugin.sh, plugin.wasm or settings"
                 ),
             };
             let _ = writeln!(out, "  {:<14} {state}", "");
@@ -297,7 +298,7 @@ impl Listing {
                     .map(|p| {
                         json!({
                             "name": p.name, "url": p.url, "ref": p.git_ref, "line": p.line,
-                            "dir": p.dir, "entry": p.entry,
+                            "dir": p.dir, "checked_out": p.checked_out, "entry": p.entry,
                         })
                     })
                     .collect::<Vec<_>>(),
