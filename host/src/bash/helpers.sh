@@ -42,7 +42,8 @@ __hh_has_prefix() {
 # __hh_list_without LIST ITEM...: set __hh_list to LIST minus empty
 # elements and the given ITEMs, order kept.
 __hh_list_without() {
-    builtin local rest=$1, item drop
+    builtin local rest item drop
+    rest=$1,
     __hh_list=
     builtin shift
     while [[ -n $rest ]]; do
@@ -61,7 +62,9 @@ __hh_list_without() {
 # helper running this: the first frame outside session code, its file
 # relative to TOP_DIR ("hookhost" when the host called the helper itself).
 __hh_caller() {
-    builtin local i=2 n=${#BASH_SOURCE[@]}
+    builtin local i n
+    i=2
+    n=${#BASH_SOURCE[@]}
     while ((i < n - 1)) && [[ ${BASH_SOURCE[i]} == "$__hh_main" ]]; do
         i=$((i + 1))
     done
@@ -90,7 +93,11 @@ __hh_bool() {
 # glance g-*, cinder c-*, neutron q-*, ironic ir-*, trove tr-*, swift s-*,
 # ceilometer ceilometer-*, and any s-* when swift is enabled.
 __hh_service_enabled() {
-    builtin local svc=$1 list=${ENABLED_SERVICES-} prefix= outer rc=0
+    builtin local svc list prefix outer rc
+    svc=$1
+    list=${ENABLED_SERVICES-}
+    prefix=
+    rc=0
     if [[ ,$__hh_ise_guard, != *,"$svc",* ]] &&
         builtin declare -F -- "is_${svc}_enabled" >/dev/null; then
         outer=$__hh_ise_guard
@@ -127,8 +134,11 @@ __hh_service_enabled() {
 # catch-alls and is_<service>_enabled overrides (see __hh_service_enabled).
 # Leaves the caller's xtrace setting as it was.
 is_service_enabled() {
-    builtin local xtrace=$- service enabled=1
-    builtin local __hh_ise_guard=${__hh_ise_guard-}
+    builtin local xtrace service enabled
+    xtrace=$-
+    enabled=1
+    builtin local __hh_ise_guard
+    __hh_ise_guard=${__hh_ise_guard-}
     builtin set +o xtrace
     for service in "$@"; do
         if __hh_service_enabled "$service"; then
@@ -176,7 +186,8 @@ echo_summary() {
 # DevStack callers pass $LINENO first; without it the caller's line is used.
 # Returns the status it was called with, as DevStack's warn does.
 warn() {
-    builtin local status=$? xtrace=$- line
+    builtin local status=$? xtrace line
+    xtrace=$-
     builtin set +o xtrace
     __hh_caller
     line=$__hh_line
@@ -214,7 +225,10 @@ die() {
 # 1/yes/true/on (and capitalised forms) are True, 0/no/false/off are False,
 # anything else (or nothing) gives DEFAULT.
 trueorfalse() {
-    builtin local xtrace=$- __hh_default=${1-} __hh_value=${2-}
+    builtin local xtrace __hh_default __hh_value
+    xtrace=$-
+    __hh_default=${1-}
+    __hh_value=${2-}
     builtin set +o xtrace
     if __hh_valid_name "$__hh_value" && [[ -n ${!__hh_value+x} ]]; then
         __hh_value=${!__hh_value}
@@ -225,7 +239,7 @@ trueorfalse() {
 }
 
 # install_package PACKAGE...: in a dry run, record the call. With the install grant, run
-# `apt-get install -y PACKAGE...` (through sudo unless root) and return its
+# `apt-get install -y -- PACKAGE...` (through sudo unless root) and return its
 # status. Without it, append one line per package to
 # $HOOKHOST_STATE_DIR/packages-wanted, say so on stdout, and return 0.
 install_package() {
@@ -237,9 +251,9 @@ install_package() {
     fi
     if ((__hh_allow_install)); then
         if ((EUID == 0)); then
-            DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" </dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -- "$@" </dev/null
         else
-            sudo DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" </dev/null
+            sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -- "$@" </dev/null
         fi
         return
     fi
@@ -280,7 +294,8 @@ set_var() {
 # where unset): os_VENDOR (first word of os-release's NAME), os_RELEASE,
 # os_CODENAME, os_PACKAGE (deb or rpm) and DISTRO.
 __hh_os_detect() {
-    builtin local key value id= like= name=
+    builtin local key value id like name
+    id= like= name=
     [[ -r /etc/os-release ]] || return 0
     while IFS='=' builtin read -r key value; do
         value=${value#[\"\']}
@@ -346,7 +361,8 @@ builtin unset -v __hh_plugin_table __hh_n __hh_u __hh_r __hh_d
 # (the host attributes it to the hook and phase), and said on stderr
 # (stdout may be a command substitution's value).
 __hh_record() {
-    builtin local kind=$1 cmd
+    builtin local kind cmd
+    kind=$1
     builtin shift
     __hh_caller
     builtin printf -v cmd '%q ' "$@"
@@ -452,7 +468,8 @@ is_package_installed() {
 # OFFLINE true nothing is fetched and a missing DEST is an error. A dry run
 # records the call instead.
 git_clone() {
-    builtin local repo=${1-} dest=${2-} ref=${3-}
+    builtin local repo dest ref
+    repo=${1-} dest=${2-} ref=${3-}
     if [[ -z $repo || -z $dest ]]; then
         builtin printf 'git_clone: needs REPO DEST [REF]\n' >&2
         return 2
@@ -486,7 +503,8 @@ is_set() {
 # die_if_not_set LINE NAME MESSAGE...: die with MESSAGE unless NAME is set
 # (and not empty).
 die_if_not_set() {
-    builtin local line=${1-} name=${2-}
+    builtin local line name
+    line=${1-} name=${2-}
     builtin shift 2 2>/dev/null || builtin shift $#
     if ! is_set "$name"; then
         die "$line" "$@"
@@ -496,7 +514,8 @@ die_if_not_set() {
 # err [LINE] MESSAGE...: print "[ERROR] <file>:<line> message" on stderr
 # and return the status it was called with; unlike die, nothing exits.
 err() {
-    builtin local status=$? xtrace=$- line
+    builtin local status=$? xtrace line
+    xtrace=$-
     builtin set +o xtrace
     __hh_caller
     line=$__hh_line
@@ -535,7 +554,8 @@ plugin_requires() {
 # and __hh_ini_hits to the indices of its `OPTION = ...` lines, in every
 # occurrence of the section (DevStack's sed ranges do the same).
 __hh_ini_find() {
-    builtin local i line rest inside=0
+    builtin local i line rest inside
+    inside=0
     __hh_ini=()
     __hh_ini_head=-1
     __hh_ini_hits=()
@@ -573,13 +593,15 @@ __hh_ini_save() {
 # option in the section is replaced; a missing option goes right after the
 # section header; a missing section is appended; a missing file created).
 iniset() {
-    builtin local xtrace=$- sudo=0 i
+    builtin local xtrace sudo i
+    xtrace=$- sudo=0
     builtin set +o xtrace
     if [[ ${1-} == -sudo ]]; then
         sudo=1
         builtin shift
     fi
-    builtin local file=${1-} section=${2-} option=${3-} value=${4-}
+    builtin local file section option value
+    file=${1-} section=${2-} option=${3-} value=${4-}
     if [[ -n $file && -n $section && -n $option ]]; then
         __hh_ini_find "$file" "$section" "$option"
         for i in "${__hh_ini_hits[@]}"; do
@@ -620,7 +642,8 @@ ini_has_option() {
 
 # inicomment [-sudo] FILE SECTION OPTION: comment out the option's lines.
 inicomment() {
-    builtin local sudo=0 i
+    builtin local sudo i
+    sudo=0
     if [[ ${1-} == -sudo ]]; then
         sudo=1
         builtin shift

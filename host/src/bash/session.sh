@@ -109,7 +109,8 @@ __hh_end() {
 __hh_on_err() {
     [[ $- == *e* ]] || return 0
     builtin set +o xtrace
-    builtin local i=1 line=$3 n=${#BASH_SOURCE[@]} src
+    builtin local i line n src
+    i=1 line=$3 n=${#BASH_SOURCE[@]}
     while ((i < n - 1)) && [[ ${BASH_SOURCE[i]} == "$__hh_main" ]]; do
         line=${BASH_LINENO[i]}
         i=$((i + 1))
