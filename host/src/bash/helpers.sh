@@ -40,15 +40,16 @@ __hh_has_prefix() {
 }
 
 # __hh_list_without LIST ITEM...: set __hh_list to LIST minus empty
-# elements and the given ITEMs, order kept.
+# elements and the given ITEMs, order kept. The list is split with
+# mapfile: pattern removal (${rest%%,*}) is quadratic in the list's length.
 __hh_list_without() {
-    builtin local rest item drop
-    rest=$1,
+    builtin local item drop
+    builtin local -a items
     __hh_list=
+    builtin mapfile -d , -t items <<<"$1"
+    items[-1]=${items[-1]%$'\n'}
     builtin shift
-    while [[ -n $rest ]]; do
-        item=${rest%%,*}
-        rest=${rest#*,}
+    for item in "${items[@]}"; do
         for drop in "" "$@"; do
             if [[ $item == "$drop" ]]; then
                 continue 2

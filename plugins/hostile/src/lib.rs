@@ -30,11 +30,15 @@
 //! | `recurse` | recurse until the wasm call stack overflows |
 //! | `recurse-frames` | recurse with big frames until the stack in linear memory overflows |
 //! | `panic` | panic with `hostile panic` |
+//! | `is-enabled`, `enable`, `disable` | the service helper, with the service name `HOSTILE_SERVICE` |
+//! | `set-value` | set the variable `HOSTILE_VAR` to `HOSTILE_VALUE` |
 
 use std::hint::black_box;
 use std::io::Write;
 
 use hookhost_sdk::prelude::*;
+
+mod boundary;
 
 #[derive(Default)]
 struct Hostile;
@@ -91,7 +95,8 @@ fn attempt(attack: &str) -> std::result::Result<String, String> {
         "recurse" => Ok(format!("recursed {}", recurse(black_box(0)))),
         "recurse-frames" => Ok(format!("recursed {}", recurse_frames(black_box(0)))),
         "panic" => panic!("hostile panic"),
-        other => Err(format!("unknown attack {other:?}")),
+        other => boundary::attempt(other)
+            .unwrap_or_else(|| Err(format!("unknown attack {other:?}"))),
     }
 }
 
