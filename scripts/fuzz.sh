@@ -20,7 +20,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-    targets=(localconf manifest grants component)
+    targets=(localconf manifest grants component boundary)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

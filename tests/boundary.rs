@@ -503,3 +503,24 @@ fn a_value_a_plugin_sets_is_data_in_trusted_helpers() {
         assert!(ini.contains(&format!("o = {payload}\n")), "{ini}");
     }
 }
+
+/// Grants that hand a plugin the operator's power are said to be so in
+/// `plan`, next to each grant.
+#[test]
+fn plan_marks_grants_of_trusted_power() {
+    let stack = support::TestStack::new();
+    let caps = "functions = [\"configure_thing\"]\ncommands = [\"git **\", \"echo hello\"]\n";
+    stack.wasm(
+        "50-hostile",
+        "hostile",
+        Some(&format!("[capabilities]\n{caps}")),
+    );
+    stack.write("hookhost.toml", &format!("[grants.\"50-hostile\"]\n{caps}"));
+    let run = stack.hookhost(&["plan", "stack"]);
+    run.assert_code(0)
+        .assert_stdout_has(
+            "function configure_thing (TRUSTED: runs in the bash session with your rights, any arguments)",
+        )
+        .assert_stdout_has("command git ** (TRUSTED: runs unsandboxed with your rights, any arguments)")
+        .assert_stdout_has("command echo hello (TRUSTED: runs unsandboxed with your rights)");
+}

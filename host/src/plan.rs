@@ -379,7 +379,6 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
     let lists = [
         ("vars-read", &policy.vars_read),
         ("vars-write", &policy.vars_write),
-        ("functions", &policy.functions),
         ("net", &policy.net),
         ("packages", &policy.packages),
     ];
@@ -388,12 +387,36 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
             lines.push(format!("{key} {}", values.join(", ")));
         }
     }
-    for command in &policy.commands {
+    lines.extend(trusted_power(policy));
+    lines
+}
+
+/// The grants that hand a plugin the operator's own power, each said as
+/// such: a shell function runs in the trusted bash session, a command as
+/// the operator, neither sandboxed; packages are installed as root.
+fn trusted_power(policy: &Policy) -> Vec<String> {
+    let mut lines = Vec::new();
+    for function in &policy.functions {
         lines.push(format!(
-            "command {} {}",
-            command.program,
-            command.args.join(" ")
+            "function {function} (TRUSTED: runs in the bash session with your rights, \
+             any arguments)"
         ));
+    }
+    for command in &policy.commands {
+        let any = match command.args.iter().any(|a| a == "**") {
+            true => ", any arguments",
+            false => "",
+        };
+        let shown = std::iter::once(command.program.as_str())
+            .chain(command.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push(format!(
+            "command {shown} (TRUSTED: runs unsandboxed with your rights{any})"
+        ));
+    }
+    if policy.install && !policy.packages.is_empty() {
+        lines.push("install (TRUSTED: packages are really installed, as root)".to_string());
     }
     lines
 }
