@@ -135,11 +135,13 @@ __hh_service_enabled() {
 # catch-alls and is_<service>_enabled overrides (see __hh_service_enabled).
 # Leaves the caller's xtrace setting as it was.
 is_service_enabled() {
-    builtin local xtrace service enabled
+    builtin local xtrace service enabled guard
     xtrace=$-
     enabled=1
+    # The caller's guard, read before the local below hides it.
+    guard=${__hh_ise_guard-}
     builtin local __hh_ise_guard
-    __hh_ise_guard=${__hh_ise_guard-}
+    __hh_ise_guard=$guard
     builtin set +o xtrace
     for service in "$@"; do
         if __hh_service_enabled "$service"; then
