@@ -30,11 +30,16 @@
 //! | `recurse` | recurse until the wasm call stack overflows |
 //! | `recurse-frames` | recurse with big frames until the stack in linear memory overflows |
 //! | `panic` | panic with `hostile panic` |
+//!
+//! The attacks with strings (huge, terminal-driving, not-a-name) are in
+//! `strings.rs`, with their table.
 
 use std::hint::black_box;
 use std::io::Write;
 
 use hookhost_sdk::prelude::*;
+
+mod strings;
 
 #[derive(Default)]
 struct Hostile;
@@ -51,6 +56,7 @@ impl Hostile {
             return Ok(());
         }
         let attack = arg("HOSTILE_ATTACK");
+        strings::hook_error(&attack)?;
         match attempt(&attack) {
             Ok(what) => println!("HOSTILE got: {what}"),
             Err(why) => println!("HOSTILE refused: {why}"),
@@ -91,7 +97,9 @@ fn attempt(attack: &str) -> std::result::Result<String, String> {
         "recurse" => Ok(format!("recursed {}", recurse(black_box(0)))),
         "recurse-frames" => Ok(format!("recursed {}", recurse_frames(black_box(0)))),
         "panic" => panic!("hostile panic"),
-        other => Err(format!("unknown attack {other:?}")),
+        other => {
+            strings::attempt(other).unwrap_or_else(|| Err(format!("unknown attack {other:?}")))
+        }
     }
 }
 
