@@ -30,8 +30,8 @@ use crate::audit::{self, At, Decision, Record};
 use crate::capabilities::{show_duration, show_size, Policy};
 use crate::inert::quoted;
 use crate::limits::{
-    cut, list_problem, MAX_ARGS, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_VALUE, MAX_VARS_PER_RUN,
-    MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
+    cut, list_problem, MAX_ARGS, MAX_LINE, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_VALUE,
+    MAX_VARS_PER_RUN, MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
 };
 use crate::names;
 
@@ -139,6 +139,8 @@ pub struct Spent {
     vars_bytes: usize,
     /// Packages it asked for; a repeat is not recorded again.
     packages: HashSet<String>,
+    /// Commands a dry run did not run.
+    dry_runs: usize,
 }
 
 /// Everything one plugin's store holds.
@@ -338,6 +340,21 @@ impl PluginState {
         Some(format!("{} may not {call}: {why}", self.name))
     }
 
+    /// Record a command a dry run did not run, up to [`MAX_LIST`] records
+    /// per run: a loop cannot grow the record without bound.
+    fn record_dry_run(&mut self, kind: &str, recorded: &str) -> anyhow::Result<()> {
+        self.spent.dry_runs += 1;
+        if self.spent.dry_runs > MAX_LIST {
+            if self.spent.dry_runs == MAX_LIST + 1 {
+                let why = format!("more than {MAX_LIST} commands not run; later ones not recorded");
+                self.audit_detail("size", "run-command", Decision::Exceeded, &why);
+            }
+            return Ok(());
+        }
+        let name = self.name.clone();
+        self.services().record_dry_run(&name, kind, recorded)
+    }
+
     /// Keep a warning for the run's summary, within the call's and the
     /// run's budgets.
     fn keep_warning(&mut self, message: &str) {
@@ -386,7 +403,7 @@ impl PluginState {
         self.audit("timeout", what, Decision::Exceeded);
         wasmtime::Error::new(TimeLimit {
             limit: self.policy.timeout,
-            what: what.to_string(),
+            what: cut(what, MAX_LINE).into_owned(),
         })
     }
 }
@@ -547,8 +564,8 @@ impl host::Host for PluginState {
             false => None,
         };
         if let Some((kind, recorded)) = not_run {
-            let name = self.name.clone();
-            if let Err(e) = self.services().record_dry_run(&name, kind, &recorded) {
+            let recorded = dry_run_line(&recorded);
+            if let Err(e) = self.record_dry_run(kind, &recorded) {
                 return Ok(Err(format!("{e:#}")));
             }
             let note = format!("dry run: not run ({kind}): {recorded}");
@@ -609,6 +626,14 @@ const FUNCTION_NAME: &str =
 const PACKAGE_NAME: &str = "letters, digits and + - . _ :, starting with a letter or digit, \
      not ending in -";
 
+/// A command a dry run did not run, as one field of the dry run's record
+/// (one record per line, fields separated by tabs): inert, tabs shown as
+/// `\t`, cut to a line.
+fn dry_run_line(recorded: &str) -> String {
+    let line = crate::inert::inert(recorded).replace('\t', "\\t");
+    cut(&line, MAX_LINE).into_owned()
+}
+
 /// A string of the plugin's, quoted and inert, cut short for a message.
 fn shown(text: &str) -> String {
     quoted(&cut(text, 100))
@@ -619,4 +644,23 @@ fn shown_command(command: &str, args: &[String]) -> String {
         .chain(args.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_record_is_one_field_of_one_line() {
+        let line = dry_run_line("mkdir 'a\nundefined\tx.sh:1\tforged'\u{1b}");
+        assert_eq!(line, "mkdir 'a\\nundefined\\tx.sh:1\\tforged'\\e");
+        let long = dry_run_line(&"y".repeat(MAX_LINE * 2));
+        assert!(long.ends_with(&format!("[cut: {MAX_LINE} more bytes]")));
+    }
+
+    #[test]
+    fn a_plugin_string_in_a_message_is_quoted_inert_and_short() {
+        assert_eq!(shown("x b[$(id)]\n"), "\"x b[$(id)]\\n\"");
+        assert!(shown(&"z".repeat(1000)).len() < 200);
+    }
 }
