@@ -121,7 +121,9 @@ fn file_size(path: &Path) -> u64 {
 
 /// Run `hookhost <args> --top <stack>` and reap it with `wait4`, which
 /// gives the peak resident set of the process and of the children it
-/// reaped (its bash session): `ru_maxrss`, in KiB.
+/// reaped (its bash session): `ru_maxrss`, in KiB. The child is reaped by
+/// `wait4`, not `Child::wait`, which would drop the usage.
+#[allow(clippy::zombie_processes)]
 fn peak_rss(stack: &TestStack, args: &[&str]) -> (Run, i64) {
     let dir = tempfile::tempdir().unwrap();
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
