@@ -12,8 +12,13 @@
 //!   at run time; a limit a plugin ran into is `exceeded`.
 //! - `kind` is the manifest's name for the capability (`read`, `write`,
 //!   `vars-read`, `vars-write`, `functions`, `commands`, `net`, `packages`,
-//!   `memory`, `timeout`, `confine`); `item` what was asked for.
+//!   `memory`, `timeout`, `confine`), `services` for a service name
+//!   refused, or `size` for a string or list past its limit
+//!   ([`crate::limits`]: `exceeded`, item the call, detail what was cut or
+//!   refused); `item` what was asked for.
 //! - `detail`, when present, says why.
+//! - `item` and `detail` are cut to [`MAX_AUDIT_ITEM`] bytes (marked), so
+//!   a plugin's huge argument cannot fill the disk through the audit.
 //!
 //! The log is process-wide (one run per process), so deep code such as a
 //! socket check can record without the log being threaded through every
@@ -29,6 +34,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use serde::Serialize;
+
+use crate::limits::{cut, MAX_AUDIT_ITEM};
 
 /// Where a decision was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +85,7 @@ impl Record<'_> {
     /// One line of JSON (without the newline), stamped with `ts`, keys
     /// in the order documented above.
     pub fn to_line(&self, ts: &str) -> String {
+        let detail = self.detail.map(|d| cut(d, MAX_AUDIT_ITEM));
         serde_json::to_string(&Line {
             ts,
             hook: self.hook,
@@ -87,9 +95,9 @@ impl Record<'_> {
             },
             phase: self.phase,
             kind: self.kind,
-            item: self.item,
+            item: &cut(self.item, MAX_AUDIT_ITEM),
             decision: self.decision.name(),
-            detail: self.detail,
+            detail: detail.as_deref(),
         })
         .unwrap_or_default()
     }
@@ -253,5 +261,25 @@ mod tests {
         assert_eq!(value["decision"], "granted");
         assert_eq!(value["detail"], "by hookhost.toml");
         assert!(value.get("phase").is_none());
+    }
+
+    #[test]
+    fn a_huge_item_is_cut_and_control_characters_stay_exact() {
+        let item = format!("a\u{1b}[2K\n{}", "x".repeat(1 << 20));
+        let record = Record {
+            hook: "50-x",
+            at: At::Run,
+            phase: None,
+            kind: "commands",
+            item: &item,
+            decision: Decision::Denied,
+            detail: Some(&item),
+        };
+        let line = record.to_line("T");
+        assert!(line.len() < 3 * MAX_AUDIT_ITEM, "{} bytes", line.len());
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let kept = value["item"].as_str().unwrap();
+        assert!(kept.starts_with("a\u{1b}[2K\nxxx"), "{kept:?}");
+        assert!(kept.ends_with(" more bytes]"), "{kept:?}");
     }
 }

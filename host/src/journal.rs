@@ -213,7 +213,7 @@ impl Journal {
         let mut record = step_record(Event::End, step);
         record.status = Some(status.to_string());
         record.duration_ms = Some(millis(took));
-        record.reason = reason.map(str::to_string);
+        record.reason = reason.map(kept_reason);
         match self.line(record) {
             Ok(line) => lock(&self.held).hold(&line),
             Err(e) => self.note_error(e),
@@ -246,7 +246,7 @@ impl Journal {
             status: Some(status.to_string()),
             failures: Some(failures),
             duration_ms: Some(millis(took)),
-            reason: reason.map(str::to_string),
+            reason: reason.map(kept_reason),
             signal: crate::interrupt::signal_name().map(str::to_string),
             ..Record::default()
         });
@@ -332,6 +332,13 @@ pub fn start_record(plan: &crate::plan::Plan, log: &Path) -> Record {
         hooks: plan.hooks.iter().map(|h| h.file.file_name()).collect(),
         ..Record::default()
     }
+}
+
+/// A failure's reason as the journal keeps it: exact (control characters
+/// are JSON-escaped), cut to [`MAX_REASON`] so one failure cannot grow the
+/// journal without bound.
+fn kept_reason(reason: &str) -> String {
+    crate::limits::cut(reason, crate::limits::MAX_REASON).into_owned()
 }
 
 fn step_record(event: Event, step: Step) -> Record {
@@ -513,6 +520,23 @@ mod tests {
         assert_eq!(last[4].hook.as_deref(), Some("20-b"));
         assert_eq!(last[4].phase.as_deref(), Some("stack install"));
         assert_eq!(last[5].event, Event::RunEnd);
+    }
+
+    #[test]
+    fn a_huge_reason_is_cut_and_its_control_characters_kept_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), "r").unwrap();
+        let reason = format!("x\u{1b}[2K\r\n{}", "y".repeat(8 << 20));
+        journal.step_ended(step("50-w"), "failed", Duration::ZERO, Some(&reason));
+        journal.run_ended("failed", 1, Duration::ZERO, Some(&reason));
+        drop(journal);
+        let path = dir.path().join(JOURNAL_FILE);
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size < 3 * crate::limits::MAX_REASON as u64, "{size} bytes");
+        let (records, _) = read(&path).unwrap();
+        let kept = records[0].reason.as_deref().unwrap();
+        assert!(kept.starts_with("x\u{1b}[2K\r\nyyy"), "{:?}", &kept[..10]);
+        assert!(kept.ends_with(" more bytes]"));
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! Unknown keys are errors (a typo must not silently drop a request).
 //! Checks: paths are relative, without `..`, and are normalized (`./lib/` is
 //! `lib`, the stack top is `.`); variable, function and package names may end
-//! in one `*`; a command pattern names a program and uses `*`/`**` only as
+//! in one `*` (a package pattern not `*` alone: naming the packages is the
+//! point of the request; see [`crate::names::is_package_name`] for the
+//! grammar); a command pattern names a program and uses `*`/`**` only as
 //! whole arguments, `**` last; `net` entries are `host:port`. Every problem
 //! is reported, one line each: `FILE: line N: capabilities.FIELD: what — hint`.
 
@@ -287,14 +289,27 @@ fn check_function(pattern: &str) -> Result<String, String> {
 }
 
 fn check_package(pattern: &str) -> Result<String, String> {
+    if pattern == "*" {
+        return Err(
+            "\"*\" would let the plugin install any package — list the packages it needs by \
+             name (\"qemu-utils\"), or a prefix (\"python3-*\")"
+                .to_string(),
+        );
+    }
     let name = glob_name(pattern)?;
-    let glob = name.len() < pattern.len();
-    let mut chars = name.chars();
-    let first_ok = chars.next().map_or(glob, |c| c.is_ascii_alphanumeric());
-    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || "+-._:".contains(c)) {
+    let valid = match name.len() < pattern.len() {
+        // A prefix: every name it covers must still start well.
+        true => {
+            let mut chars = name.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && chars.all(crate::names::is_package_char)
+        }
+        false => crate::names::is_package_name(name),
+    };
+    if !valid {
         return Err(format!(
             "\"{pattern}\" is not a package name — letters, digits and + - . _ :, starting with \
-             a letter or digit (\"qemu-utils\")"
+             a letter or digit, not ending in - (\"qemu-utils\")"
         ));
     }
     Ok(pattern.to_string())
@@ -629,6 +644,13 @@ confine = true
                 "capabilities.packages: \"-rf\" is not a package name",
             ),
             ("packages = [\"a b\"]", "is not a package name"),
+            ("packages = [\"a/b\"]", "is not a package name"),
+            ("packages = [\"vim-\"]", "not ending in -"),
+            (
+                "packages = [\"*\"]",
+                "would let the plugin install any package",
+            ),
+            ("packages = [\"-*\"]", "is not a package name"),
         ];
         for (body, why) in cases {
             let err = cap_error(body);

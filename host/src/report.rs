@@ -13,6 +13,15 @@
 //!
 //! Every event also goes to the log file, one whole line per write, so a
 //! run that fails, is interrupted or is killed leaves a complete log.
+//!
+//! What hooks print is inert on the terminal and in the log
+//! ([`crate::inert`]): control characters but tab are shown escaped, and
+//! a line of output holding newlines is shown as several lines, each with
+//! the hook's prefix (and, in the log, the time). A message shown as one
+//! line (a warning, a failure's reason) shows a newline as `\n`. The same
+//! applies to bash hooks' output: harmless for them, and one rule for all.
+//! Every line written to the log passes [`Reporter::log_raw`], which makes
+//! it inert whatever called it. `--json` keeps the exact text.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -25,6 +34,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::held::HeldLine;
+use crate::inert::{inert, inert_lines};
 use crate::journal::{Journal, Step};
 use crate::phases::Phase;
 use crate::plan::Plan;
@@ -187,10 +197,12 @@ impl Reporter {
         if let Some(journal) = &self.journal {
             journal.step_started(Self::journal_step(phase, hook, kind));
         }
+        let json_hook = hook;
+        let hook = &*inert(hook);
         self.log_line(&format!("--> {hook} ({kind}) {phase}"));
         match self.mode {
             Mode::Json => self.json(json!({
-                "event": "hook-start", "hook": hook, "kind": kind, "phase": phase.to_string()
+                "event": "hook-start", "hook": json_hook, "kind": kind, "phase": phase.to_string()
             })),
             Mode::Verbose => {
                 let line = paint(self.color_out, "2", &format!("--> {hook} ({kind}) {phase}"));
@@ -205,20 +217,26 @@ impl Reporter {
         }
     }
 
-    /// A line a hook printed.
+    /// A line a hook printed: inert, and one prefixed line per line it
+    /// holds (see the module).
     pub fn output(&mut self, hook: &str, stderr: bool, line: &str) {
-        self.log_line(&format!("[{hook}] {line}"));
-        match self.mode {
-            Mode::Human | Mode::Verbose => {
-                let color = self.hook_color(hook);
-                let prefix = paint(self.color_out, color, &format!("[{hook}]"));
-                self.print_out(&format!("{prefix} {line}"));
-            }
-            Mode::Json => self.json(json!({
+        if self.mode == Mode::Json {
+            self.json(json!({
                 "event": "output", "hook": hook,
                 "stream": if stderr { "stderr" } else { "stdout" }, "line": line
-            })),
-            Mode::Quiet => {}
+            }));
+        }
+        let label = format!("[{}]", inert(hook));
+        let shown = matches!(self.mode, Mode::Human | Mode::Verbose);
+        let prefix = match shown {
+            true => paint(self.color_out, self.hook_color(hook), &label),
+            false => String::new(),
+        };
+        for piece in inert_lines(line) {
+            self.log_line(&format!("{label} {piece}"));
+            if shown {
+                self.print_out(&format!("{prefix} {piece}"));
+            }
         }
     }
 
@@ -235,7 +253,7 @@ impl Reporter {
         }
         let line = format!(
             "<-- {} {} {status} in {}",
-            timing.hook,
+            inert(&timing.hook),
             timing.phase,
             show_duration(timing.duration)
         );
@@ -259,26 +277,29 @@ impl Reporter {
         self.timings.push(timing);
     }
 
-    /// A warning that is not a hook's output (skipped files, recorded installs).
+    /// A warning that is not a hook's output (skipped files, recorded
+    /// installs, a plugin's warnings in the summary): one inert line.
     pub fn warning(&mut self, message: &str) {
-        self.log_line(&format!("warning: {message}"));
+        let shown = inert(message);
+        self.log_line(&format!("warning: {shown}"));
         match self.mode {
             Mode::Json => self.json(json!({"event": "warning", "message": message})),
             _ => {
                 let label = paint(self.color_err, "1;33", "warning:");
-                self.print_err(&format!("{label} {message}"));
+                self.print_err(&format!("{label} {shown}"));
             }
         }
     }
 
     /// A failure that is not one hook's (shown in every mode).
     pub fn error(&mut self, message: &str) {
-        self.log_line(&format!("error: {message}"));
+        let shown = inert(message);
+        self.log_line(&format!("error: {shown}"));
         match self.mode {
             Mode::Json => self.json(json!({"event": "error", "message": message})),
             _ => {
                 let label = paint(self.color_err, "1;31", "error:");
-                self.print_err(&format!("{label} {message}"));
+                self.print_err(&format!("{label} {shown}"));
             }
         }
     }
@@ -287,16 +308,18 @@ impl Reporter {
     /// the title and indented lines on stdout in every mode but JSON, and in
     /// the log; with `--json` one object `{"event": EVENT, "data": DATA}`.
     pub fn report(&mut self, event: &str, title: &str, lines: &[String], data: serde_json::Value) {
-        self.log_line(title);
-        for line in lines {
-            self.log_raw(&format!("  {line}"));
+        let title = inert(title);
+        let lines: Vec<String> = lines.iter().map(|l| format!("  {}", inert(l))).collect();
+        self.log_line(&title);
+        for line in &lines {
+            self.log_raw(line);
         }
         match self.mode {
             Mode::Json => self.json(json!({"event": event, "data": data})),
             _ => {
-                self.print_out(&paint(self.color_out, "1", title));
-                for line in lines {
-                    self.print_out(&format!("  {line}"));
+                self.print_out(&paint(self.color_out, "1", &title));
+                for line in &lines {
+                    self.print_out(line);
                 }
             }
         }
@@ -309,11 +332,13 @@ impl Reporter {
         let (reason, extra_help) = split_help(&failure.reason);
         let headline = format!(
             "hook {} ({}) failed in `{}`",
-            failure.hook, failure.kind, failure.phase
+            inert(&failure.hook),
+            failure.kind,
+            failure.phase
         );
-        let mut body = vec![format!("  = reason: {reason}")];
+        let mut body = vec![format!("  = reason: {}", inert(reason))];
         body.extend(tail_lines(&failure.output_tail));
-        body.extend(extra_help.map(|h| format!("  = help: {h}")));
+        body.extend(extra_help.map(|h| format!("  = help: {}", inert(h))));
         body.push(format!("  = help: {help}"));
         if self.mode == Mode::Json {
             self.log_diagnostic(&headline, &body);
@@ -353,9 +378,10 @@ impl Reporter {
                 signal,
             );
         }
+        let hook = inert(&at.hook);
         let place = match at.during {
-            true => format!("stopped hook {} ({}) in `{}`", at.hook, at.kind, at.phase),
-            false => format!("stopped before hook {} in `{}`", at.hook, at.phase),
+            true => format!("stopped hook {hook} ({}) in `{}`", at.kind, at.phase),
+            false => format!("stopped before hook {hook} in `{}`", at.phase),
         };
         let headline = format!("interrupted ({}): {place}", crate::interrupt::cause());
         let mut body = vec![
@@ -501,8 +527,11 @@ impl Reporter {
     /// Whole lines per write(2), nothing kept back but a hook's end line,
     /// which goes with the next line (the next hook's start, its output, a
     /// phase, the summary: microseconds later). So an interrupted or
-    /// killed run loses at most that one line.
+    /// killed run loses at most that one line. Every line is made inert
+    /// here, so no caller can put a control character or a line of its
+    /// own in the log.
     fn log_raw(&mut self, line: &str) {
+        let line = inert(line);
         let bytes = self.log_held.before(format!("{line}\n").as_bytes());
         self.write_log(&bytes);
     }
@@ -661,7 +690,7 @@ fn tail_lines(tail: &[String]) -> Vec<String> {
         tail.len(),
         if tail.len() == 1 { "" } else { "s" }
     )];
-    lines.extend(tail.iter().map(|l| format!("   | {l}")));
+    lines.extend(tail.iter().map(|l| format!("   | {}", inert(l))));
     lines
 }
 
@@ -725,6 +754,7 @@ pub fn timing_table(timings: &[Timing], total: Duration, interrupted: Option<&st
     }
     out.push_str("per hook:\n");
     for (hook, d, failed) in sums(timings, |t| t.hook.clone()) {
+        let shown = inert(&hook);
         let kind = timings
             .iter()
             .find(|t| t.hook == hook)
@@ -735,7 +765,7 @@ pub fn timing_table(timings: &[Timing], total: Duration, interrupted: Option<&st
             (false, false) => "",
         };
         out.push_str(&format!(
-            "  {hook:<width$} {:>10}  {kind}{mark}\n",
+            "  {shown:<width$} {:>10}  {kind}{mark}\n",
             show_duration(d)
         ));
     }

@@ -4,11 +4,16 @@
 //! failure, at a signal, or (a run that never recorded its end) at the step
 //! it was in when hookhost was killed or the machine went down. A run that
 //! is still going is shown as running, with its pid.
+//!
+//! The text form shows every recorded string inert ([`crate::inert`]): a
+//! plugin's failure reason cannot move the cursor or start a line of its
+//! own. `--json` keeps the exact text.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::inert::inert;
 use crate::journal::{self, Event, Record};
 use crate::runlock;
 
@@ -117,9 +122,13 @@ fn steps(records: &[Record]) -> Vec<StepView> {
 }
 
 impl StepView {
-    /// `20-x (bash)`.
+    /// `20-x (bash)`, inert.
     fn label(&self) -> String {
-        format!("{} ({})", self.hook, self.kind)
+        inert(&format!("{} ({})", self.hook, self.kind)).into_owned()
+    }
+
+    fn phase_shown(&self) -> std::borrow::Cow<'_, str> {
+        inert(&self.phase)
     }
 }
 
@@ -141,13 +150,13 @@ impl LastRun {
     /// Where the run stopped, in words; None when it ran to its end.
     pub fn stopped_at(&self) -> Option<String> {
         if let Some(at) = &self.interrupted {
-            let signal = at.signal.as_deref().unwrap_or("a signal");
-            let hook = at.hook.as_deref().unwrap_or("?");
-            let phase = at.phase.as_deref().unwrap_or("?");
+            let signal = inert(at.signal.as_deref().unwrap_or("a signal"));
+            let hook = inert(at.hook.as_deref().unwrap_or("?"));
+            let phase = inert(at.phase.as_deref().unwrap_or("?"));
             return Some(match at.during {
                 Some(true) => format!(
                     "{signal} stopped hook {hook} ({}) in `{phase}`",
-                    at.kind.as_deref().unwrap_or("?")
+                    inert(at.kind.as_deref().unwrap_or("?"))
                 ),
                 _ => format!("{signal} stopped the run before hook {hook} in `{phase}`"),
             });
@@ -158,15 +167,19 @@ impl LastRun {
             } else {
                 "was running"
             };
-            return Some(format!("{verb} {} in `{}`", step.label(), step.phase));
+            return Some(format!(
+                "{verb} {} in `{}`",
+                step.label(),
+                step.phase_shown()
+            ));
         }
         match self.status() {
             "failed" if self.entry == "stack" => self
                 .failures()
                 .first()
-                .map(|s| format!("at the failure of {} in `{}`", s.label(), s.phase)),
+                .map(|s| format!("at the failure of {} in `{}`", s.label(), s.phase_shown())),
             "unfinished" => Some(match self.steps.last() {
-                Some(last) => format!("after {} in `{}`", last.label(), last.phase),
+                Some(last) => format!("after {} in `{}`", last.label(), last.phase_shown()),
                 None => "before its first hook".to_string(),
             }),
             _ => None,
@@ -193,16 +206,18 @@ impl LastRun {
             ),
             "refused" => format!(
                 "refused before any hook ran: {}",
-                self.end
-                    .as_ref()
-                    .and_then(|e| e.reason.as_deref())
-                    .unwrap_or("?")
+                inert(
+                    self.end
+                        .as_ref()
+                        .and_then(|e| e.reason.as_deref())
+                        .unwrap_or("?")
+                )
             ),
             "running" => format!("running now (pid {})", self.pid.unwrap_or(0)),
             "unfinished" => "did not finish: hookhost stopped without recording an end \
                              (killed, crashed, or the machine went down)"
                 .to_string(),
-            other => other.to_string(),
+            other => inert(other).into_owned(),
         }
     }
 
@@ -210,11 +225,13 @@ impl LastRun {
     pub fn render(&self) -> String {
         let mut out = format!(
             "last run: hookhost {} in {} (run {})\n",
-            self.entry, self.top, self.run
+            inert(&self.entry),
+            inert(&self.top),
+            inert(&self.run)
         );
         out.push_str(&format!(
             "  started  {} UTC, pid {}\n",
-            self.started,
+            inert(&self.started),
             self.pid.map_or("?".to_string(), |p| p.to_string())
         ));
         out.push_str(&format!("  result   {}\n", self.result_line()));
@@ -222,9 +239,10 @@ impl LastRun {
             out.push_str(&format!("  stopped  {stopped}\n"));
         }
         if let Some(log) = &self.log {
-            out.push_str(&format!("  log      {log}\n"));
+            out.push_str(&format!("  log      {}\n", inert(log)));
         }
-        out.push_str(&format!("  journal  {}\n", self.journal.display()));
+        let journal = self.journal.display().to_string();
+        out.push_str(&format!("  journal  {}\n", inert(&journal)));
         if self.skipped_lines > 0 {
             out.push_str(&format!(
                 "  note     {} damaged journal line(s) were skipped\n",
@@ -236,8 +254,8 @@ impl LastRun {
             out.push_str(&format!(
                 "failed: {} in `{}`: {}\n",
                 failure.label(),
-                failure.phase,
-                failure.reason.as_deref().unwrap_or("?")
+                failure.phase_shown(),
+                inert(failure.reason.as_deref().unwrap_or("?"))
             ));
         }
         out
@@ -247,7 +265,12 @@ impl LastRun {
         if self.steps.is_empty() {
             return "no hook ran\n".to_string();
         }
-        let phase_w = self.steps.iter().map(|s| s.phase.len()).max().unwrap_or(5);
+        let phase_w = self
+            .steps
+            .iter()
+            .map(|s| s.phase_shown().len())
+            .max()
+            .unwrap_or(5);
         let hook_w = self
             .steps
             .iter()
@@ -265,9 +288,10 @@ impl LastRun {
             };
             let took = step.duration_ms.map(show_ms).unwrap_or_default();
             let line = format!(
-                "{:<phase_w$}  {:<hook_w$}  {status:<11}  {took}",
-                step.phase,
-                step.label()
+                "{:<phase_w$}  {:<hook_w$}  {:<11}  {took}",
+                step.phase_shown(),
+                step.label(),
+                inert(&status)
             );
             out.push_str(line.trim_end());
             out.push('\n');

@@ -80,8 +80,10 @@ impl Policy {
         matches_any(&self.functions, name)
     }
 
+    /// Only a valid package name can be granted: a pattern `qemu-*`
+    /// must not cover `qemu-x /etc/passwd` or an option.
     pub fn may_install(&self, package: &str) -> bool {
-        matches_any(&self.packages, package)
+        crate::names::is_package_name(package) && matches_any(&self.packages, package)
     }
 
     pub fn may_run(&self, program: &str, args: &[String]) -> bool {
@@ -172,6 +174,25 @@ mod tests {
         assert!(!policy.may_read_var("ADMIN_PASSWORD"));
         assert!(policy.may_write_var("TEMPLATE_INSTALLED"));
         assert!(!policy.may_write_var("TEMPLATE_GREETING"));
+    }
+
+    #[test]
+    fn only_package_names_can_be_installed() {
+        let policy = Policy {
+            packages: strings(&["qemu-*", "vim"]),
+            ..Policy::default()
+        };
+        assert!(policy.may_install("qemu-utils"));
+        assert!(policy.may_install("vim"));
+        assert!(!policy.may_install("emacs"));
+        for bad in [
+            "qemu- -oDPkg::Pre-Invoke::=id",
+            "qemu-x/y",
+            "qemu-\nforged",
+            "qemu-",
+        ] {
+            assert!(!policy.may_install(bad), "{bad:?}");
+        }
     }
 
     #[test]

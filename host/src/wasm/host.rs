@@ -9,7 +9,15 @@
 //! call runs on the plugin's clock: the services are told the deadline of
 //! the hook call, and a command or shell function still running then is
 //! stopped and fails the hook with [`TimeLimit`].
+//!
+//! Every string the plugin passes is checked before it goes further:
+//! names against what they name ([`crate::names`]), sizes against
+//! [`crate::limits`]. A bad argument to a call that returns a `result` is
+//! that call's error; one to a call without an error channel
+//! (`get-var`, `trueorfalse`, the service calls) fails the hook with
+//! [`BadArgument`]. Messages are cut to [`MAX_MESSAGE`].
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,11 +27,13 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::{host, types};
 use super::output::{GuestOutput, Stream};
 use crate::audit::{self, At, Decision, Record};
-use crate::capabilities::{show_duration, Policy};
-
-/// Warnings kept per plugin call; a plugin calling `warn` in a loop must
-/// not grow the run's summary without bound.
-const MAX_WARNINGS: u32 = 100;
+use crate::capabilities::{show_duration, show_size, Policy};
+use crate::inert::quoted;
+use crate::limits::{
+    cut, list_problem, MAX_ARGS, MAX_LINE, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_VALUE,
+    MAX_VARS_PER_RUN, MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
+};
+use crate::names;
 
 /// What the run provides to every plugin: the shared variable space and the
 /// DevStack helpers over it. Implemented by the run over its bash session.
@@ -104,6 +114,35 @@ impl std::fmt::Display for Died {
 
 impl std::error::Error for Died {}
 
+/// A call without an error channel was given an argument hookhost refuses
+/// (an invalid service or variable name); the hook fails with this.
+#[derive(Debug)]
+pub struct BadArgument(pub String);
+
+impl std::fmt::Display for BadArgument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadArgument {}
+
+/// What one plugin has spent of its per-run budgets.
+#[derive(Debug, Default)]
+pub struct Spent {
+    /// Bytes of warnings kept for the run's summary.
+    warning_bytes: usize,
+    /// Set once the plugin was told its further warnings are not kept.
+    warnings_full: bool,
+    /// The size (name and value) of each variable it set, latest value.
+    vars: HashMap<String, usize>,
+    vars_bytes: usize,
+    /// Packages it asked for; a repeat is not recorded again.
+    packages: HashSet<String>,
+    /// Commands a dry run did not run.
+    dry_runs: usize,
+}
+
 /// Everything one plugin's store holds.
 pub struct PluginState {
     pub(super) name: String,
@@ -119,6 +158,8 @@ pub struct PluginState {
     pub(super) phase: String,
     /// Warnings raised during the current call.
     pub(super) warnings: u32,
+    /// What it spent of its budgets over the run.
+    pub(super) spent: Spent,
 }
 
 impl WasiView for PluginState {
@@ -135,7 +176,11 @@ impl PluginState {
         self.services.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn read(&self, name: &str) -> wasmtime::Result<Option<String>> {
+    fn read(&self, call: &str, name: &str) -> wasmtime::Result<Option<String>> {
+        if !names::is_shell_name(name) {
+            self.audit_detail("vars-read", name, Decision::Denied, "not a variable name");
+            return Err(self.bad_argument(call, "variable name", name, SHELL_NAME));
+        }
         if !self.policy.may_read_var(name) {
             // Ungranted variables read as unset: a plugin cannot tell a
             // secret exists. The denial is still recorded for the operator.
@@ -148,6 +193,14 @@ impl PluginState {
 
     /// Record a run-time decision about this plugin.
     pub(super) fn audit(&self, kind: &str, item: &str, decision: Decision) {
+        self.record(kind, item, decision, None);
+    }
+
+    fn audit_detail(&self, kind: &str, item: &str, decision: Decision, detail: &str) {
+        self.record(kind, item, decision, Some(detail));
+    }
+
+    fn record(&self, kind: &str, item: &str, decision: Decision, detail: Option<&str>) {
         audit::record(Record {
             hook: &self.name,
             at: At::Run,
@@ -155,8 +208,172 @@ impl PluginState {
             kind,
             item,
             decision,
-            detail: None,
+            detail,
         });
+    }
+
+    /// `message` cut to [`MAX_MESSAGE`]; a cut is audited (kind `size`,
+    /// item what carried it).
+    fn message<'m>(&self, what: &str, message: &'m str) -> std::borrow::Cow<'m, str> {
+        let kept = cut(message, MAX_MESSAGE);
+        if kept.len() != message.len() {
+            let detail = format!(
+                "cut to {MAX_MESSAGE} bytes: {} more bytes dropped",
+                message.len() - crate::limits::floor_char_boundary(message, MAX_MESSAGE)
+            );
+            self.audit_detail("size", what, Decision::Exceeded, &detail);
+        }
+        kept
+    }
+
+    /// The error a hook call returned, as the failure shows it: cut to
+    /// [`MAX_MESSAGE`] like the plugin's other messages.
+    pub(super) fn hook_error(&self, message: &str) -> String {
+        self.message("hook error", message).into_owned()
+    }
+
+    /// The trap for a refused argument of a call without an error channel.
+    fn bad_argument(&self, call: &str, what: &str, value: &str, rule: &str) -> wasmtime::Error {
+        wasmtime::Error::new(BadArgument(format!(
+            "{} called {call} with an invalid {what} {}: {rule}",
+            self.name,
+            shown(value)
+        )))
+    }
+
+    /// Every name in `services` is a service name, and there are not too
+    /// many of them; else the hook fails.
+    fn check_services(&self, call: &str, services: &[String]) -> wasmtime::Result<()> {
+        if services.len() > MAX_LIST {
+            let why = format!(
+                "{} services, more than the limit of {MAX_LIST}",
+                services.len()
+            );
+            self.audit_detail("size", call, Decision::Exceeded, &why);
+            return Err(wasmtime::Error::new(BadArgument(format!(
+                "{} called {call} with {why}",
+                self.name
+            ))));
+        }
+        match services.iter().find(|s| !names::is_service_name(s)) {
+            Some(bad) => {
+                self.audit_detail("services", bad, Decision::Denied, "not a service name");
+                Err(self.bad_argument(call, "service name", bad, SERVICE_NAME))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Why `set-var name value` is refused before the grant is looked at:
+    /// a name that is no variable, or one bash runs code from.
+    fn bad_variable(&self, name: &str) -> Option<String> {
+        if !names::is_shell_name(name) {
+            self.audit_detail("vars-write", name, Decision::Denied, "not a variable name");
+            return Some(format!(
+                "{} may not set variable {}: {SHELL_NAME}",
+                self.name,
+                shown(name)
+            ));
+        }
+        let why = names::reserved_variable(name)?;
+        self.audit_detail("vars-write", name, Decision::Denied, why);
+        Some(format!(
+            "{} may not set variable {name}, whatever it is granted: {why}",
+            self.name
+        ))
+    }
+
+    /// Why a value for `name` is refused: too big, a NUL byte, or past the
+    /// plugin's budget of variables for the run.
+    fn bad_value(&self, name: &str, value: &str) -> Option<String> {
+        let why = if value.len() > MAX_VALUE {
+            format!(
+                "its value is {} bytes, more than the limit of {}",
+                value.len(),
+                show_size(MAX_VALUE as u64)
+            )
+        } else if value.contains('\0') {
+            "its value contains a NUL byte, which a shell variable cannot hold".to_string()
+        } else if self.vars_bytes_after(name, value) > MAX_VARS_PER_RUN {
+            format!(
+                "the variables it set in this run would hold more than {} (the limit per plugin)",
+                show_size(MAX_VARS_PER_RUN as u64)
+            )
+        } else {
+            return None;
+        };
+        self.audit_detail("size", &format!("set-var {name}"), Decision::Exceeded, &why);
+        Some(format!("{} may not set variable {name}: {why}", self.name))
+    }
+
+    fn vars_bytes_after(&self, name: &str, value: &str) -> usize {
+        let old = self.spent.vars.get(name).copied().unwrap_or(0);
+        self.spent.vars_bytes - old + name.len() + value.len()
+    }
+
+    /// Why an `install-package` list is refused: too long, or a name that
+    /// is no package name.
+    fn bad_packages(&self, packages: &[String]) -> Option<String> {
+        if let Some(why) = list_problem(packages, MAX_LIST * MAX_NAME) {
+            self.audit_detail("size", "install-package", Decision::Exceeded, &why);
+            return Some(format!("{} may not install packages: {why}", self.name));
+        }
+        let bad = packages.iter().find(|p| !names::is_package_name(p))?;
+        self.audit_detail("packages", bad, Decision::Denied, "not a package name");
+        Some(format!(
+            "{} may not install package {}: not a package name ({PACKAGE_NAME})",
+            self.name,
+            shown(bad)
+        ))
+    }
+
+    /// Why the arguments of `run-command` or `call-function` are refused.
+    fn bad_args(&self, call: &str, args: &[String]) -> Option<String> {
+        let why = match list_problem(args, MAX_ARGS) {
+            Some(why) => format!("its arguments are {why}"),
+            None if call == "call-function" && args.iter().any(|a| a.contains('\0')) => {
+                "an argument contains a NUL byte, which bash cannot hold".to_string()
+            }
+            None => return None,
+        };
+        self.audit_detail("size", call, Decision::Exceeded, &why);
+        Some(format!("{} may not {call}: {why}", self.name))
+    }
+
+    /// Record a command a dry run did not run, up to [`MAX_LIST`] records
+    /// per run: a loop cannot grow the record without bound.
+    fn record_dry_run(&mut self, kind: &str, recorded: &str) -> anyhow::Result<()> {
+        self.spent.dry_runs += 1;
+        if self.spent.dry_runs > MAX_LIST {
+            if self.spent.dry_runs == MAX_LIST + 1 {
+                let why = format!("more than {MAX_LIST} commands not run; later ones not recorded");
+                self.audit_detail("size", "run-command", Decision::Exceeded, &why);
+            }
+            return Ok(());
+        }
+        let name = self.name.clone();
+        self.services().record_dry_run(&name, kind, recorded)
+    }
+
+    /// Keep a warning for the run's summary, within the call's and the
+    /// run's budgets.
+    fn keep_warning(&mut self, message: &str) {
+        self.warnings = self.warnings.saturating_add(1);
+        if self.warnings > MAX_WARNINGS_PER_CALL || self.spent.warnings_full {
+            return;
+        }
+        if self.spent.warning_bytes + message.len() > MAX_WARNINGS_PER_RUN {
+            self.spent.warnings_full = true;
+            let why = format!(
+                "more than {} of warnings in this run; later ones are shown, not kept",
+                show_size(MAX_WARNINGS_PER_RUN as u64)
+            );
+            self.audit_detail("size", "warn", Decision::Exceeded, &why);
+            self.services().warn(&self.name, &why);
+            return;
+        }
+        self.spent.warning_bytes += message.len();
+        self.services().warn(&self.name, message);
     }
 
     /// Run `f` on the services within what is left of the call's time; a
@@ -186,7 +403,7 @@ impl PluginState {
         self.audit("timeout", what, Decision::Exceeded);
         wasmtime::Error::new(TimeLimit {
             limit: self.policy.timeout,
-            what: what.to_string(),
+            what: cut(what, MAX_LINE).into_owned(),
         })
     }
 }
@@ -200,10 +417,13 @@ impl types::Host for PluginState {}
 
 impl host::Host for PluginState {
     fn get_var(&mut self, name: String) -> wasmtime::Result<Option<String>> {
-        self.read(&name)
+        self.read("get-var", &name)
     }
 
     fn set_var(&mut self, name: String, value: String) -> wasmtime::Result<Result<(), String>> {
+        if let Some(why) = self.bad_variable(&name) {
+            return Ok(Err(why));
+        }
         if !self.policy.may_write_var(&name) {
             self.audit("vars-write", &name, Decision::Denied);
             return Ok(Err(format!(
@@ -211,24 +431,36 @@ impl host::Host for PluginState {
                 self.name
             )));
         }
+        if let Some(why) = self.bad_value(&name, &value) {
+            return Ok(Err(why));
+        }
         self.audit("vars-write", &name, Decision::Used);
-        host_result(self.services().set_var(&name, &value)).map(Ok)
+        host_result(self.services().set_var(&name, &value))?;
+        let bytes = self.vars_bytes_after(&name, &value);
+        self.spent.vars_bytes = bytes;
+        self.spent
+            .vars
+            .insert(name.clone(), name.len() + value.len());
+        Ok(Ok(()))
     }
 
     fn is_service_enabled(&mut self, services: Vec<String>) -> wasmtime::Result<bool> {
+        self.check_services("is-service-enabled", &services)?;
         self.bounded("is_service_enabled", |s| s.is_service_enabled(&services))
     }
 
     fn enable_service(&mut self, services: Vec<String>) -> wasmtime::Result<()> {
+        self.check_services("enable-service", &services)?;
         self.bounded("enable_service", |s| s.enable_service(&services))
     }
 
     fn disable_service(&mut self, services: Vec<String>) -> wasmtime::Result<()> {
+        self.check_services("disable-service", &services)?;
         self.bounded("disable_service", |s| s.disable_service(&services))
     }
 
     fn trueorfalse(&mut self, default: bool, name: String) -> wasmtime::Result<bool> {
-        Ok(match self.read(&name)?.as_deref() {
+        Ok(match self.read("trueorfalse", &name)?.as_deref() {
             Some("1" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON") => {
                 true
             }
@@ -240,25 +472,31 @@ impl host::Host for PluginState {
     }
 
     fn echo_summary(&mut self, message: String) -> wasmtime::Result<()> {
+        let message = self.message("echo-summary", &message);
         self.output.line(Stream::Stdout, &message);
         Ok(())
     }
 
     fn warn(&mut self, message: String) -> wasmtime::Result<()> {
-        self.output
-            .line(Stream::Stderr, &format!("[WARNING] {message}"));
-        self.warnings = self.warnings.saturating_add(1);
-        if self.warnings <= MAX_WARNINGS {
-            self.services().warn(&self.name, &message);
-        }
+        let message = self.message("warn", &message).into_owned();
+        let shown: Vec<String> = message
+            .split('\n')
+            .map(|l| format!("[WARNING] {l}"))
+            .collect();
+        self.output.line(Stream::Stderr, &shown.join("\n"));
+        self.keep_warning(&message);
         Ok(())
     }
 
     fn die(&mut self, message: String) -> wasmtime::Result<()> {
+        let message = self.message("die", &message).into_owned();
         Err(wasmtime::Error::new(Died(message)))
     }
 
     fn install_package(&mut self, names: Vec<String>) -> wasmtime::Result<Result<(), String>> {
+        if let Some(why) = self.bad_packages(&names) {
+            return Ok(Err(why));
+        }
         if let Some(name) = names.iter().find(|n| !self.policy.may_install(n)) {
             self.audit("packages", name, Decision::Denied);
             return Ok(Err(format!(
@@ -270,6 +508,18 @@ impl host::Host for PluginState {
             self.audit("packages", name, Decision::Used);
         }
         let really = self.policy.install;
+        // A package asked for again is recorded once: a loop cannot fill
+        // the disk with the record.
+        let names: Vec<String> = match really {
+            true => names,
+            false => names
+                .into_iter()
+                .filter(|n| self.spent.packages.insert(n.clone()))
+                .collect(),
+        };
+        if names.is_empty() {
+            return Ok(Ok(()));
+        }
         if !really {
             let note = format!(
                 "install_package: would install {} (no install grant; pass --allow-install)",
@@ -289,6 +539,17 @@ impl host::Host for PluginState {
         command: String,
         args: Vec<String>,
     ) -> wasmtime::Result<Result<types::CommandOutput, String>> {
+        if command.len() > MAX_NAME {
+            self.audit_detail("size", "run-command", Decision::Exceeded, "command name");
+            return Ok(Err(format!(
+                "{} may not run a command named by {} bytes: the limit is {MAX_NAME}",
+                self.name,
+                command.len()
+            )));
+        }
+        if let Some(why) = self.bad_args("run-command", &args) {
+            return Ok(Err(why));
+        }
         let shown = shown_command(&command, &args);
         if !self.policy.may_run(&command, &args) {
             self.audit("commands", &shown, Decision::Denied);
@@ -303,8 +564,8 @@ impl host::Host for PluginState {
             false => None,
         };
         if let Some((kind, recorded)) = not_run {
-            let name = self.name.clone();
-            if let Err(e) = self.services().record_dry_run(&name, kind, &recorded) {
+            let recorded = dry_run_line(&recorded);
+            if let Err(e) = self.record_dry_run(kind, &recorded) {
                 return Ok(Err(format!("{e:#}")));
             }
             let note = format!("dry run: not run ({kind}): {recorded}");
@@ -329,6 +590,17 @@ impl host::Host for PluginState {
         name: String,
         args: Vec<String>,
     ) -> wasmtime::Result<Result<i32, String>> {
+        if !names::is_function_name(&name) {
+            self.audit_detail("functions", &name, Decision::Denied, "not a function name");
+            return Ok(Err(format!(
+                "{} may not call function {}: not a function name ({FUNCTION_NAME})",
+                self.name,
+                shown(&name)
+            )));
+        }
+        if let Some(why) = self.bad_args("call-function", &args) {
+            return Ok(Err(why));
+        }
         if !self.policy.may_call_function(&name) {
             self.audit("functions", &name, Decision::Denied);
             return Ok(Err(format!(
@@ -345,9 +617,50 @@ impl host::Host for PluginState {
     }
 }
 
+/// What a valid name of each kind looks like, for refusals.
+const SHELL_NAME: &str = "a variable name is letters, digits and _, not starting with a digit";
+const SERVICE_NAME: &str =
+    "a service name is letters, digits, _ and -, starting with a letter or digit (\"n-cpu\")";
+const FUNCTION_NAME: &str =
+    "letters, digits, _, :, . and -, starting with a letter or _ (\"is_service_enabled\")";
+const PACKAGE_NAME: &str = "letters, digits and + - . _ :, starting with a letter or digit, \
+     not ending in -";
+
+/// A command a dry run did not run, as one field of the dry run's record
+/// (one record per line, fields separated by tabs): inert, tabs shown as
+/// `\t`, cut to a line.
+fn dry_run_line(recorded: &str) -> String {
+    let line = crate::inert::inert(recorded).replace('\t', "\\t");
+    cut(&line, MAX_LINE).into_owned()
+}
+
+/// A string of the plugin's, quoted and inert, cut short for a message.
+fn shown(text: &str) -> String {
+    quoted(&cut(text, 100))
+}
+
 fn shown_command(command: &str, args: &[String]) -> String {
     std::iter::once(command)
         .chain(args.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dry_run_record_is_one_field_of_one_line() {
+        let line = dry_run_line("mkdir 'a\nundefined\tx.sh:1\tforged'\u{1b}");
+        assert_eq!(line, "mkdir 'a\\nundefined\\tx.sh:1\\tforged'\\e");
+        let long = dry_run_line(&"y".repeat(MAX_LINE * 2));
+        assert!(long.ends_with(&format!("[cut: {MAX_LINE} more bytes]")));
+    }
+
+    #[test]
+    fn a_plugin_string_in_a_message_is_quoted_inert_and_short() {
+        assert_eq!(shown("x b[$(id)]\n"), "\"x b[$(id)]\\n\"");
+        assert!(shown(&"z".repeat(1000)).len() < 200);
+    }
 }

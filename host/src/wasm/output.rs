@@ -4,7 +4,10 @@
 //! completes (live progress, prefixed with the hook's name by the reporter),
 //! and the last lines are kept so a failure can show them. What the host
 //! keeps is bounded whatever the guest prints: a plugin printing gigabytes
-//! costs the host a counter, not memory.
+//! costs the host a counter, not memory. A line longer than
+//! [`MAX_LINE`] is cut with a marker saying how much was dropped; past
+//! [`MAX_OUTPUT_PER_CALL`] in a call, or [`MAX_OUTPUT_PER_RUN`] over the
+//! run, output is counted and not forwarded.
 
 use std::collections::VecDeque;
 use std::io;
@@ -15,6 +18,8 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+
+use crate::limits::{cut, MAX_LINE, MAX_OUTPUT_PER_CALL, MAX_OUTPUT_PER_RUN};
 
 /// Which of the guest's two output streams a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,17 +33,22 @@ pub type LineSink = Arc<dyn Fn(Stream, &str) + Send + Sync>;
 
 /// Lines kept for the error report of a failed hook.
 const TAIL_LINES: usize = 20;
-/// The longest line forwarded; longer lines are cut (and marked).
-const MAX_LINE: usize = 4096;
-/// After this many bytes in one call, output is counted but not forwarded.
-const MAX_FORWARDED: u64 = 1 << 20;
+
+/// A line being received, and how many bytes past [`MAX_LINE`] it dropped.
+#[derive(Default)]
+struct Partial {
+    bytes: Vec<u8>,
+    dropped: u64,
+}
 
 /// The shared state behind a guest's stdout and stderr.
 struct Capture {
     sink: LineSink,
-    partial: [Vec<u8>; 2],
+    partial: [Partial; 2],
     tail: VecDeque<String>,
+    /// Bytes forwarded in this call, and over the run.
     forwarded: u64,
+    forwarded_in_run: u64,
     dropped: u64,
 }
 
@@ -53,9 +63,10 @@ impl GuestOutput {
         GuestOutput {
             inner: Arc::new(Mutex::new(Capture {
                 sink,
-                partial: [Vec::new(), Vec::new()],
+                partial: [Partial::default(), Partial::default()],
                 tail: VecDeque::new(),
                 forwarded: 0,
+                forwarded_in_run: 0,
                 dropped: 0,
             })),
         }
@@ -91,19 +102,19 @@ impl GuestOutput {
         capture.tail.iter().cloned().collect()
     }
 
-    /// A whole line produced on the guest's behalf (a helper's message, a
-    /// called function's output): shown and kept like the guest's own, and
-    /// counted against the same bound.
+    /// Text produced on the guest's behalf (a helper's message, a called
+    /// function's output): shown and kept like the guest's own, line by
+    /// line, and counted against the same bounds.
     pub fn line(&self, stream: Stream, text: &str) {
         let mut capture = self.lock();
-        let size = text.len() as u64 + 1;
-        if capture.forwarded >= MAX_FORWARDED {
-            capture.dropped += size;
-            return;
+        for line in text.split('\n') {
+            // What is shown counts: a long message cut to one line costs
+            // the bound that line, so the lines after it are still shown.
+            let line = cut(line, MAX_LINE);
+            if capture.spend(line.len() as u64 + 1) {
+                capture.emit(stream, line.as_bytes());
+            }
         }
-        capture.forwarded += size;
-        let end = floor_char_boundary(text, MAX_LINE);
-        capture.emit(stream, &text.as_bytes()[..end]);
     }
 
     fn write(&self, stream: Stream, bytes: &[u8]) {
@@ -116,42 +127,59 @@ impl GuestOutput {
     }
 }
 
-/// The largest index `<= max` that is a char boundary of `text`.
-fn floor_char_boundary(text: &str, max: usize) -> usize {
-    if text.len() <= max {
-        return text.len();
-    }
-    (0..=max)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0)
-}
-
 impl Capture {
+    /// Count `size` bytes against the call's and the run's bounds: true
+    /// when they may be forwarded, false when they are only counted.
+    fn spend(&mut self, size: u64) -> bool {
+        if self.forwarded >= MAX_OUTPUT_PER_CALL || self.forwarded_in_run >= MAX_OUTPUT_PER_RUN {
+            self.dropped += size;
+            return false;
+        }
+        self.forwarded += size;
+        self.forwarded_in_run += size;
+        true
+    }
+
     fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        if self.forwarded >= MAX_FORWARDED {
-            self.dropped += bytes.len() as u64;
+        if !self.spend(bytes.len() as u64) {
             return;
         }
-        self.forwarded += bytes.len() as u64;
         let index = stream as usize;
         for &byte in bytes {
+            let partial = &mut self.partial[index];
             if byte == b'\n' {
-                let line = std::mem::take(&mut self.partial[index]);
-                self.emit(stream, &line);
-            } else if self.partial[index].len() < MAX_LINE {
-                self.partial[index].push(byte);
+                self.emit_partial(stream);
+            } else if partial.bytes.len() < MAX_LINE {
+                partial.bytes.push(byte);
+            } else {
+                partial.dropped += 1;
             }
         }
     }
 
     fn flush_partial(&mut self) {
         for stream in [Stream::Stdout, Stream::Stderr] {
-            let line = std::mem::take(&mut self.partial[stream as usize]);
-            if !line.is_empty() {
-                self.emit(stream, &line);
+            if !self.partial[stream as usize].bytes.is_empty() {
+                self.emit_partial(stream);
             }
         }
+    }
+
+    /// The line received so far on `stream`, marked when it was cut.
+    fn emit_partial(&mut self, stream: Stream) {
+        let Partial { mut bytes, dropped } = std::mem::take(&mut self.partial[stream as usize]);
+        if dropped > 0 {
+            // Cut at a character boundary, as `cut` does for whole strings.
+            let valid = match std::str::from_utf8(&bytes) {
+                Ok(_) => bytes.len(),
+                Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                Err(_) => bytes.len(),
+            };
+            let dropped = dropped + (bytes.len() - valid) as u64;
+            bytes.truncate(valid);
+            bytes.extend_from_slice(format!("… [cut: {dropped} more bytes]").as_bytes());
+        }
+        self.emit(stream, &bytes);
     }
 
     fn emit(&mut self, stream: Stream, line: &[u8]) {
@@ -236,6 +264,9 @@ mod tests {
 
     type Lines = Arc<Mutex<Vec<(Stream, String)>>>;
 
+    /// A cut line: its kept part and the marker.
+    const MARKED_LINE: usize = MAX_LINE + 40;
+
     fn collecting() -> (GuestOutput, Lines) {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let seen = lines.clone();
@@ -282,7 +313,7 @@ mod tests {
             .lock()
             .unwrap()
             .iter()
-            .all(|(_, l)| l.len() <= MAX_LINE));
+            .all(|(_, l)| l.len() <= MARKED_LINE));
     }
 
     #[test]
@@ -295,8 +326,9 @@ mod tests {
         }
         let tail = out.end_call();
         let lines = lines.lock().unwrap();
-        assert!(lines.len() < 200, "{} lines forwarded", lines.len());
-        assert!(lines.iter().all(|(_, l)| l.len() <= MAX_LINE));
+        let most = MAX_OUTPUT_PER_CALL as usize / MAX_LINE + 2;
+        assert!(lines.len() <= most, "{} lines forwarded", lines.len());
+        assert!(lines.iter().all(|(_, l)| l.len() <= MARKED_LINE));
         let note = &lines.last().unwrap().1;
         assert!(note.contains("more bytes of output not shown"), "{note}");
         assert!(tail.last().unwrap().contains("not shown"));
@@ -308,5 +340,67 @@ mod tests {
         out.begin_call();
         out.write(Stream::Stderr, b"bad \xff\xfe bytes\n");
         assert_eq!(out.end_call(), ["bad \u{fffd}\u{fffd} bytes"]);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_and_says_how_much() {
+        let (out, lines) = collecting();
+        out.begin_call();
+        out.write(Stream::Stdout, &vec![b'z'; MAX_LINE + 500]);
+        out.write(Stream::Stdout, b"\n");
+        out.line(Stream::Stderr, &"w".repeat(MAX_LINE + 7));
+        out.end_call();
+        let lines = lines.lock().unwrap();
+        assert!(
+            lines[0].1.ends_with("z… [cut: 500 more bytes]"),
+            "{}",
+            &lines[0].1[MAX_LINE - 5..]
+        );
+        assert!(lines[1].1.ends_with("w… [cut: 7 more bytes]"));
+    }
+
+    #[test]
+    fn a_cut_line_ends_on_a_character_boundary() {
+        let (out, lines) = collecting();
+        out.begin_call();
+        let mut text = vec![b'a'; MAX_LINE - 1];
+        text.extend_from_slice("éé\n".as_bytes());
+        out.write(Stream::Stdout, &text);
+        out.end_call();
+        let line = &lines.lock().unwrap()[0].1;
+        assert!(
+            line.ends_with("a… [cut: 4 more bytes]"),
+            "{}",
+            &line[MAX_LINE - 5..]
+        );
+    }
+
+    #[test]
+    fn a_helper_message_of_several_lines_is_several_lines() {
+        let (out, lines) = collecting();
+        out.begin_call();
+        out.line(Stream::Stdout, "one\ntwo");
+        assert_eq!(out.end_call(), ["one", "two"]);
+        assert_eq!(lines.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn output_over_the_run_is_bounded_too() {
+        let (out, lines) = collecting();
+        let chunk = format!("{}\n", "r".repeat(1000));
+        for _ in 0..(MAX_OUTPUT_PER_RUN / MAX_OUTPUT_PER_CALL + 2) {
+            out.begin_call();
+            for _ in 0..(MAX_OUTPUT_PER_CALL / 1000) {
+                out.write(Stream::Stdout, chunk.as_bytes());
+            }
+            out.end_call();
+        }
+        let forwarded: usize = lines.lock().unwrap().iter().map(|(_, l)| l.len() + 1).sum();
+        assert!(
+            forwarded as u64 <= MAX_OUTPUT_PER_RUN + 4096,
+            "{forwarded} bytes"
+        );
+        let last = lines.lock().unwrap().last().unwrap().1.clone();
+        assert!(last.contains("more bytes of output not shown"), "{last}");
     }
 }

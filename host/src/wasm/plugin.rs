@@ -93,6 +93,7 @@ impl Runtime {
             deadline: std::time::Instant::now() + timeout,
             phase: "start".to_string(),
             warnings: 0,
+            spent: Default::default(),
         };
         let mut store = Store::new(self.engine(), state);
         store.limiter(|state| &mut state.limiter as &mut dyn ResourceLimiter);
@@ -163,7 +164,10 @@ impl Plugin {
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => Err(CallFailure {
-                reason: format!("returned an error: {message}"),
+                reason: format!(
+                    "returned an error: {}",
+                    self.store.data().hook_error(&message)
+                ),
                 output_tail: tail,
             }),
             Err(trap) => {

@@ -32,6 +32,9 @@
 //! | `panic` | panic with `hostile panic` |
 //! | `is-enabled`, `enable`, `disable` | the service helper, with the service name `HOSTILE_SERVICE` |
 //! | `set-value` | set the variable `HOSTILE_VAR` to `HOSTILE_VALUE` |
+//!
+//! The attacks with strings (huge, terminal-driving, not-a-name) are in
+//! `strings.rs`, with their table.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -39,6 +42,7 @@ use std::io::Write;
 use hookhost_sdk::prelude::*;
 
 mod boundary;
+mod strings;
 
 #[derive(Default)]
 struct Hostile;
@@ -55,6 +59,7 @@ impl Hostile {
             return Ok(());
         }
         let attack = arg("HOSTILE_ATTACK");
+        strings::hook_error(&attack)?;
         match attempt(&attack) {
             Ok(what) => println!("HOSTILE got: {what}"),
             Err(why) => println!("HOSTILE refused: {why}"),
@@ -96,6 +101,7 @@ fn attempt(attack: &str) -> std::result::Result<String, String> {
         "recurse-frames" => Ok(format!("recursed {}", recurse_frames(black_box(0)))),
         "panic" => panic!("hostile panic"),
         other => boundary::attempt(other)
+            .or_else(|| strings::attempt(other))
             .unwrap_or_else(|| Err(format!("unknown attack {other:?}"))),
     }
 }

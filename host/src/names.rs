@@ -1,0 +1,191 @@
+//! The names a plugin may hand the host: variables, services, functions and
+//! packages. Each grammar is what the thing it names allows, no more: a
+//! name outside it is refused before it reaches the bash session or the
+//! package manager, so it can never be read there as code, an option or a
+//! path.
+
+use crate::limits::MAX_NAME;
+
+/// A shell variable name: a letter or `_`, then letters, digits and `_`.
+pub fn is_shell_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first = chars.next();
+    name.len() <= MAX_NAME
+        && first.is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// Variables a plugin may not set whatever it was granted: bash reads them
+/// as code (`PS4` under xtrace, `PROMPT_COMMAND`, `BASH_ENV`), as where
+/// code is found (`PATH`, `LD_PRELOAD`), or as how trusted code is parsed
+/// and run (`IFS`, `SHELLOPTS`, `TMOUT`), and `__hh*` are the session's
+/// own. Returns why, or None.
+pub fn reserved_variable(name: &str) -> Option<&'static str> {
+    const CODE: [&str; 17] = [
+        "PS0",
+        "PS1",
+        "PS2",
+        "PS3",
+        "PS4",
+        "PROMPT_COMMAND",
+        "ENV",
+        "SHELLOPTS",
+        "IFS",
+        "PATH",
+        "CDPATH",
+        "GLOBIGNORE",
+        "TMOUT",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "POSIXLY_CORRECT",
+    ];
+    if name.starts_with("__hh") {
+        return Some("it belongs to hookhost's bash session");
+    }
+    if name.starts_with("BASH") || CODE.contains(&name) {
+        return Some("bash or the dynamic linker reads it as code or as where code is found");
+    }
+    None
+}
+
+/// A DevStack service name (`n-cpu`, `q-agt`, `ceilometer-acompute`,
+/// `tempest`): a letter or digit, then letters, digits, `_` and `-`. No
+/// `,` (it separates `ENABLED_SERVICES`), no leading `-` (a negated entry
+/// there), nothing a shell or `[[ =~ ]]` would read specially.
+pub fn is_service_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_NAME
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c == '_' || c == '-' || c.is_ascii_alphanumeric())
+}
+
+/// A shell function name as a manifest may grant one: a letter or `_`,
+/// then letters, digits, `_`, `:`, `.` and `-`.
+pub fn is_function_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_NAME
+        && chars
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_:.-".contains(c))
+}
+
+/// Characters of a package name after the first.
+pub fn is_package_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+-._:".contains(c)
+}
+
+/// A distribution package name, as dpkg and rpm allow them (`qemu-utils`,
+/// `g++`, `libvirt0:amd64`, `NetworkManager`): a letter or digit, then
+/// letters, digits and `+ - . _ :`. Never a leading `-` (an option), a `/`
+/// (a path or a release), whitespace or a control character, nor a
+/// trailing `-` (apt-get reads `name-` as "remove name").
+pub fn is_package_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_NAME
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(is_package_char)
+        && !name.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_names() {
+        for ok in ["A", "_x", "NOVA_CONF", "a1"] {
+            assert!(is_shell_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "1A",
+            "A-B",
+            "x b[$(id)]",
+            "A\n",
+            "é",
+            &"A".repeat(MAX_NAME + 1),
+        ] {
+            assert!(!is_shell_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reserved_variables() {
+        for name in ["PS4", "PATH", "BASH_ENV", "BASHOPTS", "__hh_dry_run", "IFS"] {
+            assert!(reserved_variable(name).is_some(), "{name}");
+        }
+        for name in ["DEST", "PS5", "MY_PATH", "ENABLED_SERVICES"] {
+            assert!(reserved_variable(name).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn devstack_service_names() {
+        for ok in [
+            "n-cpu",
+            "q-agt",
+            "s-proxy",
+            "ceilometer-acompute",
+            "tempest",
+            "c-vol",
+            "tls-proxy",
+        ] {
+            assert!(is_service_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-rabbit",
+            "a,b",
+            "a b",
+            "x b[$(id>m)]=1",
+            "a.*",
+            "n-cpu\n",
+            "$X",
+        ] {
+            assert!(!is_service_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn function_names() {
+        assert!(is_function_name("is_service_enabled"));
+        assert!(is_function_name("neutron-agent:start.x"));
+        for bad in ["", "-x", "a b", "f;id", "1f"] {
+            assert!(!is_function_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn package_names() {
+        for ok in [
+            "qemu-utils",
+            "g++",
+            "libvirt0:amd64",
+            "NetworkManager",
+            "R",
+            "python3.11",
+        ] {
+            assert!(is_package_name(ok), "{ok}");
+        }
+        let bad = [
+            "",
+            "*",
+            "-oDPkg::Pre-Invoke::=touch /x",
+            "--force-yes",
+            "a/b",
+            "a\nb",
+            "a b",
+            "openssh-server-",
+            "~n.*",
+            "?x",
+            "a=1",
+            "@group",
+            "a\u{1b}",
+        ];
+        for name in bad {
+            assert!(!is_package_name(name), "{name:?}");
+        }
+    }
+}
