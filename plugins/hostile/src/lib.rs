@@ -36,6 +36,8 @@ use std::io::Write;
 
 use hookhost_sdk::prelude::*;
 
+mod files;
+
 #[derive(Default)]
 struct Hostile;
 
@@ -91,6 +93,7 @@ fn attempt(attack: &str) -> std::result::Result<String, String> {
         "recurse" => Ok(format!("recursed {}", recurse(black_box(0)))),
         "recurse-frames" => Ok(format!("recursed {}", recurse_frames(black_box(0)))),
         "panic" => panic!("hostile panic"),
+        "symlink" | "hardlink" | "swap" | "many" => files::attempt(attack, &path),
         other => Err(format!("unknown attack {other:?}")),
     }
 }
