@@ -65,7 +65,8 @@ const MAX_HOPS: u32 = 40;
 /// Refusals and removals reported one by one per call; the rest are counted.
 const MAX_REPORTED: u32 = 20;
 
-/// Longest link target checked: the kernel refuses longer ones anyway.
+/// Longest link target or link path checked: the kernel refuses longer
+/// ones anyway.
 const MAX_TARGET: usize = 4095;
 
 /// The `wasi:filesystem` interface whose calls are checked here, as
@@ -132,7 +133,7 @@ impl FileGuard {
         self.roots = distinct_roots(&self.granted);
         self.exhausted = false;
         self.reported = 0;
-        let walk = self.walk(MAX_ENTRIES).map_err(|()| self.too_many())?;
+        let walk = self.walk(MAX_ENTRIES)?;
         self.before = walk.out.into_iter().map(|l| l.id).collect();
         self.budget = MAX_ENTRIES - walk.entries;
         Ok(())
@@ -142,14 +143,22 @@ impl FileGuard {
     fn end(&mut self) -> Result<Vec<OutLink>, String> {
         // Twice the limit: what the plugin could add is counted already;
         // the margin is for trusted processes writing there meanwhile.
-        let walk = self.walk(2 * MAX_ENTRIES).map_err(|()| self.too_many())?;
+        let walk = self.walk(2 * MAX_ENTRIES)?;
         let mut removed = Vec::new();
         for link in walk.out {
             if self.before.contains(&link.id) {
                 continue;
             }
-            if std::fs::remove_file(&link.id.path).is_ok() {
-                removed.push(link);
+            match std::fs::remove_file(&link.id.path) {
+                Ok(()) => removed.push(link),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(format!(
+                        "it left the symlink {} leading out of its writable directories, \
+                         and hookhost cannot remove it: {e}",
+                        link.id.path.display()
+                    ))
+                }
             }
         }
         Ok(removed)
@@ -174,29 +183,32 @@ impl FileGuard {
     }
 
     /// Every writable directory, walked without following links: the
-    /// entries counted (up to `limit`, else Err) and the links leading out.
-    fn walk(&self, limit: u64) -> Result<Walk, ()> {
+    /// entries counted and the links leading out. Err (why the call fails)
+    /// past `limit` entries, or when a directory or link cannot be checked
+    /// (a path too long to open, say): nothing is left unchecked.
+    fn walk(&self, limit: u64) -> Result<Walk, String> {
         let mut walk = Walk {
             entries: 0,
             out: Vec::new(),
         };
         let mut dirs: Vec<PathBuf> = self.roots.clone();
         while let Some(dir) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(unchecked(&dir, e)),
             };
-            for entry in entries.flatten() {
+            for entry in entries {
+                let entry = entry.map_err(|e| unchecked(&dir, e))?;
                 walk.entries += 1;
                 if walk.entries > limit {
-                    return Err(());
+                    return Err(self.too_many());
                 }
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
+                let kind = entry.file_type().map_err(|e| unchecked(&entry.path(), e))?;
                 if kind.is_dir() {
                     dirs.push(entry.path());
                 } else if kind.is_symlink() {
-                    walk.out.extend(self.leading_out(&dir, entry.path()));
+                    walk.out.extend(self.leading_out(&dir, entry.path())?);
                 }
             }
         }
@@ -204,20 +216,20 @@ impl FileGuard {
     }
 
     /// The link at `path` (in the real directory `dir`), if it leads out.
-    fn leading_out(&self, dir: &Path, path: PathBuf) -> Option<OutLink> {
-        let target = std::fs::read_link(&path).ok()?;
+    fn leading_out(&self, dir: &Path, path: PathBuf) -> Result<Option<OutLink>, String> {
+        let target = std::fs::read_link(&path).map_err(|e| unchecked(&path, e))?;
         if resolve(dir, &target).is_some_and(|end| self.inside(&end)) {
-            return None;
+            return Ok(None);
         }
-        let meta = std::fs::symlink_metadata(&path).ok()?;
-        Some(OutLink {
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| unchecked(&path, e))?;
+        Ok(Some(OutLink {
             id: LinkId {
                 path,
                 inode: meta.ino(),
                 ctime: (meta.ctime(), meta.ctime_nsec()),
             },
             target,
-        })
+        }))
     }
 
     fn inside(&self, path: &Path) -> bool {
@@ -279,6 +291,14 @@ fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
     roots
 }
 
+fn unchecked(path: &Path, e: std::io::Error) -> String {
+    format!(
+        "hookhost cannot check {} for links leading out of the plugin's writable \
+         directories: {e}",
+        path.display()
+    )
+}
+
 fn show_paths(paths: &[PathBuf]) -> String {
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     shown.join(", ")
@@ -304,7 +324,8 @@ fn parts(path: &Path) -> Vec<Part> {
 
 /// Where `path`, taken from the real directory `start`, leads: each
 /// existing link on the way is followed (as the kernel would), the part
-/// that does not exist yet is taken by its names. None: a loop.
+/// that does not exist yet is taken by its names. None: a loop, or a part
+/// that cannot be looked at.
 fn resolve(start: &Path, path: &Path) -> Option<PathBuf> {
     let mut at = start.to_path_buf();
     let mut pending: Vec<Part> = parts(path);
@@ -318,8 +339,13 @@ fn resolve(start: &Path, path: &Path) -> Option<PathBuf> {
             }
             Part::Name(name) => {
                 let next = at.join(&name);
-                let is_link =
-                    std::fs::symlink_metadata(&next).is_ok_and(|m| m.file_type().is_symlink());
+                let is_link = match std::fs::symlink_metadata(&next) {
+                    Ok(meta) => meta.file_type().is_symlink(),
+                    // Not there (yet): taken by its name, as it would be made.
+                    Err(e) if missing(&e) => false,
+                    // Cannot be looked at (too long, say): not known inside.
+                    Err(_) => return None,
+                };
                 if !is_link {
                     at = next;
                     continue;
@@ -334,6 +360,15 @@ fn resolve(start: &Path, path: &Path) -> Option<PathBuf> {
         }
     }
     Some(at)
+}
+
+/// A path that does not exist: a name missing, or a file where a
+/// directory would be.
+fn missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// Before a guest call: Err (the reason the call fails) when the plugin's
@@ -445,7 +480,7 @@ fn symlink_at(
 ) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
     let state = store.data_mut();
     if let Some(dir) = writable_dir(state, &fd) {
-        if target.len() > MAX_TARGET {
+        if target.len() > MAX_TARGET || link.len() > MAX_TARGET {
             return Ok((Err(ErrorCode::NameTooLong),));
         }
         if let Err(why) = state.files.check_link(&dir, &link, &target) {
@@ -603,6 +638,23 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_too_deep_to_open_fails_the_check_rather_than_being_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let w = tmp.path().canonicalize().unwrap();
+        let guard = guard(&[&w]);
+        // Made one level at a time, as a guest can: no path is ever long.
+        let name = "d".repeat(200);
+        let mut dir = cap_std::fs::Dir::open_ambient_dir(&w, cap_std::ambient_authority()).unwrap();
+        for _ in 0..25 {
+            dir.create_dir(&name).unwrap();
+            dir = dir.open_dir(&name).unwrap();
+        }
+        dir.symlink("x", "planted").unwrap();
+        let why = guard.walk(MAX_ENTRIES).map(|_| ()).unwrap_err();
+        assert!(why.contains("cannot check"), "{why}");
+    }
+
+    #[test]
     fn the_walk_is_bounded() {
         let tmp = tempfile::tempdir().unwrap();
         let w = tmp.path().canonicalize().unwrap();
@@ -611,7 +663,7 @@ mod tests {
         }
         let guard = guard(&[&w]);
         assert_eq!(guard.walk(5).unwrap().entries, 5);
-        assert!(guard.walk(4).is_err());
+        assert!(guard.walk(4).is_err_and(|e| e.contains("more than")));
         assert_eq!(guard.budget, MAX_ENTRIES - 5);
     }
 }
