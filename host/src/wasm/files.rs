@@ -108,6 +108,9 @@ struct OutLink {
 struct Walk {
     entries: u64,
     out: Vec<OutLink>,
+    /// The first thing that could not be checked (the walk went on past
+    /// it, except past the entry limit).
+    problem: Option<String>,
 }
 
 impl FileGuard {
@@ -133,17 +136,22 @@ impl FileGuard {
         self.roots = distinct_roots(&self.granted);
         self.exhausted = false;
         self.reported = 0;
-        let walk = self.walk(MAX_ENTRIES)?;
+        let walk = self.walk(MAX_ENTRIES);
+        if let Some(problem) = walk.problem {
+            return Err(problem);
+        }
         self.before = walk.out.into_iter().map(|l| l.id).collect();
         self.budget = MAX_ENTRIES - walk.entries;
         Ok(())
     }
 
-    /// After a call: the links the plugin left leading out, removed.
-    fn end(&mut self) -> Result<Vec<OutLink>, String> {
+    /// After a call: the links the plugin left leading out, removed, and
+    /// the first thing that could not be checked or removed.
+    fn end(&mut self) -> (Vec<OutLink>, Option<String>) {
         // Twice the limit: what the plugin could add is counted already;
         // the margin is for trusted processes writing there meanwhile.
-        let walk = self.walk(2 * MAX_ENTRIES)?;
+        let walk = self.walk(2 * MAX_ENTRIES);
+        let mut problem = walk.problem;
         let mut removed = Vec::new();
         for link in walk.out {
             if self.before.contains(&link.id) {
@@ -153,15 +161,15 @@ impl FileGuard {
                 Ok(()) => removed.push(link),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
-                    return Err(format!(
+                    problem.get_or_insert(format!(
                         "it left the symlink {} leading out of its writable directories, \
                          and hookhost cannot remove it: {e}",
                         link.id.path.display()
-                    ))
+                    ));
                 }
             }
         }
-        Ok(removed)
+        (removed, problem)
     }
 
     fn too_many(&self) -> String {
@@ -183,36 +191,54 @@ impl FileGuard {
     }
 
     /// Every writable directory, walked without following links: the
-    /// entries counted and the links leading out. Err (why the call fails)
-    /// past `limit` entries, or when a directory or link cannot be checked
-    /// (a path too long to open, say): nothing is left unchecked.
-    fn walk(&self, limit: u64) -> Result<Walk, String> {
+    /// entries counted and the links leading out. A directory or link that
+    /// cannot be checked (a path too long to open, say) is the walk's
+    /// problem, and so is passing `limit` entries (the walk stops there).
+    fn walk(&self, limit: u64) -> Walk {
         let mut walk = Walk {
             entries: 0,
             out: Vec::new(),
+            problem: None,
         };
         let mut dirs: Vec<PathBuf> = self.roots.clone();
         while let Some(dir) = dirs.pop() {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(unchecked(&dir, e)),
-            };
-            for entry in entries {
-                let entry = entry.map_err(|e| unchecked(&dir, e))?;
-                walk.entries += 1;
+            if let Err(problem) = self.walk_dir(&dir, limit, &mut walk, &mut dirs) {
+                walk.problem.get_or_insert(problem);
                 if walk.entries > limit {
-                    return Err(self.too_many());
-                }
-                let kind = entry.file_type().map_err(|e| unchecked(&entry.path(), e))?;
-                if kind.is_dir() {
-                    dirs.push(entry.path());
-                } else if kind.is_symlink() {
-                    walk.out.extend(self.leading_out(&dir, entry.path())?);
+                    break;
                 }
             }
         }
-        Ok(walk)
+        walk
+    }
+
+    /// The entries of one directory; its subdirectories go to `dirs`.
+    fn walk_dir(
+        &self,
+        dir: &Path,
+        limit: u64,
+        walk: &mut Walk,
+        dirs: &mut Vec<PathBuf>,
+    ) -> Result<(), String> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(unchecked(dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| unchecked(dir, e))?;
+            walk.entries += 1;
+            if walk.entries > limit {
+                return Err(self.too_many());
+            }
+            let kind = entry.file_type().map_err(|e| unchecked(&entry.path(), e))?;
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if kind.is_symlink() {
+                walk.out.extend(self.leading_out(dir, entry.path())?);
+            }
+        }
+        Ok(())
     }
 
     /// The link at `path` (in the real directory `dir`), if it leads out.
@@ -382,7 +408,7 @@ pub(super) fn before_call(state: &mut PluginState) -> Result<(), String> {
 /// when the directories could not be checked or the plugin ran out of
 /// entries.
 pub(super) fn after_call(state: &mut PluginState) -> Result<(), String> {
-    let removed = state.files.end()?;
+    let (removed, problem) = state.files.end();
     for link in removed {
         let item = format!("{} -> {}", link.id.path.display(), link.target.display());
         report(
@@ -398,6 +424,9 @@ pub(super) fn after_call(state: &mut PluginState) -> Result<(), String> {
     if unreported > 0 {
         let message = format!("{unreported} more symlinks refused or removed (not shown)");
         warn(state, &message);
+    }
+    if let Some(problem) = problem {
+        return Err(problem);
     }
     match state.files.exhausted {
         true => Err(state.files.exhausted_reason()),
@@ -626,7 +655,8 @@ mod tests {
         let mut guard = guard(&[&w]);
         symlink("../../x", w.join("d/planted")).unwrap();
         symlink("inside", w.join("d/fine")).unwrap();
-        let removed = guard.end().unwrap();
+        let (removed, problem) = guard.end();
+        assert_eq!(problem, None);
         let paths: Vec<&Path> = removed.iter().map(|l| l.id.path.as_path()).collect();
         assert_eq!(paths, [w.join("d/planted")]);
         assert!(w.join("trusted").symlink_metadata().is_ok());
@@ -634,11 +664,11 @@ mod tests {
         // A trusted link moved elsewhere is another link.
         guard.begin().unwrap();
         std::fs::rename(w.join("trusted"), w.join("d/moved")).unwrap();
-        assert_eq!(guard.end().unwrap().len(), 1);
+        assert_eq!(guard.end().0.len(), 1);
     }
 
     #[test]
-    fn a_directory_too_deep_to_open_fails_the_check_rather_than_being_skipped() {
+    fn a_directory_too_deep_to_open_is_a_problem_rather_than_skipped() {
         let tmp = tempfile::tempdir().unwrap();
         let w = tmp.path().canonicalize().unwrap();
         let guard = guard(&[&w]);
@@ -650,8 +680,12 @@ mod tests {
             dir = dir.open_dir(&name).unwrap();
         }
         dir.symlink("x", "planted").unwrap();
-        let why = guard.walk(MAX_ENTRIES).map(|_| ()).unwrap_err();
+        symlink("../x", w.join("out")).unwrap();
+        let walk = guard.walk(MAX_ENTRIES);
+        let why = walk.problem.unwrap();
         assert!(why.contains("cannot check"), "{why}");
+        // The rest was still walked: what can be removed, is.
+        assert!(walk.out.iter().any(|l| l.id.path == w.join("out")));
     }
 
     #[test]
@@ -662,8 +696,8 @@ mod tests {
             std::fs::write(w.join(format!("f{n}")), "").unwrap();
         }
         let guard = guard(&[&w]);
-        assert_eq!(guard.walk(5).unwrap().entries, 5);
-        assert!(guard.walk(4).is_err_and(|e| e.contains("more than")));
+        assert_eq!(guard.walk(5).entries, 5);
+        assert!(guard.walk(4).problem.unwrap().contains("more than"));
         assert_eq!(guard.budget, MAX_ENTRIES - 5);
     }
 }
