@@ -1,8 +1,8 @@
 //! The compiled-component cache, through the real binary: warm runs load
 //! what cold runs stored, a changed component gets its own entry, entries
-//! hookhost did not write (or that were damaged) are never loaded, a broken
-//! cache only warns, concurrent runs do not corrupt it, and
-//! `hookhost cache clean` empties it.
+//! hookhost did not write (or that were damaged, or rewritten without the
+//! user's key) are never loaded, a broken cache only warns, concurrent runs
+//! do not corrupt it, and `hookhost cache clean` empties it.
 
 mod support;
 
@@ -137,6 +137,84 @@ fn a_file_hookhost_did_not_write_is_never_loaded() {
         run.all().contains("not a hookhost cache entry"),
         "{}",
         run.all()
+    );
+}
+
+/// The artifact length an entry's header records (bytes 80..88); the
+/// artifact is that many bytes at the end of the file.
+fn artifact_len(entry: &[u8]) -> usize {
+    u64::from_le_bytes(entry[80..88].try_into().unwrap()) as usize
+}
+
+/// `header_from`'s header with `artifact_from`'s artifact, its sha256 and
+/// length recomputed: a checksum-valid entry another component's code.
+fn forge(header_from: &[u8], artifact_from: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let artifact = &artifact_from[artifact_from.len() - artifact_len(artifact_from)..];
+    let mut forged = header_from[..header_from.len() - artifact_len(header_from)].to_vec();
+    forged[48..80].copy_from_slice(&Sha256::digest(artifact));
+    forged[80..88].copy_from_slice(&(artifact.len() as u64).to_le_bytes());
+    forged.extend_from_slice(artifact);
+    forged
+}
+
+#[test]
+fn an_entry_with_a_valid_checksum_but_not_the_users_key_is_never_run() {
+    let cache = tempfile::tempdir().unwrap();
+    let probe = TestStack::new();
+    probe.wasm("40-probe", "probe", None);
+    hookhost_with_cache(&probe, cache.path(), &["stack"]).assert_code(0);
+    let probe_entry = entries(cache.path()).remove(0);
+    let noop = TestStack::new();
+    noop.wasm("40-noop", "noop", None);
+    hookhost_with_cache(&noop, cache.path(), &["stack"]).assert_code(0);
+    let noop_entry = entries(cache.path())
+        .into_iter()
+        .find(|e| *e != probe_entry)
+        .unwrap();
+
+    // The probe's entry, now holding the noop's valid machine code.
+    let forged = forge(
+        &std::fs::read(&probe_entry).unwrap(),
+        &std::fs::read(&noop_entry).unwrap(),
+    );
+    std::fs::write(&probe_entry, &forged).unwrap();
+    let run = hookhost_with_cache(&probe, cache.path(), &["stack"]);
+    run.assert_code(0)
+        .assert_no_panic()
+        .assert_stdout_has("probe 40-probe source")
+        .assert_stdout_has("probe 40-probe stack extra");
+    assert_eq!(cache_warnings(&run), 1, "{}", run.all());
+    assert!(run.all().contains("authentication code"), "{}", run.all());
+    // Compiled again and stored with the key: the next run is quiet.
+    assert_ne!(std::fs::read(&probe_entry).unwrap(), forged);
+    let again = hookhost_with_cache(&probe, cache.path(), &["stack"]);
+    again.assert_stdout_has("probe 40-probe source");
+    assert_eq!(cache_warnings(&again), 0, "{}", again.all());
+}
+
+#[test]
+fn the_key_is_private_and_a_key_others_can_read_turns_the_cache_off() {
+    let stack = TestStack::new();
+    stack.wasm("20-noop", "noop", None);
+    let cache = tempfile::tempdir().unwrap();
+    hookhost_with_cache(&stack, cache.path(), &["stack"]).assert_code(0);
+    let key = cache.path().join("secret.key");
+    let meta = std::fs::metadata(&key).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(meta.len(), 32);
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for entry in entries(cache.path()) {
+        std::fs::remove_file(entry).unwrap();
+    }
+    let run = hookhost_with_cache(&stack, cache.path(), &["stack"]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(cache_warnings(&run), 1, "{}", run.all());
+    assert!(run.all().contains("chmod 600"), "{}", run.all());
+    assert!(
+        entries(cache.path()).is_empty(),
+        "nothing stored without a key"
     );
 }
 

@@ -203,10 +203,10 @@ fn assert_fake_settings(path: &Path) {
 
 #[test]
 fn configure_writes_the_fake_driver_settings_into_nova_conf() {
-    // WASM: its own data directory, $DATA_DIR/hypervisor-fake.
+    // WASM: its own data directory, .hookhost/plugin-data/hypervisor-fake.
     let stack = driver_stack(Kind::Wasm, "");
     hookhost(&stack, &["stack"], &[]).assert_code(0);
-    let conf = stack.path(".hookhost/dest/data/hypervisor-fake/nova.conf");
+    let conf = stack.path(".hookhost/plugin-data/hypervisor-fake/nova.conf");
     assert_fake_settings(&conf);
     // A second run updates the settings in place rather than adding them again.
     hookhost(&stack, &["stack"], &[]).assert_code(0);
@@ -381,7 +381,7 @@ fn a_failing_wasm_driver_stops_stack() {
     want.push("driver install_nova_hypervisor".into());
     assert_trace(&run, &want);
     assert!(!stack
-        .path(".hookhost/dest/data/hypervisor-fake/nova.conf")
+        .path(".hookhost/plugin-data/hypervisor-fake/nova.conf")
         .exists());
 }
 
@@ -553,7 +553,7 @@ fn a_wasm_hook_named_like_the_wasm_driver_is_refused() {
     run.assert_code(2)
         .assert_no_panic()
         .assert_stderr_has("50-hypervisor-fake.wasm: has the same name as the driver ")
-        .assert_stderr_has("$DATA_DIR/hypervisor-fake");
+        .assert_stderr_has(".hookhost/plugin-data/hypervisor-fake");
     assert_nothing_ran(&stack, &run);
 }
 

@@ -39,7 +39,7 @@ fn template_acts_in_every_phase_when_enabled() {
     // Without an install grant the package is recorded, and the run says so.
     run.assert_stdout_has("would install cowsay")
         .assert_stderr_has("not installed (no install grant; rerun with --allow-install): cowsay");
-    let conf = std::fs::read_to_string(stack.path(".hookhost/dest/data/template/template.conf"))
+    let conf = std::fs::read_to_string(stack.path(".hookhost/plugin-data/template/template.conf"))
         .expect("template.conf in the plugin's data directory");
     assert!(conf.contains("Hi from local.conf"), "{conf:?}");
 }
@@ -52,6 +52,6 @@ fn template_does_nothing_when_its_service_is_disabled() {
         .assert_stdout_has("[60-after] installed=unset");
     assert!(!run.stdout.contains("Template"), "{}", run.all());
     assert!(!stack
-        .path(".hookhost/dest/data/template/template.conf")
+        .path(".hookhost/plugin-data/template/template.conf")
         .exists());
 }

@@ -11,7 +11,7 @@
 //!   neither file is an error naming the paths looked at, and a manifest
 //!   `hypervisor-<name>.toml` beside it is read like a hook's. A WASM driver
 //!   gets a policy from the same grants as hooks (`[grants."hypervisor-<name>"]`)
-//!   and the data directory `$DATA_DIR/hypervisor-<name>`.
+//!   and the private data directory `.hookhost/plugin-data/hypervisor-<name>`.
 //! - **Validation before any hook runs**: a component must export the
 //!   driver interface ([`load_component`]); a bash file is sourced into the
 //!   run's bash session, as DevStack's `lib/nova` sourced it before the
@@ -88,7 +88,7 @@ pub struct PlannedDriver {
     /// The value of `VIRT_DRIVER` (`fake`).
     pub name: String,
     /// `hypervisor-<name>`: its name in output, timings, failures and grants,
-    /// and its data directory under `$DATA_DIR`.
+    /// and its private data directory.
     pub plugin: String,
     pub kind: HookKind,
     pub path: PathBuf,
@@ -167,7 +167,7 @@ pub fn plan_driver(
         }
         HookKind::Wasm => {
             check_shared_name(&plugin, &path, hooks)?;
-            let data_dir = stack.data_dir.join(&plugin);
+            let data_dir = stack.plugin_data_dir(&plugin);
             let operator = &stack.operator;
             Some(operator.resolve(&stack.top, &as_hook, requested, &data_dir)?)
         }
@@ -309,7 +309,7 @@ fn check_shared_name(plugin: &str, path: &Path, hooks: &[PlannedHook]) -> anyhow
     if let Some(hook) = clash {
         bail!(
             "{}: has the same name as the driver {} ({plugin}), so both would share the data \
-             directory $DATA_DIR/{plugin} and the grants [grants.\"{plugin}\"]; rename the hook",
+             directory .hookhost/plugin-data/{plugin} and the grants [grants.\"{plugin}\"]; rename the hook",
             hook.path.display(),
             path.display()
         );
@@ -698,7 +698,10 @@ mod tests {
         assert_eq!(driver.kind, HookKind::Wasm);
         assert_eq!(driver.selected_by, Selector::Environment);
         let policy = driver.policy.unwrap();
-        assert_eq!(policy.dirs[0].host, stack.data_dir.join("hypervisor-fake"));
+        assert_eq!(
+            policy.dirs[0].host,
+            stack.plugin_data_dir("hypervisor-fake")
+        );
     }
 
     #[test]

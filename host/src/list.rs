@@ -103,7 +103,7 @@ fn list_hook(stack: &Stack, file: HookFile) -> ListedHook {
             Some(e) => Err(e),
             None => {
                 let caps = manifest.and_then(Result::ok).map(|m| m.capabilities);
-                let data_dir = stack.data_dir.join(&file.name);
+                let data_dir = stack.plugin_data_dir(&file.name);
                 stack
                     .operator
                     .resolve(&stack.top, &file, caps.as_ref(), &data_dir)

@@ -113,7 +113,7 @@ pub(crate) fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<Planned
         HookKind::Bash => confined_policy(stack, &file, manifest.as_ref())?,
         HookKind::Wasm => {
             let requested = manifest.as_ref().map(|m| &m.capabilities);
-            let data_dir = stack.data_dir.join(&file.name);
+            let data_dir = stack.plugin_data_dir(&file.name);
             Some(
                 stack
                     .operator
@@ -185,7 +185,7 @@ fn check_data_dirs(hooks: &[PlannedHook], errors: &mut Vec<String>) {
         if let Some(b) = wasm[..i].iter().find(|b| b.name == a.name) {
             errors.push(format!(
                 "{}: has the same name as {} ({}), so both would share the data directory \
-                 $DATA_DIR/{}; rename one",
+                 .hookhost/plugin-data/{}; rename one",
                 a.path.display(),
                 b.stem,
                 a.name,

@@ -9,10 +9,16 @@
 //! DIR/hookhost.toml                     the operator's grants (optional)
 //! DIR/lib/, DIR/lib/nova_plugins/       scripts hooks source, drivers
 //! DIR/.hookhost/                        hookhost's own state (logs, records)
+//! DIR/.hookhost/plugin-data/<name>/     each WASM plugin's private `/data`
 //! ```
+//!
+//! A plugin's private directory is hookhost's, not DevStack's: under
+//! `$DATA_DIR/<name>` it would be the directory trusted code uses for the
+//! service of that name, and whatever the plugin left there (a symlink
+//! named like a config file) would redirect that code.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 
@@ -23,6 +29,10 @@ use crate::localconf::{self, LocalConf};
 pub const STATE_DIR: &str = ".hookhost";
 /// The operator's grants file at the stack root.
 pub const OPERATOR_CONFIG: &str = "hookhost.toml";
+/// DevStack's settings file at the stack root.
+pub const LOCAL_CONF: &str = "local.conf";
+/// Where plugins' private directories live, inside the state directory.
+pub const PLUGIN_DATA: &str = "plugin-data";
 
 /// An opened stack.
 #[derive(Debug, Clone)]
@@ -32,8 +42,8 @@ pub struct Stack {
     pub state_dir: PathBuf,
     /// `DEST` (local.conf may set it; default `<top>/.hookhost/dest`).
     pub dest: PathBuf,
-    /// `DATA_DIR` (default `$DEST/data`); each WASM plugin's private data
-    /// directory is `$DATA_DIR/<name>`.
+    /// `DATA_DIR` (default `$DEST/data`): DevStack's, for trusted code.
+    /// Plugins' private directories are elsewhere ([`Stack::plugin_data_dir`]).
     pub data_dir: PathBuf,
     /// The variables local.conf's `[[local|localrc]]` section sets, in order.
     pub vars: Vec<(String, String)>,
@@ -70,6 +80,10 @@ impl Stack {
         let lookup = |name: &str| vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v);
         let dest = lookup("DEST").map_or_else(|| state_dir.join("dest"), PathBuf::from);
         let data_dir = lookup("DATA_DIR").map_or_else(|| dest.join("data"), PathBuf::from);
+        check_apart(
+            &state_dir.join(PLUGIN_DATA),
+            &[("DEST", &dest), ("DATA_DIR", &data_dir)],
+        )?;
         Ok(Stack {
             top,
             state_dir,
@@ -84,10 +98,47 @@ impl Stack {
     pub fn extras_dir(&self) -> PathBuf {
         self.top.join("extras.d")
     }
+
+    /// The private directory of the WASM plugin `name` (`/data` in the
+    /// guest): `<top>/.hookhost/plugin-data/<name>`.
+    pub fn plugin_data_dir(&self, name: &str) -> PathBuf {
+        self.state_dir.join(PLUGIN_DATA).join(name)
+    }
+}
+
+/// DevStack's directories must not lie in the plugins' private ones:
+/// trusted code would then use what a plugin wrote as its own.
+fn check_apart(plugin_data: &Path, dirs: &[(&str, &Path)]) -> anyhow::Result<()> {
+    for (name, dir) in dirs {
+        if lexical(dir).starts_with(lexical(plugin_data)) {
+            bail!(
+                "local.conf: {name}={} lies in {}, where hookhost keeps plugins' private \
+                 directories; set {name} to another directory",
+                dir.display(),
+                plugin_data.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `path` with `.` and `..` taken away by their names (it may not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn read_local_conf(top: &Path) -> anyhow::Result<Option<LocalConf>> {
-    let path = top.join("local.conf");
+    let path = top.join(LOCAL_CONF);
     if !path.exists() {
         return Ok(None);
     }

@@ -18,8 +18,9 @@ use crate::error::{Error, Result};
 pub use crate::bindings::hook_plugin::hookhost::plugin::types::CommandOutput;
 
 /// The guest path where the host maps this plugin's private, read-write data
-/// directory (`$DATA_DIR/<hook-stem>` on the host, e.g. `$DATA_DIR/50-template`
-/// for `extras.d/50-template.wasm`). See [`data_dir`].
+/// directory (`.hookhost/plugin-data/<hook-name>` in the stack on the host,
+/// e.g. `.hookhost/plugin-data/template` for `extras.d/50-template.wasm`).
+/// See [`data_dir`].
 pub const DATA_DIR: &str = "/data";
 
 /// A list of strings for the helpers that take several names or arguments.
@@ -236,8 +237,10 @@ pub fn call_function(name: &str, args: impl Names) -> Result<i32> {
 }
 
 /// This plugin's private, read-write data directory: `/data` in the guest
-/// ([`DATA_DIR`]), `$DATA_DIR/<hook-stem>` on the host. It persists across
-/// phases and runs; no other plugin sees it.
+/// ([`DATA_DIR`]), `.hookhost/plugin-data/<hook-name>` in the stack on the
+/// host (not DevStack's `$DATA_DIR`: trusted code does not look there). It
+/// persists across phases and runs; no other plugin sees it. Symlinks made
+/// in it must stay inside the plugin's writable directories.
 ///
 /// ```no_run
 /// # fn main() -> hookhost_sdk::Result {

@@ -24,6 +24,14 @@
 //! request that is not fully granted refuses the plugin before the run
 //! starts, with the line or flag that would grant each missing item.
 //! Every decision is recorded in the audit log (see [`crate::audit`]).
+//!
+//! Some directories no grant may cover ([`protected`]): what hookhost and
+//! trusted hooks run or read as settings (`extras.d`, `lib`,
+//! `hookhost.toml`, `local.conf`, the compiled cache) may not be written,
+//! and hookhost's state directory (`.hookhost`: journals and logs of every
+//! hook, plugins' private directories) may not be read either. A request
+//! or an operator's grant covering one of them is refused, naming what it
+//! covers.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -39,6 +47,7 @@ use super::{show_duration, show_size};
 use crate::audit::{self, Decision};
 use crate::discovery::HookFile;
 use crate::manifest::{self, Capabilities};
+use crate::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
 
 /// One section of grants (or denials), in manifest terms.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -244,9 +253,12 @@ impl Check<'_> {
                 writable: true,
             });
         }
+        self.check_operator_paths(top);
         for (paths, writable) in [(&request.read, false), (&request.write, true)] {
             for path in paths {
-                if self.path_granted(path, writable) {
+                if let Some(why) = covers_protected(top, path, writable) {
+                    self.refuse(access(writable), path, &why);
+                } else if self.path_granted(path, writable) {
                     dirs.push(resolve_dir(top, path, writable)?);
                 }
             }
@@ -352,6 +364,31 @@ impl Check<'_> {
         let why = format!("denied by the operator ([deny] or {flag})");
         audit::plan(&self.hook.stem, key, item, Decision::Denied, Some(&why));
         self.missing.push(format!("  {key} {item}: {why}"));
+    }
+
+    /// Record a request hookhost refuses whatever the grants, and why.
+    fn refuse(&mut self, key: &str, item: &str, why: &str) {
+        audit::plan(&self.hook.stem, key, item, Decision::Denied, Some(why));
+        self.missing.push(format!("  {key} {item}: refused: {why}"));
+    }
+
+    /// The operator's own path grants for this hook: one covering what
+    /// hookhost trusts is refused even before a plugin asks for it.
+    fn check_operator_paths(&mut self, top: &Path) {
+        let grants = self.grants;
+        for (paths, writable) in [(&grants.read, false), (&grants.write, true)] {
+            for path in paths {
+                if let Some(why) = covers_protected(top, path, writable) {
+                    let key = access(writable);
+                    let why = format!(
+                        "{why}; remove it from hookhost.toml (or drop --allow-{key}={path})"
+                    );
+                    audit::plan(&self.hook.stem, key, path, Decision::Denied, Some(&why));
+                    self.missing
+                        .push(format!("  grant {key} {path}: refused: {why}"));
+                }
+            }
+        }
     }
 
     /// Record an item no grant covers, with how to grant it.
@@ -550,6 +587,126 @@ fn path_within(path: &str, dir: &str) -> bool {
             .collect()
     };
     parts(path).starts_with(&parts(dir))
+}
+
+fn access(writable: bool) -> &'static str {
+    match writable {
+        true => "write",
+        false => "read",
+    }
+}
+
+/// A path inside a stack that no grant may cover.
+struct Protected {
+    /// Where it is on the host (symlinks resolved when it exists).
+    host: PathBuf,
+    /// How the operator knows it.
+    name: String,
+    what: &'static str,
+    /// Reading it is refused too (not only writing).
+    unreadable: bool,
+}
+
+/// What hookhost and trusted hooks run, read as settings or keep as state
+/// in the stack `top`, and the compiled cache wherever it is.
+fn protected(top: &Path) -> Vec<Protected> {
+    let in_stack = [
+        ("extras.d", "the hooks hookhost runs", false),
+        (
+            "lib",
+            "the files hooks source and the hypervisor drivers",
+            false,
+        ),
+        (
+            STATE_DIR,
+            "hookhost's state: journals and logs of every hook, plugins' private directories",
+            true,
+        ),
+        (OPERATOR_CONFIG, "the operator's grants", false),
+        (LOCAL_CONF, "DevStack's settings", false),
+    ];
+    let mut list: Vec<Protected> = in_stack
+        .into_iter()
+        .map(|(name, what, unreadable)| Protected {
+            host: real_or_lexical(&top.join(name)),
+            name: name.to_string(),
+            what,
+            unreadable,
+        })
+        .collect();
+    if let Some(cache) = crate::wasm::cache::default_dir() {
+        list.push(Protected {
+            host: real_or_lexical(&cache),
+            name: cache.display().to_string(),
+            what: "the compiled-component cache and its key",
+            unreadable: true,
+        });
+    }
+    list
+}
+
+/// Why a grant of stack-relative `path` (`writable` or not) would cover
+/// something of [`protected`], or None when it does not.
+fn covers_protected(top: &Path, path: &str, writable: bool) -> Option<String> {
+    let host = real_or_lexical(&top.join(path));
+    let mut relations: Vec<(&str, Vec<String>)> = vec![
+        ("it is", vec![]),
+        ("it is inside", vec![]),
+        ("it contains", vec![]),
+    ];
+    for p in protected(top)
+        .into_iter()
+        .filter(|p| writable || p.unreadable)
+    {
+        let at = if host == p.host {
+            0
+        } else if host.starts_with(&p.host) {
+            1
+        } else if p.host.starts_with(&host) {
+            2
+        } else {
+            continue;
+        };
+        relations[at].1.push(format!("{} ({})", p.name, p.what));
+    }
+    let reasons: Vec<String> = relations
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(relation, names)| format!("{relation} {}", names.join(", ")))
+        .collect();
+    if reasons.is_empty() {
+        return None;
+    }
+    let advice = match writable {
+        true => {
+            "a plugin may not write what hookhost or trusted hooks run or read; \
+             grant a subdirectory that holds only the plugin's files instead"
+        }
+        false => {
+            "grant the subdirectories the plugin needs instead (its own data is \
+             /data, always granted)"
+        }
+    };
+    Some(format!("{}; {advice}", reasons.join("; ")))
+}
+
+/// `path` with symlinks resolved if it exists, else with `.` and `..`
+/// taken by their names.
+fn real_or_lexical(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Resolve a granted stack-relative directory without leaving the stack:

@@ -13,7 +13,15 @@
 //!   changed `.wasm`, a rebuilt hookhost or another engine setting therefore
 //!   looks up another file: stale code is never loaded.
 //! - Trust: only files hookhost wrote itself are ever deserialized (see
-//!   [`Entry::parse`] and [`CompileCache::read`]).
+//!   [`Entry::parse`] and [`CompileCache::read`]). Each entry carries an
+//!   HMAC-SHA256 over its header and machine code, keyed by a per-user
+//!   secret (`secret.key` in the cache directory: 32 random bytes, created
+//!   once with `O_EXCL`, mode 0600; a key file another user owns, that
+//!   others may read or write, or that is a symlink turns the cache off for
+//!   the run). An entry whose code does not match is never deserialized:
+//!   it is recompiled, with a warning. The key lives in the cache directory
+//!   because nothing a plugin is granted can reach it: grants are
+//!   directories inside the stack, and one covering the cache is refused.
 //! - Writes go to a temporary file in the same directory, renamed into
 //!   place, so two runs at once never see half a file.
 //! - A broken or unwritable cache only costs speed: the component is
@@ -31,6 +39,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::load::first_line;
@@ -38,21 +48,51 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 
 /// First bytes of every cache entry; the last two are the format version.
-const MAGIC: &[u8; 16] = b"hookhost-cwasm\x00\x01";
+const MAGIC: &[u8; 16] = b"hookhost-cwasm\x00\x02";
 /// Suffix of cache entries; `clean` removes only these (and our temp files).
 const ENTRY_SUFFIX: &str = ".hhc";
 /// Prefix of temporary files being written.
 const TEMP_PREFIX: &str = ".tmp-";
-/// magic, key, sha256 of the artifact, artifact length.
-const HEADER_LEN: usize = 16 + 32 + 32 + 8;
+/// The per-user secret entries are authenticated with, in the cache directory.
+const SECRET_FILE: &str = "secret.key";
+/// magic, key, sha256 of the artifact, artifact length, then the HMAC of
+/// all of these and the artifact.
+const HEADER_LEN: usize = 16 + 32 + 32 + 8 + 32;
+/// Where the HMAC starts in the header.
+const MAC_AT: usize = HEADER_LEN - 32;
 
 type Digest32 = [u8; 32];
+type HmacSha256 = Hmac<Sha256>;
+
+/// The key entries are authenticated with.
+#[derive(Clone, Default)]
+struct Secret([u8; 32]);
+
+impl std::fmt::Debug for Secret {
+    /// Never the key itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    fn mac(&self) -> HmacSha256 {
+        // HMAC pads a key shorter than the hash's block with zeros to the
+        // block: padded here, the secret is the same key, given as the
+        // whole block (which cannot be refused).
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&self.0);
+        <HmacSha256 as KeyInit>::new(&block.into())
+    }
+}
 
 /// Where compiled components are kept, and what this process's entries are
 /// keyed with.
 pub struct CompileCache {
     /// None: the cache is off for this run (it could not be used).
     dir: Option<PathBuf>,
+    /// The key of this user's entries (when the cache is on).
+    secret: Secret,
     /// hookhost's version and build plus the engine's settings; mixed into
     /// every key.
     salt: Digest32,
@@ -89,15 +129,17 @@ impl CompileCache {
                 )
             }
         };
-        match prepare_dir(&dir) {
-            Ok(()) => CompileCache {
+        match prepare_dir(&dir).and_then(|()| load_secret(&dir)) {
+            Ok(secret) => CompileCache {
                 dir: Some(dir),
+                secret,
                 salt,
                 warning: Mutex::default(),
                 compiled: Mutex::default(),
             },
             Err(why) => CompileCache {
                 dir: None,
+                secret: Secret::default(),
                 salt,
                 warning: Warning::new(format!(
                     "not using the compiled-component cache {}: {why}",
@@ -112,6 +154,7 @@ impl CompileCache {
     pub fn off(engine: &Engine, why: String) -> CompileCache {
         CompileCache {
             dir: None,
+            secret: Secret::default(),
             salt: salt(engine, b""),
             warning: Warning::new(format!("compiled-component cache off: {why}")),
             compiled: Mutex::default(),
@@ -122,6 +165,7 @@ impl CompileCache {
     pub fn disabled(engine: &Engine) -> CompileCache {
         CompileCache {
             dir: None,
+            secret: Secret::default(),
             salt: salt(engine, b""),
             warning: Mutex::default(),
             compiled: Mutex::default(),
@@ -185,7 +229,9 @@ impl CompileCache {
         let stored = component
             .serialize()
             .map_err(|e| io::Error::other(first_line(&e)))
-            .and_then(|artifact| write_atomically(dir, &path, &Entry::encode(key, &artifact)));
+            .and_then(|artifact| {
+                write_atomically(dir, &path, &Entry::encode(&self.secret, key, &artifact))
+            });
         if let Err(e) = stored {
             self.warn(format!(
                 "cannot write to the compiled-component cache {}: {e}",
@@ -225,17 +271,20 @@ impl CompileCache {
         check_owned(&meta, "file")?;
         let mut bytes = Vec::with_capacity(meta.len() as usize);
         file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let artifact = Entry::parse(&bytes, key)?;
+        let artifact = Entry::parse(&bytes, key, &self.secret)?;
         // SAFETY: `Component::deserialize` runs machine code from `artifact`
         // as if wasmtime compiled it, so it must be bytes wasmtime produced.
         // These are: the file lies in a directory owned by this user that
         // no one else can write (`prepare_dir`), it is a regular file owned
         // by this user and writable by no one else, opened without following
         // symlinks (`check_owned`), and it starts with hookhost's magic, the
-        // key it was stored under, and the sha256 of the artifact, which
-        // matches (`Entry::parse`): hookhost wrote it, whole, for exactly
-        // this component, and it was not changed since. wasmtime itself also
-        // refuses an artifact of another wasmtime version or engine setting.
+        // key it was stored under, the sha256 of the artifact, which
+        // matches, and an HMAC of all that keyed by this user's secret, which
+        // matches too (`Entry::parse`): hookhost, run by this user, wrote it,
+        // whole, for exactly this component, and it was not changed since;
+        // a file put there by other means (a plugin's write grant, a copy
+        // from elsewhere) lacks the secret. wasmtime itself also refuses an
+        // artifact of another wasmtime version or engine setting.
         // The bytes are copied into wasmtime's own memory, so later changes
         // to the file cannot reach the loaded code.
         let component = unsafe { Component::deserialize(engine, artifact) }
@@ -274,19 +323,29 @@ impl Warning {
 struct Entry;
 
 impl Entry {
-    fn encode(key: &Digest32, artifact: &[u8]) -> Vec<u8> {
+    fn encode(secret: &Secret, key: &Digest32, artifact: &[u8]) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(HEADER_LEN + artifact.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(key);
         bytes.extend_from_slice(&Sha256::digest(artifact));
         bytes.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
+        let mac = Entry::mac(secret, &bytes, artifact).finalize().into_bytes();
+        bytes.extend_from_slice(&mac);
         bytes.extend_from_slice(artifact);
         bytes
     }
 
-    /// The artifact, if `bytes` is an entry hookhost wrote for `key`, whole
-    /// and unchanged.
-    fn parse<'a>(bytes: &'a [u8], key: &Digest32) -> Result<&'a [u8], String> {
+    /// The HMAC of the header fields before it and the artifact.
+    fn mac(secret: &Secret, header: &[u8], artifact: &[u8]) -> HmacSha256 {
+        let mut mac = secret.mac();
+        mac.update(header);
+        mac.update(artifact);
+        mac
+    }
+
+    /// The artifact, if `bytes` is an entry hookhost wrote for `key` with
+    /// `secret`, whole and unchanged.
+    fn parse<'a>(bytes: &'a [u8], key: &Digest32, secret: &Secret) -> Result<&'a [u8], String> {
         if bytes.len() < HEADER_LEN || &bytes[..16] != MAGIC {
             return Err("it is not a hookhost cache entry".into());
         }
@@ -302,8 +361,89 @@ impl Entry {
         if Sha256::digest(artifact).as_slice() != &bytes[48..80] {
             return Err("its checksum does not match (corrupted)".into());
         }
+        Entry::mac(secret, &bytes[..MAC_AT], artifact)
+            .verify_slice(&bytes[MAC_AT..HEADER_LEN])
+            .map_err(|_| {
+                "its authentication code does not match: this user's hookhost did not \
+                 write it"
+                    .to_string()
+            })?;
         Ok(artifact)
     }
+}
+
+/// This user's secret in the cache directory `dir`, created on first use.
+fn load_secret(dir: &Path) -> Result<Secret, String> {
+    let path = dir.join(SECRET_FILE);
+    let explain = |why: String| format!("its key {}: {why}", path.display());
+    // Twice at most: created by this run, or by another one meanwhile.
+    for _ in 0..2 {
+        if let Some(secret) = read_secret(&path).map_err(explain)? {
+            return Ok(secret);
+        }
+        create_secret(dir, &path).map_err(|e| explain(format!("cannot create it: {e}")))?;
+    }
+    Err(explain("it vanished while being created".into()))
+}
+
+/// The secret, None when there is no key file yet; Err when there is one
+/// that cannot be trusted: not a regular file of this user's, readable or
+/// writable by others, or not 32 bytes.
+fn read_secret(path: &Path) -> Result<Option<Secret>, String> {
+    let mut file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err("it is a symbolic link; remove it".into())
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    check_owned(&meta, "file")?;
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!(
+            "other users may read it (mode {:o}); `chmod 600` it or remove it",
+            meta.mode() & 0o777
+        ));
+    }
+    let mut secret = Secret::default();
+    let mut rest = Vec::new();
+    file.read_exact(&mut secret.0)
+        .and_then(|()| file.read_to_end(&mut rest))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if !rest.is_empty() {
+        return Err("it is not a hookhost key (longer than 32 bytes); remove it".into());
+    }
+    Ok(Some(secret))
+}
+
+/// Create the key file whole or not at all: 32 random bytes written to a
+/// private temporary file (`O_EXCL`, mode 0600), then linked to its name,
+/// which fails if another run created it first (that key is then used).
+fn create_secret(dir: &Path, path: &Path) -> io::Result<()> {
+    let mut secret = Secret::default();
+    getrandom::fill(&mut secret.0).map_err(|e| io::Error::other(e.to_string()))?;
+    let temp = temp_path(dir);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)?;
+        file.write_all(&secret.0)?;
+        file.sync_all()?;
+        match fs::hard_link(&temp, path) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(()),
+        }
+    })();
+    let _ = fs::remove_file(&temp);
+    result
 }
 
 /// `$HOOKHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/hookhost`, else
@@ -416,15 +556,7 @@ fn check_owned(meta: &fs::Metadata, what: &str) -> Result<(), String> {
 /// new one: a private temporary file in the same directory, then a rename.
 /// No fsync: a file torn by a crash fails its checksum and is recompiled.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let temp = dir.join(format!(
-        "{TEMP_PREFIX}{}-{nanos}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let temp = temp_path(dir);
     let result = (|| {
         let mut file = OpenOptions::new()
             .write(true)
@@ -439,6 +571,19 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// A fresh name for a temporary file in `dir`.
+fn temp_path(dir: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    dir.join(format!(
+        "{TEMP_PREFIX}{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// What identifies this build of hookhost: its version, and the running
@@ -495,23 +640,51 @@ mod tests {
     #[test]
     fn entry_round_trips_and_refuses_tampering() {
         let key = [7u8; 32];
-        let entry = Entry::encode(&key, b"artifact bytes");
-        assert_eq!(Entry::parse(&entry, &key).unwrap(), b"artifact bytes");
+        let secret = Secret([1u8; 32]);
+        let entry = Entry::encode(&secret, &key, b"artifact bytes");
+        let parse = |bytes: &[u8]| Entry::parse(bytes, &key, &secret).map(|a| a.to_vec());
+        assert_eq!(parse(&entry).unwrap(), b"artifact bytes");
 
-        assert!(Entry::parse(&entry, &[8u8; 32])
+        assert!(Entry::parse(&entry, &[8u8; 32], &secret)
             .unwrap_err()
             .contains("another component"));
         let mut flipped = entry.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(Entry::parse(&flipped, &key)
-            .unwrap_err()
-            .contains("checksum"));
-        assert!(Entry::parse(&entry[..entry.len() - 1], &key)
+        assert!(parse(&flipped).unwrap_err().contains("checksum"));
+        assert!(parse(&entry[..entry.len() - 1])
             .unwrap_err()
             .contains("truncated"));
-        assert!(Entry::parse(b"\0asm garbage", &key)
+        assert!(parse(b"\0asm garbage")
             .unwrap_err()
             .contains("not a hookhost cache entry"));
+        // Another key: the checksum holds, the code does not.
+        let forged = Entry::encode(&Secret([2u8; 32]), &key, b"artifact bytes");
+        assert!(parse(&forged).unwrap_err().contains("authentication code"));
+    }
+
+    #[test]
+    fn the_secret_is_private_and_made_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_secret(dir.path()).unwrap();
+        let path = dir.path().join(SECRET_FILE);
+        let meta = fs::symlink_metadata(&path).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        assert_eq!(load_secret(dir.path()).unwrap().0, first.0);
+        let mut perms = meta.permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+        fs::set_permissions(&path, perms).unwrap();
+        assert!(load_secret(dir.path()).unwrap_err().contains("mode 644"));
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/null", &path).unwrap();
+        assert!(load_secret(dir.path())
+            .unwrap_err()
+            .contains("symbolic link"));
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, b"short").unwrap();
+        let mut perms = fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+        fs::set_permissions(&path, perms).unwrap();
+        assert!(load_secret(dir.path()).unwrap_err().contains("cannot read"));
     }
 
     #[test]

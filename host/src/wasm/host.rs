@@ -152,6 +152,8 @@ pub struct PluginState {
     pub(super) wasi: WasiCtx,
     pub(super) table: ResourceTable,
     pub(super) limiter: super::sandbox::Limiter,
+    /// What it leaves in the directories it may write.
+    pub(super) files: super::files::FileGuard,
     /// When the current call must end (set as each call starts).
     pub(super) deadline: Instant,
     /// The phase being run, for the audit log.

@@ -6,11 +6,13 @@
 //! - [`plugin`]: one instance per plugin per run, called per phase.
 //! - [`host`]: the helpers plugins import, checked against their policy.
 //! - [`sandbox`]: WASI context and memory limiter from a policy.
+//! - [`files`]: no links leading out of a plugin's writable directories.
 //! - [`output`]: bounded capture of a guest's stdout and stderr.
 
 pub mod bindings;
 pub mod cache;
 mod command;
+pub mod files;
 pub mod host;
 pub mod load;
 pub mod output;
@@ -73,6 +75,7 @@ impl Runtime {
         let (engine, engine_warning) = new_engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+        files::add_to_linker(&mut linker)?;
         bindings::HookAndDriverPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(anyhow::Error::from)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));

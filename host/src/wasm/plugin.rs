@@ -10,6 +10,7 @@ use std::time::Duration;
 use wasmtime::{ResourceLimiter, Store, Trap};
 
 use super::bindings::{driver, hook, types};
+use super::files::{self, FileGuard};
 use super::host::{Died, PluginState, SharedServices, TimeLimit};
 use super::load::{first_line, LoadedComponent};
 use super::output::{GuestOutput, LineSink};
@@ -57,6 +58,12 @@ pub struct CallFailure {
     pub output_tail: Vec<String>,
 }
 
+/// A guest call, or why it failed around the call itself.
+enum Guarded<T> {
+    Called(T),
+    Refused(String),
+}
+
 /// A live plugin instance.
 pub struct Plugin {
     store: Store<PluginState>,
@@ -85,6 +92,7 @@ impl Runtime {
         let state = PluginState {
             name: config.name,
             limiter: Limiter::new(config.policy.memory),
+            files: FileGuard::new(&config.policy),
             policy: config.policy,
             services: config.services,
             output: output.clone(),
@@ -108,9 +116,17 @@ impl Runtime {
         };
         plugin.arm();
         plugin.output.begin_call();
-        let instance = loaded.pre.instantiate(&mut plugin.store);
+        let instance = plugin.guarded(|store| loaded.pre.instantiate(store));
         let tail = plugin.output.end_call();
-        let instance = instance.map_err(|e| plugin.failure(e, tail))?;
+        let instance = match instance {
+            Guarded::Called(result) => result.map_err(|e| plugin.failure(e, tail))?,
+            Guarded::Refused(reason) => {
+                return Err(CallFailure {
+                    reason,
+                    output_tail: tail,
+                })
+            }
+        };
         let load = |e| CallFailure {
             reason: format!("its exports cannot be used: {}", first_line(&e)),
             output_tail: Vec::new(),
@@ -159,8 +175,17 @@ impl Plugin {
         }
         self.arm();
         self.output.begin_call();
-        let result = f(&mut self.store);
+        let result = self.guarded(f);
         let tail = self.output.end_call();
+        let result = match result {
+            Guarded::Called(result) => result,
+            Guarded::Refused(reason) => {
+                return Err(CallFailure {
+                    reason,
+                    output_tail: tail,
+                })
+            }
+        };
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => Err(CallFailure {
@@ -178,6 +203,24 @@ impl Plugin {
                 ));
                 Err(failure)
             }
+        }
+    }
+
+    /// Enter the guest through `f`, with its writable directories checked
+    /// before and after ([`files`]): links it left leading out are removed;
+    /// directories past the limit fail the call (before: it is not made).
+    /// A trap of the call is its failure rather than what the check found.
+    fn guarded<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store<PluginState>) -> wasmtime::Result<T>,
+    ) -> Guarded<wasmtime::Result<T>> {
+        if let Err(reason) = files::before_call(self.store.data_mut()) {
+            return Guarded::Refused(reason);
+        }
+        let result = f(&mut self.store);
+        match files::after_call(self.store.data_mut()) {
+            Err(reason) if result.is_ok() => Guarded::Refused(reason),
+            _ => Guarded::Called(result),
         }
     }
 

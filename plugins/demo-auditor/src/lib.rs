@@ -1,7 +1,7 @@
 //! Demo hook: audits the enabled services into its private data directory.
 //!
 //! - `stack extra`: writes `/data/audit.txt` (on the host:
-//!   `$DATA_DIR/<hook-stem>/audit.txt`) listing `ENABLED_SERVICES` and
+//!   `.hookhost/plugin-data/<hook-name>/audit.txt` in the stack) listing `ENABLED_SERVICES` and
 //!   whether `GREETING` was set, then enables the `auditor` service so later
 //!   hooks see `is_service_enabled auditor`.
 //! - `clean`: removes `/data/audit.txt`.

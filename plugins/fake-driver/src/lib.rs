@@ -7,7 +7,7 @@
 //! a nova.conf-style INI file: `compute_driver = fake.FakeDriver` and every
 //! quota set to -1 (unlimited), under `[DEFAULT]`. The file is `nova.conf` in
 //! the driver's own data directory (`/data` in its sandbox, which is
-//! `$DATA_DIR/hypervisor-fake` on the host); settings already there are
+//! `.hookhost/plugin-data/hypervisor-fake` in the stack); settings already there are
 //! updated in place, anything else in the file is kept.
 //!
 //! Test switch: when the variable `FAKE_DRIVER_FAIL` (granted as vars-read)
@@ -68,7 +68,7 @@ impl Driver for Fake {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         echo_summary(format!(
             "configure_nova_hypervisor: compute_driver = fake.FakeDriver and unlimited quotas \
-             in [{SECTION}] of $DATA_DIR/hypervisor-fake/nova.conf"
+             in [{SECTION}] of its /data/nova.conf"
         ));
         Ok(())
     }

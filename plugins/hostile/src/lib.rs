@@ -42,6 +42,7 @@ use std::io::Write;
 use hookhost_sdk::prelude::*;
 
 mod boundary;
+mod files;
 mod strings;
 
 #[derive(Default)]
@@ -100,6 +101,7 @@ fn attempt(attack: &str) -> std::result::Result<String, String> {
         "recurse" => Ok(format!("recursed {}", recurse(black_box(0)))),
         "recurse-frames" => Ok(format!("recursed {}", recurse_frames(black_box(0)))),
         "panic" => panic!("hostile panic"),
+        "symlink" | "hardlink" | "swap" | "many" => files::attempt(attack, &path),
         other => boundary::attempt(other)
             .or_else(|| strings::attempt(other))
             .unwrap_or_else(|| Err(format!("unknown attack {other:?}"))),
