@@ -30,11 +30,16 @@
 //! | `recurse` | recurse until the wasm call stack overflows |
 //! | `recurse-frames` | recurse with big frames until the stack in linear memory overflows |
 //! | `panic` | panic with `hostile panic` |
+//!
+//! The attacks on the shared bash session (`ask-loop`, `call-loop`...) are
+//! listed in `session.rs`.
 
 use std::hint::black_box;
 use std::io::Write;
 
 use hookhost_sdk::prelude::*;
+
+mod session;
 
 #[derive(Default)]
 struct Hostile;
@@ -61,6 +66,9 @@ impl Hostile {
 
 /// Carry out one attack: `Ok` when it went through, `Err` when refused.
 fn attempt(attack: &str) -> std::result::Result<String, String> {
+    if let Some(result) = session::attempt(attack) {
+        return result;
+    }
     let path = arg("HOSTILE_PATH");
     match attack {
         "read" => std::fs::read_to_string(&path)
