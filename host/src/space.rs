@@ -23,6 +23,8 @@ pub struct Space {
     session: BashSession,
     config: SessionConfig,
     warnings: Vec<(String, String)>,
+    /// The WASM hook whose calls reach the session now, for messages.
+    caller: String,
 }
 
 impl Space {
@@ -32,6 +34,7 @@ impl Space {
             session,
             config,
             warnings: Vec::new(),
+            caller: "a plugin".to_string(),
         })
     }
 
@@ -45,6 +48,42 @@ impl Space {
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.session = BashSession::start(&self.config)?;
         Ok(())
+    }
+
+    /// Name the WASM hook (or driver) whose host calls come next, for the
+    /// message should one of them cost the session.
+    pub fn set_caller(&mut self, hook: &str) {
+        hook.clone_into(&mut self.caller);
+    }
+
+    /// After a plugin's bounded call ended bash (a function that ignored
+    /// the stop signal and was killed at the time limit, or that ran
+    /// `exit`): a fresh session with the state the old one had when the
+    /// call started, when a snapshot holds it (see `bash::snapshot`), else
+    /// seeded from the configuration only. Either way the run goes on, and
+    /// the operator is told.
+    fn recover(&mut self) {
+        let snapshot = self.session.take_snapshot();
+        let restored = self.restart().and_then(|()| match &snapshot {
+            Some(dump) => self.session.restore(dump).map(|()| true),
+            None => Ok(false),
+        });
+        let caller = &self.caller;
+        let note = match restored {
+            Ok(true) => format!(
+                "the bash session ended during a call from {caller} and was restarted with \
+                 the shell state it had before that call"
+            ),
+            Ok(false) => format!(
+                "the bash session ended during a call from {caller} and was restarted; \
+                 shell state from earlier hooks is lost"
+            ),
+            Err(e) => format!(
+                "the bash session ended during a call from {caller} and could not be \
+                 restarted with its state: {e:#}"
+            ),
+        };
+        self.warnings.push(("bash session".to_string(), note));
     }
 
     /// Warnings plugins raised, as (hook, message).
@@ -108,7 +147,12 @@ impl HostServices for Space {
     }
 
     fn is_service_enabled(&mut self, services: &[String]) -> anyhow::Result<bool> {
-        match self.helper("is_service_enabled", services)? {
+        let args: Vec<&str> = services.iter().map(String::as_str).collect();
+        let mut ignore = |_: BashStream, _: &str| {};
+        let answer = self
+            .session
+            .ask_read_only("is_service_enabled", &args, &mut ignore)?;
+        match answer {
             Outcome::Success => Ok(true),
             Outcome::Failed { .. } => Ok(false),
             ended => bail!(
@@ -194,17 +238,11 @@ impl HostServices for Space {
 
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         self.session.set_deadline(deadline);
-        // A plugin's call that ended bash (a function that ran `exit`, or
-        // one killed at the time limit) must not leave the rest of the run
-        // without a session.
-        if deadline.is_none() && !self.session.is_alive() {
-            let note = match self.restart() {
-                Ok(()) => "the bash session ended during a call from a plugin and was \
-                           restarted; shell state from earlier hooks is lost"
-                    .to_string(),
-                Err(e) => format!("the bash session ended and could not be restarted: {e:#}"),
-            };
-            self.warnings.push(("bash session".to_string(), note));
+        // A plugin's call that ended bash must not cost the rest of the
+        // run its session. After Ctrl-C (which ends bash on purpose) the
+        // run stops: nothing to restart.
+        if deadline.is_none() && !self.session.is_alive() && !crate::interrupt::requested() {
+            self.recover();
         }
     }
 }
