@@ -64,26 +64,33 @@ impl Space {
     /// the operator is told.
     fn recover(&mut self) {
         let snapshot = self.session.take_snapshot();
-        let restored = self.restart().and_then(|()| match &snapshot {
-            Some(dump) => self.session.restore(dump).map(|()| true),
-            None => Ok(false),
-        });
-        let caller = &self.caller;
-        let note = match restored {
-            Ok(true) => format!(
-                "the bash session ended during a call from {caller} and was restarted with \
-                 the shell state it had before that call"
-            ),
-            Ok(false) => format!(
-                "the bash session ended during a call from {caller} and was restarted; \
-                 shell state from earlier hooks is lost"
-            ),
-            Err(e) => format!(
-                "the bash session ended during a call from {caller} and could not be \
-                 restarted with its state: {e:#}"
-            ),
+        let ended = format!("the bash session ended during a call from {}", self.caller);
+        let note = match self.restart() {
+            Err(e) => format!("{ended} and could not be restarted: {e:#}"),
+            Ok(()) => match snapshot.map(|dump| self.replay(&dump)) {
+                None => {
+                    format!("{ended} and was restarted; shell state from earlier hooks is lost")
+                }
+                Some(Ok(())) => format!(
+                    "{ended} and was restarted with the shell state it had before that call"
+                ),
+                Some(Err(e)) => format!(
+                    "{ended} and was restarted, but its shell state could not be replayed \
+                     ({e:#}); shell state from earlier hooks is lost"
+                ),
+            },
         };
         self.warnings.push(("bash session".to_string(), note));
+    }
+
+    /// Give the fresh session a snapshot's state; should that end bash, the
+    /// run still gets a session (one seeded from the configuration).
+    fn replay(&mut self, dump: &[u8]) -> anyhow::Result<()> {
+        let result = self.session.restore(dump);
+        if result.is_err() && !self.session.is_alive() {
+            self.restart().context("starting it again")?;
+        }
+        result
     }
 
     /// Warnings plugins raised, as (hook, message).

@@ -230,14 +230,16 @@ __hh_unwind() {
 # FILE, ended by a line naming TOKEN (a file without it is incomplete), so
 # that a session killed in a plugin's call can be restarted with the state
 # it had before it (snapshot.rs filters and replays it). No fork: bash's
-# own `declare` prints both in a form bash reads back.
+# own `declare` prints both in a form bash reads back. A snapshot that
+# cannot be written is only missing later: it must not fail the call
+# (under errexit it would end the session).
 __hh_snap() {
     {
         builtin declare -p
         builtin printf '%s\n' '# hookhost functions'
         builtin declare -f
         builtin printf '# hookhost end %s\n' "$2"
-    } 2>&"$__hh_null" >|"$1"
+    } 2>&"$__hh_null" >|"$1" || builtin return 0
 }
 
 # __hh_loop_end: the session's loop (mailbox.rs) ended. With the host's

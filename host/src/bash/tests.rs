@@ -1339,3 +1339,19 @@ fn a_read_only_call_takes_no_snapshot() {
     );
     assert_eq!(s.take_snapshot(), None);
 }
+
+#[test]
+fn a_snapshot_that_cannot_be_written_does_not_fail_the_call() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(&stack, &mut s, "quick() { echo quick; }\n"));
+    // Something in the way of the file: the redirection fails under errexit.
+    let path = s.mailbox.as_ref().unwrap().snapshot_path();
+    fs::create_dir(&path).unwrap();
+    let (result, lines) = bounded(&mut s, "quick", Duration::from_secs(30));
+    assert_eq!(result.unwrap(), Outcome::Success);
+    assert_eq!(lines, ["quick"]);
+    assert!(s.is_alive());
+    fs::remove_dir(&path).unwrap();
+    s.close().unwrap();
+}
