@@ -220,9 +220,12 @@ __hh_on_stop() {
 }
 
 # With extdebug, a DEBUG trap returning 2 makes the running function return.
+# Every frame unwinds, the helpers' own (`__hh_list_without` over a huge
+# list) included, but __hh_call's: it must clear __hh_bounded, or a later
+# stop would unwind the next hook's functions.
 __hh_unwind() {
     ((__hh_abort)) || return 0
-    [[ ${FUNCNAME[1]-main} == @(main|__hh_*) ]] && return 0
+    [[ ${FUNCNAME[1]-main} == @(main|__hh_call|__hh_on_stop|__hh_unwind) ]] && return 0
     return 2
 }
 

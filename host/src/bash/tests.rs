@@ -1355,3 +1355,21 @@ fn a_snapshot_that_cannot_be_written_does_not_fail_the_call() {
     fs::remove_dir(&path).unwrap();
     s.close().unwrap();
 }
+
+#[test]
+fn a_helper_stopped_inside_its_own_loop_costs_the_session_nothing() {
+    // disable_service over a huge list spends its time in the helpers'
+    // own `__hh_list_without`: that frame unwinds too.
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let names: Vec<String> = (0..20_000).map(|n| format!("svc{n}")).collect();
+    s.set_var("ENABLED_SERVICES", &names.join(",")).unwrap();
+    let args: Vec<&str> = names.iter().map(String::as_str).collect();
+    s.set_deadline(Some(Instant::now() + Duration::from_millis(200)));
+    let result = s.ask("disable_service", &args, &mut |_, _| {});
+    s.set_deadline(None);
+    assert!(stopped_at_deadline(&result), "{result:?}");
+    assert!(s.is_alive(), "bash was killed: the helper did not unwind");
+    let services = s.get_var("ENABLED_SERVICES").unwrap().unwrap();
+    assert!(services.starts_with("svc0,svc1,"));
+}
