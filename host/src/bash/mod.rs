@@ -409,11 +409,10 @@ impl BashSession {
     }
 
     /// The state the session had when its last bounded call started, as
-    /// `__hh_snap` wrote it, if that call ended bash and a complete
-    /// snapshot holds it: for
-    /// [`BashSession::restore`] in the session that replaces this one
-    /// after that call ended bash. The file is removed (it holds every
-    /// value, passwords included).
+    /// `__hh_snap` wrote it, when that call ended bash and a complete
+    /// snapshot holds it: for [`BashSession::restore`] in the session that
+    /// replaces this one. The file is removed (it holds every value,
+    /// passwords included).
     pub fn take_snapshot(&mut self) -> Option<Vec<u8>> {
         let token = self.restore_point.take()?;
         let path = self.mailbox.as_ref()?.snapshot_path();
@@ -792,9 +791,8 @@ impl BashSession {
 /// Stops a bounded call that runs past its deadline without ending the
 /// session when it can: from the deadline on, the stop signal goes to bash
 /// every [`RESEND`] (its trap unwinds the call, see `__hh_call`; sent
-/// again because one that came before the call started, or while a hook's
-/// DEBUG trap was in the way, is lost) and SIGINT to the processes the call
-/// started; after [`STOP_GRACE`] those processes get SIGKILL; after another,
+/// again because one that comes before the call started is a no-op) and
+/// SIGINT to the processes the call started; after [`STOP_GRACE`] those processes get SIGKILL; after another,
 /// bash itself (the session ends, and is restarted by the caller).
 /// Processes bash started before the call (a trusted hook's service in the
 /// background) are never signalled.
@@ -863,8 +861,8 @@ impl Stopper {
 }
 
 /// The signal that stops a bounded call (see session.sh's `__hh_call`): a
-/// real-time one, which no hook or tool has a use for; SIGINT is left to
-/// Ctrl-C, which must still end the session.
+/// real-time one, which hooks and the tools they run leave alone; SIGINT
+/// is left to Ctrl-C, which must still end the session.
 fn stop_signal() -> i32 {
     libc::SIGRTMIN() + 7
 }
