@@ -24,6 +24,9 @@ const BEFORE: &str = r#"if [[ $1 == source ]]; then
         while :; do :; done
     }
     spawner() { sleep 300 & echo $! >"$TOP_DIR/spawned.pid"; while :; do :; done; }
+    if [[ -n ${HOSTILE_OVERRIDE_INSTALL-} ]]; then
+        install_package() { while :; do :; done; }
+    fi
 fi
 echo "BEFORE $*"
 "#;
@@ -37,14 +40,15 @@ fn after_with_state(phase: &str) -> String {
 }
 
 /// A stack with the hostile plugin under each of `stems`, each granted the
-/// functions of `BEFORE`, `HOSTILE_W*` to write and `timeout`.
+/// functions of `BEFORE`, `HOSTILE_W*` to write, a package and `timeout`.
 fn arena(stems: &[&str], timeout: &str) -> TestStack {
     let stack = TestStack::new();
     stack
         .bash("10-before.sh", BEFORE)
         .bash("60-after.sh", AFTER);
     let caps = "vars-read = [\"HOSTILE_*\"]\nvars-write = [\"HOSTILE_W*\"]\n\
-                functions = [\"quick\", \"ignores_int\", \"stubborn\", \"spawner\"]\n";
+                functions = [\"quick\", \"ignores_int\", \"stubborn\", \"spawner\"]\n\
+                packages = [\"hostile-pkg\"]\n";
     let mut grants = String::new();
     for stem in stems {
         stack.wasm(stem, "hostile", Some(&format!("[capabilities]\n{caps}")));
@@ -56,14 +60,14 @@ fn arena(stems: &[&str], timeout: &str) -> TestStack {
     stack
 }
 
-/// Run `entry` with the attack's variables in local.conf.
-fn attack(stack: &TestStack, entry: &str, vars: &[(&str, &str)]) -> Run {
+/// Run hookhost with `args` and the attack's variables in local.conf.
+fn attack(stack: &TestStack, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let mut conf = String::from("[[local|localrc]]\n");
     for (name, value) in vars {
         conf.push_str(&format!("{name}=\"{value}\"\n"));
     }
     stack.write("local.conf", &conf);
-    let run = stack.hookhost(&[entry]);
+    let run = stack.hookhost(args);
     run.assert_no_panic();
     run
 }
@@ -89,7 +93,7 @@ fn a_plugin_spinning_on_is_service_enabled_in_unstack_costs_only_itself() {
     let stack = arena(&["50-hostile"], "1s");
     let run = attack(
         &stack,
-        "unstack",
+        &["unstack"],
         &[("HOSTILE_ATTACK", "ask-loop"), ("HOSTILE_PHASE", "unstack")],
     );
     run.assert_code(1);
@@ -104,7 +108,7 @@ fn a_plugin_spinning_on_is_service_enabled_in_clean_costs_only_itself() {
     let stack = arena(&["50-hostile"], "1s");
     let run = attack(
         &stack,
-        "clean",
+        &["clean"],
         &[("HOSTILE_ATTACK", "ask-loop"), ("HOSTILE_PHASE", "clean")],
     );
     run.assert_code(1);
@@ -119,7 +123,7 @@ fn hostile_plugins_stopped_one_after_another_leave_the_session_whole() {
     let stack = arena(&stems, "1s");
     let run = attack(
         &stack,
-        "unstack",
+        &["unstack"],
         &[("HOSTILE_ATTACK", "ask-loop"), ("HOSTILE_PHASE", "unstack")],
     );
     run.assert_code(1);
@@ -142,7 +146,7 @@ fn in_stack_the_run_stops_at_the_plugin_and_names_it_not_bash() {
     for (attack_name, function, what) in cases {
         let run = attack(
             &stack,
-            "stack",
+            &["stack"],
             &[
                 ("HOSTILE_ATTACK", attack_name),
                 ("HOSTILE_FUNC", function),
@@ -168,7 +172,7 @@ fn a_function_the_stop_cannot_reach_is_replaced_by_a_session_with_its_state() {
     let stack = arena(&["50-hostile", "55-hostile2"], "500ms");
     let run = attack(
         &stack,
-        "unstack",
+        &["unstack"],
         &[
             ("HOSTILE_ATTACK", "call"),
             ("HOSTILE_FUNC", "stubborn"),
@@ -192,7 +196,7 @@ fn what_a_stopped_call_started_in_the_background_ends_with_it() {
     let stack = arena(&["50-hostile"], "1s");
     let run = attack(
         &stack,
-        "unstack",
+        &["unstack"],
         &[
             ("HOSTILE_ATTACK", "call"),
             ("HOSTILE_FUNC", "spawner"),
@@ -231,7 +235,7 @@ fn every_host_call_that_reaches_bash_is_stopped_without_costing_the_session() {
     for (attack_name, function, what) in cases {
         let run = attack(
             &stack,
-            "unstack",
+            &["unstack"],
             &[
                 ("HOSTILE_ATTACK", attack_name),
                 ("HOSTILE_FUNC", function),
@@ -243,12 +247,27 @@ fn every_host_call_that_reaches_bash_is_stopped_without_costing_the_session() {
         run.assert_stdout_has(&after_with_state("unstack"));
         assert_session_untouched(&run);
     }
+    // An install (really done: --allow-install) goes to the session's
+    // install_package, here a `lib/`-style override that never returns.
+    let run = attack(
+        &stack,
+        &["unstack", "--allow-install"],
+        &[
+            ("HOSTILE_ATTACK", "install-loop"),
+            ("HOSTILE_OVERRIDE_INSTALL", "1"),
+            ("HOSTILE_PHASE", "unstack"),
+        ],
+    );
+    run.assert_code(1);
+    assert_stopped(&run, "50-hostile", "unstack", "install_package");
+    run.assert_stdout_has(&after_with_state("unstack"));
+    assert_session_untouched(&run);
     // Variables outside every exact grant are one query each: the query
     // always returns, and the guest is stopped between two of them.
     for attack_name in ["getvar-loop", "setvar-loop"] {
         let run = attack(
             &stack,
-            "unstack",
+            &["unstack"],
             &[
                 ("HOSTILE_ATTACK", attack_name),
                 ("HOSTILE_VAR", "HOSTILE_WRITTEN"),

@@ -9,6 +9,7 @@
 //! | `disable-loop` | call `disable_service` forever |
 //! | `huge-services` | enable `HOSTILE_COUNT` (default 20000) services, then call `is_service_enabled` forever |
 //! | `call-loop` | call the shell function `HOSTILE_FUNC` forever |
+//! | `install-loop` | call `install_package(["hostile-pkg"])` forever |
 //! | `getvar-loop` | read `HOSTILE_VAR` forever (a glob grant: each read asks bash) |
 //! | `setvar-loop` | set `HOSTILE_VAR` forever (a glob grant: each write asks bash) |
 
@@ -35,6 +36,9 @@ pub fn attempt(attack: &str) -> Option<std::result::Result<String, String>> {
                 let _ = call_function(&name, &[] as &[&str]);
             })
         }
+        "install-loop" => forever(|_| {
+            let _ = install_package("hostile-pkg");
+        }),
         "getvar-loop" => {
             let name = super::arg("HOSTILE_VAR");
             forever(|_| {
