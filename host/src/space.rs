@@ -107,10 +107,11 @@ impl Space {
         self.session.close()
     }
 
+    /// One of hookhost's own helpers (see `BashSession::ask_helper`).
     fn helper(&mut self, function: &str, args: &[String]) -> anyhow::Result<Outcome> {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut ignore = |_: BashStream, _: &str| {};
-        self.session.ask(function, &args, &mut ignore)
+        self.session.ask_helper(function, &args, &mut ignore)
     }
 
     fn helper_ok(&mut self, function: &str, args: &[String]) -> anyhow::Result<()> {
@@ -154,12 +155,7 @@ impl HostServices for Space {
     }
 
     fn is_service_enabled(&mut self, services: &[String]) -> anyhow::Result<bool> {
-        let args: Vec<&str> = services.iter().map(String::as_str).collect();
-        let mut ignore = |_: BashStream, _: &str| {};
-        let answer = self
-            .session
-            .ask_read_only("is_service_enabled", &args, &mut ignore)?;
-        match answer {
+        match self.helper("is_service_enabled", services)? {
             Outcome::Success => Ok(true),
             Outcome::Failed { .. } => Ok(false),
             ended => bail!(

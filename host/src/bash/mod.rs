@@ -154,14 +154,14 @@ struct CallKind {
     /// errexit stays as the session has it (else it is off for the call:
     /// the status is an answer).
     errexit: bool,
-    /// The function only reads the session (see `ask_read_only`).
-    read_only: bool,
+    /// Write a snapshot first when the call is bounded (see `ask_helper`).
+    snapshot: bool,
 }
 
 /// [`BashSession::ask`]'s calls.
 const ASK: CallKind = CallKind {
     errexit: false,
-    read_only: false,
+    snapshot: true,
 };
 
 /// How one request ended, before it is mapped to an [`Outcome`].
@@ -284,7 +284,7 @@ impl BashSession {
         self.call_with(
             CallKind {
                 errexit: true,
-                read_only: false,
+                snapshot: true,
             },
             function,
             args,
@@ -305,17 +305,18 @@ impl BashSession {
         self.call_with(ASK, function, args, out)
     }
 
-    /// [`BashSession::ask`] for a function that only reads the session and
-    /// can always be stopped (hookhost's `is_service_enabled`, on every
-    /// plugin's hot path): a bounded call of it takes no snapshot first.
-    pub fn ask_read_only(
+    /// [`BashSession::ask`] for one of hookhost's own helpers
+    /// (`is_service_enabled`, `enable_service`, `disable_service`): builtins
+    /// only, so the stop signal always ends a bounded call of one, and no
+    /// snapshot is written first (they are on plugins' hot paths).
+    pub fn ask_helper(
         &mut self,
         function: &str,
         args: &[&str],
         out: &mut dyn FnMut(Stream, &str),
     ) -> Result<Outcome> {
         let kind = CallKind {
-            read_only: true,
+            snapshot: false,
             ..ASK
         };
         self.call_with(kind, function, args, out)
@@ -338,7 +339,7 @@ impl BashSession {
         }
         let mut body = Vec::new();
         self.restore_point = None;
-        if self.deadline.is_some() && !kind.read_only {
+        if self.deadline.is_some() && kind.snapshot {
             self.take_snapshot_first(&mut body)?;
         }
         if !kind.errexit {

@@ -1,10 +1,10 @@
 //! Restarting the session with its state after a plugin's call cost it.
 //!
 //! Before a plugin's bounded call that may run arbitrary shell code (a
-//! granted function, a helper a `lib/` script may override), the same
-//! request first runs `__hh_snap` (session.sh): bash's own `declare -p`
-//! and `declare -f`, written to the session's private directory (no fork;
-//! `is_service_enabled`, which every plugin calls, takes none). Should the call then end bash (a function that
+//! granted function, `install_package`), the same request first runs
+//! `__hh_snap` (session.sh): bash's own `declare -p` and `declare -f`,
+//! written to the session's private directory (no fork). hookhost's own
+//! service helpers take none: builtins only, the stop always ends them. Should the call then end bash (a function that
 //! ignores the stop signal and is killed, one that calls `exit`), the
 //! run's next session replays that file: the state exactly as it was
 //! before the call. Otherwise the file is removed when the call returns.

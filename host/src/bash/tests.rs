@@ -1184,7 +1184,7 @@ fn a_call_stopped_at_its_deadline_costs_the_session_nothing() {
 }
 
 #[test]
-fn a_read_only_call_is_stopped_the_same_way() {
+fn a_helper_call_is_stopped_the_same_way() {
     let stack = stack();
     let mut s = stack.start(true, &[]);
     ok_lines(snippet(
@@ -1193,7 +1193,7 @@ fn a_read_only_call_is_stopped_the_same_way() {
         "is_service_enabled() { while :; do :; done; }\nKEPT=yes\n",
     ));
     s.set_deadline(Some(Instant::now() + Duration::from_millis(100)));
-    let result = s.ask_read_only("is_service_enabled", &["x"], &mut |_, _| {});
+    let result = s.ask_helper("is_service_enabled", &["x"], &mut |_, _| {});
     s.set_deadline(None);
     assert!(stopped_at_deadline(&result), "{result:?}");
     assert_eq!(s.get_var("KEPT").unwrap().as_deref(), Some("yes"));
@@ -1322,7 +1322,7 @@ fn a_call_that_ends_bash_is_replaced_by_a_session_with_the_state_before_it() {
 }
 
 #[test]
-fn a_read_only_call_takes_no_snapshot() {
+fn a_helper_call_takes_no_snapshot() {
     let stack = stack();
     let mut s = stack.start(true, &[]);
     ok_lines(snippet(
@@ -1331,7 +1331,7 @@ fn a_read_only_call_takes_no_snapshot() {
         "is_service_enabled() { exit 4; }\n",
     ));
     s.set_deadline(Some(Instant::now() + Duration::from_secs(30)));
-    let result = s.ask_read_only("is_service_enabled", &["x"], &mut |_, _| {});
+    let result = s.ask_helper("is_service_enabled", &["x"], &mut |_, _| {});
     s.set_deadline(None);
     assert!(
         matches!(result, Ok(Outcome::SessionEnded { .. })),
@@ -1366,7 +1366,7 @@ fn a_helper_stopped_inside_its_own_loop_costs_the_session_nothing() {
     s.set_var("ENABLED_SERVICES", &names.join(",")).unwrap();
     let args: Vec<&str> = names.iter().map(String::as_str).collect();
     s.set_deadline(Some(Instant::now() + Duration::from_millis(200)));
-    let result = s.ask("disable_service", &args, &mut |_, _| {});
+    let result = s.ask_helper("disable_service", &args, &mut |_, _| {});
     s.set_deadline(None);
     assert!(stopped_at_deadline(&result), "{result:?}");
     assert!(s.is_alive(), "bash was killed: the helper did not unwind");
