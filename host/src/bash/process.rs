@@ -139,8 +139,12 @@ impl BashProcess {
     /// The processes below bash that are not in the trees of `before`
     /// (bash's children at some earlier moment, see [`BashProcess::children`]):
     /// what bash started since, with everything they started. With no
-    /// `before`, everything below bash.
+    /// `before`, everything below bash. Nothing once bash was reaped (its
+    /// pid may belong to another process by then).
     pub fn started_since(&self, before: Option<&[u32]>) -> Vec<u32> {
+        if self.exit.is_some() {
+            return Vec::new();
+        }
         let (Some(before), Some(now)) = (before, self.children()) else {
             return crate::interrupt::descendants(self.pid());
         };
