@@ -837,6 +837,9 @@ impl Stopper {
             self.step = 2;
         }
         if self.step == 2 && now >= self.deadline + STOP_GRACE * 2 {
+            // What it started since the last kill, then bash: nothing of
+            // the call outlives it.
+            crate::interrupt::signal_pids(&self.call_processes(bash), libc::SIGKILL);
             bash.signal(libc::SIGKILL);
             self.step = 3;
         }
