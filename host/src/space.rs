@@ -23,6 +23,8 @@ pub struct Space {
     session: BashSession,
     config: SessionConfig,
     warnings: Vec<(String, String)>,
+    /// The WASM hook whose calls reach the session now, for messages.
+    caller: String,
 }
 
 impl Space {
@@ -32,6 +34,7 @@ impl Space {
             session,
             config,
             warnings: Vec::new(),
+            caller: "a plugin".to_string(),
         })
     }
 
@@ -45,6 +48,49 @@ impl Space {
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.session = BashSession::start(&self.config)?;
         Ok(())
+    }
+
+    /// Name the WASM hook (or driver) whose host calls come next, for the
+    /// message should one of them cost the session.
+    pub fn set_caller(&mut self, hook: &str) {
+        hook.clone_into(&mut self.caller);
+    }
+
+    /// After a plugin's bounded call ended bash (a function that ignored
+    /// the stop signal and was killed at the time limit, or that ran
+    /// `exit`): a fresh session with the state the old one had when the
+    /// call started, when a snapshot holds it (see `bash::snapshot`), else
+    /// seeded from the configuration only. Either way the run goes on, and
+    /// the operator is told.
+    fn recover(&mut self) {
+        let snapshot = self.session.take_snapshot();
+        let ended = format!("the bash session ended during a call from {}", self.caller);
+        let note = match self.restart() {
+            Err(e) => format!("{ended} and could not be restarted: {e:#}"),
+            Ok(()) => match snapshot.map(|dump| self.replay(&dump)) {
+                None => {
+                    format!("{ended} and was restarted; shell state from earlier hooks is lost")
+                }
+                Some(Ok(())) => format!(
+                    "{ended} and was restarted with the shell state it had before that call"
+                ),
+                Some(Err(e)) => format!(
+                    "{ended} and was restarted, but its shell state could not be replayed \
+                     ({e:#}); shell state from earlier hooks is lost"
+                ),
+            },
+        };
+        self.warnings.push(("bash session".to_string(), note));
+    }
+
+    /// Give the fresh session a snapshot's state; should that end bash, the
+    /// run still gets a session (one seeded from the configuration).
+    fn replay(&mut self, dump: &[u8]) -> anyhow::Result<()> {
+        let result = self.session.restore(dump);
+        if result.is_err() && !self.session.is_alive() {
+            self.restart().context("starting it again")?;
+        }
+        result
     }
 
     /// Warnings plugins raised, as (hook, message).
@@ -61,10 +107,11 @@ impl Space {
         self.session.close()
     }
 
+    /// One of hookhost's own helpers (see `BashSession::ask_helper`).
     fn helper(&mut self, function: &str, args: &[String]) -> anyhow::Result<Outcome> {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut ignore = |_: BashStream, _: &str| {};
-        self.session.ask(function, &args, &mut ignore)
+        self.session.ask_helper(function, &args, &mut ignore)
     }
 
     fn helper_ok(&mut self, function: &str, args: &[String]) -> anyhow::Result<()> {
@@ -194,17 +241,11 @@ impl HostServices for Space {
 
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         self.session.set_deadline(deadline);
-        // A plugin's call that ended bash (a function that ran `exit`, or
-        // one killed at the time limit) must not leave the rest of the run
-        // without a session.
-        if deadline.is_none() && !self.session.is_alive() {
-            let note = match self.restart() {
-                Ok(()) => "the bash session ended during a call from a plugin and was \
-                           restarted; shell state from earlier hooks is lost"
-                    .to_string(),
-                Err(e) => format!("the bash session ended and could not be restarted: {e:#}"),
-            };
-            self.warnings.push(("bash session".to_string(), note));
+        // A plugin's call that ended bash must not cost the rest of the
+        // run its session. After Ctrl-C (which ends bash on purpose) the
+        // run stops: nothing to restart.
+        if deadline.is_none() && !self.session.is_alive() && !crate::interrupt::requested() {
+            self.recover();
         }
     }
 }

@@ -200,6 +200,12 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Where the session writes its snapshot before a plugin's call (see
+    /// `snapshot`): in the same private directory.
+    pub fn snapshot_path(&self) -> PathBuf {
+        self.dir.join("snapshot")
+    }
+
     #[cfg(test)]
     pub fn dir(&self) -> &std::path::Path {
         &self.dir

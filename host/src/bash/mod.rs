@@ -32,6 +32,7 @@ mod framing;
 mod mailbox;
 mod mirror;
 mod process;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -64,8 +65,11 @@ const EXIT_DRAIN: Duration = Duration::from_millis(300);
 /// How long `close` waits for bash to exit before killing it.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// After a bounded call's deadline, how long each step of stopping it
-/// (SIGINT, then SIGKILL below bash, then SIGKILL to bash) may take.
+/// (the stop signal, then SIGKILL to what the call started, then SIGKILL
+/// to bash) may take.
 const STOP_GRACE: Duration = Duration::from_secs(1);
+/// While a bounded call is being stopped, how often the stop signal is sent.
+const RESEND: Duration = Duration::from_millis(50);
 
 /// A function called with a deadline ([`BashSession::set_deadline`]) was
 /// still running at the deadline and was stopped.
@@ -144,6 +148,22 @@ pub enum Outcome {
     },
 }
 
+/// How a function is called.
+#[derive(Clone, Copy)]
+struct CallKind {
+    /// errexit stays as the session has it (else it is off for the call:
+    /// the status is an answer).
+    errexit: bool,
+    /// Write a snapshot first when the call is bounded (see `ask_helper`).
+    snapshot: bool,
+}
+
+/// [`BashSession::ask`]'s calls.
+const ASK: CallKind = CallKind {
+    errexit: false,
+    snapshot: true,
+};
+
 /// How one request ended, before it is mapped to an [`Outcome`].
 enum Reply {
     /// The end markers arrived, with this status.
@@ -171,6 +191,10 @@ pub struct BashSession {
     deadline: Option<Instant>,
     /// Stops the running bounded call at its deadline.
     stopper: Option<Stopper>,
+    /// The token of the snapshot taken as the last bounded call started
+    /// (see `__hh_snap`), while its file is kept: what a restart after
+    /// that call replays.
+    restore_point: Option<String>,
 }
 
 impl BashSession {
@@ -190,6 +214,7 @@ impl BashSession {
             ended: None,
             deadline: None,
             stopper: None,
+            restore_point: None,
         };
         let setup = match &session.mailbox {
             Some(mailbox) => mailbox.setup_line(),
@@ -256,7 +281,15 @@ impl BashSession {
         args: &[&str],
         out: &mut dyn FnMut(Stream, &str),
     ) -> Result<Outcome> {
-        self.call_with(b"", function, args, out)
+        self.call_with(
+            CallKind {
+                errexit: true,
+                snapshot: true,
+            },
+            function,
+            args,
+            out,
+        )
     }
 
     /// Call a shell function whose status is an answer, not a failure:
@@ -269,12 +302,29 @@ impl BashSession {
         args: &[&str],
         out: &mut dyn FnMut(Stream, &str),
     ) -> Result<Outcome> {
-        self.call_with(b"\\builtin set +o errexit; ", function, args, out)
+        self.call_with(ASK, function, args, out)
+    }
+
+    /// [`BashSession::ask`] for one of hookhost's own helpers
+    /// (`is_service_enabled`, `enable_service`, `disable_service`): builtins
+    /// only, so the stop signal always ends a bounded call of one, and no
+    /// snapshot is written first (they are on plugins' hot paths).
+    pub fn ask_helper(
+        &mut self,
+        function: &str,
+        args: &[&str],
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
+        let kind = CallKind {
+            snapshot: false,
+            ..ASK
+        };
+        self.call_with(kind, function, args, out)
     }
 
     fn call_with(
         &mut self,
-        prefix: &[u8],
+        kind: CallKind,
         function: &str,
         args: &[&str],
         out: &mut dyn FnMut(Stream, &str),
@@ -287,17 +337,28 @@ impl BashSession {
             );
             return Ok(Outcome::Failed { status: 127 });
         }
-        let mut body = prefix.to_vec();
+        let mut body = Vec::new();
+        self.restore_point = None;
+        if self.deadline.is_some() && kind.snapshot {
+            self.take_snapshot_first(&mut body)?;
+        }
+        if !kind.errexit {
+            body.extend_from_slice(b"\\builtin set +o errexit; ");
+        }
         if self.deadline.is_some() {
-            // The session's wrapper lets SIGINT stop the function, not bash.
+            // The session's wrapper lets the stop signal end the function,
+            // not bash.
             body.extend_from_slice(b"\\__hh_call ");
         }
         body.extend(quote(function.as_bytes()));
         push_args(&mut body, args)?;
         body.extend_from_slice(b" </dev/null");
-        self.stopper = self.deadline.map(Stopper::new);
+        self.stopper = self.deadline.map(|d| Stopper::new(d, &self.bash));
         let outcome = self.run(&format!("function {function}"), &body, out);
-        if self.stopper.take().is_some_and(|s| s.fired()) {
+        let stopper = self.stopper.take();
+        self.drop_snapshot_unless_ended();
+        if let Some(stopper) = stopper.filter(Stopper::fired) {
+            stopper.finish(&self.bash);
             return Err(anyhow::Error::new(DeadlinePassed {
                 function: function.to_string(),
             }));
@@ -313,6 +374,74 @@ impl BashSession {
     /// call fails with [`DeadlinePassed`]. `None` lifts the bound.
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+    }
+
+    /// Before a bounded call: `body` starts by writing a snapshot of the
+    /// session as it is (when it has a private directory for it), the
+    /// state to restart with should the call cost the session.
+    fn take_snapshot_first(&mut self, body: &mut Vec<u8>) -> Result<()> {
+        let Some(path) = self.mailbox.as_ref().map(Mailbox::snapshot_path) else {
+            return Ok(());
+        };
+        let token = Token::new()?;
+        body.extend_from_slice(b"\\__hh_snap ");
+        body.extend(quote_checked(
+            path.as_os_str().as_bytes(),
+            "the snapshot path",
+        )?);
+        body.push(b' ');
+        body.extend(quote(token.as_str().as_bytes()));
+        body.push(b'\n');
+        self.restore_point = Some(token.as_str().to_string());
+        Ok(())
+    }
+
+    /// After a bounded call: its snapshot is only needed when the call
+    /// ended bash (the next call takes its own); it holds every value,
+    /// passwords included, so it does not stay.
+    fn drop_snapshot_unless_ended(&mut self) {
+        if self.restore_point.is_none() || !self.is_alive() {
+            return;
+        }
+        self.restore_point = None;
+        if let Some(mailbox) = &self.mailbox {
+            let _ = std::fs::remove_file(mailbox.snapshot_path());
+        }
+    }
+
+    /// The state the session had when its last bounded call started, as
+    /// `__hh_snap` wrote it, when that call ended bash and a complete
+    /// snapshot holds it: for [`BashSession::restore`] in the session that
+    /// replaces this one. The file is removed (it holds every value,
+    /// passwords included).
+    pub fn take_snapshot(&mut self) -> Option<Vec<u8>> {
+        let token = self.restore_point.take()?;
+        let path = self.mailbox.as_ref()?.snapshot_path();
+        let dump = std::fs::read(&path).ok();
+        let _ = std::fs::remove_file(&path);
+        dump.filter(|dump| snapshot::is_complete(dump, &token))
+    }
+
+    /// Give a fresh session the state a snapshot holds (see
+    /// [`BashSession::take_snapshot`]): variables (bash's own and the
+    /// session's aside, see `snapshot`) and functions, replayed as bash
+    /// printed them; variables the snapshot did not have are unset.
+    pub fn restore(&mut self, dump: &[u8]) -> Result<()> {
+        self.ensure_alive()?;
+        let script = snapshot::replay_script(dump)?;
+        let mut ignore = |_: Stream, _: &[u8]| {};
+        let reply = self.request("hookhost session restore", &script, true, &mut ignore)?;
+        if let Some(mailbox) = &mut self.mailbox {
+            // The request held every value, passwords included.
+            mailbox.rotate();
+        }
+        match reply {
+            Reply::Done(_) => Ok(()),
+            Reply::Ended(ended) => bail!(
+                "bash exited while its state was restored ({})",
+                describe(&ended)
+            ),
+        }
     }
 
     /// Whether a shell function of that name is defined in the session.
@@ -660,35 +789,86 @@ impl BashSession {
     }
 }
 
-/// Stops a bounded call that runs past its deadline, one step per
-/// [`STOP_GRACE`]: SIGINT to bash and below, SIGKILL below, SIGKILL to bash.
+/// Stops a bounded call that runs past its deadline without ending the
+/// session when it can: from the deadline on, the stop signal goes to bash
+/// every [`RESEND`] (its trap unwinds the call, see `__hh_call`; sent
+/// again because one that comes before the call started is a no-op) and
+/// SIGINT to the processes the call started; after [`STOP_GRACE`] those processes get SIGKILL; after another,
+/// bash itself (the session ends, and is restarted by the caller).
+/// Processes bash started before the call (a trusted hook's service in the
+/// background) are never signalled.
 struct Stopper {
     deadline: Instant,
-    /// Steps taken so far.
+    /// bash's children when the call started (None: not known; then every
+    /// process below bash counts as the call's).
+    before: Option<Vec<u32>>,
+    /// When the stop signal goes out again.
+    next: Instant,
+    /// Escalation so far: 0 nothing sent, 1 stopping, 2 the call's
+    /// processes killed, 3 bash killed.
     step: u32,
 }
 
 impl Stopper {
-    fn new(deadline: Instant) -> Stopper {
-        Stopper { deadline, step: 0 }
+    fn new(deadline: Instant, bash: &BashProcess) -> Stopper {
+        Stopper {
+            deadline,
+            before: bash.children(),
+            next: deadline,
+            step: 0,
+        }
     }
 
     fn check(&mut self, bash: &BashProcess) {
-        if Instant::now() < self.deadline + STOP_GRACE * self.step {
+        let now = Instant::now();
+        if now < self.deadline || self.step == 3 {
             return;
         }
-        match self.step {
-            0 => bash.signal_tree(libc::SIGINT, true),
-            1 => bash.signal_tree(libc::SIGKILL, false),
-            2 => bash.signal_tree(libc::SIGKILL, true),
-            _ => return,
+        if now >= self.next {
+            bash.signal(stop_signal());
+            if self.step <= 1 {
+                crate::interrupt::signal_pids(&self.call_processes(bash), libc::SIGINT);
+            }
+            self.step = self.step.max(1);
+            self.next = now + RESEND;
         }
-        self.step += 1;
+        if self.step == 1 && now >= self.deadline + STOP_GRACE {
+            crate::interrupt::signal_pids(&self.call_processes(bash), libc::SIGKILL);
+            self.step = 2;
+        }
+        if self.step == 2 && now >= self.deadline + STOP_GRACE * 2 {
+            // What it started since the last kill, then bash: nothing of
+            // the call outlives it.
+            crate::interrupt::signal_pids(&self.call_processes(bash), libc::SIGKILL);
+            bash.signal(libc::SIGKILL);
+            self.step = 3;
+        }
+    }
+
+    /// What the call started (and what those started), still running.
+    fn call_processes(&self, bash: &BashProcess) -> Vec<u32> {
+        bash.started_since(self.before.as_deref())
+    }
+
+    /// After a stopped call: what it started in the background ends with it
+    /// (a child left holding the session's pipes would print into later
+    /// hooks' output).
+    fn finish(&self, bash: &BashProcess) {
+        if self.fired() {
+            crate::interrupt::signal_pids(&self.call_processes(bash), libc::SIGKILL);
+        }
     }
 
     fn fired(&self) -> bool {
         self.step > 0
     }
+}
+
+/// The signal that stops a bounded call (see session.sh's `__hh_call`): a
+/// real-time one, which hooks and the tools they run leave alone; SIGINT
+/// is left to Ctrl-C, which must still end the session.
+fn stop_signal() -> i32 {
+    libc::SIGRTMIN() + 7
 }
 
 /// The script that turns a fresh bash into a session: stdin to /dev/null
@@ -701,6 +881,15 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
     s.push(b'\n');
     s.extend(without_comment_lines(SESSION_SH));
     let flag = |on: bool| if on { "1 " } else { "0 " };
+    // The stop signal's trap stays armed (see `__hh_call`).
+    s.extend_from_slice(
+        format!(
+            "\n__hh_stop_sig={}; builtin readonly __hh_stop_sig; builtin trap __hh_on_stop {}",
+            stop_signal(),
+            stop_signal()
+        )
+        .as_bytes(),
+    );
     s.extend_from_slice(b"\n__hh_init ");
     s.extend_from_slice(flag(config.errexit).as_bytes());
     s.extend_from_slice(flag(config.allow_install).as_bytes());

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::thread;
@@ -43,6 +44,11 @@ pub struct BashProcess {
     /// When a request was last sent or output last came: a reply due soon
     /// is awaited spinning (see [`SPIN`]).
     active: Instant,
+    /// `/proc/PID/task/PID/children`, kept open: read again from the
+    /// start, it lists bash's children now, without the path lookup that
+    /// opening it would add to every bounded call. None where the kernel
+    /// has no such file.
+    children: Option<File>,
 }
 
 /// How long after a request or a piece of output the reader keeps
@@ -70,6 +76,8 @@ impl BashProcess {
             command.env_remove(var);
         }
         let mut child = command.spawn().context("could not start bash")?;
+        let pid = child.id();
+        let children = File::open(format!("/proc/{pid}/task/{pid}/children")).ok();
         let stdout = child.stdout.take().context("bash has no stdout pipe")?;
         let stderr = child.stderr.take().context("bash has no stderr pipe")?;
         let control = child.stdin.take().context("bash has no control pipe")?;
@@ -87,6 +95,7 @@ impl BashProcess {
             buf: vec![0u8; 64 * 1024],
             exit: None,
             active: Instant::now(),
+            children,
         })
     }
 
@@ -95,20 +104,56 @@ impl BashProcess {
         self.child.id()
     }
 
-    /// Send `signal` to every process below bash, and to bash too when
-    /// `bash_too`. Bash gets it first: a child that dies of SIGINT before
-    /// bash has its own SIGINT makes bash finish the call as if nothing
-    /// happened, and the SIGINT arriving after that would end the session.
-    pub fn signal_tree(&self, signal: i32, bash_too: bool) {
-        let below = crate::interrupt::descendants(self.pid());
-        if bash_too && self.exit.is_none() {
+    /// Send `signal` to bash itself (not to what runs below it).
+    pub fn signal(&self, signal: i32) {
+        if self.exit.is_none() {
             // SAFETY: kill(2) on our own child, not yet reaped (so its pid
             // cannot have been reused); no memory is involved.
             unsafe {
                 libc::kill(self.pid() as libc::pid_t, signal);
             }
         }
-        crate::interrupt::signal_pids(&below, signal);
+    }
+
+    /// bash's children now (bash has one thread, so its thread's children
+    /// are all of them); None where the kernel does not list them.
+    pub fn children(&self) -> Option<Vec<u32>> {
+        let file = self.children.as_ref()?;
+        let mut list = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = file.read_at(&mut buf, list.len() as u64).ok()?;
+            if n == 0 {
+                break;
+            }
+            list.extend_from_slice(&buf[..n]);
+        }
+        let list = String::from_utf8_lossy(&list);
+        Some(
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
+        )
+    }
+
+    /// The processes below bash that are not in the trees of `before`
+    /// (bash's children at some earlier moment, see [`BashProcess::children`]):
+    /// what bash started since, with everything they started. With no
+    /// `before`, everything below bash. Nothing once bash was reaped (its
+    /// pid may belong to another process by then).
+    pub fn started_since(&self, before: Option<&[u32]>) -> Vec<u32> {
+        if self.exit.is_some() {
+            return Vec::new();
+        }
+        let (Some(before), Some(now)) = (before, self.children()) else {
+            return crate::interrupt::descendants(self.pid());
+        };
+        let mut found = Vec::new();
+        for child in now.into_iter().filter(|c| !before.contains(c)) {
+            found.push(child);
+            found.extend(crate::interrupt::descendants(child));
+        }
+        found
     }
 
     /// Write script text to bash. Fails when bash no longer reads it.

@@ -191,19 +191,28 @@ __hh_assign() {
     esac
 }
 
-# __hh_call FUNCTION ARGS...: call a function so that SIGINT stops it
-# without ending the session (the host sends SIGINT when a plugin's time
-# limit passes during the call). The INT trap marks the call aborted and
-# sets a DEBUG trap under which every function still running returns at
-# its next command; errexit is off while it unwinds. __hh_post removes both
-# traps and restores the options.
+# __hh_call FUNCTION ARGS...: call a function so that the host's stop
+# signal (a real-time signal, $__hh_stop_sig, never SIGINT: Ctrl-C must
+# still end the session) ends the call without ending the session; the
+# host sends it when a plugin's time limit passes during the call. The
+# trap is (re)armed here and stays armed between calls, so a stop that
+# arrives after the call returned (the host sends it until it sees the
+# markers) finds nothing to stop and changes nothing. While a call runs,
+# the trap marks it aborted and sets a DEBUG trap under which every
+# function still running returns at its next command (the session's own
+# frames finish); errexit is off while it unwinds. QUIET_LINE and
+# __hh_post remove the DEBUG trap and restore the options.
 __hh_call() {
-    __hh_abort=0
-    builtin trap '__hh_on_int' INT
+    builtin trap '__hh_on_stop' "$__hh_stop_sig"
+    __hh_abort=0 __hh_bounded=1
     "$@"
+    builtin set -- "$?"
+    __hh_bounded=0
+    builtin return "$1"
 }
 
-__hh_on_int() {
+__hh_on_stop() {
+    ((__hh_bounded)) || builtin return 0
     __hh_abort=1
     builtin set +o errexit -o functrace
     builtin shopt -s extdebug
@@ -211,10 +220,29 @@ __hh_on_int() {
 }
 
 # With extdebug, a DEBUG trap returning 2 makes the running function return.
+# Every frame unwinds, the helpers' own (`__hh_list_without` over a huge
+# list) included, but __hh_call's: it must clear __hh_bounded, or a later
+# stop would unwind the next hook's functions.
 __hh_unwind() {
     ((__hh_abort)) || return 0
-    [[ ${FUNCNAME[1]-main} == @(main|__hh_*) ]] && return 0
+    [[ ${FUNCNAME[1]-main} == @(main|__hh_call|__hh_on_stop|__hh_unwind) ]] && return 0
     return 2
+}
+
+# __hh_snap FILE TOKEN: write the session's variables and functions to
+# FILE, ended by a line naming TOKEN (a file without it is incomplete), so
+# that a session killed in a plugin's call can be restarted with the state
+# it had before it (snapshot.rs filters and replays it). No fork: bash's
+# own `declare` prints both in a form bash reads back. A snapshot that
+# cannot be written is only missing later: it must not fail the call
+# (under errexit it would end the session).
+__hh_snap() {
+    {
+        builtin declare -p
+        builtin printf '%s\n' '# hookhost functions'
+        builtin declare -f
+        builtin printf '# hookhost end %s\n' "$2"
+    } 2>&"$__hh_null" >|"$1" || builtin return 0
 }
 
 # __hh_loop_end: the session's loop (mailbox.rs) ended. With the host's
@@ -240,9 +268,10 @@ __hh_conf() {
     fi
 }
 
-__hh_conf_failed=0
+__hh_conf_failed=0 __hh_bounded=0
 __hh_main=${BASH_SOURCE[0]-}
 command exec {__hh_out}>&1 {__hh_err}>&2 {__hh_nul}</dev/null {__hh_null}>/dev/null
 builtin readonly __hh_main __hh_out __hh_err __hh_nul __hh_null
 builtin readonly -f __hh_init __hh_reset_options __hh_post __hh_end __hh_on_err __hh_reply \
-    __hh_q_get __hh_q_set __hh_q_fn __hh_assign __hh_conf __hh_call __hh_on_int __hh_unwind __hh_loop_end
+    __hh_q_get __hh_q_set __hh_q_fn __hh_assign __hh_conf __hh_call __hh_on_stop __hh_unwind \
+    __hh_snap __hh_loop_end

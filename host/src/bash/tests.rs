@@ -1110,3 +1110,266 @@ fn the_session_scripts_define_the_same_without_their_comment_lines() {
         assert_eq!(want, got);
     }
 }
+
+// --- bounded calls: a plugin's time limit -------------------------------------
+
+/// Functions a plugin may be granted that never return on their own.
+const ENDLESS: &str = r#"KEPT=kept-value
+kept() { echo "kept $KEPT"; }
+spin() { while :; do :; done; }
+nested() { spin; echo not-reached; }
+waits() { sleep 300; }
+ignores_int() { trap '' INT; while :; do :; done; }
+stubborn() {
+    local s
+    for ((s = 1; s < 65; s++)); do trap '' "$s" 2>/dev/null; done
+    while :; do :; done
+}
+ends() { exit 3; }
+"#;
+
+/// `ask(function)` bounded by `after` from now, its output collected.
+fn bounded(s: &mut BashSession, function: &str, after: Duration) -> (Result<Outcome>, Vec<String>) {
+    let mut lines = Vec::new();
+    s.set_deadline(Some(Instant::now() + after));
+    let result = s.ask(function, &[], &mut |_, line| lines.push(line.to_string()));
+    s.set_deadline(None);
+    (result, lines)
+}
+
+fn stopped_at_deadline(result: &Result<Outcome>) -> bool {
+    matches!(result, Err(e) if e.is::<DeadlinePassed>())
+}
+
+/// Whether `pid` runs (a zombie does not).
+fn running(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat[stat.rfind(')').unwrap() + 1..]
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn read_pid(path: &Path) -> u32 {
+    fs::read_to_string(path).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn a_call_stopped_at_its_deadline_costs_the_session_nothing() {
+    let stack = stack();
+    for errexit in [true, false] {
+        let mut s = stack.start(errexit, &[]);
+        ok_lines(snippet(&stack, &mut s, ENDLESS));
+        for function in ["spin", "nested", "waits", "ignores_int"] {
+            let (result, lines) = bounded(&mut s, function, Duration::from_millis(100));
+            assert!(stopped_at_deadline(&result), "{function}: {result:?}");
+            assert!(s.is_alive(), "{function}");
+            assert!(
+                !lines.iter().any(|l| l.contains("not-reached")),
+                "{lines:?}"
+            );
+            // Nothing of the stop is left for the next hook.
+            let ran = snippet(
+                &stack,
+                &mut s,
+                "kept; trap -p DEBUG; [[ $- == *T* ]] && echo functrace; shopt -q extdebug && echo extdebug; :\n",
+            );
+            assert_eq!(ok_lines(ran), ["kept kept-value"], "after {function}");
+            // And no snapshot stays behind it.
+            assert_eq!(s.take_snapshot(), None);
+        }
+        s.close().unwrap();
+    }
+}
+
+#[test]
+fn a_helper_call_is_stopped_the_same_way() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(
+        &stack,
+        &mut s,
+        "is_service_enabled() { while :; do :; done; }\nKEPT=yes\n",
+    ));
+    s.set_deadline(Some(Instant::now() + Duration::from_millis(100)));
+    let result = s.ask_helper("is_service_enabled", &["x"], &mut |_, _| {});
+    s.set_deadline(None);
+    assert!(stopped_at_deadline(&result), "{result:?}");
+    assert_eq!(s.get_var("KEPT").unwrap().as_deref(), Some("yes"));
+}
+
+#[test]
+fn a_stop_signal_between_calls_changes_nothing() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(&stack, &mut s, "quick() { echo quick; }\n"));
+    let (result, lines) = bounded(&mut s, "quick", Duration::from_secs(30));
+    assert_eq!(result.unwrap(), Outcome::Success);
+    assert_eq!(lines, ["quick"]);
+    // A stop that arrives late: the session is waiting for a request.
+    for _ in 0..20 {
+        s.bash.signal(stop_signal());
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(s.is_alive());
+    let ran = snippet(&stack, &mut s, "trap -p DEBUG; quick\n");
+    assert_eq!(ok_lines(ran), ["quick"]);
+    // A hook's own ignoring of the signal does not outlive the call either.
+    ok_lines(snippet(&stack, &mut s, "trap '' INT\n"));
+    ok_lines(snippet(&stack, &mut s, "spin() { while :; do :; done; }\n"));
+    let (result, _) = bounded(&mut s, "spin", Duration::from_millis(100));
+    assert!(stopped_at_deadline(&result), "{result:?}");
+    assert!(s.is_alive());
+}
+
+#[test]
+fn a_stopped_call_ends_what_it_started_and_spares_what_ran_before() {
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let old = stack.top.join("old.pid");
+    let new = stack.top.join("new.pid");
+    let ran = snippet(
+        &stack,
+        &mut s,
+        &format!(
+            "sleep 300 & echo $! >{old}\n\
+             starts() {{ sleep 300 & echo $! >{new}; ( trap '' INT; sleep 300 ); }}\n",
+            old = old.display(),
+            new = new.display()
+        ),
+    );
+    ok_lines(ran);
+    let (result, _) = bounded(&mut s, "starts", Duration::from_millis(100));
+    assert!(stopped_at_deadline(&result), "{result:?}");
+    assert!(s.is_alive());
+    let (old, new) = (read_pid(&old), read_pid(&new));
+    // bash reaps what it started; give it the moment that takes.
+    for _ in 0..100 {
+        if !running(new) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!running(new), "the call's background sleep still runs");
+    assert!(
+        running(old),
+        "a hook's earlier background process was stopped"
+    );
+    crate::interrupt::signal_pids(&[old], libc::SIGKILL);
+    s.close().unwrap();
+}
+
+/// The session's state as bash prints it, less what a restart does not
+/// carry over (bash's and the session's own variables).
+fn state(stack: &Stack, s: &mut BashSession) -> (Vec<String>, String) {
+    let path = stack.top.join("state.txt");
+    let body = format!(
+        "{{ declare -p; echo '# hookhost functions'; declare -f; }} >{}\n",
+        path.display()
+    );
+    ok_lines(snippet(stack, s, &body));
+    let dump = fs::read(&path).unwrap();
+    let functions = String::from_utf8_lossy(&dump)
+        .split_once("# hookhost functions\n")
+        .unwrap()
+        .1
+        .to_string();
+    (snapshot::restorable_declarations(&dump), functions)
+}
+
+/// Values that would run `touch` if a replay ever evaluated them.
+const HOSTILE_STATE: &str = r#"SCALAR=$'line1\nline2 "q" \\ $(touch MARK) `touch MARK` \x01'
+declare -a ARR=("a b" $'c\nd' '$(touch MARK)' '')
+declare -A MAP=(["k \"1\""]=v1 [$'k\n2']='$(touch MARK)' ['a[$(touch MARK)]']=x)
+declare -i NUM=42
+declare -r FIXED=ro
+export EXPORTED=yes
+declare -n REF=SCALAR
+declare -a EMPTY=()
+declare -i DECLARED_ONLY
+unset DROPPED
+is_service_enabled() { echo overridden; }
+"#;
+
+#[test]
+fn a_call_that_ends_bash_is_replaced_by_a_session_with_the_state_before_it() {
+    let stack = stack();
+    let config = stack.config(true, &[("FROM_CONF", "conf"), ("DROPPED", "x")]);
+    for function in ["ends", "stubborn"] {
+        let mut s = BashSession::start(&config).unwrap();
+        ok_lines(snippet(&stack, &mut s, ENDLESS));
+        ok_lines(snippet(&stack, &mut s, HOSTILE_STATE));
+        let before = state(&stack, &mut s);
+        let (result, _) = bounded(&mut s, function, Duration::from_millis(100));
+        assert!(!s.is_alive(), "{function}: {result:?}");
+        let dump = s
+            .take_snapshot()
+            .expect("a snapshot of the state before the call");
+        drop(s);
+        let mut fresh = BashSession::start(&config).unwrap();
+        fresh.restore(&dump).unwrap();
+        let after = state(&stack, &mut fresh);
+        assert_eq!(before.0, after.0, "variables after {function}");
+        assert_eq!(before.1, after.1, "functions after {function}");
+        assert!(before.0.iter().any(|d| d.contains("MAP=")), "{before:?}");
+        assert!(!stack.top.join("MARK").exists());
+        assert_eq!(fresh.get_var("DROPPED").unwrap(), None);
+        let ran = collect(|out| fresh.call("is_service_enabled", &[], out));
+        assert_eq!(ok_lines(ran), ["overridden"]);
+        fresh.close().unwrap();
+    }
+}
+
+#[test]
+fn a_helper_call_takes_no_snapshot() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(
+        &stack,
+        &mut s,
+        "is_service_enabled() { exit 4; }\n",
+    ));
+    s.set_deadline(Some(Instant::now() + Duration::from_secs(30)));
+    let result = s.ask_helper("is_service_enabled", &["x"], &mut |_, _| {});
+    s.set_deadline(None);
+    assert!(
+        matches!(result, Ok(Outcome::SessionEnded { .. })),
+        "{result:?}"
+    );
+    assert_eq!(s.take_snapshot(), None);
+}
+
+#[test]
+fn a_snapshot_that_cannot_be_written_does_not_fail_the_call() {
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    ok_lines(snippet(&stack, &mut s, "quick() { echo quick; }\n"));
+    // Something in the way of the file: the redirection fails under errexit.
+    let path = s.mailbox.as_ref().unwrap().snapshot_path();
+    fs::create_dir(&path).unwrap();
+    let (result, lines) = bounded(&mut s, "quick", Duration::from_secs(30));
+    assert_eq!(result.unwrap(), Outcome::Success);
+    assert_eq!(lines, ["quick"]);
+    assert!(s.is_alive());
+    fs::remove_dir(&path).unwrap();
+    s.close().unwrap();
+}
+
+#[test]
+fn a_helper_stopped_inside_its_own_loop_costs_the_session_nothing() {
+    // disable_service over a huge list spends its time in the helpers'
+    // own `__hh_list_without`: that frame unwinds too.
+    let stack = stack();
+    let mut s = stack.start(true, &[]);
+    let names: Vec<String> = (0..20_000).map(|n| format!("svc{n}")).collect();
+    s.set_var("ENABLED_SERVICES", &names.join(",")).unwrap();
+    let args: Vec<&str> = names.iter().map(String::as_str).collect();
+    s.set_deadline(Some(Instant::now() + Duration::from_millis(200)));
+    let result = s.ask_helper("disable_service", &args, &mut |_, _| {});
+    s.set_deadline(None);
+    assert!(stopped_at_deadline(&result), "{result:?}");
+    assert!(s.is_alive(), "bash was killed: the helper did not unwind");
+    let services = s.get_var("ENABLED_SERVICES").unwrap().unwrap();
+    assert!(services.starts_with("svc0,svc1,"));
+}

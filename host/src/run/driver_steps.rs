@@ -36,6 +36,7 @@ impl<'a> Run<'a> {
             let Some(driver) = &mut self.driver else {
                 return true;
             };
+            lock(&self.space).set_caller(&driver.planned.plugin);
             let result = driver.call(call, phase, &self.space, &self.reporter);
             let plugin = driver.planned.plugin.clone();
             self.collect_dry_run(&plugin, &phase.to_string());

@@ -386,6 +386,7 @@ impl Run<'_> {
                 })?;
             }
         }
+        lock(&self.space).set_caller(&plan.hooks[index].file.stem);
         match &mut self.plugins[index] {
             Some(plugin) => plugin.run_phase(phase),
             None => Err(CallFailure {

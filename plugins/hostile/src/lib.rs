@@ -35,6 +35,8 @@
 //!
 //! The attacks with strings (huge, terminal-driving, not-a-name) are in
 //! `strings.rs`, with their table.
+//! The attacks on the shared bash session (`ask-loop`, `call-loop`...) are
+//! listed in `session.rs`.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -43,6 +45,7 @@ use hookhost_sdk::prelude::*;
 
 mod boundary;
 mod files;
+mod session;
 mod strings;
 
 #[derive(Default)]
@@ -71,6 +74,9 @@ impl Hostile {
 
 /// Carry out one attack: `Ok` when it went through, `Err` when refused.
 fn attempt(attack: &str) -> std::result::Result<String, String> {
+    if let Some(result) = session::attempt(attack) {
+        return result;
+    }
     let path = arg("HOSTILE_PATH");
     match attack {
         "read" => std::fs::read_to_string(&path)
