@@ -28,7 +28,7 @@ use hookhost::wasm::{HostServices, Stream};
 
 /// How many generated strings each run checks (fixed seed: the same cases
 /// every run, so a failure reproduces).
-const CASES: usize = 1500;
+const CASES: usize = 1000;
 const SEED: u64 = 0x5eed_b0da_7e57;
 
 /// A small deterministic generator (xorshift64*), so the cases need no
@@ -523,4 +523,29 @@ fn plan_marks_grants_of_trusted_power() {
         )
         .assert_stdout_has("command git ** (TRUSTED: runs unsandboxed with your rights, any arguments)")
         .assert_stdout_has("command echo hello (TRUSTED: runs unsandboxed with your rights)");
+}
+
+/// A variable a trusted hook declared `-i` takes no plugin value that is
+/// not a plain number (bash would evaluate it as arithmetic), and the
+/// operator is told, through both ways a value reaches the session: a
+/// granted pattern (asked of bash) and a granted name (mirrored).
+#[test]
+fn an_integer_variable_refuses_a_plugin_value_and_the_operator_is_told() {
+    for (grant, name) in [("NUM_*", "NUM_PATTERN"), ("NUM_NAMED", "NUM_NAMED")] {
+        let a = Attack::new(&format!("vars-write = [\"{grant}\"]\n"));
+        a.stack.bash("10-int.sh", &format!("declare -i {name}=1\n"));
+        let payload = format!("a[$(>{})]", a.marker.display());
+        let run = a.unstack(&[
+            ("HOSTILE_ATTACK", "set-value"),
+            ("HOSTILE_VAR", name),
+            ("HOSTILE_VALUE", &payload),
+        ]);
+        a.assert_nothing_ran(&run);
+        assert!(
+            run.all().contains(&format!("{name} is declared -i"))
+                || run.all().contains(&format!("could not set {name}")),
+            "the operator was not told\n{}",
+            run.all()
+        );
+    }
 }

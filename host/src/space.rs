@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
-use crate::bash::{BashSession, Outcome, SessionConfig, Stream as BashStream};
+use crate::bash::{BashSession, IntegerRefused, Outcome, SessionConfig, Stream as BashStream};
 use crate::wasm::{HostServices, Stream};
 
 /// The variable space of a run, kept in its bash session.
@@ -151,7 +151,25 @@ impl HostServices for Space {
     }
 
     fn set_var(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
-        self.session.set_var(name, value)
+        let result = self.session.set_var(name, value);
+        if let Some(refused) = result
+            .as_ref()
+            .err()
+            .and_then(|e| e.downcast_ref::<IntegerRefused>())
+        {
+            // The operator granted a plugin a variable a trusted hook made
+            // an integer: every value the plugin may write there is
+            // arithmetic to bash. Say so, whatever the plugin does with
+            // its error.
+            let note = format!(
+                "{} is declared -i in the bash session: a plugin's value for it was refused, \
+                 since bash evaluates values of integer variables as arithmetic (which can run \
+                 commands); declare it without -i or do not grant it to plugins",
+                refused.name
+            );
+            self.warnings.push((self.caller.clone(), note));
+        }
+        result
     }
 
     fn is_service_enabled(&mut self, services: &[String]) -> anyhow::Result<bool> {

@@ -86,6 +86,26 @@ impl std::fmt::Display for DeadlinePassed {
 
 impl std::error::Error for DeadlinePassed {}
 
+/// A value that is not a plain number, for a variable bash holds as an
+/// integer (`declare -i`), was refused: bash evaluates every value assigned
+/// to an integer variable as arithmetic, where `a[$(cmd)]` runs `cmd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegerRefused {
+    pub name: String,
+}
+
+impl std::fmt::Display for IntegerRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot set {}: bash has it as an integer variable and the value is not a number",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for IntegerRefused {}
+
 /// How to start a session.
 pub struct SessionConfig {
     /// Exported as TOP_DIR; each hook starts with this as cwd.
@@ -492,9 +512,10 @@ impl BashSession {
         match payload.as_slice() {
             b"ok" => Ok(()),
             b"readonly" => bail!("cannot set {name}: it is a read-only variable"),
-            b"integer" => bail!(
-                "cannot set {name}: bash has it as an integer variable and the value is not a number"
-            ),
+            b"integer" => Err(IntegerRefused {
+                name: name.to_string(),
+            }
+            .into()),
             b"failed" => bail!("cannot set {name}: bash refused the value"),
             _ => bail!("the bash session gave an unexpected answer setting {name}"),
         }

@@ -7,7 +7,7 @@
 //! | `ask-loop` | call `is_service_enabled` forever |
 //! | `enable-loop` | call `enable_service` forever, a new name each time |
 //! | `disable-loop` | call `disable_service` forever |
-//! | `huge-services` | enable `HOSTILE_COUNT` (default 20000) services, then call `is_service_enabled` forever |
+//! | `huge-services` | enable `HOSTILE_COUNT` (default 20000) services, 1000 a call, then call `enable_service` forever |
 //! | `call-loop` | call the shell function `HOSTILE_FUNC` forever |
 //! | `install-loop` | call `install_package(["hostile-pkg"])` forever |
 //! | `getvar-loop` | read `HOSTILE_VAR` forever (a glob grant: each read asks bash) |
@@ -25,9 +25,12 @@ pub fn attempt(attack: &str) -> Option<std::result::Result<String, String>> {
         "huge-services" => {
             let count = super::arg("HOSTILE_COUNT").parse().unwrap_or(20_000);
             let names: Vec<String> = (0..count).map(|n| format!("svc{n}")).collect();
-            enable_service(names.as_slice());
+            // In chunks the host takes (it refuses more than 1024 names a call).
+            for chunk in names.chunks(1000) {
+                enable_service(chunk);
+            }
             forever(|_| {
-                is_service_enabled("hostile-nothing");
+                enable_service("hostile-nothing");
             })
         }
         "call-loop" => {
