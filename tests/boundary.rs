@@ -171,6 +171,7 @@ impl Boundary {
             // One variable the host mirrors (a plugin's granted variables
             // are), one it does not: both paths into the session.
             watch: vec!["BND_WATCHED".into()],
+            devstack: false,
         };
         let mut space = Space::start(config).unwrap();
         let mut quiet = |_: BashStream, _: &str| {};

@@ -281,6 +281,31 @@ fn file_problem(path: &Path) -> Result<Option<&'static str>, io::Error> {
     }
 }
 
+/// The one entry of `extras.d/` skipped without a word.
+const QUIET_NON_HOOK: &str = "README.md";
+
+/// Why a hook file, named as one, cannot run.
+enum Unusable {
+    /// DevStack tested `[[ -r ]]` and skipped it: a warning, not an error.
+    Unreadable(String),
+    /// A bash hook with CRLF line endings.
+    Crlf,
+}
+
+/// Read a hook's content far enough to know it can run: readable, and for
+/// a bash hook, without CRLF line endings.
+fn content_problem(path: &Path, kind: HookKind) -> Result<(), Unusable> {
+    let unreadable = |e: io::Error| Unusable::Unreadable(io_message(&e));
+    if kind == HookKind::Wasm {
+        return fs::File::open(path).map(drop).map_err(unreadable);
+    }
+    let text = fs::read(path).map_err(unreadable)?;
+    match text.windows(2).any(|w| w == b"\r\n") {
+        true => Err(Unusable::Crlf),
+        false => Ok(()),
+    }
+}
+
 fn is_symlink(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
@@ -310,6 +335,10 @@ impl Scan {
                 format!("the file name is not valid UTF-8; {EXPECTED}"),
             );
         };
+        // Every DevStack tree ships one: a known non-hook, not worth a warning.
+        if name == QUIET_NON_HOOK {
+            return;
+        }
         let problem = match file_problem(&path) {
             Ok(problem) => problem,
             Err(e) => {
@@ -325,7 +354,17 @@ impl Scan {
             }),
             (_, Some(problem)) => self.skip(path, format!("{problem}; {EXPECTED}")),
             (Named::Other(reason), None) => self.skip(path, reason),
-            (Named::Hook(hook), None) => self.hook(hook, path, &shown, options),
+            (Named::Hook(hook), None) => match content_problem(&path, hook.kind) {
+                Ok(()) => self.hook(hook, path, &shown, options),
+                Err(Unusable::Unreadable(why)) => self.skip(
+                    path,
+                    format!("cannot be read ({why}); DevStack skipped unreadable hooks too, fix its permissions to run it"),
+                ),
+                Err(Unusable::Crlf) => self.errors.push(format!(
+                    "{shown}: has Windows (CRLF) line endings, which bash reads as part of each \
+                     command; convert it to LF line endings (e.g. `sed -i 's/\\r$//' {shown}`)"
+                )),
+            },
         }
     }
 

@@ -28,6 +28,7 @@ pub mod manifest;
 pub mod names;
 pub mod phases;
 pub mod plan;
+pub mod prelude;
 pub mod report;
 pub mod run;
 pub mod runlock;

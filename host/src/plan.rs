@@ -15,6 +15,7 @@ use crate::drivers::{self, PlannedDriver};
 use crate::external::{self, ExternalPlugin, PluginPlan};
 use crate::manifest::{self, Manifest};
 use crate::phases::{Entry, Extensions, Phase};
+use crate::prelude::{self, Prelude};
 use crate::stack::Stack;
 
 /// One hook of the plan.
@@ -42,6 +43,8 @@ pub struct Plan {
     pub driver: Option<PlannedDriver>,
     /// What planning did that the operator should know (hookhost.lock).
     pub notes: Vec<String>,
+    /// A DevStack tree's prelude (see `prelude`), sourced before the hooks.
+    pub prelude: Option<Prelude>,
 }
 
 /// Choices the operator makes on the command line.
@@ -83,12 +86,29 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
             errors.push(format!("{e:#}"));
             None
         });
+    let prelude = prelude::plan(
+        &stack.top,
+        entry,
+        &stack.operator.devstack,
+        stack.local_conf.as_ref(),
+    )
+    .unwrap_or_else(|e| {
+        errors.push(format!("{e:#}"));
+        None
+    });
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
     let mut extensions = options.extensions;
     extensions.override_defaults |= plugins.override_defaults;
-    let mut vars = stack.vars.clone();
+    // DevStack ran override_defaults wherever its entry script says so.
+    extensions.override_defaults |= prelude.as_ref().is_some_and(|p| p.split);
+    // A DevStack tree's stackrc sources local.conf itself: nothing of it is
+    // assigned before the prelude (stackrc's defaults test `isset`).
+    let mut vars = match prelude {
+        Some(_) => Vec::new(),
+        None => stack.vars.clone(),
+    };
     vars.extend(plugins.vars);
     Ok(Plan {
         stack: stack.clone(),
@@ -99,6 +119,7 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
         vars,
         driver,
         notes: plugins.notes,
+        prelude,
     })
 }
 
@@ -226,6 +247,9 @@ impl Plan {
             self.hooks.len(),
             self.phases.len()
         );
+        if let Some(prelude) = &self.prelude {
+            prelude.render(&mut out);
+        }
         out.push_str("\nhooks, in order:\n");
         for hook in &self.hooks {
             render_hook(&mut out, hook);
@@ -262,6 +286,7 @@ impl Plan {
             "skipped": self.skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
             "driver": self.driver.as_ref().map(|d| drivers::to_json(d, &self.phases)),
             "notes": self.notes,
+            "prelude": self.prelude.as_ref().map(Prelude::to_json),
         })
     }
 }

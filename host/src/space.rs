@@ -25,6 +25,8 @@ pub struct Space {
     warnings: Vec<(String, String)>,
     /// The WASM hook whose calls reach the session now, for messages.
     caller: String,
+    /// What a restarted session runs again (the prelude, hooks' `source`).
+    replay: crate::prelude::Replay,
 }
 
 impl Space {
@@ -35,6 +37,7 @@ impl Space {
             config,
             warnings: Vec::new(),
             caller: "a plugin".to_string(),
+            replay: Default::default(),
         })
     }
 
@@ -44,9 +47,27 @@ impl Space {
     }
 
     /// Replace a session that ended (a hook called `exit`) with a fresh one
-    /// seeded from the same configuration.
+    /// seeded from the same configuration, then run again what defined the
+    /// shell state: the DevStack prelude and every bash hook's `source`
+    /// (see `prelude::Replay`). Should the replay end bash, the run gets a
+    /// session seeded from the configuration only, and the error says so.
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.session = BashSession::start(&self.config)?;
+        // What the replay records in a dry run was recorded the first time.
+        let record = self.config.state_dir.join(crate::dryrun::FILE);
+        let recorded = std::fs::metadata(&record).map(|m| m.len()).ok();
+        let replayed = self.replay.run(&mut self.session);
+        if let (true, Some(len)) = (self.config.dry_run, recorded) {
+            if let Ok(file) = OpenOptions::new().write(true).open(&record) {
+                let _ = file.set_len(len);
+            }
+        }
+        if let Err(e) = replayed {
+            if !self.session.is_alive() {
+                self.session = BashSession::start(&self.config)?;
+            }
+            return Err(e.context("replaying the prelude and the hooks' `source`"));
+        }
         Ok(())
     }
 
@@ -91,6 +112,19 @@ impl Space {
             self.restart().context("starting it again")?;
         }
         result
+    }
+
+    /// The prelude and the hooks' sources a restart replays.
+    pub fn replay_log(&mut self) -> &mut crate::prelude::Replay {
+        &mut self.replay
+    }
+
+    /// Run the DevStack prelude's next part, if one is pending.
+    pub fn run_prelude_part(
+        &mut self,
+        out: &mut dyn FnMut(BashStream, &str),
+    ) -> anyhow::Result<()> {
+        self.replay.run_part(&mut self.session, out)
     }
 
     /// Warnings plugins raised, as (hook, message).

@@ -49,6 +49,9 @@ pub struct Stack {
     pub vars: Vec<(String, String)>,
     pub local_conf: Option<LocalConf>,
     pub operator: OperatorConfig,
+    /// A DevStack tree (see `prelude`): its own stackrc sets DEST and the
+    /// other paths, and the session sources its prelude before the hooks.
+    pub devstack: bool,
 }
 
 impl Stack {
@@ -77,9 +80,17 @@ impl Stack {
         };
         let operator = OperatorConfig::load(&top.join(OPERATOR_CONFIG))?;
         let state_dir = top.join(STATE_DIR);
-        let lookup = |name: &str| vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v);
-        let dest = lookup("DEST").map_or_else(|| state_dir.join("dest"), PathBuf::from);
-        let data_dir = lookup("DATA_DIR").map_or_else(|| dest.join("data"), PathBuf::from);
+        let devstack = crate::prelude::is_tree(&top, &operator.devstack);
+        let (dest, data_dir) = match devstack {
+            true => tree_paths(&top, local_conf.as_ref()),
+            false => {
+                let lookup =
+                    |name: &str| vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v);
+                let dest = lookup("DEST").map_or_else(|| state_dir.join("dest"), PathBuf::from);
+                let data_dir = lookup("DATA_DIR").map_or_else(|| dest.join("data"), PathBuf::from);
+                (dest, data_dir)
+            }
+        };
         check_apart(
             &state_dir.join(PLUGIN_DATA),
             &[("DEST", &dest), ("DATA_DIR", &data_dir)],
@@ -92,6 +103,7 @@ impl Stack {
             vars,
             local_conf,
             operator,
+            devstack,
         })
     }
 
@@ -135,6 +147,21 @@ fn lexical(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// DEST and DATA_DIR of a DevStack tree, as its stackrc sets them (unless
+/// local.conf does); DevStack's defaults when they cannot be told statically.
+fn tree_paths(top: &Path, local_conf: Option<&LocalConf>) -> (PathBuf, PathBuf) {
+    let origins = crate::prelude::origins(top, local_conf);
+    let value = |name: &str| {
+        origins
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.value.clone())
+    };
+    let dest = PathBuf::from(value("DEST").unwrap_or_else(|| "/opt/stack".to_string()));
+    let data_dir = value("DATA_DIR").map_or_else(|| dest.join("data"), PathBuf::from);
+    (dest, data_dir)
 }
 
 fn read_local_conf(top: &Path) -> anyhow::Result<Option<LocalConf>> {

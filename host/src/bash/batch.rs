@@ -44,6 +44,7 @@ impl BashSession {
         self.ensure_alive()?;
         let mut script = Vec::new();
         let mut tokens = Vec::with_capacity(hooks.len());
+        let mut labels = Vec::with_capacity(hooks.len());
         for hook in hooks {
             let path = self.top_dir.join(hook.path);
             if !path.is_file() {
@@ -56,7 +57,9 @@ impl BashSession {
             if !tokens.is_empty() {
                 script.extend_from_slice(RESTORE_LINE);
             }
-            script.extend(request_script(&self.label(&path), &body, &token));
+            let label = self.label(&path);
+            script.extend(request_script(&label, &body, &token));
+            labels.push(label);
             tokens.push(token);
         }
         if tokens.is_empty() {
@@ -68,7 +71,7 @@ impl BashSession {
         script.extend_from_slice(RESTORE_LINE);
         self.deliver(script);
         for (index, token) in tokens.iter().enumerate() {
-            let outcome = self.await_hook(index, &token.needle(), out)?;
+            let outcome = self.await_hook(index, &labels[index], &token.needle(), out)?;
             done(index, &outcome);
             if matches!(outcome, Outcome::SessionEnded { .. }) {
                 return Ok(index + 1);
@@ -85,10 +88,12 @@ impl BashSession {
     fn await_hook(
         &mut self,
         index: usize,
+        label: &str,
         needle: &[u8],
         out: &mut dyn FnMut(usize, Stream, &str),
     ) -> Result<Outcome> {
         let mut splitters: [LineSplitter; 2] = Default::default();
+        let mut out = |i: usize, s: Stream, l: &str| out(i, s, &super::session_frames(l, &label));
         let mut sink = |s: Stream, bytes: &[u8]| {
             splitters[s.index()].push(bytes, &mut |l| out(index, s, l));
         };
@@ -127,6 +132,7 @@ mod tests {
             script: None,
             vars: Vec::new(),
             watch: Vec::new(),
+            devstack: false,
         })
         .unwrap()
     }

@@ -6,20 +6,24 @@
 # Hooks may redefine any of these functions, as DevStack's lib files may;
 # the __hh_* functions they use internally are read-only.
 
-# --- common variables (stackrc); a default applies only when unset or empty
+# --- common variables (stackrc); a default applies only when unset or empty.
+# A DevStack tree's own stackrc sets them (its defaults test `isset`, so
+# nothing may be set before it: __hh_tree).
 
-: "${DATA_DIR:=$DEST/data}"
-: "${FILES:=$TOP_DIR/files}"
-: "${SERVICE_DIR:=$DEST/status}"
-: "${STACK_USER:=$__hh_user}"
-: "${ENABLED_SERVICES:=}"
-: "${SERVICE_HOST:=${HOST_IP:-127.0.0.1}}"
-: "${SERVICE_PROTOCOL:=http}"
-: "${SERVICE_TIMEOUT:=60}"
-: "${GIT_BASE:=https://opendev.org}"
-: "${VERBOSE:=True}"
-: "${OFFLINE:=False}"
-: "${RECLONE:=False}"
+if ((!__hh_tree)); then
+    : "${DATA_DIR:=$DEST/data}"
+    : "${FILES:=$TOP_DIR/files}"
+    : "${SERVICE_DIR:=$DEST/status}"
+    : "${STACK_USER:=$__hh_user}"
+    : "${ENABLED_SERVICES:=}"
+    : "${SERVICE_HOST:=${HOST_IP:-127.0.0.1}}"
+    : "${SERVICE_PROTOCOL:=http}"
+    : "${SERVICE_TIMEOUT:=60}"
+    : "${GIT_BASE:=https://opendev.org}"
+    : "${VERBOSE:=True}"
+    : "${OFFLINE:=False}"
+    : "${RECLONE:=False}"
+fi
 
 # --- internal helpers
 
@@ -74,6 +78,7 @@ __hh_caller() {
         __hh_file=hookhost
     else
         __hh_file=${BASH_SOURCE[i]#"$__hh_top"/}
+        __hh_file=${__hh_file#.hookhost/prelude/*/}
     fi
 }
 
@@ -185,6 +190,39 @@ echo_summary() {
     builtin printf '%s\n' "$*"
 }
 
+# echo_nolog MESSAGE...: stack.sh's console-only echo; one line on stdout.
+echo_nolog() {
+    builtin local IFS=' '
+    builtin printf '%s\n' "$*"
+}
+
+# read_password NAME [PROMPT]: stack.sh's, without the prompt: NAME keeps a
+# value it has; else the one hookhost generated for NAME in an earlier run
+# ($HOOKHOST_STATE_DIR/passwords, mode 0600); else a new random one,
+# recorded there. Never reads the terminal, never writes the tree.
+read_password() {
+    builtin local name file key value
+    name=${1-}
+    if ! __hh_valid_name "$name"; then
+        builtin printf "read_password: invalid variable name '%s'\n" "$name" >&2
+        return 2
+    fi
+    [[ -z ${!name-} ]] || return 0
+    file=$HOOKHOST_STATE_DIR/passwords
+    if [[ -r $file ]]; then
+        while IFS='=' builtin read -r key value; do
+            if [[ $key == "$name" ]]; then
+                builtin printf -v "$name" '%s' "$value"
+                return 0
+            fi
+        done <"$file"
+    fi
+    value=$(LC_ALL=C command tr -dc 0-9a-f </dev/urandom 2>/dev/null | command head -c 20)
+    builtin printf -v "$name" '%s' "$value"
+    (builtin umask 077 && builtin printf '%s=%s\n' "$name" "$value" >>"$file") ||
+        builtin printf 'read_password: cannot keep %s in %s\n' "$name" "$file" >&2
+}
+
 # warn [LINE] MESSAGE...: print "[WARNING] <file>:<line> message" on stderr.
 # DevStack callers pass $LINENO first; without it the caller's line is used.
 # Returns the status it was called with, as DevStack's warn does.
@@ -241,16 +279,25 @@ trueorfalse() {
     if [[ $xtrace == *x* ]]; then builtin set -o xtrace; fi
 }
 
-# install_package PACKAGE...: in a dry run, record the call. With the install grant, run
-# `apt-get install -y -- PACKAGE...` (through sudo unless root) and return its
-# status. Without it, append one line per package to
+# install_package PACKAGE...: in a dry run, record the call. With the install
+# grant, a DevStack tree's own install_package (kept as
+# __hh_ds_install_package), else `apt-get install -y -- PACKAGE...` (through
+# sudo unless root), and return its status. Without it, append one line per package to
 # $HOOKHOST_STATE_DIR/packages-wanted, say so on stdout, and return 0.
 install_package() {
+    __hh_w_install_package "$@"
+}
+
+__hh_w_install_package() {
     builtin local IFS=' '
     if (($# == 0)); then return 0; fi
     if ((__hh_dry_run)); then
         __hh_record package "$@"
         return 0
+    fi
+    if ((__hh_allow_install)) && builtin declare -F __hh_ds_install_package >/dev/null; then
+        __hh_ds_install_package "$@"
+        return
     fi
     if ((__hh_allow_install)); then
         if ((EUID == 0)); then
@@ -324,7 +371,7 @@ __hh_os_detect() {
     esac
 }
 __hh_os_id=
-__hh_os_detect
+if ((!__hh_tree)); then __hh_os_detect; fi
 
 # is_ubuntu: a deb-based system (DevStack tests os_PACKAGE, so Debian too).
 is_ubuntu() {
@@ -471,6 +518,10 @@ is_package_installed() {
 # OFFLINE true nothing is fetched and a missing DEST is an error. A dry run
 # records the call instead.
 git_clone() {
+    __hh_w_git_clone "$@"
+}
+
+__hh_w_git_clone() {
     builtin local repo dest ref
     repo=${1-} dest=${2-} ref=${3-}
     if [[ -z $repo || -z $dest ]]; then
@@ -659,7 +710,76 @@ inicomment() {
     __hh_ini_save "$1" "$sudo"
 }
 
-builtin readonly __hh_dry_run
+# --- DevStack trees: the tree's own functions win (its prelude defines them
+# after this file); hookhost wraps the few whose policy is its own.
+
+# What is wrapped: install_package always (the install grant: without it
+# packages are recorded as wanted, with it the tree's own installer runs),
+# git_clone in a dry run (recorded, not run; a real run uses the tree's).
+__hh_wrapped=(install_package)
+if ((__hh_dry_run)); then __hh_wrapped+=(git_clone); fi
+__hh_ds_probe=$HOOKHOST_STATE_DIR/prelude/.where
+
+# __hh_ds_where NAME: set __hh_ds_line and __hh_ds_file to where the
+# function NAME is defined (extdebug's `declare -F`, read back through a
+# file: no fork, as this runs after every request in a tree).
+__hh_ds_where() {
+    builtin local had name
+    had=0
+    if [[ :$BASHOPTS: == *:extdebug:* ]]; then had=1; fi
+    builtin shopt -s extdebug
+    builtin declare -F -- "$1" 2>/dev/null >"$__hh_ds_probe"
+    if ((!had)); then builtin shopt -u extdebug; fi
+    __hh_ds_line= __hh_ds_file=
+    builtin read -r name __hh_ds_line __hh_ds_file <"$__hh_ds_probe" || builtin true
+}
+
+# __hh_ds_save NAME: keep the tree's function NAME as __hh_ds_NAME. It is
+# sourced from a padded copy of its file (every other line blank, under
+# .hookhost/prelude/ds/), so $LINENO and file names in its messages stay
+# the tree's (the session maps the copy's path back); a definition not
+# found in its file is copied with declare -f.
+__hh_ds_save() {
+    builtin local name rel pad body i copy
+    builtin local -a lines
+    name=$1
+    __hh_ds_where "$name"
+    rel=${__hh_ds_file#"$__hh_top"/}
+    if [[ $__hh_ds_line =~ ^[0-9]+$ && $rel != "$__hh_ds_file" && -r $__hh_ds_file ]]; then
+        builtin mapfile -t -s $((__hh_ds_line - 1)) lines <"$__hh_ds_file"
+        body=${lines[0]/"$name"/__hh_ds_$name}$'\n'
+        for ((i = 1; i < ${#lines[@]}; i++)); do
+            body+=${lines[i]}$'\n'
+            if [[ ${lines[i]} == '}'* ]]; then
+                builtin printf -v pad '%*s' $((__hh_ds_line - 1)) ''
+                copy=$HOOKHOST_STATE_DIR/prelude/ds/$rel
+                command mkdir -p -- "${copy%/*}" &&
+                    builtin printf '%s%s' "${pad// /$'\n'}" "$body" >"$copy" &&
+                    builtin source "$copy" && return 0
+                break
+            fi
+        done
+    fi
+    builtin eval "__hh_ds_$name() $(builtin declare -f -- "$name" | command tail -n +2)"
+}
+
+# __hh_wrap: for each wrapped function the tree defined (after the prelude,
+# and again whenever the tree redefined it, e.g. by re-sourcing
+# `functions` as stackrc and openrc do), keep the tree's definition and put
+# hookhost's wrapper in its place. Cheap when nothing changed.
+__hh_wrap() {
+    builtin local name
+    for name in "${__hh_wrapped[@]}"; do
+        __hh_ds_where "$name"
+        if [[ -n $__hh_ds_file && $__hh_ds_file != "$__hh_main" ]]; then
+            __hh_ds_save "$name"
+            builtin eval "$name() { __hh_w_$name \"\$@\"; }"
+        fi
+    done
+}
+
+builtin readonly __hh_dry_run __hh_ds_probe
 builtin readonly -f __hh_valid_name __hh_has_item __hh_has_prefix \
     __hh_list_without __hh_caller __hh_bool __hh_service_enabled \
-    __hh_record __hh_sudo_as_root __hh_ini_find __hh_ini_save
+    __hh_record __hh_sudo_as_root __hh_ini_find __hh_ini_save \
+    __hh_w_install_package __hh_w_git_clone __hh_ds_where __hh_ds_save __hh_wrap

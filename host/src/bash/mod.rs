@@ -132,6 +132,12 @@ pub struct SessionConfig {
     /// Variables the host keeps a copy of, so reading them costs no round
     /// trip: those WASM plugins may read or write (see `mirror`).
     pub watch: Vec<String>,
+    /// A DevStack tree (see `prelude`): DEST is not exported, helpers.sh's
+    /// variable defaults and distribution detection are left to the tree's
+    /// stackrc and functions, the umask is stack.sh's 022, and the tree's
+    /// redefinitions of wrapped functions are wrapped again after each
+    /// request.
+    pub devstack: bool,
 }
 
 /// Which output stream a line came from.
@@ -223,8 +229,14 @@ impl BashSession {
     pub fn start(config: &SessionConfig) -> Result<BashSession> {
         let top_dir = absolute(&config.top_dir, "top directory")?;
         let state_dir = absolute(&config.state_dir, "state directory")?;
+        if config.devstack {
+            // Where the session keeps the tree's wrapped functions (helpers.sh).
+            let dir = state_dir.join(crate::prelude::DIR);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
         let mut session = BashSession {
-            bash: BashProcess::spawn(&top_dir, &config.dest)?,
+            bash: BashProcess::spawn(&top_dir, (!config.devstack).then_some(&*config.dest))?,
             mailbox: Mailbox::create().ok(),
             mirror: Mirror::new(&config.watch),
             top_dir,
@@ -289,6 +301,22 @@ impl BashSession {
         push_args(&mut body, args)?;
         let label = self.label(&path);
         self.run(&label, &body, out)
+    }
+
+    /// Source a part of a DevStack tree's prelude at top level, with empty
+    /// `$@` (openrc reads `$1`/`$2`) and without errexit: stack.sh ran most
+    /// of it before `set -o errexit`, and a missing read-only command
+    /// (`uuidgen`) must not end the session. `label` names it in messages.
+    pub fn source_prelude(
+        &mut self,
+        path: &Path,
+        label: &str,
+        out: &mut dyn FnMut(Stream, &str),
+    ) -> Result<Outcome> {
+        self.ensure_alive()?;
+        let mut body = b"\\builtin set +o errexit; \\builtin set --; builtin source ".to_vec();
+        body.extend(quote_checked(path.as_os_str().as_bytes(), "the prelude path")?);
+        self.run(label, &body, out)
     }
 
     /// Call a shell function (helper or hook-defined) in the session itself,
@@ -556,6 +584,7 @@ impl BashSession {
         self.ensure_alive()?;
         let mut splitters: [LineSplitter; 2] = Default::default();
         let stray = std::mem::take(&mut self.stray);
+        let mut out = |s: Stream, l: &str| out(s, &session_frames(l, label));
         let mut sink =
             |s: Stream, bytes: &[u8]| splitters[s.index()].push(bytes, &mut |l| out(s, l));
         for (stream, bytes) in &stray {
@@ -919,7 +948,12 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
         "the top directory",
     )?);
     s.push(b' ');
-    s.extend(quote(process_umask().as_bytes()));
+    // stack.sh's `umask 022`, which the session puts back after each request.
+    let umask = match config.devstack {
+        true => "0022".to_string(),
+        false => process_umask(),
+    };
+    s.extend(quote(umask.as_bytes()));
     s.push(b' ');
     s.extend(quote(user_name().as_bytes()));
     s.push(b'\n');
@@ -944,6 +978,11 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
         b"__hh_dry_run=1\n"
     } else {
         b"__hh_dry_run=0\n"
+    });
+    s.extend_from_slice(if config.devstack {
+        b"__hh_tree=1\n"
+    } else {
+        b"__hh_tree=0\n"
     });
     s.extend(without_comment_lines(HELPERS_SH));
     s.extend_from_slice(b"\n((__hh_conf_failed == 0))");
@@ -1055,6 +1094,46 @@ fn query_script(body: &[u8]) -> Vec<u8> {
     s.extend_from_slice(body);
     s.push(b'\n');
     s
+}
+
+/// bash names the session's own code after its script, `/dev/stdin`; in a
+/// line for the operator that name means nothing. `/dev/stdin: line N: msg`
+/// (an error at the session line that sourced a hook or called a function)
+/// becomes `<label>: msg`, naming the hook or call; a frame of DevStack's
+/// backtrace, `/dev/stdin:N:FUNC`, becomes `hookhost:FUNC`.
+pub(crate) fn session_frames<'a>(line: &'a str, label: &str) -> std::borrow::Cow<'a, str> {
+    const NAME: &str = "/dev/stdin";
+    if !line.contains(NAME) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find(NAME) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + NAME.len()..];
+        if let Some(tail) = after.strip_prefix(": line ") {
+            let n = digits(tail);
+            if n > 0 && tail[n..].starts_with(": ") {
+                out.push_str(label);
+                out.push_str(": ");
+                rest = &tail[n + 2..];
+                continue;
+            }
+        }
+        if let Some(tail) = after.strip_prefix(':') {
+            let n = digits(tail);
+            if n > 0 && tail[n..].starts_with(':') {
+                out.push_str("hookhost:");
+                rest = &tail[n + 1..];
+                continue;
+            }
+        }
+        out.push_str("hookhost");
+        rest = after;
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Join already-quoted words with spaces.

@@ -62,13 +62,17 @@ impl BashProcess {
     /// Start `bash --noprofile --norc /dev/stdin`: bash reads its script
     /// from the control pipe (reopened through /dev/stdin, so it lives on a
     /// close-on-exec descriptor inside bash and stdin can become /dev/null).
-    pub fn spawn(top_dir: &Path, dest: &Path) -> Result<BashProcess> {
+    pub fn spawn(top_dir: &Path, dest: Option<&Path>) -> Result<BashProcess> {
         let mut command = Command::new("bash");
         command
             .args(["--noprofile", "--norc", "/dev/stdin"])
             .current_dir(top_dir)
-            .env("TOP_DIR", top_dir)
-            .env("DEST", dest)
+            .env("TOP_DIR", top_dir);
+        // A DevStack tree's stackrc sets DEST itself (None).
+        if let Some(dest) = dest {
+            command.env("DEST", dest);
+        }
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -87,6 +87,8 @@ __hh_post() {
     if ((__hh_errexit)); then
         builtin trap '__hh_on_err "$?" "$BASH_COMMAND" "$LINENO"' ERR
     fi
+    # A DevStack tree may have redefined a function hookhost wraps.
+    if ((__hh_tree)); then __hh_wrap || builtin true; fi
 }
 
 # __hh_end TOKEN: put stdin, stdout and stderr back (one `exec`; comparing
@@ -122,6 +124,7 @@ __hh_on_err() {
             "$2" "$1" "${FUNCNAME[1]}" >&2
     else
         src=${BASH_SOURCE[i]#"$__hh_top"/}
+        src=${src#.hookhost/prelude/*/}
         builtin printf "hookhost: '%s' failed with status %d at %s line %d\n" \
             "$2" "$1" "$src" "$line" >&2
     fi

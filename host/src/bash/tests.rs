@@ -47,6 +47,7 @@ impl Stack {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             watch: Vec::new(),
+            devstack: false,
         }
     }
 

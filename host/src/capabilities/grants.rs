@@ -88,6 +88,9 @@ pub struct OperatorConfig {
     /// Bash hooks to run confined, by stem (`40-legacy`) or name (`legacy`).
     #[serde(default)]
     pub confine: Vec<String>,
+    /// `[devstack]`: whether the stack is a DevStack tree, and its prelude.
+    #[serde(default)]
+    pub devstack: crate::prelude::DevstackConfig,
 }
 
 impl OperatorConfig {

@@ -60,6 +60,14 @@ impl Run<'_> {
             &mut |i, outcome| state.borrow_mut().done(i, outcome),
         );
         let state = state.into_inner();
+        if super::prelude_steps::replayed(phase) {
+            // The hooks that ran and left the session alive.
+            let kept = state.ran - usize::from(state.ended.is_some());
+            let mut space = lock(&self.space);
+            for hook in &hooks[..kept.min(hooks.len())] {
+                space.replay_log().sourced(&hook.file.path, &args);
+            }
+        }
         let last = start + state.ran.max(1) - 1;
         let failed = !state.failures.is_empty();
         self.summary.failures.extend(state.failures);
@@ -114,9 +122,7 @@ impl Run<'_> {
                 let reason = describe(ended);
                 match lock(&self.space).restart() {
                     Err(e) => format!("{reason}; the bash session could not be restarted: {e:#}"),
-                    Ok(()) => format!(
-                        "{reason}; shell state from earlier hooks is lost for the rest of the run"
-                    ),
+                    Ok(()) => format!("{reason}; {}", super::RESTARTED),
                 }
             }
         };

@@ -8,6 +8,7 @@
 mod batch;
 mod driver_steps;
 mod merges;
+mod prelude_steps;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -26,6 +27,10 @@ use crate::plan::{Plan, PlannedHook};
 use crate::report::{Reporter, Timing};
 use crate::space::{describe, Space};
 use crate::wasm::{self, CallFailure, LineSink, Plugin, PluginConfig, Runtime, SharedServices};
+
+/// What a failure says after the session was restarted.
+const RESTARTED: &str = "the bash session was restarted, and the DevStack prelude (if any) and \
+                         every bash hook's `source` were run again";
 
 /// Lines of a bash hook's output kept for its error report.
 const TAIL_LINES: usize = 20;
@@ -147,6 +152,8 @@ pub fn execute(
         false => None,
     };
     let mut space = space?;
+    // A DevStack tree's prelude (its first part) before anything else.
+    prelude_steps::start(&mut space, plan, options, &reporter)?;
     // A bash driver is sourced and checked before any hook runs.
     drivers::load_bash(&mut space, plan.driver.as_ref(), &reporter)?;
     let space = Arc::new(Mutex::new(space));
@@ -160,6 +167,7 @@ pub fn execute(
         summary: RunSummary::default(),
         dry_run,
     };
+    run.collect_dry_run("prelude", &plan.phases.first().copied().unwrap_or(Phase::Source).to_string());
     run.instantiate(&runtime, &loaded, &services);
     run.start_driver(&runtime, driver_component.as_ref(), &services);
     // Plugins hold their own handles; the run's must not outlive them.
@@ -241,6 +249,7 @@ fn session_config(plan: &Plan, options: &RunOptions) -> SessionConfig {
         script: Some(format!("{}.sh", plan.entry.name())),
         vars: plan.vars.clone(),
         watch: plan.watched_vars(),
+        devstack: plan.prelude.is_some(),
     }
 }
 
@@ -285,6 +294,9 @@ impl Run<'_> {
     fn walk_phases(&mut self) {
         for &phase in &self.plan.phases {
             lock(&self.reporter).phase_started(phase);
+            if !self.finish_prelude(phase) {
+                return;
+            }
             if !self.driver_calls(phase, drivers::At::BeforeHooks) {
                 return;
             }
@@ -431,7 +443,13 @@ impl Run<'_> {
                 };
                 crate::confine::run_hook(space.session(), &job, &mut out)
             }
-            None => space.session().source_hook(&path, &args, &mut out),
+            None => {
+                let outcome = space.session().source_hook(&path, &args, &mut out);
+                if prelude_steps::replayed(phase) && space.session().is_alive() {
+                    space.replay_log().sourced(&path, &args);
+                }
+                outcome
+            }
         };
         let reason = match outcome {
             Ok(Outcome::Success) => return Ok(()),
@@ -445,9 +463,7 @@ impl Run<'_> {
                 if let Err(e) = space.restart() {
                     format!("{reason}; the bash session could not be restarted: {e:#}")
                 } else {
-                    format!(
-                        "{reason}; shell state from earlier hooks is lost for the rest of the run"
-                    )
+                    format!("{reason}; {RESTARTED}")
                 }
             }
             Err(e) => format!("could not be run in the bash session: {e:#}"),
