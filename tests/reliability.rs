@@ -345,8 +345,9 @@ fn a_stray_break_fails_that_hook_with_advice_and_skips_nothing_silently() {
 }
 
 /// After a hook ends the session in `unstack`/`clean`, the session is
-/// started again: later hooks run, with local.conf's variables and the
-/// helpers, but without what earlier hooks defined (said in the failure).
+/// started again: later hooks run, with local.conf's variables, the
+/// helpers, and what earlier hooks' `source` defined (it is replayed, and
+/// the failure says so).
 #[test]
 fn exit_in_unstack_and_clean_restarts_the_session_and_later_hooks_run() {
     let stack = TestStack::new();
@@ -369,7 +370,7 @@ fn exit_in_unstack_and_clean_restarts_the_session_and_later_hooks_run() {
         .code(1)
         .err_has("error: hook 20-exit (bash) failed in `unstack`")
         .err_has("error: hook 20-exit (bash) failed in `clean`")
-        .err_has("shell state from earlier hooks is lost")
+        .err_has("every bash hook's `source` were run again")
         .out_has("clean finished with 2 failure(s)");
     assert_eq!(
         ended.trace(),
@@ -377,9 +378,9 @@ fn exit_in_unstack_and_clean_restarts_the_session_and_later_hooks_run() {
             "10-first source",
             "30-after source conf=from-local-conf first=defined helper=function",
             "10-first unstack",
-            "30-after unstack conf=from-local-conf first=unset helper=function",
+            "30-after unstack conf=from-local-conf first=defined helper=function",
             "10-first clean",
-            "30-after clean conf=from-local-conf first=unset helper=function",
+            "30-after clean conf=from-local-conf first=defined helper=function",
         ],
         "{}",
         ended.all()

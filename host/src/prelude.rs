@@ -73,7 +73,14 @@ const READ_ONLY_COMMANDS: [&str; 8] = [
 ];
 
 /// Paths whose origin `plan` shows.
-const SHOWN_VARS: [&str; 6] = ["DEST", "DATA_DIR", "SERVICE_DIR", "LOGDIR", "FILES", "VIRT_DRIVER"];
+const SHOWN_VARS: [&str; 6] = [
+    "DEST",
+    "DATA_DIR",
+    "SERVICE_DIR",
+    "LOGDIR",
+    "FILES",
+    "VIRT_DRIVER",
+];
 
 /// One statement of the prelude (or one skipped), by its first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,9 +376,10 @@ fn simple_end(lines: &[&str], first: usize) -> usize {
     let mut i = first;
     loop {
         i = skip_heredoc(lines, i);
-        let code = strip_comment(lines[i.min(lines.len() - 1)]).trim_end().to_string();
-        let continued =
-            code.ends_with('\\') || code.ends_with('|') || code.ends_with("&&");
+        let code = strip_comment(lines[i.min(lines.len() - 1)])
+            .trim_end()
+            .to_string();
+        let continued = code.ends_with('\\') || code.ends_with('|') || code.ends_with("&&");
         if !continued || i + 1 >= lines.len() {
             return i.min(lines.len() - 1);
         }
@@ -467,7 +475,10 @@ fn classify(lines: &[&str]) -> Class {
     if word == "for" && first.contains("extras.d/") {
         return Class::Stop;
     }
-    if lines.iter().any(|l| l.contains("get_meta_section") || l.contains(".localrc.auto")) {
+    if lines
+        .iter()
+        .any(|l| l.contains("get_meta_section") || l.contains(".localrc.auto"))
+    {
         return Class::Keep;
     }
     if let Some(name) = function_name(first) {
@@ -607,8 +618,21 @@ fn skip_reason(lines: &[&str]) -> &'static str {
         return "hookhost fetches external plugins itself";
     }
     let effects = [
-        "sudo", "install_package", "apt_get", "yum_install", "mkdir", "rm", "screen", "exec",
-        "trap", "safe_chown", "safe_chmod", "mktemp", "ln", "find", "tee",
+        "sudo",
+        "install_package",
+        "apt_get",
+        "yum_install",
+        "mkdir",
+        "rm",
+        "screen",
+        "exec",
+        "trap",
+        "safe_chown",
+        "safe_chmod",
+        "mktemp",
+        "ln",
+        "find",
+        "tee",
     ];
     if effects.iter().any(|w| has(w)) {
         return "side effect on the system";
@@ -626,17 +650,28 @@ fn skip_reason(lines: &[&str]) -> &'static str {
 /// own behaviour), else the environment.
 pub fn origins(top: &Path, local_conf: Option<&LocalConf>) -> Vec<Origin> {
     let stackrc = std::fs::read_to_string(top.join("stackrc")).unwrap_or_default();
-    let mut known: Vec<(String, String)> = vec![("TOP_DIR".into(), top.display().to_string())];
+    // stackrc's assignments before the line that sources localrc see only
+    // stackrc's own values; later ones see local.conf's too.
+    let localrc_at = stackrc
+        .lines()
+        .position(|l| l.contains("localrc") && l.trim_start().starts_with("source"))
+        .map_or(0, |i| i + 1);
+    let top_dir = ("TOP_DIR".to_string(), top.display().to_string());
+    let mut known = vec![top_dir.clone()];
+    let mut stackrc_only = vec![top_dir];
     let mut out = Vec::new();
     for name in SHOWN_VARS {
-        let origin = match local_assignment(local_conf, name, &known) {
-            Some(origin) => origin,
-            None => stackrc_assignment(&stackrc, name, &known).unwrap_or_else(|| Origin {
+        let from_stackrc = stackrc_assignment(&stackrc, name, localrc_at, &stackrc_only, &known);
+        if let Some(value) = from_stackrc.as_ref().and_then(|o| o.value.clone()) {
+            stackrc_only.push((name.to_string(), value));
+        }
+        let origin = local_assignment(local_conf, name, &known)
+            .or(from_stackrc)
+            .unwrap_or_else(|| Origin {
                 name: name.to_string(),
                 value: None,
                 from: "environment, or set at run time".to_string(),
-            }),
-        };
+            });
         if let Some(value) = &origin.value {
             known.push((name.to_string(), value.clone()));
         }
@@ -652,9 +687,7 @@ fn local_assignment(
 ) -> Option<Origin> {
     let conf = local_conf?;
     let (line, value) = conf.localrc.iter().rev().find_map(|l| match &l.value {
-        Op::Set {
-            name: n, value, ..
-        } if n == name => Some((l.line, value)),
+        Op::Set { name: n, value, .. } if n == name => Some((l.line, value)),
         _ => None,
     })?;
     let value = value.expand(|v| lookup(known, v).unwrap_or_default());
@@ -665,11 +698,20 @@ fn local_assignment(
     })
 }
 
-fn stackrc_assignment(stackrc: &str, name: &str, known: &[(String, String)]) -> Option<Origin> {
+fn stackrc_assignment(
+    stackrc: &str,
+    name: &str,
+    localrc_at: usize,
+    before: &[(String, String)],
+    after: &[(String, String)],
+) -> Option<Origin> {
     let (line, text) = stackrc.lines().enumerate().find_map(|(i, l)| {
         let rest = l.strip_prefix("export ").unwrap_or(l);
-        rest.strip_prefix(name)?.strip_prefix('=').map(|v| (i + 1, v))
+        rest.strip_prefix(name)?
+            .strip_prefix('=')
+            .map(|v| (i + 1, v))
     })?;
+    let known = if line < localrc_at { before } else { after };
     Some(Origin {
         name: name.to_string(),
         value: expand_simple(text.trim().trim_matches('"'), known),
@@ -858,7 +900,12 @@ fi
 impl Runner {
     /// Write the padded parts under `state_dir`; in a dry run, remember
     /// `.localrc.auto` to put it back.
-    pub fn new(prelude: &Prelude, top: &Path, state_dir: &Path, dry_run: bool) -> anyhow::Result<Runner> {
+    pub fn new(
+        prelude: &Prelude,
+        top: &Path,
+        state_dir: &Path,
+        dry_run: bool,
+    ) -> anyhow::Result<Runner> {
         let write = |path: &Path, text: &str| -> anyhow::Result<()> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)
@@ -989,7 +1036,8 @@ impl Replay {
     /// A hook's file was sourced with `args` in a phase that defines.
     pub fn sourced(&mut self, path: &Path, args: &[&str]) {
         let args = args.iter().map(|a| a.to_string()).collect();
-        self.steps.push(ReplayStep::Source(path.to_path_buf(), args));
+        self.steps
+            .push(ReplayStep::Source(path.to_path_buf(), args));
     }
 
     /// Run every step again in a fresh `session`, output discarded. Stops
@@ -1009,7 +1057,10 @@ impl Replay {
                     if let Outcome::SessionEnded { .. } =
                         session.source_hook(path, &args, &mut ignore)?
                     {
-                        bail!("{} ended the session when it was sourced again", path.display());
+                        bail!(
+                            "{} ended the session when it was sourced again",
+                            path.display()
+                        );
                     }
                 }
             }
@@ -1071,7 +1122,8 @@ mod tests {
 
     #[test]
     fn hookhost_owned_functions_are_skipped_others_kept() {
-        let script = "function echo_summary {\n    echo $@ >&6\n}\nfunction spinner {\n    sleep 1\n}\n";
+        let script =
+            "function echo_summary {\n    echo $@ >&6\n}\nfunction spinner {\n    sleep 1\n}\n";
         assert_eq!(kept(script), ["function spinner {"]);
     }
 

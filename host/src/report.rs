@@ -729,9 +729,14 @@ fn help_for(failure: &HookFailure, entry: &str, log: Option<&Path>) -> String {
     }
     // DevStack's own `die` (its `[ERROR] file:line` message) stopped the
     // hook on purpose, as it stopped stack.sh: the message says why.
-    let died = failure.output_tail.iter().any(|l| l.starts_with("[ERROR] "));
+    let died = failure
+        .output_tail
+        .iter()
+        .any(|l| l.starts_with("[ERROR] "));
     if died && reason.contains("ended the bash session") {
-        return format!("the [ERROR] line above says why the hook stopped (DevStack's `die`); {log}");
+        return format!(
+            "the [ERROR] line above says why the hook stopped (DevStack's `die`); {log}"
+        );
     }
     if reason.contains("ended the bash session") && !reason.contains("signal") && !errexit {
         return format!(

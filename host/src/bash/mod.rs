@@ -315,7 +315,10 @@ impl BashSession {
     ) -> Result<Outcome> {
         self.ensure_alive()?;
         let mut body = b"\\builtin set +o errexit; \\builtin set --; builtin source ".to_vec();
-        body.extend(quote_checked(path.as_os_str().as_bytes(), "the prelude path")?);
+        body.extend(quote_checked(
+            path.as_os_str().as_bytes(),
+            "the prelude path",
+        )?);
         self.run(label, &body, out)
     }
 

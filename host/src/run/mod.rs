@@ -167,7 +167,15 @@ pub fn execute(
         summary: RunSummary::default(),
         dry_run,
     };
-    run.collect_dry_run("prelude", &plan.phases.first().copied().unwrap_or(Phase::Source).to_string());
+    run.collect_dry_run(
+        "prelude",
+        &plan
+            .phases
+            .first()
+            .copied()
+            .unwrap_or(Phase::Source)
+            .to_string(),
+    );
     run.instantiate(&runtime, &loaded, &services);
     run.start_driver(&runtime, driver_component.as_ref(), &services);
     // Plugins hold their own handles; the run's must not outlive them.

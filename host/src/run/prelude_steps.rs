@@ -48,7 +48,11 @@ pub(super) fn finish(
     Ok(())
 }
 
-fn run_part(space: &mut Space, phase: Phase, reporter: &Arc<Mutex<Reporter>>) -> anyhow::Result<()> {
+fn run_part(
+    space: &mut Space,
+    phase: Phase,
+    reporter: &Arc<Mutex<Reporter>>,
+) -> anyhow::Result<()> {
     lock(reporter).hook_started(STEP, "bash", phase);
     let started = Instant::now();
     let mut out = |stream: BashStream, line: &str| {
