@@ -454,4 +454,62 @@ mod tests {
             "[b]\nz = 0\n\n[a]\nk = 1\n"
         );
     }
+
+    /// hookhost's two copies of iniset, the session's (helpers.sh, for
+    /// stacks that are not DevStack trees) and this one (meta-section
+    /// merges), write the same file for the same inputs.
+    #[test]
+    fn the_bash_and_rust_iniset_agree() {
+        use crate::bash::{BashSession, SessionConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let mut session = BashSession::start(&SessionConfig {
+            top_dir: dir.path().to_path_buf(),
+            dest: dir.path().join("dest"),
+            state_dir: dir.path().to_path_buf(),
+            errexit: false,
+            allow_install: false,
+            dry_run: false,
+            script: None,
+            vars: Vec::new(),
+            watch: Vec::new(),
+            devstack: false,
+        })
+        .unwrap();
+        let files = [
+            "",
+            "[DEFAULT]\ndebug = False\n",
+            "[DEFAULT]\ndebug=False\n\n[db]\nx = 1\n[DEFAULT]\ndebug = 2\n",
+            "# comment\n[other]\ndebug = x\n",
+            "[DEFAULT]  \ndebugging = 1\n",
+        ];
+        let settings = [
+            ("DEFAULT", "debug", "True"),
+            ("glance_store", "stores", "file, http, rbd"),
+            ("DEFAULT", "debug", "a&b \\1 'q' \"dq\""),
+            ("db", "connection", ""),
+        ];
+        let mut ignore = |_: crate::bash::Stream, _: &str| {};
+        for (n, text) in files.iter().enumerate() {
+            for (m, (section, key, value)) in settings.iter().enumerate() {
+                let path = dir.path().join(format!("f{n}-{m}.conf"));
+                if !text.is_empty() {
+                    std::fs::write(&path, text).unwrap();
+                }
+                let file = path.to_str().unwrap();
+                let outcome = session
+                    .call("iniset", &[file, section, key, value], &mut ignore)
+                    .unwrap();
+                assert_eq!(outcome, crate::bash::Outcome::Success);
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                iniset(&mut lines, section, key, value);
+                let rust = lines.join("\n") + "\n";
+                let bash = std::fs::read_to_string(&path).unwrap();
+                assert_eq!(
+                    bash, rust,
+                    "file {text:?}, iniset {section} {key} {value:?}"
+                );
+            }
+        }
+        session.close().unwrap();
+    }
 }

@@ -263,7 +263,9 @@ mod tests {
             }
             let mut lines = Vec::new();
             let outcome = session
-                .await_hook(0, &token.needle(), &mut |_, _, l| lines.push(l.to_string()))
+                .await_hook(0, "x", &token.needle(), &mut |_, _, l| {
+                    lines.push(l.to_string())
+                })
                 .unwrap();
             let ended = Outcome::SessionEnded {
                 status: Some(70),
