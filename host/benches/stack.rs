@@ -928,6 +928,7 @@ fn session_config(top: &Path) -> SessionConfig {
         script: None,
         vars: Vec::new(),
         watch: Vec::new(),
+        devstack: false,
     }
 }
 

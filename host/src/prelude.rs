@@ -412,8 +412,8 @@ fn heredoc_delimiter(line: &str) -> Option<String> {
     let mut rest = code;
     while let Some(at) = rest.find("<<") {
         let after = &rest[at + 2..];
-        if after.starts_with('<') {
-            rest = &after[1..];
+        if let Some(here_string) = after.strip_prefix('<') {
+            rest = here_string;
             continue;
         }
         let after = after.strip_prefix('-').unwrap_or(after).trim_start();

@@ -93,7 +93,7 @@ impl BashSession {
         out: &mut dyn FnMut(usize, Stream, &str),
     ) -> Result<Outcome> {
         let mut splitters: [LineSplitter; 2] = Default::default();
-        let mut out = |i: usize, s: Stream, l: &str| out(i, s, &super::session_frames(l, &label));
+        let mut out = |i: usize, s: Stream, l: &str| out(i, s, &super::session_frames(l, label));
         let mut sink = |s: Stream, bytes: &[u8]| {
             splitters[s.index()].push(bytes, &mut |l| out(index, s, l));
         };
