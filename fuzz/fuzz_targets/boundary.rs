@@ -37,6 +37,7 @@ fn space() -> &'static Mutex<Space> {
             script: None,
             vars: vec![("ENABLED_SERVICES".into(), "key,n-api".into())],
             watch: vec!["FUZZ_WATCHED".into()],
+            devstack: false,
         };
         Mutex::new(Space::start(config).unwrap())
     })
