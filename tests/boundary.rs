@@ -412,6 +412,10 @@ impl Attack {
     /// Run `hookhost unstack` with the attack's variables (and a secret the
     /// plugin must never see) in local.conf; bounded, so a hang fails.
     fn unstack(&self, vars: &[(&str, &str)]) -> support::Run {
+        self.unstack_with(&[], vars)
+    }
+
+    fn unstack_with(&self, args: &[&str], vars: &[(&str, &str)]) -> support::Run {
         let mut conf = String::from(
             "[[local|localrc]]\nADMIN_PASSWORD=s3cret-pw\nENABLED_SERVICES=key,g-api\n\
              HOSTILE_PHASE=unstack\n",
@@ -422,6 +426,7 @@ impl Attack {
         self.stack.write("local.conf", &conf);
         let output = std::process::Command::new("timeout")
             .args(["-k", "5", "120", env!("CARGO_BIN_EXE_hookhost"), "unstack"])
+            .args(args)
             .arg("--top")
             .arg(self.stack.top())
             .env("NO_COLOR", "1")
@@ -549,4 +554,97 @@ fn an_integer_variable_refuses_a_plugin_value_and_the_operator_is_told() {
             run.all()
         );
     }
+}
+
+/// What a plugin can make hookhost spend with no grant beyond a package
+/// request is bounded: the record of wanted packages, its private
+/// directory's growth, the audit file, the log.
+#[test]
+fn what_a_plugin_makes_the_host_spend_is_bounded() {
+    let a = Attack::new("packages = [\"zz*\"]\ntimeout = \"20s\"\n");
+    let run = a.unstack(&[("HOSTILE_ATTACK", "many-packages")]);
+    a.assert_nothing_ran(&run);
+    assert!(
+        run.all().contains("more than 1024 different packages"),
+        "{}",
+        run.all()
+    );
+    let wanted = std::fs::read_to_string(a.stack.path(".hookhost/packages-wanted")).unwrap();
+    assert!(
+        wanted.lines().count() <= 1024,
+        "{} lines",
+        wanted.lines().count()
+    );
+
+    let run = a.unstack(&[("HOSTILE_ATTACK", "fill-disk")]);
+    a.assert_nothing_ran(&run);
+    assert!(run.all().contains("wrote more than 1GiB"), "{}", run.all());
+    let data = std::fs::read_dir(a.stack.path(".hookhost/plugin-data"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let big = std::fs::metadata(data.join("big")).unwrap();
+    assert!(big.len() < 3 << 30, "{} bytes written", big.len());
+    std::fs::remove_file(data.join("big")).unwrap();
+
+    // A denied read repeated until the time limit.
+    let a = Attack::new("timeout = \"2s\"\n");
+    let audit = a.stack.path("audit.jsonl");
+    let audit_arg = format!("--audit={}", audit.display());
+    let vars = [("HOSTILE_ATTACK", "denied-loop")];
+    let run = a.unstack_with(&[&audit_arg], &vars);
+    a.assert_nothing_ran(&run);
+    let records = std::fs::read_to_string(&audit).unwrap();
+    let lines = records.lines().count();
+    assert!(lines <= audit_cap() + 100, "{lines} audit records");
+    assert!(records.contains("further decisions in this run are not recorded"));
+
+    let run = a.unstack(&[("HOSTILE_ATTACK", "newlines")]);
+    a.assert_nothing_ran(&run);
+    let log = std::fs::metadata(a.stack.path(".hookhost/logs/latest.log")).unwrap();
+    assert!(log.len() < 4 << 20, "a log of {} bytes", log.len());
+}
+
+fn audit_cap() -> usize {
+    hookhost::audit::MAX_RECORDS_PER_HOOK
+}
+
+/// A variable programs read as where their configuration is (`HOME`) is
+/// never a plugin's to set, whatever the grant; `plan` says so.
+#[test]
+fn a_plugin_cannot_point_programs_at_its_own_files() {
+    let a = Attack::new("vars-write = [\"HOME\", \"GIT_SSH_COMMAND\"]\n");
+    let plan = a.stack.hookhost(&["plan", "unstack"]);
+    plan.assert_stdout_has("vars-write HOME is refused at run time");
+    for name in ["HOME", "GIT_SSH_COMMAND"] {
+        let run = a.unstack(&[
+            ("HOSTILE_ATTACK", "set-value"),
+            ("HOSTILE_VAR", name),
+            ("HOSTILE_VALUE", "/data"),
+        ]);
+        a.assert_nothing_ran(&run);
+        assert!(
+            run.all().contains(&format!("HOSTILE refused: set {name}")),
+            "{}",
+            run.all()
+        );
+    }
+}
+
+/// A plugin's value with a newline, passed by a trusted hook to `iniset`,
+/// cannot add sections or options to the file.
+#[test]
+fn a_value_cannot_add_lines_to_an_ini_file() {
+    let a = Attack::new("vars-write = [\"HOSTILE_VAR_VALUE\"]\n");
+    std::fs::write(a.stack.path("x.ini"), "[s]\no = before\n").unwrap();
+    let run = a.unstack(&[
+        ("HOSTILE_ATTACK", "set-value"),
+        ("HOSTILE_VAR", "HOSTILE_VAR_VALUE"),
+        ("HOSTILE_VALUE", "x\\n[DEFAULT]\\ninjected = yes"),
+    ]);
+    a.assert_nothing_ran(&run);
+    let ini = std::fs::read_to_string(a.stack.path("x.ini")).unwrap();
+    assert_eq!(ini, "[s]\no = before\n");
 }

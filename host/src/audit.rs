@@ -26,6 +26,7 @@
 //! written whole with `O_APPEND` and flushed, so a crash keeps what was
 //! decided until then and two runs may share one file.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -118,11 +119,18 @@ struct Line<'a> {
     detail: Option<&'a str>,
 }
 
+/// Records kept per hook and run; past it, one record says so and the
+/// rest are dropped.
+pub const MAX_RECORDS_PER_HOOK: usize = 10_000;
+
 /// An open audit file.
 struct AuditFile {
     file: File,
     /// Set after the first failed write, so the operator hears of it once.
     failed: bool,
+    /// Records written per hook: a plugin repeating a denied call must not
+    /// fill the disk through the audit file.
+    written: HashMap<String, usize>,
 }
 
 fn log() -> &'static Mutex<Option<AuditFile>> {
@@ -150,6 +158,7 @@ pub fn start(path: &Path) -> anyhow::Result<()> {
     *log = Some(AuditFile {
         file,
         failed: false,
+        written: HashMap::new(),
     });
     Ok(())
 }
@@ -165,7 +174,22 @@ pub fn record(record: Record<'_>) {
     let Some(audit) = guard.as_mut() else {
         return;
     };
-    let mut line = record.to_line(&timestamp(SystemTime::now()));
+    let written = audit.written.entry(record.hook.to_string()).or_default();
+    *written += 1;
+    if *written > MAX_RECORDS_PER_HOOK + 1 {
+        return;
+    }
+    let mut line = match *written > MAX_RECORDS_PER_HOOK {
+        false => record.to_line(&timestamp(SystemTime::now())),
+        true => Record {
+            kind: "size",
+            item: "audit",
+            decision: Decision::Exceeded,
+            detail: Some("this hook's further decisions in this run are not recorded"),
+            ..record
+        }
+        .to_line(&timestamp(SystemTime::now())),
+    };
     line.push('\n');
     if let Err(e) = audit.file.write_all(line.as_bytes()) {
         if !audit.failed {

@@ -36,6 +36,9 @@ pub const MAX_VARS_PER_RUN: usize = 8 << 20;
 pub const MAX_NAME: usize = 256;
 /// Most entries of one list argument (services, packages, arguments).
 pub const MAX_LIST: usize = 1024;
+/// Different packages one plugin may ask for in one run (each is a line of
+/// the record of wanted packages, or an argument of the package manager).
+pub const MAX_PACKAGES_PER_RUN: usize = 1024;
 /// Bytes of all arguments of one `run-command` or `call-function` call
 /// (half of Linux's usual `ARG_MAX`).
 pub const MAX_ARGS: usize = 1 << 20;

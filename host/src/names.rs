@@ -46,8 +46,72 @@ pub fn reserved_variable(name: &str) -> Option<&'static str> {
     if name.starts_with("BASH") || CODE.contains(&name) {
         return Some("bash or the dynamic linker reads it as code or as where code is found");
     }
+    if PROGRAM_CONFIG.contains(&name) || PROGRAM_PREFIXES.iter().any(|p| name.starts_with(p)) {
+        return Some(
+            "programs trusted hooks run read it as where their configuration or code is \
+             (a plugin could point git, python or pip at files it wrote)",
+        );
+    }
     None
 }
+
+/// Variables programs read as where to find their configuration, plugins or
+/// helpers: a plugin that sets one (`HOME` to its `/data`, with a
+/// `.gitconfig` there) runs code when a trusted hook runs the program.
+/// `XDG_*` and `GIT_CONFIG_KEY_*`/`GIT_CONFIG_VALUE_*` are matched by prefix.
+const PROGRAM_CONFIG: [&str; 49] = [
+    "HOME",
+    "TMPDIR",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "SHELL",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "RUBYOPT",
+    "RUBYLIB",
+    "GNUPGHOME",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "SSH_AUTH_SOCK",
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_ASKPASS",
+    "GIT_EXEC_PATH",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_TEMPLATE_DIR",
+    "GIT_PROXY_COMMAND",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_CONFIG",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_PARAMETERS",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "PYTHONUSERBASE",
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "PIP_CONFIG_FILE",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_TRUSTED_HOST",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "MANPAGER",
+];
+
+const PROGRAM_PREFIXES: [&str; 3] = ["XDG_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"];
 
 /// A DevStack service name (`n-cpu`, `q-agt`, `ceilometer-acompute`,
 /// `tempest`): a letter or digit, then letters, digits, `_` and `-`. No
@@ -116,7 +180,23 @@ mod tests {
         for name in ["PS4", "PATH", "BASH_ENV", "BASHOPTS", "__hh_dry_run", "IFS"] {
             assert!(reserved_variable(name).is_some(), "{name}");
         }
-        for name in ["DEST", "PS5", "MY_PATH", "ENABLED_SERVICES"] {
+        for name in [
+            "HOME",
+            "GIT_SSH_COMMAND",
+            "PYTHONPATH",
+            "XDG_CONFIG_HOME",
+            "PIP_INDEX_URL",
+        ] {
+            assert!(reserved_variable(name).is_some(), "{name}");
+        }
+        for name in [
+            "DEST",
+            "PS5",
+            "MY_PATH",
+            "ENABLED_SERVICES",
+            "GIT_BASE_X",
+            "HOMEDIR",
+        ] {
             assert!(reserved_variable(name).is_none(), "{name}");
         }
     }

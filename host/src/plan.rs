@@ -413,6 +413,26 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
         }
     }
     lines.extend(trusted_power(policy));
+    lines.extend(reserved_writes(policy));
+    lines
+}
+
+/// What a `vars-write` grant names that hookhost refuses a plugin anyway
+/// (bash, the linker or programs trusted hooks run read it as code or
+/// configuration), and a grant of every variable, said as such.
+fn reserved_writes(policy: &Policy) -> Vec<String> {
+    let mut lines = Vec::new();
+    for name in &policy.vars_write {
+        if name == "*" {
+            lines.push(
+                "vars-write * (TRUSTED: every variable trusted hooks read, except those \
+                 hookhost refuses at run time)"
+                    .to_string(),
+            );
+        } else if let Some(why) = crate::names::reserved_variable(name) {
+            lines.push(format!("vars-write {name} is refused at run time: {why}"));
+        }
+    }
     lines
 }
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
-use crate::bash::{BashSession, IntegerRefused, Outcome, SessionConfig, Stream as BashStream};
+use crate::bash::{BashSession, Outcome, SessionConfig, SetRefused, Stream as BashStream};
 use crate::wasm::{HostServices, Stream};
 
 /// The variable space of a run, kept in its bash session.
@@ -186,11 +186,11 @@ impl HostServices for Space {
 
     fn set_var(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
         let result = self.session.set_var(name, value);
-        if let Some(refused) = result
+        let refused = result
             .as_ref()
             .err()
-            .and_then(|e| e.downcast_ref::<IntegerRefused>())
-        {
+            .and_then(|e| e.downcast_ref::<SetRefused>());
+        if let Some(refused) = refused.filter(|r| r.integer) {
             // The operator granted a plugin a variable a trusted hook made
             // an integer: every value the plugin may write there is
             // arithmetic to bash. Say so, whatever the plugin does with

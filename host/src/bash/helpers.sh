@@ -528,6 +528,12 @@ __hh_w_git_clone() {
         builtin printf 'git_clone: needs REPO DEST [REF]\n' >&2
         return 2
     fi
+    # git reads a word starting with `-` as an option wherever it is.
+    if [[ $ref == -* || $repo == -* || $dest == -* ]]; then
+        builtin printf 'git_clone: %s is not a repository, directory or ref (it starts with -)\n' \
+            "$([[ $ref == -* ]] && builtin echo "$ref" || builtin echo "$repo $dest")" >&2
+        return 2
+    fi
     if ((__hh_dry_run)); then
         __hh_record git_clone "$@"
         return 0
@@ -656,6 +662,14 @@ iniset() {
     fi
     builtin local file section option value
     file=${1-} section=${2-} option=${3-} value=${4-}
+    # A newline would start a line of its own: a value (from a plugin,
+    # say) could add sections and options to the file.
+    if [[ $section$option$value == *$'\n'* ]]; then
+        builtin printf 'iniset: a newline in the section, option or value for %s is refused\n' \
+            "$file" >&2
+        if [[ $xtrace == *x* ]]; then builtin set -o xtrace; fi
+        return 1
+    fi
     if [[ -n $file && -n $section && -n $option ]]; then
         __hh_ini_find "$file" "$section" "$option"
         for i in "${__hh_ini_hits[@]}"; do

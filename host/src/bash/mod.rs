@@ -86,25 +86,31 @@ impl std::fmt::Display for DeadlinePassed {
 
 impl std::error::Error for DeadlinePassed {}
 
-/// A value that is not a plain number, for a variable bash holds as an
-/// integer (`declare -i`), was refused: bash evaluates every value assigned
-/// to an integer variable as arithmetic, where `a[$(cmd)]` runs `cmd`.
+/// Bash refused a value for a variable it holds read-only, or as an
+/// integer (`declare -i`) when the value is not a plain number: bash
+/// evaluates every value assigned to an integer variable as arithmetic,
+/// where `a[$(cmd)]` runs `cmd`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntegerRefused {
+pub struct SetRefused {
     pub name: String,
+    /// An integer variable (else a read-only one).
+    pub integer: bool,
 }
 
-impl std::fmt::Display for IntegerRefused {
+impl std::fmt::Display for SetRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "cannot set {}: bash has it as an integer variable and the value is not a number",
-            self.name
-        )
+        match self.integer {
+            true => write!(
+                f,
+                "cannot set {}: bash has it as an integer variable and the value is not a number",
+                self.name
+            ),
+            false => write!(f, "cannot set {}: it is a read-only variable", self.name),
+        }
     }
 }
 
-impl std::error::Error for IntegerRefused {}
+impl std::error::Error for SetRefused {}
 
 /// How to start a session.
 pub struct SessionConfig {
@@ -542,9 +548,14 @@ impl BashSession {
         })?;
         match payload.as_slice() {
             b"ok" => Ok(()),
-            b"readonly" => bail!("cannot set {name}: it is a read-only variable"),
-            b"integer" => Err(IntegerRefused {
+            b"readonly" => Err(SetRefused {
                 name: name.to_string(),
+                integer: false,
+            }
+            .into()),
+            b"integer" => Err(SetRefused {
+                name: name.to_string(),
+                integer: true,
             }
             .into()),
             b"failed" => bail!("cannot set {name}: bash refused the value"),

@@ -544,13 +544,12 @@ fn epoch_bumper(runtime: &Runtime, plan: &Plan) -> impl Fn() + Send + Sync + 'st
 /// The packages recorded as wanted, one per line (`name [hook]`), deduplicated.
 fn read_wanted(path: &std::path::Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut names: Vec<String> = Vec::new();
-    for name in text.lines().filter_map(|l| l.split_whitespace().next()) {
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-    }
-    names
+    let mut seen = std::collections::HashSet::new();
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| seen.insert(*name))
+        .map(str::to_string)
+        .collect()
 }
 
 fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

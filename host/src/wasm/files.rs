@@ -59,6 +59,15 @@ use crate::capabilities::Policy;
 /// hold together: what the host walks twice per call at most.
 pub const MAX_ENTRIES: u64 = 100_000;
 
+/// Bytes a plugin may add to its writable directories in one call: its
+/// private `/data` persists between runs, so unbounded writes would fill
+/// the disk.
+pub const MAX_GROWTH: u64 = 1 << 30;
+
+/// How often, in ticks of the engine's clock, a running call's writes are
+/// measured against [`MAX_GROWTH`].
+pub const GROWTH_CHECK: u64 = 25;
+
 /// Links followed while resolving one target, as the kernel's limit.
 const MAX_HOPS: u32 = 40;
 
@@ -88,6 +97,8 @@ pub struct FileGuard {
     exhausted: bool,
     /// Refusals and removals of this call, reported or not.
     reported: u32,
+    /// Bytes in the writable directories when the call began.
+    bytes_before: u64,
 }
 
 /// A symlink as it was seen: a link moved, replaced or remade is another.
@@ -107,6 +118,8 @@ struct OutLink {
 /// What a walk of the writable directories found.
 struct Walk {
     entries: u64,
+    /// Bytes of the regular files (hard links counted once per name).
+    bytes: u64,
     out: Vec<OutLink>,
     /// The first thing that could not be checked (the walk went on past
     /// it, except past the entry limit).
@@ -127,6 +140,7 @@ impl FileGuard {
             budget: 0,
             exhausted: false,
             reported: 0,
+            bytes_before: 0,
         }
     }
 
@@ -142,6 +156,7 @@ impl FileGuard {
         }
         self.before = walk.out.into_iter().map(|l| l.id).collect();
         self.budget = MAX_ENTRIES - walk.entries;
+        self.bytes_before = walk.bytes;
         Ok(())
     }
 
@@ -172,6 +187,23 @@ impl FileGuard {
         (removed, problem)
     }
 
+    /// During a call: why it must stop when the plugin added more than
+    /// [`MAX_GROWTH`] bytes to its writable directories (checked every
+    /// [`GROWTH_CHECK`] of the engine's clock, so it may overshoot by what
+    /// it writes in that time).
+    pub(super) fn grown_too_much(&self) -> Option<String> {
+        let walk = self.walk(2 * MAX_ENTRIES);
+        let grown = walk.bytes.saturating_sub(self.bytes_before);
+        (grown > MAX_GROWTH).then(|| {
+            format!(
+                "wrote more than {} into its writable directories ({}) in one call, the most \
+                 hookhost lets a plugin add; remove what it left there",
+                crate::capabilities::show_size(MAX_GROWTH),
+                show_paths(&self.roots)
+            )
+        })
+    }
+
     fn too_many(&self) -> String {
         format!(
             "its writable directories ({}) hold more than {MAX_ENTRIES} entries, the most \
@@ -197,6 +229,7 @@ impl FileGuard {
     fn walk(&self, limit: u64) -> Walk {
         let mut walk = Walk {
             entries: 0,
+            bytes: 0,
             out: Vec::new(),
             problem: None,
         };
@@ -236,9 +269,19 @@ impl FileGuard {
                 dirs.push(entry.path());
             } else if kind.is_symlink() {
                 walk.out.extend(self.leading_out(dir, entry.path())?);
+            } else if kind.is_file() {
+                walk.bytes += entry.metadata().map_or(0, |m| m.len());
             }
         }
         Ok(())
+    }
+
+    /// The writable directory (symlinks resolved) that holds `path`.
+    fn root_of(&self, path: &Path) -> Option<PathBuf> {
+        self.roots
+            .iter()
+            .find(|root| path.starts_with(root))
+            .cloned()
     }
 
     /// The link at `path` (in the real directory `dir`), if it leads out.
@@ -542,7 +585,15 @@ fn link_at(
     ),
 ) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
     let state = store.data_mut();
-    if writable_dir(state, &new_fd).is_some() && !state.files.take_entry() {
+    // A hard link stays inside the directory grant it is made in: a file
+    // of one grant linked into another (the private `/data`, say) would
+    // stay writable through the other after the first grant is withdrawn.
+    let from = writable_dir(state, &fd).and_then(|d| state.files.root_of(&d));
+    let to = writable_dir(state, &new_fd).and_then(|d| state.files.root_of(&d));
+    if from.is_none() || from != to {
+        return Ok((Err(ErrorCode::NotPermitted),));
+    }
+    if !state.files.take_entry() {
         return Ok((Err(ErrorCode::Quota),));
     }
     let result = HostDescriptor::link_at(&mut state.filesystem(), fd, flags, old, new_fd, new);

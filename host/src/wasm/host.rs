@@ -30,8 +30,8 @@ use crate::audit::{self, At, Decision, Record};
 use crate::capabilities::{show_duration, show_size, Policy};
 use crate::inert::quoted;
 use crate::limits::{
-    cut, list_problem, MAX_ARGS, MAX_LINE, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_VALUE,
-    MAX_VARS_PER_RUN, MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
+    cut, list_problem, MAX_ARGS, MAX_LINE, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_PACKAGES_PER_RUN,
+    MAX_VALUE, MAX_VARS_PER_RUN, MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
 };
 use crate::names;
 
@@ -437,7 +437,13 @@ impl host::Host for PluginState {
             return Ok(Err(why));
         }
         self.audit("vars-write", &name, Decision::Used);
-        host_result(self.services().set_var(&name, &value))?;
+        match self.services().set_var(&name, &value) {
+            Ok(()) => {}
+            // Bash's own refusal (read-only, or integer) is the plugin's
+            // error to handle, not a broken host.
+            Err(e) if e.is::<crate::bash::SetRefused>() => return Ok(Err(e.to_string())),
+            Err(e) => return host_result(Err(e)),
+        }
         let bytes = self.vars_bytes_after(&name, &value);
         self.spent.vars_bytes = bytes;
         self.spent
@@ -516,9 +522,22 @@ impl host::Host for PluginState {
             true => names,
             false => names
                 .into_iter()
-                .filter(|n| self.spent.packages.insert(n.clone()))
+                .filter(|n| !self.spent.packages.contains(n))
                 .collect(),
         };
+        if self.spent.packages.len() + names.len() > MAX_PACKAGES_PER_RUN {
+            self.audit_detail(
+                "size",
+                "install-package",
+                Decision::Exceeded,
+                "packages per run",
+            );
+            return Ok(Err(format!(
+                "{} asked for more than {MAX_PACKAGES_PER_RUN} different packages in one run",
+                self.name
+            )));
+        }
+        self.spent.packages.extend(names.iter().cloned());
         if names.is_empty() {
             return Ok(Ok(()));
         }

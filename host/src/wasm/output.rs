@@ -127,6 +127,10 @@ impl GuestOutput {
     }
 }
 
+/// What one line costs against the bounds beyond its bytes: about what
+/// the log adds to each (a timestamp and the hook's prefix).
+const LINE_COST: u64 = 63;
+
 impl Capture {
     /// Count `size` bytes against the call's and the run's bounds: true
     /// when they may be forwarded, false when they are only counted.
@@ -141,7 +145,11 @@ impl Capture {
     }
 
     fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        if !self.spend(bytes.len() as u64) {
+        // Every line costs what hookhost adds to it in the log and the
+        // events (prefix, timestamp), so empty lines cannot multiply what
+        // the bounds let through.
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        if !self.spend(bytes.len() as u64 + lines * LINE_COST) {
             return;
         }
         let index = stream as usize;

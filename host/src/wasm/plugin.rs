@@ -105,7 +105,24 @@ impl Runtime {
         };
         let mut store = Store::new(self.engine(), state);
         store.limiter(|state| &mut state.limiter as &mut dyn ResourceLimiter);
-        store.epoch_deadline_trap();
+        // The clock stops the call at its deadline, and on the way checks
+        // how much the plugin has written.
+        store.epoch_deadline_callback(|ctx| {
+            let state = ctx.data();
+            let left = state
+                .deadline
+                .saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(Trap::Interrupt.into());
+            }
+            if let Some(reason) = state.files.grown_too_much() {
+                return Err(wasmtime::Error::new(DiskLimit(reason)));
+            }
+            let ticks = (left.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+            Ok(wasmtime::UpdateDeadline::Continue(
+                ticks.min(files::GROWTH_CHECK),
+            ))
+        });
         let mut plugin = Plugin {
             store,
             hook: None,
@@ -227,7 +244,8 @@ impl Plugin {
     /// Give the next call the plugin's whole time limit.
     fn arm(&mut self) {
         let ticks = (self.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        self.store.set_epoch_deadline(ticks);
+        self.store
+            .set_epoch_deadline(ticks.min(files::GROWTH_CHECK));
         // Host calls the plugin makes run on the same clock.
         let state = self.store.data_mut();
         state.deadline = std::time::Instant::now() + self.timeout;
@@ -246,6 +264,13 @@ impl Plugin {
         let limiter = &self.store.data().limiter;
         let reason = if let Some(died) = error.downcast_ref::<Died>() {
             died.to_string()
+        } else if let Some(disk) = error.downcast_ref::<DiskLimit>() {
+            self.store.data().audit(
+                "disk",
+                &show_size(files::MAX_GROWTH),
+                crate::audit::Decision::Exceeded,
+            );
+            disk.0.clone()
         } else if let Some(limit) = error.downcast_ref::<TimeLimit>() {
             limit.to_string()
         } else if let Some(wanted) = limiter.exceeded() {
@@ -292,6 +317,18 @@ impl Plugin {
         }
     }
 }
+
+/// A call stopped for writing too much into the plugin's directories.
+#[derive(Debug)]
+struct DiskLimit(String);
+
+impl std::fmt::Display for DiskLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DiskLimit {}
 
 /// A Rust guest's panic reaches the host as an `unreachable` trap; its
 /// message is on the guest's stderr (`panicked at src/lib.rs:3:5:` then the
