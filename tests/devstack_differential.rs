@@ -410,6 +410,8 @@ fn cases_script(cases: &[Case]) -> String {
          }\n\
          __hh_fresh() { rm -rf \"$DIFF/w\"; mkdir \"$DIFF/w\"; : > \"$DIFF/w/E\"; }\n",
     );
+    // stackrc's LOGDIR is /opt/stack/logs: err must not append there; a
+    // plain stack has no stackrc: every case starts with no services.
     // The session runs hooks with errexit: a case that fails must end only
     // its subshell, whose EXIT trap records the status and returns 0.
     let cases = std::iter::once(("state".to_string(), STATE_CASE)).chain(
@@ -422,9 +424,10 @@ fn cases_script(cases: &[Case]) -> String {
         write!(
             out,
             "__hh_fresh\n(\ntrap '__hh_s=$?; echo \"ENABLED_SERVICES=$ENABLED_SERVICES\"; echo $__hh_s > \"$DIFF/rc\"; exit 0' EXIT\n\
-             cd \"$DIFF/w\"\n{body}\n) > \"$DIFF/out\" 2> \"$DIFF/err\"\n\
+             cd \"$DIFF/w\"\n{reset}{body}\n) > \"$DIFF/out\" 2> \"$DIFF/err\"\n\
              __hh_case {label} \"$(cat \"$DIFF/rc\")\"\n",
             label = quote(&label),
+            reset = if label == "state" { "" } else { "LOGDIR=\nENABLED_SERVICES=\n" },
         )
         .unwrap();
     }
@@ -591,6 +594,9 @@ fn in_a_tree_every_helper_behaves_as_under_plain_bash() {
     let path = fast_path(dir.path());
     let hookhost = normalize(&through_hookhost(&top, &path));
     let bash = normalize(&through_bash(&top, PRELUDE, &path));
+    if let Some(dump) = std::env::var_os("HOOKHOST_DIFF_DUMP") {
+        std::fs::write(dump, &hookhost).unwrap();
+    }
     assert!(hookhost.matches("=== ").count() > 150, "{hookhost}");
     let diffs = differences(&hookhost, &bash);
     assert!(
@@ -598,4 +604,72 @@ fn in_a_tree_every_helper_behaves_as_under_plain_bash() {
         "hookhost differs from DevStack:\n{}",
         show(&diffs)
     );
+}
+
+/// hookhost's own helpers (a stack that is not a tree) against the tree's
+/// functions: which generated cases (by number) may differ, per helper,
+/// and why (docs/devstack.md says the same). Any other difference, or one
+/// of these ceasing to differ, fails.
+const DELIBERATE: &[(&str, &[usize], &str)] = &[
+    ("state", &[], "no prelude: no stackrc (ENABLED_SERVICES, LC_ALL), and errtrace for the session's error reports"),
+    ("iniget", &[1, 14, 27, 40, 53, 66, 92, 105, 118, 131, 144], "prints nothing for a missing option (DevStack's echo printed an empty line)"),
+    ("iniset", &[13, 168], "a new file does not start with an empty line"),
+    ("ini_has_option", &[29, 133], "a missing file is status 1, silently (DevStack's sed failed with 2)"),
+    ("iniset_multiline", &[4, 17, 30, 43, 56, 69, 82, 95, 108, 121, 134, 147], "not provided"),
+    ("trueorfalse", &[18, 57, 70, 83], "on/off accepted; the value form (`trueorfalse True False`) reads the value"),
+    ("is_service_enabled", &[19, 20], "a quoted \"key g-api\" is one name, not two"),
+    ("enable_service", &[48, 87, 125, 139, 151], "an exact item is added: catch-alls do not count as enabled, `-svc` and a quoted \"a b\" are added as given"),
+    ("die", &[156, 159, 162, 165], "no call trace; the hook's file (relative) and message as given on stderr; no LOGDIR/error.log"),
+    ("warn", &[157, 160, 163, 166], "on stderr, every argument, the caller's own file (relative), nothing globbed"),
+    ("err", &[158, 161, 164, 167], "every argument, the caller's own file (relative), nothing globbed; no LOGDIR/error.log"),
+    ("git_clone", &[169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179, 180, 181], "one line `git_clone: DEST at <commit>`, git's own chatter hidden; no ERROR_ON_CLONE; errors name git_clone, not die"),
+];
+
+/// A plain stack's session traces errors (errtrace) and reports each
+/// failing command on stderr, inside functions and subshells too; a tree's
+/// session does not (its functions return statuses the callers test).
+fn without_err_reports(results: &str) -> String {
+    results
+        .lines()
+        .filter(|line| !(line.starts_with("hookhost: '") && line.contains("' failed with status ")))
+        .fold(String::new(), |acc, line| acc + line + "\n")
+}
+
+/// hookhost's own helpers differ from DevStack's only where docs/devstack.md
+/// says so.
+#[test]
+fn hookhost_s_own_helpers_differ_only_where_documented() {
+    let Some(tree) = shared_tree() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().join("devstack");
+    std::fs::create_dir(&top).unwrap();
+    copy_tree(&tree, &top);
+    std::fs::write(top.join("hookhost.toml"), "[devstack]\ntree = false\n").unwrap();
+    let cases = cases();
+    prepare(&top, &cases);
+    let path = fast_path(dir.path());
+    let hookhost = without_err_reports(&normalize(&through_hookhost(&top, &path)));
+    let bash = normalize(&through_bash(&top, PRELUDE, &path));
+    let diffs = differences(&hookhost, &bash);
+    let found: Vec<&str> = diffs.iter().map(|d| d.0.as_str()).collect();
+    assert_eq!(found, deliberate(&cases), "\n{}", show(&diffs));
+}
+
+/// The labels `DELIBERATE` allows to differ, in the results' order; each
+/// number must name a case of its helper.
+fn deliberate(cases: &[Case]) -> Vec<String> {
+    let mut numbers: Vec<usize> = Vec::new();
+    for (helper, listed, _) in DELIBERATE {
+        for &n in *listed {
+            let label = &cases[n].label;
+            assert!(
+                label.starts_with(&format!("{helper} ")),
+                "DELIBERATE lists case {n} under {helper}, but it is {label}"
+            );
+            numbers.push(n);
+        }
+    }
+    numbers.sort();
+    let labels = numbers.iter().map(|&n| format!("{n}: {}", cases[n].label));
+    std::iter::once("state".to_string()).chain(labels).collect()
 }
