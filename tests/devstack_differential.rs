@@ -13,7 +13,8 @@
 //! Each case runs in a subshell (so `die` ends only the case) in a fresh
 //! work directory holding a file named `E` (to catch unquoted globs), and
 //! records its stdout, stderr, status, `ENABLED_SERVICES` and every file
-//! it left in the work directory.
+//! it left in the work directory. `HOOKHOST_DIFF_DUMP=FILE` writes the
+//! tree test's hookhost results there, to read what the cases do.
 
 mod support;
 
@@ -524,16 +525,20 @@ fn take_results(top: &Path, result: &Run) -> String {
     text
 }
 
-/// The cases of a results file, by label.
+/// The cases of a results file, by label: each starts at a line
+/// `=== LABEL` (outputs never start a line with it: the cases' values
+/// hold no `===`).
 fn split(results: &str) -> Vec<(String, String)> {
-    results
-        .split("=== ")
-        .filter(|chunk| !chunk.is_empty())
-        .map(|chunk| {
-            let (label, body) = chunk.split_once('\n').unwrap_or((chunk, ""));
-            (label.to_string(), body.to_string())
-        })
-        .collect()
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in results.lines() {
+        if let Some(label) = line.strip_prefix("=== ") {
+            out.push((label.to_string(), String::new()));
+        } else if let Some(last) = out.last_mut() {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    out
 }
 
 /// The cases whose records differ: (label, hookhost's, bash's).
