@@ -356,6 +356,69 @@ fn git_cases() -> Vec<Case> {
         .collect()
 }
 
+/// The 2015 quirks measured by hand, pinned so the random draw cannot
+/// miss them (appended last: the numbers of the drawn cases stay put).
+fn pinned_cases() -> Vec<Case> {
+    let services: &[(&str, &str, &str)] = &[
+        ("disable_service", "a,a,b", "a"),
+        ("disable_service", "swift,s-proxy", "s-proxy"),
+        ("disable_service", "n-api,n-cpu", "nova"),
+        ("enable_service", "n-api", "nova"),
+        ("enable_service", "a,-b", "c"),
+        ("is_service_enabled", "tls-proxy", "swift"),
+        ("is_service_enabled", "n-cpu", "n-cpu-fake"),
+        ("is_service_enabled", "xn-cell", "n-cell-foo"),
+        ("is_service_enabled", "s-proxy", "s.proxy"),
+        ("is_service_enabled", "c-api", "cinder"),
+        ("is_service_enabled", "key", "key g-api"),
+    ];
+    let mut out: Vec<Case> = services
+        .iter()
+        .map(|(helper, list, arg)| Case {
+            label: format!("{helper} {arg:?} in {list:?} (pinned)"),
+            body: format!("ENABLED_SERVICES={}\n{helper} {}", quote(list), quote(arg)),
+        })
+        .collect();
+    let others: &[(&str, &str)] = &[
+        (
+            "is_service_enabled with is_foo_enabled false",
+            "ENABLED_SERVICES=g-api,foo\nfunction is_foo_enabled { return 1; }\nis_service_enabled g-api foo",
+        ),
+        (
+            "iniset a&b over an existing option",
+            "printf '[DEFAULT]\\nstores=old\\n' > a.conf\niniset a.conf DEFAULT stores 'a&b'",
+        ),
+        (
+            "iniset x\\1y over an existing option",
+            "printf '[DEFAULT]\\nstores = old\\n' > a.conf\niniset a.conf DEFAULT stores 'x\\1y'",
+        ),
+        (
+            "iniset under a duplicated section",
+            "printf '[s]\\n[o]\\n[s]\\n' > a.conf\niniset a.conf s k 'v w'",
+        ),
+        (
+            "iniget of a repeated option with a glob",
+            "printf '[s]\\nk = * a\\n[s]\\nk = b=c\\n' > a.conf\niniget a.conf s k",
+        ),
+        (
+            "inicomment of an option with |",
+            "printf '[s]\\na|b = 1\\n' > a.conf\ninicomment a.conf s 'a|b'",
+        ),
+        ("inicomment of a missing file", "inicomment none.conf s k"),
+        ("trueorfalse yEs", "FLAG=yEs\ntrueorfalse False FLAG"),
+        ("trueorfalse tRue", "FLAG=tRue\ntrueorfalse False FLAG"),
+        ("trueorfalse 2", "FLAG=2\ntrueorfalse True FLAG"),
+        ("trueorfalse with no name", "trueorfalse False ''"),
+        ("err with a glob", "err $LINENO '[ERROR] * x'"),
+        ("warn at a function's depth", "function f { warn $LINENO 'in f'; }\nf"),
+    ];
+    out.extend(others.iter().map(|(label, body)| Case {
+        label: format!("{label} (pinned)"),
+        body: body.to_string(),
+    }));
+    out
+}
+
 /// Every case, in a fixed order from the fixed seed.
 fn cases() -> Vec<Case> {
     let mut g = Gen(fastrand::Rng::with_seed(SEED));
@@ -387,6 +450,7 @@ fn cases() -> Vec<Case> {
         body: "iniset $GLANCE_API_CONF_UNSET glance_store stores 'file, http, rbd'".into(),
     });
     out.extend(git_cases());
+    out.extend(pinned_cases());
     out
 }
 
@@ -617,16 +681,18 @@ fn in_a_tree_every_helper_behaves_as_under_plain_bash() {
 /// of these ceasing to differ, fails.
 const DELIBERATE: &[(&str, &[usize], &str)] = &[
     ("state", &[], "no prelude: no stackrc (ENABLED_SERVICES, LC_ALL), and errtrace for the session's error reports"),
-    ("iniget", &[1, 14, 27, 40, 53, 66, 92, 105, 118, 131, 144], "prints nothing for a missing option (DevStack's echo printed an empty line)"),
-    ("iniset", &[13, 168], "a new file does not start with an empty line"),
+    ("iniget", &[1, 14, 27, 40, 53, 66, 92, 105, 118, 131, 144, 197], "the first occurrence, literal; nothing printed for a missing option (DevStack echoed every match unquoted, or an empty line)"),
+    ("iniset", &[13, 168, 194, 195, 196], "a new file starts with its header; `option = value` written literally (no sed specials); the first of duplicated sections"),
     ("ini_has_option", &[29, 133], "a missing file is status 1, silently (DevStack's sed failed with 2)"),
+    ("inicomment", &[198, 199], "the option is literal (`a|b` works); a missing file is silent, status 0"),
     ("iniset_multiline", &[4, 17, 30, 43, 56, 69, 82, 95, 108, 121, 134, 147], "not provided"),
-    ("trueorfalse", &[18, 57, 70, 83], "on/off accepted; the value form (`trueorfalse True False`) reads the value"),
-    ("is_service_enabled", &[19, 20], "a quoted \"key g-api\" is one name, not two"),
-    ("enable_service", &[48, 87, 125, 139, 151], "an exact item is added: catch-alls do not count as enabled, `-svc` and a quoted \"a b\" are added as given"),
+    ("trueorfalse", &[18, 57, 70, 83, 203], "on/off accepted; the value form (`trueorfalse True False`) reads the value; an empty name gives the default"),
+    ("is_service_enabled", &[19, 20, 188, 189, 190, 192, 193], "exact names: no n-cpu-*/n-cell-* catch-alls, no regex, a quoted \"key g-api\" is one name; any is_X_enabled that is true is enough"),
+    ("enable_service", &[48, 87, 125, 139, 151, 185, 186], "an exact item is added: catch-alls do not count as enabled, `-svc` and a quoted \"a b\" are added as given"),
+    ("disable_service", &[182], "every copy of the item is removed"),
     ("die", &[156, 159, 162, 165], "no call trace; the hook's file (relative) and message as given on stderr; no LOGDIR/error.log"),
-    ("warn", &[157, 160, 163, 166], "on stderr, every argument, the caller's own file (relative), nothing globbed"),
-    ("err", &[158, 161, 164, 167], "every argument, the caller's own file (relative), nothing globbed; no LOGDIR/error.log"),
+    ("warn", &[157, 160, 163, 166, 205], "on stderr, every argument, the caller's own file (relative), nothing globbed"),
+    ("err", &[158, 161, 164, 167, 204], "every argument, the caller's own file (relative), nothing globbed; no LOGDIR/error.log"),
     ("git_clone", &[169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179, 180, 181], "one line `git_clone: DEST at <commit>`, git's own chatter hidden; no ERROR_ON_CLONE; errors name git_clone, not die"),
 ];
 
