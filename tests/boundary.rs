@@ -357,6 +357,11 @@ fn helpers_called_from_bash_with_hostile_values_run_nothing() {
             );
         }
     }
+    // git reads a word starting with `-` as an option wherever it stands.
+    let dest = b.top.join("clone").display().to_string();
+    for ref_ in ["--orphan=pwned", "-b"] {
+        assert_eq!(b.call("git_clone", &["/nonexistent", &dest, ref_]), 2);
+    }
     b.space.close().unwrap();
 }
 

@@ -408,3 +408,36 @@ fn write_grants_on_what_hookhost_trusts_are_refused() {
     // An ordinary directory is still granted.
     plan_with("write = [\"files\"]\n", &[]).assert_code(0);
 }
+
+/// A file of a write grant hard-linked into the private `/data` would stay
+/// writable through `/data` after the operator withdrew the grant: a hard
+/// link stays inside the grant it is made in.
+#[test]
+fn a_file_of_a_write_grant_cannot_be_hard_linked_into_data() {
+    let arena = Arena::granted();
+    arena.stack.write("files/conf", "trusted\n");
+    let copy = arena.stack.path("files/conf");
+    let run = arena.run(&[
+        ("HOSTILE_ATTACK", "hardlink"),
+        ("HOSTILE_TARGET", "/stack/files/conf"),
+        ("HOSTILE_PATH", "/data/conf"),
+        ("TRUSTED_PATH", copy.to_str().unwrap()),
+    ]);
+    assert!(
+        hostile_line(&run).contains("HOSTILE refused: hardlink"),
+        "{}",
+        run.all()
+    );
+    // Inside one grant a hard link is an ordinary file operation.
+    let run = arena.run(&[
+        ("HOSTILE_ATTACK", "hardlink"),
+        ("HOSTILE_TARGET", "/stack/files/conf"),
+        ("HOSTILE_PATH", "/stack/files/conf2"),
+        ("TRUSTED_PATH", copy.to_str().unwrap()),
+    ]);
+    assert!(
+        hostile_line(&run).contains("HOSTILE got: hardlink"),
+        "{}",
+        run.all()
+    );
+}
