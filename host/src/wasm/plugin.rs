@@ -105,14 +105,15 @@ impl Runtime {
         };
         let mut store = Store::new(self.engine(), state);
         store.limiter(|state| &mut state.limiter as &mut dyn ResourceLimiter);
-        // The clock stops the call at its deadline, and on the way checks
-        // how much the plugin has written.
+        // The clock stops the call at its deadline or on Ctrl-C, and on the
+        // way checks how much the plugin has written.
         store.epoch_deadline_callback(|ctx| {
             let state = ctx.data();
             let left = state
                 .deadline
                 .saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
+            // Ctrl-C advances the clock past every deadline to stop the call.
+            if left.is_zero() || crate::interrupt::requested() {
                 return Err(Trap::Interrupt.into());
             }
             if let Some(reason) = state.files.grown_too_much() {
