@@ -65,6 +65,7 @@ impl Run<'_> {
                         section.file,
                         path.display()
                     ),
+                    note: String::new(),
                 });
                 reporter.hook_finished(timing, None);
                 true

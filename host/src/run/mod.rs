@@ -123,6 +123,15 @@ pub fn execute(
     reporter: Arc<Mutex<Reporter>>,
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
+    if options.dry_run {
+        // Before the session starts: its PATH is these shims.
+        crate::dryrun::prepare_bin(&plan.stack.state_dir).with_context(|| {
+            format!(
+                "cannot prepare the dry run's commands in {}",
+                plan.stack.state_dir.display()
+            )
+        })?;
+    }
     let runtime = Runtime::new().context("cannot start the WebAssembly runtime")?;
     // Ctrl-C: push the epoch past every plugin's deadline, so a running guest traps.
     let _stop_guests = interrupt::on_interrupt(epoch_bumper(&runtime, plan));
