@@ -108,7 +108,7 @@ fn a_dry_run_records_commands_and_changes_nothing() {
             .any(|l| l.contains(text) && l.contains(&place(line)));
         assert!(found, "no record of `{text}` at line {line}\n{all}");
     }
-    assert!(all.contains("packages (not installed): 1"), "{all}");
+    assert!(all.contains("package installs (not run): 1"), "{all}");
     assert!(all.contains("network (not reached)"), "{all}");
     // The read-only git form ran for real and was not recorded.
     assert!(!all.contains("rev-parse"), "{all}");

@@ -99,12 +99,17 @@ const SECTIONS: [(&str, &str, &str); 13] = [
         "would stop here (DevStack's die; the run went on)",
         "",
     ),
-    ("package", "packages (not installed)", ""),
+    (
+        "undefined",
+        "not defined here (functions or commands that do not exist)",
+        "",
+    ),
     ("pip", "Python packages (not installed)", ""),
-    ("git_clone", "git_clone (not fetched)", "git_clone "),
-    ("git", "git (not run)", ""),
     ("service", "services started or stopped (not run)", ""),
     ("sudo", "sudo (not run)", "sudo "),
+    ("package", "package installs (not run)", ""),
+    ("git_clone", "git_clone (not fetched)", "git_clone "),
+    ("git", "git (not run)", ""),
     ("network", "network (not reached)", ""),
     (
         "file",
@@ -113,11 +118,6 @@ const SECTIONS: [(&str, &str, &str); 13] = [
     ),
     ("system", "other system changes (not run)", ""),
     ("wait", "waits (not waited for)", ""),
-    (
-        "undefined",
-        "not defined here (functions or commands that do not exist)",
-        "",
-    ),
     ("merge", "local.conf meta-sections (not merged)", ""),
 ];
 
