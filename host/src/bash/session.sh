@@ -102,7 +102,7 @@ __hh_post() {
 __hh_end() {
     command exec 0<&"$__hh_nul" 1>&"$__hh_out" 2>&"$__hh_err"
     # A dry run's die (dryrun.sh) returned instead of exiting: the request failed.
-    if ((__hh_died)); then
+    if ((${__hh_died-0})); then
         __hh_died=0
         ((__hh_st)) || __hh_st=1
     fi
