@@ -9,3 +9,10 @@ scripts/setup.sh
 cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo test --release --workspace
+
+# A DevStack tree's dry run, end to end (see scripts/devstack-conformance.sh).
+if [[ -n ${HOOKHOST_DEVSTACK_TREE-} && -d $HOOKHOST_DEVSTACK_TREE ]]; then
+    scripts/devstack-conformance.sh "$HOOKHOST_DEVSTACK_TREE"
+else
+    echo "devstack-conformance: NOT RUN (set HOOKHOST_DEVSTACK_TREE to a DevStack tree to run it)"
+fi

@@ -35,6 +35,10 @@ pub struct Record {
     pub place: String,
     /// The command line, shell-quoted.
     pub command: String,
+    /// Why it was recorded, when the record says (`missing` commands: a
+    /// DevStack function not sourced, or a system command not allowed).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 /// Reads the record file as it grows.
@@ -75,7 +79,7 @@ impl Recorder {
 }
 
 fn parse(line: &str, hook: &str, phase: &str) -> Option<Record> {
-    let mut parts = line.splitn(3, '\t');
+    let mut parts = line.splitn(4, '\t');
     let (kind, place, command) = (parts.next()?, parts.next()?, parts.next()?);
     Some(Record {
         hook: hook.to_string(),
@@ -83,46 +87,333 @@ fn parse(line: &str, hook: &str, phase: &str) -> Option<Record> {
         kind: kind.to_string(),
         place: place.to_string(),
         command: command.trim_end().to_string(),
+        note: parts.next().unwrap_or("").trim_end().to_string(),
     })
 }
+
+/// The report's sections: record kind, title, and how a record's command
+/// is written (`sudo mkdir ...`, `install_package x`).
+const SECTIONS: [(&str, &str, &str); 13] = [
+    (
+        "die",
+        "would stop here (DevStack's die; the run went on)",
+        "",
+    ),
+    (
+        "undefined",
+        "not defined here (functions or commands that do not exist)",
+        "",
+    ),
+    ("pip", "Python packages (not installed)", ""),
+    ("service", "services started or stopped (not run)", ""),
+    ("sudo", "sudo (not run)", "sudo "),
+    ("package", "package installs (not run)", ""),
+    ("git_clone", "git_clone (not fetched)", "git_clone "),
+    ("git", "git (not run)", ""),
+    ("network", "network (not reached)", ""),
+    (
+        "file",
+        "files outside the state directory (not written)",
+        "",
+    ),
+    ("system", "other system changes (not run)", ""),
+    ("wait", "waits (not waited for)", ""),
+    ("merge", "local.conf meta-sections (not merged)", ""),
+];
 
 /// The report's lines: one per record, grouped by kind, and a count.
 pub fn render(records: &[Record]) -> Vec<String> {
     let mut lines = Vec::new();
-    let kinds = [
-        (
-            "undefined",
-            "not defined here (functions or commands that do not exist)",
-        ),
-        ("sudo", "sudo (not run)"),
-        ("package", "package installs (not run)"),
-        ("git_clone", "git_clone (not fetched)"),
-        ("merge", "local.conf meta-sections (not merged)"),
-    ];
-    for (kind, title) in kinds {
+    for (kind, title, prefix) in SECTIONS {
         let of_kind: Vec<&Record> = records.iter().filter(|r| r.kind == kind).collect();
         if of_kind.is_empty() {
             continue;
         }
         lines.push(format!("{title}: {}", of_kind.len()));
-        // The call as written: `sudo mkdir -p /opt/stack`, `install_package x`.
-        let prefix = match kind {
-            "sudo" => "sudo ",
-            "package" => "install_package ",
-            "git_clone" => "git_clone ",
-            _ => "",
-        };
         for r in of_kind {
-            lines.push(format!(
+            let mut line = format!(
                 "  {prefix}{}  [{} in `{}`, {}]",
                 r.command, r.hook, r.phase, r.place
-            ));
+            );
+            if !r.note.is_empty() {
+                line.push_str(&format!(" ({})", r.note));
+            }
+            lines.push(line);
         }
     }
     if lines.is_empty() {
         lines.push("nothing: every command existed and nothing needed sudo or packages".into());
     }
     lines
+}
+
+/// The directory of a dry run's commands, under the state directory.
+pub const BIN: &str = "dry-run.d";
+
+/// Commands that could change the system or reach the network: each name
+/// runs `shim.sh` (recorded, or run for its read-only forms).
+const SHIMS: &[&str] = &[
+    "apt-get",
+    "apt",
+    "aptitude",
+    "dpkg",
+    "yum",
+    "dnf",
+    "zypper",
+    "rpm",
+    "gem",
+    "npm",
+    "pip",
+    "pip2",
+    "pip3",
+    "pip-python",
+    "easy_install",
+    "virtualenv",
+    "tox",
+    "python",
+    "python2",
+    "python3",
+    "python2.7",
+    "git",
+    "curl",
+    "wget",
+    "ssh",
+    "scp",
+    "rsync",
+    "nc",
+    "ftp",
+    "openstack",
+    "keystone",
+    "nova",
+    "glance",
+    "neutron",
+    "cinder",
+    "swift",
+    "heat",
+    "ironic",
+    "sahara",
+    "zaqar",
+    "mysql",
+    "mysqladmin",
+    "psql",
+    "mongo",
+    "rabbitmqctl",
+    "ceph",
+    "rados",
+    "rbd",
+    "su",
+    "runuser",
+    "sg",
+    "screen",
+    "tmux",
+    "service",
+    "systemctl",
+    "initctl",
+    "start-stop-daemon",
+    "update-rc.d",
+    "chkconfig",
+    "pkill",
+    "killall",
+    "useradd",
+    "usermod",
+    "userdel",
+    "groupadd",
+    "gpasswd",
+    "passwd",
+    "chpasswd",
+    "visudo",
+    "mount",
+    "umount",
+    "losetup",
+    "mkfs",
+    "mkfs.xfs",
+    "mkfs.ext4",
+    "fdisk",
+    "parted",
+    "pvcreate",
+    "vgcreate",
+    "lvcreate",
+    "vgremove",
+    "lvremove",
+    "tgtadm",
+    "tgt-admin",
+    "iscsiadm",
+    "modprobe",
+    "rmmod",
+    "sysctl",
+    "iptables",
+    "ip6tables",
+    "ebtables",
+    "brctl",
+    "ovs-vsctl",
+    "ovs-ofctl",
+    "virsh",
+    "qemu-img",
+    "a2ensite",
+    "a2dissite",
+    "a2enmod",
+    "update-alternatives",
+    "restorecon",
+    "setsebool",
+    "semanage",
+    "disk-image-create",
+    "ramdisk-image-create",
+    "hostname",
+    "ip",
+    "find",
+    "sed",
+    "tar",
+    "unzip",
+    "patch",
+    "dd",
+    "ssh-keygen",
+    "logger",
+    "openssl",
+    "cp",
+    "mv",
+    "rm",
+    "mkdir",
+    "rmdir",
+    "ln",
+    "touch",
+    "chmod",
+    "chown",
+    "chgrp",
+    "install",
+    "tee",
+    "truncate",
+    "sleep",
+    "timeout",
+];
+
+/// Read-only commands a dry run runs for real (linked from the system).
+const ALLOWED: &[&str] = &[
+    "cat",
+    "head",
+    "tail",
+    "grep",
+    "egrep",
+    "fgrep",
+    "awk",
+    "gawk",
+    "mawk",
+    "cut",
+    "tr",
+    "sort",
+    "uniq",
+    "wc",
+    "tac",
+    "rev",
+    "comm",
+    "join",
+    "paste",
+    "fold",
+    "nl",
+    "expand",
+    "column",
+    "basename",
+    "dirname",
+    "readlink",
+    "realpath",
+    "pwd",
+    "date",
+    "id",
+    "whoami",
+    "groups",
+    "uname",
+    "nproc",
+    "getent",
+    "stat",
+    "ls",
+    "file",
+    "which",
+    "lsb_release",
+    "dpkg-query",
+    "seq",
+    "expr",
+    "bc",
+    "test",
+    "[",
+    "true",
+    "false",
+    "printf",
+    "echo",
+    "env",
+    "xargs",
+    "uuidgen",
+    "hexdump",
+    "od",
+    "base64",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "cmp",
+    "diff",
+    "getconf",
+    "locale",
+    "tput",
+    "zcat",
+    "gzip",
+    "mktemp",
+    "ps",
+    "pgrep",
+    "sh",
+    "bash",
+    "dash",
+    "free",
+    "df",
+    "du",
+    "lsmod",
+    "getopt",
+    "numfmt",
+    "shuf",
+    "yes",
+    "sum",
+];
+
+/// Prepare `<state>/dry-run.d`: `shims/NAME` -> `shim.sh` for each
+/// command of SHIMS, `real/NAME` -> the system's NAME (when installed),
+/// `allow/NAME` -> the system's NAME for each read-only command, `tmp/`.
+/// Made afresh for each run (the system's commands may have moved).
+pub fn prepare_bin(state_dir: &Path) -> std::io::Result<PathBuf> {
+    let dir = state_dir.join(BIN);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    for sub in ["shims", "real", "allow", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let shim = dir.join("shim.sh");
+    std::fs::write(&shim, SHIM_SH)?;
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let search = std::env::var_os("PATH").unwrap_or_default();
+    for name in SHIMS {
+        std::os::unix::fs::symlink("../shim.sh", dir.join("shims").join(name))?;
+        if let Some(found) = find_on(&search, name) {
+            std::os::unix::fs::symlink(found, dir.join("real").join(name))?;
+        }
+    }
+    for name in ALLOWED {
+        if let Some(found) = find_on(&search, name) {
+            std::os::unix::fs::symlink(found, dir.join("allow").join(name))?;
+        }
+    }
+    Ok(dir)
+}
+
+/// The shim every recorded command runs.
+const SHIM_SH: &str = include_str!("bash/shim.sh");
+
+/// `name`'s executable on the search path `search`, as a shell finds it.
+fn find_on(search: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(search)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(name))
+        .find(|path| {
+            std::fs::metadata(path)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }
 
 #[cfg(test)]

@@ -292,7 +292,7 @@ __hh_w_install_package() {
     builtin local IFS=' '
     if (($# == 0)); then return 0; fi
     if ((__hh_dry_run)); then
-        __hh_record package "$@"
+        __hh_record package install_package "$@"
         return 0
     fi
     if ((__hh_allow_install)) && builtin declare -F __hh_ds_install_package >/dev/null; then
@@ -524,6 +524,10 @@ git_clone() {
 __hh_w_git_clone() {
     builtin local repo dest ref
     repo=${1-} dest=${2-} ref=${3-}
+    if ((__hh_dry_run)); then
+        __hh_record git_clone "$@"
+        return 0
+    fi
     if [[ -z $repo || -z $dest ]]; then
         builtin printf 'git_clone: needs REPO DEST [REF]\n' >&2
         return 2
@@ -533,10 +537,6 @@ __hh_w_git_clone() {
         builtin printf 'git_clone: %s is not a repository, directory or ref (it starts with -)\n' \
             "$([[ $ref == -* ]] && builtin echo "$ref" || builtin echo "$repo $dest")" >&2
         return 2
-    fi
-    if ((__hh_dry_run)); then
-        __hh_record git_clone "$@"
-        return 0
     fi
     if [[ -d $dest/.git ]]; then
         if [[ $(trueorfalse False RECLONE) == True && $(trueorfalse False OFFLINE) != True ]]; then

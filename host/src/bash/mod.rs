@@ -54,6 +54,8 @@ use process::{BashProcess, Event};
 const SESSION_SH: &str = include_str!("session.sh");
 /// DevStack's helper functions and common variables.
 const HELPERS_SH: &str = include_str!("helpers.sh");
+/// The session's dry-run layer (see dryrun.rs), after helpers.sh.
+const DRYRUN_SH: &str = include_str!("dryrun.sh");
 
 /// How long to wait for output before checking whether bash exited.
 const POLL: Duration = Duration::from_millis(20);
@@ -999,6 +1001,10 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
         b"__hh_tree=0\n"
     });
     s.extend(without_comment_lines(HELPERS_SH));
+    if config.dry_run {
+        s.push(b'\n');
+        s.extend(without_comment_lines(DRYRUN_SH));
+    }
     s.extend_from_slice(b"\n((__hh_conf_failed == 0))");
     Ok(s)
 }

@@ -101,6 +101,11 @@ __hh_post() {
 # hook's marker line cost ~10 µs more per hook (parsing).
 __hh_end() {
     command exec 0<&"$__hh_nul" 1>&"$__hh_out" 2>&"$__hh_err"
+    # A dry run's die (dryrun.sh) returned instead of exiting: the request failed.
+    if ((${__hh_died-0})); then
+        __hh_died=0
+        ((__hh_st)) || __hh_st=1
+    fi
     builtin printf '%s %d\n' "$1" "$__hh_st"
     builtin printf '%s %d\n' "$1" "$__hh_st" >&2
 }

@@ -65,6 +65,7 @@ impl Run<'_> {
                         section.file,
                         path.display()
                     ),
+                    note: String::new(),
                 });
                 reporter.hook_finished(timing, None);
                 true
@@ -82,6 +83,18 @@ impl Run<'_> {
                 true
             }
             Ok(crate::iniconf::Merged::Skipped(why)) => {
+                // A dry run's hooks did not create the file's directory
+                // (their mkdir was recorded): the merge is still reported.
+                if !write {
+                    self.summary.dry_run.push(crate::dryrun::Record {
+                        hook: "local.conf".to_string(),
+                        phase: phase.to_string(),
+                        kind: "merge".to_string(),
+                        place: format!("{}:{}", conf.path.display(), section.line),
+                        command: format!("[[{}|{}]]", section.phase, section.file),
+                        note: why.clone(),
+                    });
+                }
                 reporter.warning(&why);
                 reporter.hook_finished(timing, None);
                 true

@@ -123,6 +123,15 @@ pub fn execute(
     reporter: Arc<Mutex<Reporter>>,
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
+    if options.dry_run {
+        // Before the session starts: its PATH is these shims.
+        crate::dryrun::prepare_bin(&plan.stack.state_dir).with_context(|| {
+            format!(
+                "cannot prepare the dry run's commands in {}",
+                plan.stack.state_dir.display()
+            )
+        })?;
+    }
     let runtime = Runtime::new().context("cannot start the WebAssembly runtime")?;
     // Ctrl-C: push the epoch past every plugin's deadline, so a running guest traps.
     let _stop_guests = interrupt::on_interrupt(epoch_bumper(&runtime, plan));
@@ -366,6 +375,12 @@ impl Run<'_> {
             return Err(());
         }
         self.collect_dry_run(&hook.file.stem, &phase.to_string());
+        let result = result.map_err(|mut failure| {
+            if let Some(died) = self.died_in(&hook.file.stem, phase) {
+                failure.reason = died;
+            }
+            failure
+        });
         let error = result.as_ref().err().map(|f| f.reason.clone());
         lock(&self.reporter).hook_finished(timing, error.as_deref());
         result.map_err(|failure| self.fail(hook, phase, failure.reason, failure.output_tail))
@@ -480,6 +495,23 @@ impl Run<'_> {
             reason,
             output_tail: tail.into_iter().collect(),
         })
+    }
+
+    /// In a dry run, the `die` that ended `hook`'s `phase`, as a reason:
+    /// the phase failed because DevStack would have stopped there.
+    fn died_in(&self, hook: &str, phase: Phase) -> Option<String> {
+        self.dry_run.as_ref()?;
+        let phase = phase.to_string();
+        let died = self
+            .summary
+            .dry_run
+            .iter()
+            .rev()
+            .find(|r| r.kind == "die" && r.hook == hook && r.phase == phase)?;
+        Some(format!(
+            "DevStack's die at {}: {} (the dry run goes on)",
+            died.place, died.command
+        ))
     }
 
     fn fail(&mut self, hook: &PlannedHook, phase: Phase, reason: String, output_tail: Vec<String>) {

@@ -1,0 +1,181 @@
+//! `--dry-run` of a DevStack tree through the real binary and real bash:
+//! commands that would change the system or reach the network are
+//! recorded (with hook, phase, file:line) instead of run, whatever calls
+//! them; DevStack's `die` is a finding that ends only the hook's phase;
+//! nothing outside `.hookhost/` changes. Uses the small hand-written tree
+//! in tests/fixtures/devstack-mini, copied to a temp dir per test.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{repo_root, Run};
+
+/// A copy of the fixture tree in a temp dir.
+fn mini_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(repo_root().join("tests/fixtures/devstack-mini/."))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying the fixture tree failed");
+    dir
+}
+
+fn hookhost(top: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hookhost"));
+    command
+        .args(args)
+        .arg("--top")
+        .arg(top)
+        .env("NO_COLOR", "1");
+    Run::from(command.output().expect("run hookhost"))
+}
+
+/// Every path under `dir` but hookhost's state.
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.ends_with(".hookhost") {
+                continue;
+            }
+            if path.is_dir() {
+                todo.push(path.clone());
+            }
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The dry run's records from `--json`'s report event.
+fn records(run: &Run) -> Vec<serde_json::Value> {
+    run.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "dry-run")
+        .find_map(|e| e["data"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn has(records: &[serde_json::Value], kind: &str, place: &str, command: &str) -> bool {
+    records.iter().any(|r| {
+        r["kind"] == kind
+            && r["place"] == place
+            && r["command"].as_str().is_some_and(|c| c.contains(command))
+            && r["hook"] == "50-mini"
+            && r["phase"] == "stack install"
+    })
+}
+
+#[test]
+fn a_dry_run_records_commands_and_changes_nothing() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let before = listing(top);
+    let run = hookhost(top, &["stack", "--dry-run"]);
+    run.assert_no_panic();
+    let all = run.all();
+    // Recorded, not run: nothing outside .hookhost/ appeared.
+    assert_eq!(listing(top), before, "the dry run changed the tree\n{all}");
+    assert!(!Path::new("/opt/hookhost-mini-dest").exists(), "{all}");
+    assert!(!Path::new("/tmp/hookhost-mini-download").exists(), "{all}");
+    // The text report, grouped, with hook, phase and file:line.
+    let place = |line: u32| format!("[50-mini in `stack install`, extras.d/50-mini.sh:{line}]");
+    for (text, line) in [
+        ("apt-get install -y hookhost-mini-pkg", 3),
+        (
+            "git clone https://example.invalid/mini.git /opt/hookhost-mini-dest/mini",
+            4,
+        ),
+        (
+            "curl -sf https://example.invalid/mini.tgz -o /tmp/hookhost-mini-download",
+            6,
+        ),
+        ("mkdir -p /opt/hookhost-mini-dest/mini-data", 7),
+        ("iniset DEFAULT debug True", 9),
+        ("timeout 60 sh -c", 10),
+    ] {
+        let found = all
+            .lines()
+            .any(|l| l.contains(text) && l.contains(&place(line)));
+        assert!(found, "no record of `{text}` at line {line}\n{all}");
+    }
+    assert!(all.contains("package installs (not run): 1"), "{all}");
+    assert!(all.contains("network (not reached)"), "{all}");
+    // The read-only git form ran for real and was not recorded.
+    assert!(!all.contains("rev-parse"), "{all}");
+    // A function of the tree that was not sourced is told apart.
+    assert!(
+        all.contains("configure_mini_later  [50-mini in `stack install`, extras.d/50-mini.sh:11] (DevStack function, defined in lib/mini (not sourced here))"),
+        "{all}"
+    );
+    assert!(
+        all.contains("(the file argument is probably an empty variable)"),
+        "{all}"
+    );
+}
+
+#[test]
+fn die_in_a_dry_run_ends_the_phase_not_the_run() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let run = hookhost(top, &["stack", "--dry-run"]);
+    run.assert_no_panic().assert_code(1);
+    let all = run.all();
+    assert!(
+        all.contains("would stop here: no keyring after 3 tries  [50-mini in `stack install`, extras.d/50-mini.sh:16]"),
+        "{all}"
+    );
+    // The phase ended at die (the wait loop did not go on; the line after
+    // it did not run), the session lived on (no restart), the run went on.
+    assert!(!all.contains("MINI not reached"), "{all}");
+    assert!(!all.contains("was restarted"), "{all}");
+    assert!(all.contains("[50-mini] MINI reached post-config"), "{all}");
+    assert!(
+        all.contains("hook 50-mini (bash) failed in `stack install`"),
+        "{all}"
+    );
+    // The same in --json.
+    let json = hookhost(top, &["stack", "--dry-run", "--json"]);
+    let records = records(&json);
+    assert!(!records.is_empty(), "{}", json.all());
+    assert!(
+        has(
+            &records,
+            "die",
+            "extras.d/50-mini.sh:16",
+            "would stop here: no keyring"
+        ),
+        "{records:?}"
+    );
+    assert!(
+        has(
+            &records,
+            "package",
+            "extras.d/50-mini.sh:3",
+            "apt-get install"
+        ),
+        "{records:?}"
+    );
+    assert!(
+        has(&records, "git", "extras.d/50-mini.sh:4", "git clone"),
+        "{records:?}"
+    );
+    assert!(
+        has(
+            &records,
+            "undefined",
+            "extras.d/50-mini.sh:11",
+            "configure_mini_later"
+        ),
+        "{records:?}"
+    );
+}
