@@ -386,6 +386,8 @@ fn write_grants_on_what_hookhost_trusts_are_refused() {
         ("extras.d", "extras.d"),
         ("lib", "lib"),
         (".hookhost", ".hookhost"),
+        (".git", ".git"),
+        ("files/repo/.git/hooks", ".git"),
     ] {
         let run = plan_with(&format!("write = [\"{path}\"]\n"), &[]);
         run.assert_code(2)

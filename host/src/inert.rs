@@ -53,6 +53,11 @@ fn needs_escape(c: char) -> bool {
         }
         // Line and paragraph separators.
         '\u{2028}' | '\u{2029}' => true,
+        // Invisible characters that make one text look like another:
+        // zero-width space and joiners, word joiner and invisible
+        // operators, the byte-order mark, tag characters.
+        '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' => true,
+        '\u{e0000}'..='\u{e007f}' => true,
         _ => false,
     }
 }
@@ -86,6 +91,15 @@ mod tests {
             inert("\u{1b}[2K\r✓ done\u{7}\n\u{0}\u{7f}"),
             "\\e[2K\\r✓ done\\x07\\n\\x00\\x7f"
         );
+    }
+
+    #[test]
+    fn invisible_characters_are_escaped() {
+        for c in ['\u{200b}', '\u{2060}', '\u{feff}', '\u{e0041}'] {
+            let text = format!("a{c}b");
+            assert_ne!(inert(&text), text, "{c:?}");
+        }
+        assert_eq!(inert("ünïcødé"), "ünïcødé");
     }
 
     #[test]

@@ -626,6 +626,11 @@ fn protected(top: &Path) -> Vec<Protected> {
             true,
         ),
         (OPERATOR_CONFIG, "the operator's grants", false),
+        (
+            ".git",
+            "git's hooks and settings, run when trusted code runs git in the stack",
+            false,
+        ),
         (LOCAL_CONF, "DevStack's settings", false),
     ];
     let mut list: Vec<Protected> = in_stack
@@ -652,6 +657,14 @@ fn protected(top: &Path) -> Vec<Protected> {
 /// something of [`protected`], or None when it does not.
 fn covers_protected(top: &Path, path: &str, writable: bool) -> Option<String> {
     let host = real_or_lexical(&top.join(path));
+    if writable && host.components().any(|c| c.as_os_str() == ".git") {
+        return Some(
+            "it is inside a git repository's .git (its hooks and settings run when trusted \
+             code runs git there); grant a subdirectory of the work tree that holds only the \
+             plugin's files instead"
+                .to_string(),
+        );
+    }
     let mut relations: Vec<(&str, Vec<String>)> = vec![
         ("it is", vec![]),
         ("it is inside", vec![]),

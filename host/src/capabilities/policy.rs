@@ -142,13 +142,17 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// `*` matches exactly one argument, `**` (last) matches any rest, anything
-/// else matches literally.
+/// `*` matches exactly one argument that is not an option (it does not
+/// start with `-`: `git clone *` must not take `--upload-pack=CMD`), `**`
+/// (last) matches any rest, options included, anything else matches
+/// literally.
 fn args_match(patterns: &[String], args: &[String]) -> bool {
     match (patterns.first(), args.first()) {
         (Some(p), _) if p == "**" => true,
         (None, None) => true,
-        (Some(p), Some(a)) if p == "*" || p == a => args_match(&patterns[1..], &args[1..]),
+        (Some(p), Some(a)) if (p == "*" && !a.starts_with('-')) || p == a => {
+            args_match(&patterns[1..], &args[1..])
+        }
         _ => false,
     }
 }
@@ -236,6 +240,10 @@ mod tests {
         assert!(!policy.may_run("systemctl", &strings(&["stop", "nova"])));
         assert!(!policy.may_run("systemctl", &strings(&["restart", "a", "b"])));
         assert!(!policy.may_run("systemctl", &strings(&["restart"])));
+        // `*` is one argument, never an option: it would change what the
+        // granted command does.
+        assert!(!policy.may_run("systemctl", &strings(&["restart", "--force"])));
+        assert!(!policy.may_run("systemctl", &strings(&["restart", "-H"])));
         assert!(policy.may_run("echo", &[]));
         assert!(policy.may_run("echo", &strings(&["a", "b"])));
         assert!(!policy.may_run("rm", &strings(&["-rf", "/"])));
