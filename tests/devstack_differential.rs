@@ -19,10 +19,10 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use support::{repo_root, Run};
+use support::Run;
 
 /// The seed of the generated inputs: fixed, so a failure reproduces.
 const SEED: u64 = 2_102_535;
@@ -51,22 +51,6 @@ const PRELUDE: &[&str] = &[
     "lib/ldap",
     "lib/dstat",
 ];
-
-/// The DevStack tree to test against, or None (and a message) when absent.
-fn shared_tree() -> Option<PathBuf> {
-    let path = match std::env::var_os("HOOKHOST_DEVSTACK_TREE") {
-        Some(path) => PathBuf::from(path),
-        None => repo_root().join("../shared/devstack-2015-07"),
-    };
-    if path.join("stack.sh").is_file() && path.join("functions").is_file() {
-        return Some(path);
-    }
-    eprintln!(
-        "SKIPPED: no DevStack tree at {} (set HOOKHOST_DEVSTACK_TREE to one)",
-        path.display()
-    );
-    None
-}
 
 /// A copy of the tree in `dir` (the shared tree is never run in), with
 /// none of its own hooks (a real run of them would install things).
@@ -652,7 +636,9 @@ fn prelude_toml() -> String {
 /// give every helper exactly what plain bash with the same files gives.
 #[test]
 fn in_a_tree_every_helper_behaves_as_under_plain_bash() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let top = dir.path().join("devstack");
     std::fs::create_dir(&top).unwrap();
@@ -710,7 +696,9 @@ fn without_err_reports(results: &str) -> String {
 /// says so.
 #[test]
 fn hookhost_s_own_helpers_differ_only_where_documented() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let top = dir.path().join("devstack");
     std::fs::create_dir(&top).unwrap();

@@ -12,23 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{repo_root, Run, TestStack};
-
-/// The DevStack tree to test against, or None (and a message) when absent.
-fn shared_tree() -> Option<PathBuf> {
-    let path = match std::env::var_os("HOOKHOST_DEVSTACK_TREE") {
-        Some(path) => PathBuf::from(path),
-        None => repo_root().join("../shared/devstack-2015-07"),
-    };
-    if path.join("stack.sh").is_file() && path.join("functions").is_file() {
-        return Some(path);
-    }
-    eprintln!(
-        "SKIPPED: no DevStack tree at {} (set HOOKHOST_DEVSTACK_TREE to one)",
-        path.display()
-    );
-    None
-}
+use support::{Run, TestStack};
 
 /// A copy of the tree in a temp dir (the shared tree is never run in).
 fn copy_of(tree: &Path) -> tempfile::TempDir {
@@ -130,7 +114,9 @@ VIRT_DRIVER=fake\n";
 
 #[test]
 fn plan_shows_the_prelude_stack_sh_ran_before_its_hooks() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let copy = copy_of(&tree);
     std::fs::write(copy.path().join("local.conf"), EVERY_HOOK_LOCAL_CONF).unwrap();
     let before = listing(copy.path());
@@ -173,7 +159,9 @@ fn plan_shows_the_prelude_stack_sh_ran_before_its_hooks() {
 
 #[test]
 fn a_configured_prelude_replaces_the_derived_one() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let copy = copy_of(&tree);
     std::fs::write(
         copy.path().join("hookhost.toml"),
@@ -214,7 +202,9 @@ fn a_configured_prelude_replaces_the_derived_one() {
 /// was (the prelude's .localrc.auto is put back); /dev/stdin is never shown.
 #[test]
 fn dry_run_of_the_tree_s_own_hooks_gets_every_hook_through_source() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let copy = copy_of(&tree);
     let top = copy.path().join("devstack");
     let status = Command::new("cp")
@@ -311,7 +301,9 @@ fn dry_run_of_the_tree_s_own_hooks_gets_every_hook_through_source() {
 /// prompts and keeps its value.
 #[test]
 fn the_tree_s_functions_win_and_install_package_stays_gated() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let probe = "case $1 in\n\
         source)\n\
             shopt -s extdebug\n\
@@ -378,7 +370,9 @@ fn the_tree_s_functions_win_and_install_package_stays_gated() {
 /// and every hook's `source` are replayed).
 #[test]
 fn a_restart_replays_the_prelude_and_every_source() {
-    let Some(tree) = shared_tree() else { return };
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
     let first = "if [[ $1 == source ]]; then probe_defined() { echo PROBE defined; }; fi\n";
     let exit = "if [[ $1 == unstack ]]; then exit 3; fi\n";
     let after = "if [[ $1 == unstack ]]; then probe_defined; echo \"PROBE fn=$(type -t git_clone_by_name)\"; fi\n";

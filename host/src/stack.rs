@@ -135,7 +135,7 @@ fn check_apart(plugin_data: &Path, dirs: &[(&str, &Path)]) -> anyhow::Result<()>
 }
 
 /// `path` with `.` and `..` taken away by their names (it may not exist yet).
-fn lexical(path: &Path) -> PathBuf {
+pub(crate) fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {

@@ -167,3 +167,19 @@ impl Run {
         self
     }
 }
+
+/// The DevStack tree to test against, or None (and a message) when absent.
+pub fn devstack_tree() -> Option<PathBuf> {
+    let path = match std::env::var_os("HOOKHOST_DEVSTACK_TREE") {
+        Some(path) => PathBuf::from(path),
+        None => repo_root().join("../shared/devstack-2015-07"),
+    };
+    if path.join("stack.sh").is_file() && path.join("functions").is_file() {
+        return Some(path);
+    }
+    eprintln!(
+        "SKIPPED: no DevStack tree at {} (set HOOKHOST_DEVSTACK_TREE to one)",
+        path.display()
+    );
+    None
+}

@@ -712,17 +712,7 @@ fn real_or_lexical(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    crate::stack::lexical(path)
 }
 
 /// Resolve a granted stack-relative directory without leaving the stack:
