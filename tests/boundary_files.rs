@@ -36,23 +36,15 @@ impl Arena {
     /// `caps` are `[capabilities]` lines the manifest requests and the
     /// operator grants, besides the variables the attack reads.
     fn new(caps: &str) -> Arena {
-        let root = tempfile::tempdir().expect("temp dir");
-        let dir = tempfile::Builder::new()
-            .prefix("stack")
-            .tempdir_in(root.path())
-            .expect("stack dir");
-        let stack = TestStack { dir };
-        std::fs::create_dir(stack.path("extras.d")).unwrap();
-        let outside = root.path().join("outside");
-        std::fs::create_dir(&outside).unwrap();
-        std::fs::write(outside.join("secret.txt"), "outside-secret\n").unwrap();
+        let (root, stack) = TestStack::beside_outside();
         stack
             .write("files/data.txt", "data\n")
             .write("files/deep/er/keep", "")
             .write("ro/readme.txt", "read me\n")
             .write("private.txt", "private\n")
             .bash("60-trusted.sh", TRUSTED);
-        std::os::unix::fs::symlink(&outside, stack.path("files/link-out")).unwrap();
+        std::os::unix::fs::symlink(root.path().join("outside"), stack.path("files/link-out"))
+            .unwrap();
         let caps = format!("vars-read = [\"HOSTILE_*\"]\n{caps}");
         stack.wasm(
             "50-nova",

@@ -45,13 +45,7 @@ impl Arena {
     /// the operator grants, besides reading `HOSTILE_*`; the operator also
     /// raises the memory ceiling so the guest can build its big strings.
     fn new(caps: &str) -> Arena {
-        let root = tempfile::tempdir().expect("temp dir");
-        let dir = tempfile::Builder::new()
-            .prefix("stack")
-            .tempdir_in(root.path())
-            .expect("stack dir");
-        let stack = TestStack { dir };
-        std::fs::create_dir(stack.path("extras.d")).unwrap();
+        let (root, stack) = TestStack::beside_outside();
         let caps = format!("vars-read = [\"HOSTILE_*\"]\n{caps}");
         stack
             .wasm(

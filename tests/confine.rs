@@ -54,16 +54,7 @@ struct Arena {
 impl Arena {
     /// A stack whose confined hook runs `jail`.
     fn new(jail: &str) -> Arena {
-        let root = tempfile::tempdir().expect("temp dir");
-        let dir = tempfile::Builder::new()
-            .prefix("stack")
-            .tempdir_in(root.path())
-            .expect("stack dir");
-        let stack = TestStack { dir };
-        std::fs::create_dir(stack.path("extras.d")).unwrap();
-        let outside = root.path().join("outside");
-        std::fs::create_dir(&outside).unwrap();
-        std::fs::write(outside.join("secret.txt"), "outside-secret\n").unwrap();
+        let (root, stack) = TestStack::beside_outside();
         stack
             .write("lib/helper.sh", "helper_loaded=yes\n")
             .write("work/.keep", "")
@@ -73,7 +64,8 @@ impl Arena {
             .bash("50-jail.sh", jail)
             .write("extras.d/50-jail.toml", MANIFEST)
             .bash("60-after.sh", AFTER);
-        std::os::unix::fs::symlink(&outside, stack.path("lib/link-out")).unwrap();
+        std::os::unix::fs::symlink(root.path().join("outside"), stack.path("lib/link-out"))
+            .unwrap();
         Arena { stack, root }
     }
 

@@ -43,23 +43,15 @@ impl Arena {
     /// `extra` is TOML for `[capabilities]` that the manifest requests and
     /// the operator grants; `operator` goes under the plugin's grants only.
     fn new(extra: &str, operator: &str) -> Arena {
-        let root = tempfile::tempdir().expect("temp dir");
-        let dir = tempfile::Builder::new()
-            .prefix("stack")
-            .tempdir_in(root.path())
-            .expect("stack dir");
-        let stack = TestStack { dir };
-        std::fs::create_dir(stack.path("extras.d")).unwrap();
-        let outside = root.path().join("outside");
-        std::fs::create_dir(&outside).unwrap();
-        std::fs::write(outside.join("secret.txt"), "outside-secret\n").unwrap();
+        let (root, stack) = TestStack::beside_outside();
         stack
             .write("files/data.txt", "data\n")
             .write("ro/readme.txt", "read me\n")
             .write("private.txt", "private\n")
             .bash("10-before.sh", BEFORE)
             .bash("60-after.sh", AFTER);
-        std::os::unix::fs::symlink(&outside, stack.path("files/link-out")).unwrap();
+        std::os::unix::fs::symlink(root.path().join("outside"), stack.path("files/link-out"))
+            .unwrap();
         std::os::unix::fs::symlink("../../outside/secret.txt", stack.path("files/secret-link"))
             .unwrap();
         let caps =

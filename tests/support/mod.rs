@@ -55,6 +55,23 @@ impl TestStack {
         TestStack { dir }
     }
 
+    /// A stack in a temp dir of its own (`root`), beside `root/outside/`
+    /// holding `secret.txt` (`outside-secret`): what a sandboxed or
+    /// confined hook must never reach.
+    pub fn beside_outside() -> (tempfile::TempDir, TestStack) {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("stack")
+            .tempdir_in(root.path())
+            .expect("stack dir");
+        let stack = TestStack { dir };
+        std::fs::create_dir(stack.path("extras.d")).unwrap();
+        let outside = root.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("secret.txt"), "outside-secret\n").unwrap();
+        (root, stack)
+    }
+
     pub fn top(&self) -> &Path {
         self.dir.path()
     }
