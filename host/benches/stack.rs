@@ -1,4 +1,4 @@
-//! The performance targets of issue 5, measured: `cargo bench --bench stack`
+//! hookhost's performance targets, measured: `cargo bench --bench stack`
 //! (or `scripts/bench.sh`) prints one table, each row's measured median, its
 //! target, the ratio and whether it is met. BENCHMARKS.md keeps the latest.
 //!
