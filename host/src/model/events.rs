@@ -1,6 +1,6 @@
 //! What a run tells its observers, and the trait they implement.
 //!
-//! The run (`crate::run`) reports only through [`RunObserver`]: the
+//! The run (the `run` layer) reports only through [`RunObserver`]: the
 //! terminal and `--json` reporter, the log and the state journal are
 //! observers, wired together by the binary. The events carry everything an
 //! observer needs, so no observer reads the plan or the run's internals.

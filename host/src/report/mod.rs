@@ -754,6 +754,33 @@ fn sums(timings: &[Timing], key: impl Fn(&Timing) -> String) -> Vec<(String, Dur
     out
 }
 
+impl RunObserver for Reporter {
+    fn event(&mut self, event: &Event) {
+        match *event {
+            Event::RunStarted(start) => self.run_started(start),
+            Event::PhaseStarted(phase) => self.phase_started(phase),
+            Event::StepStarted { hook, kind, phase } => self.hook_started(hook, kind, phase),
+            Event::Output { hook, stderr, line } => self.output(hook, stderr, line),
+            Event::StepFinished {
+                timing,
+                status,
+                error,
+            } => self.hook_finished(timing.clone(), status, error),
+            Event::HookFailed(failure) => self.hook_failed(failure),
+            Event::Interrupted(at) => self.interrupted(at),
+            Event::Warning(message) => self.warning(message),
+            Event::Error(message) => self.error(message),
+            Event::Report {
+                event,
+                title,
+                lines,
+                data,
+            } => self.report(event, title, lines, data.clone()),
+            Event::Finished(end) => self.finished(end),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -796,32 +823,5 @@ mod tests {
         assert!(table.contains("3.00 ms"), "{table}");
         assert!(table.contains("5.00 ms  bash  FAILED"), "{table}");
         assert!(table.contains("total"), "{table}");
-    }
-}
-
-impl RunObserver for Reporter {
-    fn event(&mut self, event: &Event) {
-        match *event {
-            Event::RunStarted(start) => self.run_started(start),
-            Event::PhaseStarted(phase) => self.phase_started(phase),
-            Event::StepStarted { hook, kind, phase } => self.hook_started(hook, kind, phase),
-            Event::Output { hook, stderr, line } => self.output(hook, stderr, line),
-            Event::StepFinished {
-                timing,
-                status,
-                error,
-            } => self.hook_finished(timing.clone(), status, error),
-            Event::HookFailed(failure) => self.hook_failed(failure),
-            Event::Interrupted(at) => self.interrupted(at),
-            Event::Warning(message) => self.warning(message),
-            Event::Error(message) => self.error(message),
-            Event::Report {
-                event,
-                title,
-                lines,
-                data,
-            } => self.report(event, title, lines, data.clone()),
-            Event::Finished(end) => self.finished(end),
-        }
     }
 }

@@ -128,14 +128,15 @@ impl<'a> LiveDriver<'a> {
         (live, None)
     }
 
-    /// Run one driver call in `phase`, reported and timed like a hook.
+    /// Run one driver call in `phase`, reported and timed like a hook;
+    /// its failure, if it failed.
     fn call(
         &mut self,
         call: DriverCall,
         phase: Phase,
         space: &Mutex<Space>,
         observer: &Observer,
-    ) -> Result<(), HookFailure> {
+    ) -> Option<HookFailure> {
         let planned = self.planned;
         let kind = planned.kind.to_string();
         let mut step = Step::start(observer, &planned.plugin, &kind, phase);
@@ -146,9 +147,9 @@ impl<'a> LiveDriver<'a> {
         match result {
             Ok(()) => {
                 step.succeeded();
-                Ok(())
+                None
             }
-            Err(failure) => Err(step.fail(StepFailure {
+            Err(failure) => Some(step.fail(StepFailure {
                 reason: format!("{} {}", call.function_name(), failure.reason),
                 ..failure
             })),
@@ -270,7 +271,7 @@ impl<'a> Run<'a> {
             if self.driver_interrupted(phase, true) {
                 return false;
             }
-            let Err(failure) = result else {
+            let Some(failure) = result else {
                 continue;
             };
             let name = failure.hook.clone();

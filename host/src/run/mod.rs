@@ -555,7 +555,7 @@ fn read_wanted(path: &std::path::Path) -> Vec<String> {
 /// happens, the failure says what did.
 fn after_end(space: &mut Space, outcome: &Outcome) -> StepFailure {
     let Some(ended) = space::ended(outcome) else {
-        return StepFailure::new(format!("{}", space::describe(outcome)));
+        return StepFailure::new(space::describe(outcome));
     };
     let reason = match space.restart_after_end() {
         // Ctrl-C ended the session: the run stops, nothing to restart.
