@@ -207,3 +207,55 @@ impl RunObserver for Observers {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Keeps what it was told, and may say that its records are incomplete.
+    struct Recorder {
+        seen: Arc<Mutex<Vec<String>>>,
+        broken: Option<&'static str>,
+    }
+
+    impl RunObserver for Recorder {
+        fn event(&mut self, event: &Event) {
+            let line = match event {
+                Event::Warning(message) => format!("warning {message}"),
+                Event::Finished(end) => format!("finished {}", end.incomplete.join("|")),
+                _ => "other".to_string(),
+            };
+            self.seen.lock().unwrap().push(line);
+        }
+
+        fn incomplete(&self) -> Option<String> {
+            self.broken.map(str::to_string)
+        }
+    }
+
+    #[test]
+    fn every_observer_gets_every_event_and_the_end_carries_what_any_could_not_record() {
+        let first = Arc::new(Mutex::new(Vec::new()));
+        let second = Arc::new(Mutex::new(Vec::new()));
+        let mut observers = Observers::new();
+        observers.add(Recorder {
+            seen: first.clone(),
+            broken: Some("the journal is incomplete"),
+        });
+        observers.add(Recorder {
+            seen: second.clone(),
+            broken: None,
+        });
+        observers.event(&Event::Warning("w"));
+        observers.event(&Event::Finished(&RunEnd {
+            entry: "stack".into(),
+            failures: 0,
+            duration: Duration::ZERO,
+            incomplete: Vec::new(),
+        }));
+        let expected = ["warning w", "finished the journal is incomplete"];
+        assert_eq!(*first.lock().unwrap(), expected);
+        assert_eq!(*second.lock().unwrap(), expected);
+    }
+}

@@ -689,4 +689,68 @@ mod tests {
         assert!(text.contains("journal.jsonl"), "{text}");
         assert!(text.contains("not a regular file"), "{text}");
     }
+
+    #[test]
+    fn as_an_observer_it_records_each_step_once_and_where_the_run_stopped() {
+        use crate::model::events::{Cause, HookFailure, Interrupted, Timing};
+        let dir = tempfile::tempdir().unwrap();
+        let journal = std::sync::Arc::new(Journal::open(dir.path(), "r").unwrap());
+        let mut observer = JournalObserver::new(journal.clone());
+        let phase = Phase::Stack(StackStep::Install);
+        let failure = |hook: &str| HookFailure {
+            hook: hook.into(),
+            kind: "wasm".into(),
+            phase,
+            reason: "broke".into(),
+            output_tail: Vec::new(),
+            cause: Cause::Failed,
+            notes: Vec::new(),
+        };
+        let timing = Timing {
+            phase,
+            hook: "10-a".into(),
+            kind: "bash".into(),
+            duration: Duration::from_millis(1),
+            ok: false,
+        };
+        observer.event(&RunEvent::StepStarted {
+            hook: "10-a",
+            kind: "bash",
+            phase,
+        });
+        observer.event(&RunEvent::StepFinished {
+            timing: &timing,
+            status: StepStatus::Failed,
+            error: Some("broke"),
+        });
+        // Its failure ended a step already recorded; a plugin that could
+        // not start ended none, and is a step of its own.
+        observer.event(&RunEvent::HookFailed(&failure("10-a")));
+        observer.event(&RunEvent::HookFailed(&failure("20-b")));
+        observer.event(&RunEvent::Interrupted(&Interrupted {
+            hook: "30-c".into(),
+            kind: "bash".into(),
+            phase,
+            during: false,
+        }));
+        drop(observer);
+        drop(journal);
+        let (records, _) = read(&dir.path().join(JOURNAL_FILE)).unwrap();
+        let seen: Vec<(Event, &str, &str)> = records
+            .iter()
+            .map(|r| {
+                let hook = r.hook.as_deref().unwrap_or("");
+                (r.event, hook, r.status.as_deref().unwrap_or(""))
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Event::Start, "10-a", ""),
+                (Event::End, "10-a", "failed"),
+                (Event::End, "20-b", "failed"),
+                (Event::Interrupted, "30-c", ""),
+            ]
+        );
+    }
 }
