@@ -58,57 +58,22 @@ pub fn millis(d: Duration) -> f64 {
 
 /// `YYYYMMDD-HHMMSS` in UTC, for file names.
 pub fn file_timestamp(time: SystemTime) -> String {
-    let t = utc(time);
-    format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    utc(time).strftime("%Y%m%d-%H%M%S").to_string()
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC.
 pub fn utc_timestamp(time: SystemTime) -> String {
-    let t = utc(time);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    utc(time).strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `HH:MM:SS.mmm` in UTC, the stamp of each log line.
 pub fn utc_time_of_day(time: SystemTime) -> String {
-    let t = utc(time);
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    utc(time).strftime("%H:%M:%S%.3f").to_string()
 }
 
 /// RFC 3339 in UTC with milliseconds (`2026-11-21T10:00:00.123Z`).
 pub fn rfc3339_millis(time: SystemTime) -> String {
-    let t = utc(time);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    utc(time).strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// The civil UTC date and time of `time`; a time before 1970 (a clock set
