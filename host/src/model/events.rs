@@ -202,10 +202,6 @@ impl RunObserver for Observers {
             observer.event(&event);
         }
     }
-
-    fn incomplete(&self) -> Option<String> {
-        None
-    }
 }
 
 #[cfg(test)]
