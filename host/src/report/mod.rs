@@ -149,7 +149,7 @@ impl Reporter {
     }
 
     /// The start of a run: a header in the log, the spinner on a terminal.
-    pub fn run_started(&mut self, start: &RunStart) {
+    fn run_started(&mut self, start: &RunStart) {
         self.started = Instant::now();
         let entry = start.entry.as_str();
         self.entry = entry.to_string();
@@ -174,7 +174,7 @@ impl Reporter {
         }
     }
 
-    pub fn phase_started(&mut self, phase: Phase) {
+    fn phase_started(&mut self, phase: Phase) {
         self.log_line(&format!("==> {phase}"));
         match self.mode {
             Mode::Human | Mode::Verbose => {
@@ -186,7 +186,7 @@ impl Reporter {
         }
     }
 
-    pub fn hook_started(&mut self, hook: &str, kind: &str, phase: Phase) {
+    fn hook_started(&mut self, hook: &str, kind: &str, phase: Phase) {
         let json_hook = hook;
         let hook = &*inert(hook);
         self.log_line(&format!("--> {hook} ({kind}) {phase}"));
@@ -209,7 +209,7 @@ impl Reporter {
 
     /// A line a hook printed: inert, and one prefixed line per line it
     /// holds (see the module).
-    pub fn output(&mut self, hook: &str, stderr: bool, line: &str) {
+    fn output(&mut self, hook: &str, stderr: bool, line: &str) {
         if self.mode == Mode::Json {
             self.json(json!({
                 "event": "output", "hook": hook,
@@ -230,7 +230,7 @@ impl Reporter {
         }
     }
 
-    pub fn hook_finished(&mut self, timing: Timing, status: StepStatus, error: Option<&str>) {
+    fn hook_finished(&mut self, timing: Timing, status: StepStatus, error: Option<&str>) {
         let status = status.as_str();
         let line = format!(
             "<-- {} {} {status} in {}",
@@ -260,7 +260,7 @@ impl Reporter {
 
     /// A warning that is not a hook's output (skipped files, recorded
     /// installs, a plugin's warnings in the summary): one inert line.
-    pub fn warning(&mut self, message: &str) {
+    fn warning(&mut self, message: &str) {
         let shown = inert(message);
         self.log_line(&format!("warning: {shown}"));
         match self.mode {
@@ -273,7 +273,7 @@ impl Reporter {
     }
 
     /// A failure that is not one hook's (shown in every mode).
-    pub fn error(&mut self, message: &str) {
+    fn error(&mut self, message: &str) {
         let shown = inert(message);
         self.log_line(&format!("error: {shown}"));
         match self.mode {
@@ -288,7 +288,7 @@ impl Reporter {
     /// A titled report that is not a hook's output (the dry run's record):
     /// the title and indented lines on stdout in every mode but JSON, and in
     /// the log; with `--json` one object `{"event": EVENT, "data": DATA}`.
-    pub fn report(&mut self, event: &str, title: &str, lines: &[String], data: serde_json::Value) {
+    fn report(&mut self, event: &str, title: &str, lines: &[String], data: serde_json::Value) {
         let title = inert(title);
         let lines: Vec<String> = lines.iter().map(|l| format!("  {}", inert(l))).collect();
         self.log_line(&title);
@@ -307,7 +307,7 @@ impl Reporter {
     }
 
     /// A hook failed: rustc-style, with the reason, its output tail and what to do.
-    pub fn hook_failed(&mut self, failure: &HookFailure) {
+    fn hook_failed(&mut self, failure: &HookFailure) {
         let help = help_for(failure, &self.entry, self.log_path.as_deref());
         let (reason, extra_help) = split_help(&failure.reason);
         let headline = format!(
@@ -333,7 +333,7 @@ impl Reporter {
     }
 
     /// Ctrl-C stopped the run: say where, and what did not run.
-    pub fn interrupted(&mut self, at: &Interrupted) {
+    fn interrupted(&mut self, at: &Interrupted) {
         self.interrupted = Some(at.clone());
         let entry = self.entry.clone();
         let hook = inert(&at.hook);
@@ -363,7 +363,7 @@ impl Reporter {
     }
 
     /// The end of the run: timing table and verdict (people), summary object (machines).
-    pub fn finished(&mut self, end: &RunEnd) {
+    fn finished(&mut self, end: &RunEnd) {
         let (entry, failures, total) = (end.entry.as_str(), end.failures, end.duration);
         if let Some(bar) = self.spinner.take() {
             bar.finish_and_clear();
