@@ -139,15 +139,6 @@ impl Reporter {
         Ok(())
     }
 
-    /// The log file, if there is one.
-    pub fn log_path(&self) -> Option<&Path> {
-        self.log_path.as_deref()
-    }
-
-    pub fn timings(&self) -> &[Timing] {
-        &self.timings
-    }
-
     /// The start of a run: a header in the log, the spinner on a terminal.
     fn run_started(&mut self, start: &RunStart) {
         self.started = Instant::now();
