@@ -1,7 +1,8 @@
 //! The run's one variable space, shared by both kinds of hook, and the
 //! only door to the bash session: nothing outside this file (and `bash/`)
-//! touches the session, and [`Space::restart_after_end`] is the one place
-//! that decides whether a session that ended is started again.
+//! touches the session. Whether a session that ended is started again is
+//! decided here once (`may_restart`), for a step that ended it
+//! ([`Space::restart_after_end`]) and for a plugin's host call that did.
 //!
 //! The bash session holds it: DevStack hooks set variables with plain shell
 //! assignments and define functions, so the shell is the only place their
