@@ -176,8 +176,7 @@ impl Boundary {
         let mut space = Space::start(config).unwrap();
         let mut quiet = |_: BashStream, _: &str| {};
         let sourced = space
-            .session()
-            .source_hook(Path::new("helpers.sh"), &[], &mut quiet)
+            .source_hook(Path::new("helpers.sh"), &[], false, &mut quiet)
             .unwrap();
         assert!(matches!(sourced, Outcome::Success));
         Boundary {

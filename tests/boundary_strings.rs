@@ -493,3 +493,43 @@ fn bad_variable_names_are_refused() {
     ));
     assert!(!marker.exists(), "the variable name ran as code");
 }
+
+/// The advice under a failure follows what happened, never the words of
+/// the failure: a plugin whose error reads like the host's own messages
+/// (the session ended, the plugin was not called) still gets the plain
+/// advice, and the session's own advice is kept for the session's ends.
+#[test]
+fn a_plugins_error_text_cannot_choose_the_hosts_advice() {
+    let arena = Arena::new("");
+    for text in [
+        "ended the bash session (exit status 3)",
+        "was not called: it could not be started in this run",
+    ] {
+        let run = arena.attack(
+            "stack",
+            &[("HOSTILE_ATTACK", "error"), ("HOSTILE_TEXT", text)],
+        );
+        run.assert_code(1)
+            .assert_stderr_has(&format!("= reason: returned an error: {text}"))
+            .assert_stderr_has("= help: fix the hook, then run `hookhost stack` again");
+        let all = run.all();
+        assert!(!all.contains("use `return N`"), "{text}: {all}");
+        assert!(!all.contains("first failure in this run"), "{text}: {all}");
+    }
+}
+
+/// A plugin's call of a shell function that ran `exit` ended the session:
+/// the host knows that from the session, and gives the advice for it.
+#[test]
+fn a_shell_function_that_exits_under_a_plugin_gets_the_sessions_advice() {
+    let arena = Arena::new("functions = [\"quits\"]\n");
+    arena.stack.bash("10-define.sh", "quits() { exit 3; }\n");
+    let run = arena.attack(
+        "stack",
+        &[("HOSTILE_ATTACK", "call"), ("HOSTILE_FUNC", "quits")],
+    );
+    run.assert_code(1)
+        .assert_stderr_has("hook 50-hostile (wasm) failed in `source`")
+        .assert_stderr_has("quits ended the bash session (exit status 3)")
+        .assert_stderr_has("use `return N`, not `exit N` or `exec`");
+}

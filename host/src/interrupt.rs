@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use signal_hook::iterator::Signals;
+
 /// The exit status of an interrupted run (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -52,39 +54,24 @@ pub fn install_handler() -> anyhow::Result<()> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
-            ctrlc::set_handler(on_signal).map_err(|e| e.to_string())?;
-            install_sigterm()
+            let signals = Signals::new([libc::SIGINT, libc::SIGTERM]).map_err(|e| e.to_string())?;
+            std::thread::Builder::new()
+                .name("hookhost-signals".into())
+                .spawn(move || watch(signals))
+                .map(drop)
+                .map_err(|e| e.to_string())
         })
         .clone()
         .map_err(|e| anyhow::anyhow!("cannot handle Ctrl-C: {e}"))
 }
 
-/// SIGTERM joins ctrlc's handler: the signal-context handler notes that it
-/// was SIGTERM and raises SIGINT, whose handler (ctrlc's thread) does the
-/// rest. One handler, and nothing but async-signal-safe calls here.
-fn install_sigterm() -> Result<(), String> {
-    extern "C" fn on_sigterm(_: libc::c_int) {
-        let _ = FIRST_SIGNAL.compare_exchange(0, libc::SIGTERM, Ordering::SeqCst, Ordering::SeqCst);
-        // SAFETY: kill(2) and getpid(2) are async-signal-safe.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGINT);
-        }
+/// The signals' own thread: the signal-context part (signal-hook's) only
+/// queues the signal; everything else runs here, one signal at a time.
+fn watch(mut signals: Signals) {
+    for signal in signals.forever() {
+        let _ = FIRST_SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+        on_signal();
     }
-    // SAFETY: a zeroed sigaction is valid; the handler only touches an
-    // atomic and async-signal-safe calls.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_sigterm as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        if libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut()) != 0 {
-            return Err(format!(
-                "cannot handle SIGTERM: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The signal that stopped the run (SIGINT or SIGTERM), once one arrived.
@@ -150,10 +137,8 @@ fn lock_callbacks() -> std::sync::MutexGuard<'static, Vec<(usize, Callback)>> {
     state().callbacks.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The handler (runs on ctrlc's own thread, not in signal context).
+/// The handler (runs on the signals' own thread, not in signal context).
 fn on_signal() {
-    // Unless the SIGTERM handler raised this, it was SIGINT.
-    let _ = FIRST_SIGNAL.compare_exchange(0, libc::SIGINT, Ordering::SeqCst, Ordering::SeqCst);
     let count = state().count.fetch_add(1, Ordering::SeqCst) + 1;
     if count >= 3 {
         // The run did not end after two: the operator wants out now. The

@@ -19,11 +19,12 @@ use hookhost::author;
 use hookhost::commands::list;
 use hookhost::config::stack::Stack;
 use hookhost::interrupt;
+use hookhost::model::events::{Event, Observers, RunObserver};
 use hookhost::model::phases::Entry;
 use hookhost::plan::{make_plan, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
-use hookhost::run::{execute, RunOptions};
-use hookhost::state::journal::{self, Journal};
+use hookhost::run::{execute, run_start, Observer, RunOptions};
+use hookhost::state::journal::{self, Journal, JournalObserver};
 use hookhost::state::runlock::RunLock;
 
 fn main() -> ExitCode {
@@ -147,37 +148,38 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
         Some(path) => path.clone(),
         None => report::new_log_path(&plan.stack.state_dir.join("logs"), entry.name()),
     };
+    let start = run_start(&plan);
+    // The journal records every step first, then the terminal and the log.
+    let mut observers = Observers::new();
     if let Some(journal) = &journal {
-        journal.run_started(journal::start_record(&plan, &log))?;
-        reporter.journal_to(journal.clone());
+        journal.run_started(journal::start_record(&start, &log))?;
+        observers.add(JournalObserver::new(journal.clone()));
     }
     reporter.log_to(&log).inspect_err(refused)?;
     if args.log.is_none() {
         report::link_latest(&log);
     }
-    reporter.run_started(&plan);
+    observers.add(reporter);
+    observers.event(&Event::RunStarted(&start));
     for note in &plan.notes {
-        reporter.warning(note);
+        observers.event(&Event::Warning(note));
     }
     for skipped in &plan.skipped {
-        reporter.warning(&format!(
-            "skipped {}: {}",
-            skipped.path.display(),
-            skipped.reason
-        ));
+        let warning = format!("skipped {}: {}", skipped.path.display(), skipped.reason);
+        observers.event(&Event::Warning(&warning));
     }
     let options = RunOptions {
         allow_install: plan.stack.operator.allow_install,
         dry_run: args.dry_run,
     };
-    let reporter = Arc::new(Mutex::new(reporter));
-    let summary = match execute(&plan, &options, reporter.clone()) {
+    let observer: Observer = Arc::new(Mutex::new(observers));
+    let summary = match execute(&plan, &options, observer.clone()) {
         Ok(summary) => summary,
         Err(e) => {
             // Refusals found while starting (a broken component): in the log too.
-            let mut reporter = reporter.lock().unwrap_or_else(|e| e.into_inner());
+            let mut observer = observer.lock().unwrap_or_else(|e| e.into_inner());
             for line in format!("{e:#}").lines() {
-                reporter.error(line);
+                observer.event(&Event::Error(line));
             }
             refused(&e);
             return Ok(ExitCode::from(2));

@@ -75,46 +75,36 @@ const STOP_GRACE: Duration = Duration::from_secs(1);
 /// While a bounded call is being stopped, how often the stop signal is sent.
 const RESEND: Duration = Duration::from_millis(50);
 
-/// A function called with a deadline ([`BashSession::set_deadline`]) was
-/// still running at the deadline and was stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadlinePassed {
-    pub function: String,
-}
+// The errors a caller acts on by type (a plugin's time limit, bash's own
+// refusal of a value) live in the model, so the WebAssembly host can
+// downcast to them without depending on the session.
+pub use crate::model::errors::{DeadlinePassed, SessionNote, SetRefused};
 
-impl std::fmt::Display for DeadlinePassed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} was stopped at its deadline", self.function)
+/// What the session's own lines in a hook's output say: session.sh's
+/// errexit trap and the end of its loop, and the helpers' `die`. The one
+/// place their wording is read back; callers get [`SessionNote`]s.
+pub fn session_notes(lines: &[String]) -> Vec<SessionNote> {
+    let ours = |l: &&String| l.starts_with("hookhost: ");
+    let mut notes = Vec::new();
+    if lines
+        .iter()
+        .filter(ours)
+        .any(|l| l.contains(" failed with status "))
+    {
+        notes.push(SessionNote::CommandFailed);
     }
-}
-
-impl std::error::Error for DeadlinePassed {}
-
-/// Bash refused a value for a variable it holds read-only, or as an
-/// integer (`declare -i`) when the value is not a plain number: bash
-/// evaluates every value assigned to an integer variable as arithmetic,
-/// where `a[$(cmd)]` runs `cmd`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetRefused {
-    pub name: String,
-    /// An integer variable (else a read-only one).
-    pub integer: bool,
-}
-
-impl std::fmt::Display for SetRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.integer {
-            true => write!(
-                f,
-                "cannot set {}: bash has it as an integer variable and the value is not a number",
-                self.name
-            ),
-            false => write!(f, "cannot set {}: it is a read-only variable", self.name),
-        }
+    if lines
+        .iter()
+        .filter(ours)
+        .any(|l| l.contains("outside a loop"))
+    {
+        notes.push(SessionNote::StrayBreak);
     }
+    if lines.iter().any(|l| l.starts_with("[ERROR] ")) {
+        notes.push(SessionNote::Died);
+    }
+    notes
 }
-
-impl std::error::Error for SetRefused {}
 
 /// How to start a session.
 pub struct SessionConfig {

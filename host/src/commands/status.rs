@@ -345,5 +345,5 @@ pub fn show(top: &Path, as_json: bool) -> anyhow::Result<String> {
 }
 
 fn show_ms(ms: f64) -> String {
-    crate::report::show_duration(std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    crate::model::units::show_elapsed(std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0))
 }

@@ -21,11 +21,10 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::config::localconf::{Line, LocalConf, MetaSection};
+use crate::config::localconf::Line;
 use crate::model::phases::{Phase, StackStep};
-use crate::run::space::Space;
 
 /// The meta-section groups DevStack merges after the hooks of `phase`
 /// (stack.sh's `merge_config_group` calls), in order.
@@ -38,80 +37,8 @@ pub fn groups_after(phase: Phase) -> &'static [&'static str] {
     }
 }
 
-/// What merging one meta-section did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Merged {
-    /// Merged into this file.
-    Into(PathBuf),
-    /// Not merged, as DevStack skips it (its file's variable is unset, or
-    /// its directory does not exist); the warning says why.
-    Skipped(String),
-}
-
-/// Merge one meta-section into its file: `$NAME`/`${NAME}` in the file name
-/// expand from the variable space now, a relative name is relative to the
-/// stack. An unset variable or a missing directory skips it with a warning
-/// (DevStack skipped both, silently or nearly); a file that cannot be
-/// written is an error. With `write` false (a dry run) nothing is written.
-pub fn merge_section(
-    space: &mut Space,
-    conf: &LocalConf,
-    section: &MetaSection,
-    write: bool,
-) -> Result<Merged, String> {
-    let at = format!(
-        "{}:{}: [[{}|{}]]",
-        conf.path.display(),
-        section.line,
-        section.phase,
-        section.file
-    );
-    let mut unset = Vec::new();
-    let mut failure = None;
-    let file = expand(&section.file, |name| match space.session().get_var(name) {
-        Ok(Some(value)) if !value.is_empty() => value,
-        Ok(_) => {
-            unset.push(name.to_string());
-            String::new()
-        }
-        Err(e) => {
-            failure = Some(format!("{e:#}"));
-            String::new()
-        }
-    });
-    if let Some(e) = failure {
-        return Err(format!("{at}: cannot read the file name's variables: {e}"));
-    }
-    if !unset.is_empty() {
-        return Ok(Merged::Skipped(format!(
-            "{at}: not merged: {} is not set when the {} section is merged",
-            unset.join(", "),
-            section.phase
-        )));
-    }
-    let top = conf.path.parent().unwrap_or(Path::new("/"));
-    let path = top.join(&file);
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    if !dir.is_dir() {
-        return Ok(Merged::Skipped(format!(
-            "{at}: not merged: the directory {} does not exist (as DevStack, hookhost merges \
-             only into a directory that is there)",
-            dir.display()
-        )));
-    }
-    let settings = parse_body(&section.body).map_err(|errors| {
-        let (line, message) = &errors[0];
-        format!("{}:{line}: {message}", conf.path.display())
-    })?;
-    if write {
-        merge_file(&path, &settings)
-            .map_err(|e| format!("{at}: cannot merge into {}: {e}", path.display()))?;
-    }
-    Ok(Merged::Into(path))
-}
-
 /// `$NAME` and `${NAME}` replaced by `lookup(NAME)`; any other `$` is text.
-fn expand(text: &str, mut lookup: impl FnMut(&str) -> String) -> String {
+pub(crate) fn expand(text: &str, mut lookup: impl FnMut(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(at) = rest.find('$') {
@@ -316,7 +243,7 @@ fn ensure_section(lines: &mut Vec<String>, section: &str) -> usize {
     lines.len() - 1
 }
 
-fn iniset(lines: &mut Vec<String>, section: &str, key: &str, value: &str) {
+pub(crate) fn iniset(lines: &mut Vec<String>, section: &str, key: &str, value: &str) {
     let mut replaced = false;
     for i in section_lines(lines, section) {
         if sets_key(&lines[i], key) {
@@ -453,63 +380,5 @@ mod tests {
             fs::read_to_string(&path).unwrap(),
             "[b]\nz = 0\n\n[a]\nk = 1\n"
         );
-    }
-
-    /// hookhost's two copies of iniset, the session's (helpers.sh, for
-    /// stacks that are not DevStack trees) and this one (meta-section
-    /// merges), write the same file for the same inputs.
-    #[test]
-    fn the_bash_and_rust_iniset_agree() {
-        use crate::bash::{BashSession, SessionConfig};
-        let dir = tempfile::tempdir().unwrap();
-        let mut session = BashSession::start(&SessionConfig {
-            top_dir: dir.path().to_path_buf(),
-            dest: dir.path().join("dest"),
-            state_dir: dir.path().to_path_buf(),
-            errexit: false,
-            allow_install: false,
-            dry_run: false,
-            script: None,
-            vars: Vec::new(),
-            watch: Vec::new(),
-            devstack: false,
-        })
-        .unwrap();
-        let files = [
-            "",
-            "[DEFAULT]\ndebug = False\n",
-            "[DEFAULT]\ndebug=False\n\n[db]\nx = 1\n[DEFAULT]\ndebug = 2\n",
-            "# comment\n[other]\ndebug = x\n",
-            "[DEFAULT]  \ndebugging = 1\n",
-        ];
-        let settings = [
-            ("DEFAULT", "debug", "True"),
-            ("glance_store", "stores", "file, http, rbd"),
-            ("DEFAULT", "debug", "a&b \\1 'q' \"dq\""),
-            ("db", "connection", ""),
-        ];
-        let mut ignore = |_: crate::bash::Stream, _: &str| {};
-        for (n, text) in files.iter().enumerate() {
-            for (m, (section, key, value)) in settings.iter().enumerate() {
-                let path = dir.path().join(format!("f{n}-{m}.conf"));
-                if !text.is_empty() {
-                    std::fs::write(&path, text).unwrap();
-                }
-                let file = path.to_str().unwrap();
-                let outcome = session
-                    .call("iniset", &[file, section, key, value], &mut ignore)
-                    .unwrap();
-                assert_eq!(outcome, crate::bash::Outcome::Success);
-                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-                iniset(&mut lines, section, key, value);
-                let rust = lines.join("\n") + "\n";
-                let bash = std::fs::read_to_string(&path).unwrap();
-                assert_eq!(
-                    bash, rust,
-                    "file {text:?}, iniset {section} {key} {value:?}"
-                );
-            }
-        }
-        session.close().unwrap();
     }
 }

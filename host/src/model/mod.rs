@@ -1,8 +1,14 @@
 //! The vocabulary every layer shares: phases and entry points, the name
 //! grammars a value must pass before it reaches bash, the size limits on
-//! anything a plugin hands the host, and inert text for terminals and logs.
+//! anything a plugin hands the host, inert text for terminals and logs, the
+//! events a run reports to its observers, the errors that cross layers, and
+//! how durations, sizes and times are shown.
 
+pub mod errors;
+pub mod events;
+pub mod held;
 pub mod inert;
 pub mod limits;
 pub mod names;
 pub mod phases;
+pub mod units;

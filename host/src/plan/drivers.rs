@@ -12,27 +12,21 @@
 //!   `hypervisor-<name>.toml` beside it is read like a hook's. A WASM driver
 //!   gets a policy from the same grants as hooks (`[grants."hypervisor-<name>"]`)
 //!   and the private data directory `.hookhost/plugin-data/hypervisor-<name>`.
-//! - **Validation before any hook runs**: a component must export the
-//!   driver interface ([`load_component`]); a bash file is sourced into the
-//!   run's bash session, as DevStack's `lib/nova` sourced it before the
-//!   extras.d `source` phase, and must define all five functions
-//!   ([`source_bash`]).
+//! - **Validation before any hook runs** (in the run, `run::driver`): a
+//!   component must export the driver interface; a bash file is sourced
+//!   into the run's bash session, as DevStack's `lib/nova` sourced it
+//!   before the extras.d `source` phase, and must define all five functions.
 //! - **Lifecycle** ([`calls_at`]): install then configure before the
 //!   `stack install` hooks, start after the `stack post-config` hooks, stop
 //!   after the `unstack` hooks, cleanup after the `clean` hooks.
-//!   [`LiveDriver::call`] runs one call with the same reporting as a hook.
 
-use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use anyhow::bail;
 use serde_json::json;
 
-use crate::bash::{Outcome, Stream as BashStream};
 use crate::capabilities::{show_duration, show_size, Policy};
 use crate::config::localconf::Op;
 use crate::config::manifest::{self, Manifest};
@@ -40,10 +34,7 @@ use crate::config::stack::Stack;
 use crate::model::phases::{Phase, StackStep};
 use crate::plan::discovery::{HookFile, HookKind};
 use crate::plan::{policy_lines, PlannedHook};
-use crate::report::{Reporter, Timing};
-use crate::run::space::{describe, Space};
-use crate::run::HookFailure;
-use crate::wasm::{self, CallFailure, DriverCall, LineSink, Plugin, PluginConfig, Runtime};
+use crate::wasm::DriverCall;
 
 /// The variable that selects the driver.
 pub const VIRT_DRIVER: &str = "VIRT_DRIVER";
@@ -57,8 +48,6 @@ pub const FUNCTIONS: [DriverCall; 5] = [
     DriverCall::Stop,
     DriverCall::Cleanup,
 ];
-/// Lines of a bash driver call's output kept for its error report.
-const TAIL_LINES: usize = 20;
 
 /// Where the value of `VIRT_DRIVER` came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,221 +306,7 @@ fn check_shared_name(plugin: &str, path: &Path, hooks: &[PlannedHook]) -> anyhow
     Ok(())
 }
 
-/// Compile and check a WASM driver before anything runs: it must export
-/// the driver interface (a hook component is refused here).
-pub fn load_component(
-    runtime: &Runtime,
-    driver: Option<&PlannedDriver>,
-) -> anyhow::Result<Option<wasm::LoadedComponent>> {
-    let Some(driver) = driver.filter(|d| d.kind == HookKind::Wasm) else {
-        return Ok(None);
-    };
-    match wasm::load(runtime, &driver.path, wasm::Role::Driver) {
-        Ok(component) => Ok(Some(component)),
-        Err(e) => bail!(
-            "{e}; {VIRT_DRIVER}={} selects it as the hypervisor driver",
-            driver.name
-        ),
-    }
-}
-
-/// Source a bash driver into the run's session before any hook runs (as
-/// DevStack's `lib/nova` did, before the extras.d `source` phase) and check
-/// it defines all five functions; its output is shown under its name. Any
-/// problem refuses the run. A WASM driver (or none) needs nothing here.
-pub fn load_bash(
-    space: &mut Space,
-    driver: Option<&PlannedDriver>,
-    reporter: &Arc<Mutex<Reporter>>,
-) -> anyhow::Result<()> {
-    let Some(driver) = driver.filter(|d| d.kind == HookKind::Bash) else {
-        return Ok(());
-    };
-    let mut out = |stream: BashStream, line: &str| {
-        lock(reporter).output(&driver.plugin, stream == BashStream::Stderr, line);
-    };
-    source_bash(space, driver, &mut out)
-}
-
-/// Source a bash driver and check its five functions; output to `out`.
-fn source_bash(
-    space: &mut Space,
-    driver: &PlannedDriver,
-    out: &mut dyn FnMut(BashStream, &str),
-) -> anyhow::Result<()> {
-    let session = space.session();
-    let path = driver.path.display();
-    match session.source_hook(&driver.path, &[], out)? {
-        Outcome::Success => {}
-        Outcome::Failed { status } => {
-            bail!("{path}: sourcing the driver failed with status {status}")
-        }
-        ended => bail!("{path}: sourcing the driver {}", describe(&ended)),
-    }
-    let mut missing = Vec::new();
-    for call in FUNCTIONS {
-        if !session.function_exists(call.function_name())? {
-            missing.push(call.function_name());
-        }
-    }
-    if !missing.is_empty() {
-        bail!(
-            "{path}: does not define {}; a bash hypervisor driver must define {}",
-            missing.join(", "),
-            FUNCTIONS.map(DriverCall::function_name).join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// The driver of a run while it runs: for a WASM driver, its instance.
-pub struct LiveDriver<'a> {
-    pub planned: &'a PlannedDriver,
-    /// `None` for a bash driver, or a component that could not start.
-    plugin: Option<Plugin>,
-}
-
-impl<'a> LiveDriver<'a> {
-    /// Start the driver: instantiate a WASM driver in its sandbox (a bash
-    /// driver was already sourced). A failure to start is returned to be
-    /// reported like a hook's; the driver's calls then fail in turn.
-    pub fn start(
-        planned: &'a PlannedDriver,
-        runtime: &Runtime,
-        component: Option<&wasm::LoadedComponent>,
-        services: &wasm::SharedServices,
-        sink: LineSink,
-    ) -> (LiveDriver<'a>, Option<HookFailure>) {
-        let mut live = LiveDriver {
-            planned,
-            plugin: None,
-        };
-        let Some(component) = component else {
-            return (live, None);
-        };
-        let config = PluginConfig {
-            name: planned.plugin.clone(),
-            policy: planned.policy.clone().unwrap_or_default(),
-            services: services.clone(),
-            sink,
-        };
-        match runtime.instantiate(component, config) {
-            Ok(plugin) => live.plugin = Some(plugin),
-            Err(failure) => return (live, Some(planned.failure(Phase::Source, failure))),
-        }
-        (live, None)
-    }
-
-    /// Run one driver call in `phase`, reported and timed like a hook.
-    pub fn call(
-        &mut self,
-        call: DriverCall,
-        phase: Phase,
-        space: &Mutex<Space>,
-        reporter: &Arc<Mutex<Reporter>>,
-    ) -> Result<(), HookFailure> {
-        let planned = self.planned;
-        let kind = planned.kind.to_string();
-        lock(reporter).hook_started(&planned.plugin, &kind, phase);
-        let started = Instant::now();
-        let result = match planned.kind {
-            HookKind::Bash => call_bash(planned, call, space, reporter),
-            HookKind::Wasm => self.call_wasm(call),
-        };
-        let timing = Timing {
-            phase,
-            hook: planned.plugin.clone(),
-            kind,
-            duration: started.elapsed(),
-            ok: result.is_ok(),
-        };
-        let result = result.map_err(|failure| CallFailure {
-            reason: format!("{} {}", call.function_name(), failure.reason),
-            output_tail: failure.output_tail,
-        });
-        let error = result.as_ref().err().map(|f| f.reason.clone());
-        lock(reporter).hook_finished(timing, error.as_deref());
-        result.map_err(|failure| planned.failure(phase, failure))
-    }
-
-    fn call_wasm(&mut self, call: DriverCall) -> Result<(), CallFailure> {
-        match &mut self.plugin {
-            Some(plugin) => plugin.driver_call(call),
-            None => Err(CallFailure {
-                reason: "was not called: the driver could not be started in this run".into(),
-                output_tail: Vec::new(),
-            }),
-        }
-    }
-}
-
-/// Call a bash driver's function in the session. A hook that ended the
-/// session (`exit`) took the driver's functions with it; the driver is
-/// sourced again into the fresh session first.
-fn call_bash(
-    driver: &PlannedDriver,
-    call: DriverCall,
-    space: &Mutex<Space>,
-    reporter: &Arc<Mutex<Reporter>>,
-) -> Result<(), CallFailure> {
-    let mut tail = VecDeque::new();
-    let mut out = |stream: BashStream, line: &str| {
-        lock(reporter).output(&driver.plugin, stream == BashStream::Stderr, line);
-        if tail.len() == TAIL_LINES {
-            tail.pop_front();
-        }
-        tail.push_back(line.to_string());
-    };
-    let mut space = lock(space);
-    let function = call.function_name();
-    let outcome = reload_if_lost(&mut space, driver, function, &mut out)
-        .and_then(|()| space.session().call(function, &[], &mut out));
-    let reason = match outcome {
-        Ok(Outcome::Success) => return Ok(()),
-        Ok(Outcome::Failed { status }) => format!("returned status {status}"),
-        Ok(ended @ Outcome::SessionEnded { .. }) => match space.restart() {
-            Ok(()) => format!(
-                "{}; shell state is lost for the rest of the run",
-                describe(&ended)
-            ),
-            Err(e) => format!(
-                "{}; the bash session could not be restarted: {e:#}",
-                describe(&ended)
-            ),
-        },
-        Err(e) => format!("could not be run in the bash session: {e:#}"),
-    };
-    Err(CallFailure {
-        reason,
-        output_tail: tail.into_iter().collect(),
-    })
-}
-
-/// Source the driver again when its function is gone from the session.
-fn reload_if_lost(
-    space: &mut Space,
-    driver: &PlannedDriver,
-    function: &str,
-    out: &mut dyn FnMut(BashStream, &str),
-) -> anyhow::Result<()> {
-    match space.session().function_exists(function)? {
-        true => Ok(()),
-        false => source_bash(space, driver, out),
-    }
-}
-
 impl PlannedDriver {
-    /// A failed call as the run reports it: the driver in place of a hook.
-    fn failure(&self, phase: Phase, failure: CallFailure) -> HookFailure {
-        HookFailure {
-            hook: self.plugin.clone(),
-            kind: self.kind,
-            phase,
-            reason: failure.reason,
-            output_tail: failure.output_tail,
-        }
-    }
-
     /// The driver's calls in `phases`, as (phase, when, call).
     pub fn calls(&self, phases: &[Phase]) -> Vec<(Phase, At, DriverCall)> {
         let mut calls = Vec::new();
@@ -638,10 +413,6 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned()
-}
-
-fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

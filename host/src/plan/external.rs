@@ -38,14 +38,12 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
-use crate::bash::Outcome;
 use crate::config::localconf::{self, Line, Op, Plugin};
 use crate::config::lockfile::{Lock, LockedPlugin, LOCK_FILE};
 use crate::config::stack::Stack;
 use crate::model::phases::Phase;
 use crate::plan::discovery::{HookFile, HookKind};
 use crate::plan::PlannedHook;
-use crate::run::space::{describe, Space};
 
 /// The files of `devstack/` hookhost uses, in lock-file order.
 const FILES: [&str; 5] = [
@@ -675,56 +673,6 @@ impl ExternalPlugin {
             Phase::OverrideDefaults => &self.override_ops,
             _ => &[],
         }
-    }
-}
-
-/// Apply a WASM plugin's settings statements to the variable space, as
-/// sourcing them would: `$NAME` expands from the space at that moment.
-pub fn apply_ops(space: &mut Space, ops: &[Line<Op>]) -> Result<(), String> {
-    for op in ops {
-        apply_op(space, &op.value).map_err(|e| format!("settings line {}: {e:#}", op.line))?;
-    }
-    Ok(())
-}
-
-fn apply_op(space: &mut Space, op: &Op) -> anyhow::Result<()> {
-    let session = space.session();
-    let (function, args): (&str, Vec<&str>) = match op {
-        Op::Set {
-            name,
-            value,
-            append,
-            ..
-        } => {
-            let mut text = match append {
-                true => session.get_var(name)?.unwrap_or_default(),
-                false => String::new(),
-            };
-            let mut failed = None;
-            text.push_str(&value.expand(|var| match session.get_var(var) {
-                Ok(v) => v.unwrap_or_default(),
-                Err(e) => {
-                    failed = Some(e);
-                    String::new()
-                }
-            }));
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            return session.set_var(name, &text);
-        }
-        Op::EnableService(names) => ("enable_service", names.iter().map(String::as_str).collect()),
-        Op::DisableService(names) => (
-            "disable_service",
-            names.iter().map(String::as_str).collect(),
-        ),
-        Op::DisableAllServices => ("disable_all_services", Vec::new()),
-        Op::EnablePlugin { .. } => bail!("enable_plugin belongs in local.conf"),
-    };
-    let mut ignore = |_: crate::bash::Stream, _: &str| {};
-    match session.ask(function, &args, &mut ignore)? {
-        Outcome::Success => Ok(()),
-        other => bail!("{function} {}", describe(&other)),
     }
 }
 

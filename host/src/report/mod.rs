@@ -14,6 +14,9 @@
 //! Every event also goes to the log file, one whole line per write, so a
 //! run that fails, is interrupted or is killed leaves a complete log.
 //!
+//! The [`Reporter`] is a [`RunObserver`]: it knows the run only through
+//! its events (`model::events`).
+//!
 //! What hooks print is inert on the terminal and in the log
 //! ([`crate::model::inert`]): control characters but tab are shown escaped, and
 //! a line of output holding newlines is shown as several lines, each with
@@ -23,24 +26,27 @@
 //! Every line written to the log passes [`Reporter::log_raw`], which makes
 //! it inert whatever called it. `--json` keeps the exact text.
 
-pub mod held;
-
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+use crate::model::errors::SessionNote;
+use crate::model::events::{
+    Cause, Event, HookFailure, Interrupted, RunEnd, RunObserver, RunStart, StepStatus,
+};
+use crate::model::held::HeldLine;
 use crate::model::inert::{inert, inert_lines};
 use crate::model::phases::Phase;
-use crate::plan::Plan;
-use crate::report::held::HeldLine;
-use crate::run::{HookFailure, Interrupted};
-use crate::state::journal::{Journal, Step};
+use crate::model::units::{file_timestamp, millis, show_elapsed, utc_time_of_day, utc_timestamp};
+
+pub use crate::model::events::Timing;
 
 /// How events are shown on the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,18 +61,23 @@ pub enum Mode {
     Quiet,
 }
 
-/// One finished step of the run, for the timing table.
-#[derive(Debug, Clone)]
-pub struct Timing {
-    pub phase: Phase,
-    pub hook: String,
-    pub kind: String,
-    pub duration: Duration,
-    pub ok: bool,
-}
+/// Colours for the hook-name prefixes, cycled in order of first output.
+const PALETTE: [AnsiColor; 6] = [
+    AnsiColor::Cyan,
+    AnsiColor::Magenta,
+    AnsiColor::Green,
+    AnsiColor::Blue,
+    AnsiColor::Yellow,
+    AnsiColor::BrightCyan,
+];
 
-/// ANSI colours for the hook-name prefixes, cycled in order of first output.
-const PALETTE: [&str; 6] = ["36", "35", "32", "34", "33", "96"];
+/// The styles of the reporter's own words.
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const PHASE: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue)));
+const WARNING: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+const ERROR: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const GOOD: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
 
 /// Writes the run's events to the terminal and the log.
 pub struct Reporter {
@@ -83,24 +94,19 @@ pub struct Reporter {
     log_path: Option<PathBuf>,
     started: Instant,
     timings: Vec<Timing>,
-    hook_colors: HashMap<String, &'static str>,
+    hook_colors: HashMap<String, Style>,
     /// Set when Ctrl-C stopped the run.
     interrupted: Option<Interrupted>,
     /// The entry point being run (`stack`), for advice.
     entry: String,
-    /// The stack's state journal: every step reported is recorded there too.
-    journal: Option<Arc<Journal>>,
-    /// The last step the journal recorded an end for (a failure reported
-    /// after it is not recorded twice).
-    journal_last_end: Option<(String, Phase)>,
     /// The first failed write to the log (reported at the end of the run).
     log_error: Option<String>,
 }
 
 impl Reporter {
     pub fn new(mode: Mode) -> Reporter {
-        let color_out = color_allowed(io::stdout().is_terminal());
-        let color_err = color_allowed(io::stderr().is_terminal());
+        let color_out = color_allowed(&io::stdout());
+        let color_err = color_allowed(&io::stderr());
         Reporter {
             mode,
             color_out,
@@ -115,19 +121,8 @@ impl Reporter {
             hook_colors: HashMap::new(),
             interrupted: None,
             entry: "stack".to_string(),
-            journal: None,
-            journal_last_end: None,
             log_error: None,
         }
-    }
-
-    /// Also record every hook and driver call in the stack's state journal.
-    pub fn journal_to(&mut self, journal: Arc<Journal>) {
-        self.journal = Some(journal);
-    }
-
-    fn journal_step<'a>(phase: Phase, hook: &'a str, kind: &'a str) -> Step<'a> {
-        Step { phase, hook, kind }
     }
 
     /// Also write every event to `path` (created or truncated).
@@ -144,50 +139,37 @@ impl Reporter {
         Ok(())
     }
 
-    /// The log file, if there is one.
-    pub fn log_path(&self) -> Option<&Path> {
-        self.log_path.as_deref()
-    }
-
-    pub fn timings(&self) -> &[Timing] {
-        &self.timings
-    }
-
     /// The start of a run: a header in the log, the spinner on a terminal.
-    pub fn run_started(&mut self, plan: &Plan) {
+    fn run_started(&mut self, start: &RunStart) {
         self.started = Instant::now();
-        let entry = plan.entry.name();
+        let entry = start.entry.as_str();
         self.entry = entry.to_string();
         self.log_raw(&format!(
             "hookhost {} {entry} in {} (started {} UTC)",
             env!("CARGO_PKG_VERSION"),
-            plan.stack.top.display(),
+            start.top.display(),
             utc_timestamp(SystemTime::now())
         ));
-        let hooks: Vec<String> = plan.hooks.iter().map(|h| h.file.file_name()).collect();
+        let hooks = &start.hooks;
         self.log_raw(&format!("hooks: {}", hooks.join(" ")));
         if self.mode == Mode::Json {
-            let phases: Vec<String> = plan.phases.iter().map(|p| p.to_string()).collect();
+            let phases: Vec<String> = start.phases.iter().map(|p| p.to_string()).collect();
             self.json(json!({
-                "event": "run-start", "entry": entry, "top": plan.stack.top,
+                "event": "run-start", "entry": entry, "top": start.top,
                 "hooks": hooks, "phases": phases, "log": self.log_path,
             }));
         }
-        let steps = (plan.hooks.len() * plan.phases.len()) as u64;
+        let steps = (start.hooks.len() * start.phases.len()) as u64;
         if self.mode == Mode::Human && live_terminal() && steps > 0 {
             self.spinner = Some(spinner(steps));
         }
     }
 
-    pub fn phase_started(&mut self, phase: Phase) {
-        // What the previous phase recorded is made durable.
-        if let Some(journal) = &self.journal {
-            journal.phase_ended();
-        }
+    fn phase_started(&mut self, phase: Phase) {
         self.log_line(&format!("==> {phase}"));
         match self.mode {
             Mode::Human | Mode::Verbose => {
-                let line = paint(self.color_out, "1;34", &format!("==> {phase}"));
+                let line = paint(self.color_out, PHASE, &format!("==> {phase}"));
                 self.print_out(&line);
             }
             Mode::Json => self.json(json!({"event": "phase-start", "phase": phase.to_string()})),
@@ -195,10 +177,7 @@ impl Reporter {
         }
     }
 
-    pub fn hook_started(&mut self, hook: &str, kind: &str, phase: Phase) {
-        if let Some(journal) = &self.journal {
-            journal.step_started(Self::journal_step(phase, hook, kind));
-        }
+    fn hook_started(&mut self, hook: &str, kind: &str, phase: Phase) {
         let json_hook = hook;
         let hook = &*inert(hook);
         self.log_line(&format!("--> {hook} ({kind}) {phase}"));
@@ -207,7 +186,7 @@ impl Reporter {
                 "event": "hook-start", "hook": json_hook, "kind": kind, "phase": phase.to_string()
             })),
             Mode::Verbose => {
-                let line = paint(self.color_out, "2", &format!("--> {hook} ({kind}) {phase}"));
+                let line = paint(self.color_out, DIM, &format!("--> {hook} ({kind}) {phase}"));
                 self.print_out(&line);
             }
             _ => {}
@@ -221,7 +200,7 @@ impl Reporter {
 
     /// A line a hook printed: inert, and one prefixed line per line it
     /// holds (see the module).
-    pub fn output(&mut self, hook: &str, stderr: bool, line: &str) {
+    fn output(&mut self, hook: &str, stderr: bool, line: &str) {
         if self.mode == Mode::Json {
             self.json(json!({
                 "event": "output", "hook": hook,
@@ -242,22 +221,13 @@ impl Reporter {
         }
     }
 
-    pub fn hook_finished(&mut self, timing: Timing, error: Option<&str>) {
-        let status = match (&self.interrupted, timing.ok) {
-            (Some(_), false) => "interrupted",
-            (_, true) => "ok",
-            (_, false) => "failed",
-        };
-        if let Some(journal) = &self.journal {
-            let step = Self::journal_step(timing.phase, &timing.hook, &timing.kind);
-            journal.step_ended(step, status, timing.duration, error);
-            self.journal_last_end = Some((timing.hook.clone(), timing.phase));
-        }
+    fn hook_finished(&mut self, timing: Timing, status: StepStatus, error: Option<&str>) {
+        let status = status.as_str();
         let line = format!(
             "<-- {} {} {status} in {}",
             inert(&timing.hook),
             timing.phase,
-            show_duration(timing.duration)
+            show_elapsed(timing.duration)
         );
         self.log_held
             .hold(format!("{}\n", stamped(&line)).as_bytes());
@@ -268,7 +238,7 @@ impl Reporter {
                 "duration_ms": millis(timing.duration), "error": error,
             })),
             Mode::Verbose => {
-                let line = paint(self.color_out, "2", &line);
+                let line = paint(self.color_out, DIM, &line);
                 self.print_out(&line);
             }
             _ => {}
@@ -281,26 +251,26 @@ impl Reporter {
 
     /// A warning that is not a hook's output (skipped files, recorded
     /// installs, a plugin's warnings in the summary): one inert line.
-    pub fn warning(&mut self, message: &str) {
+    fn warning(&mut self, message: &str) {
         let shown = inert(message);
         self.log_line(&format!("warning: {shown}"));
         match self.mode {
             Mode::Json => self.json(json!({"event": "warning", "message": message})),
             _ => {
-                let label = paint(self.color_err, "1;33", "warning:");
+                let label = paint(self.color_err, WARNING, "warning:");
                 self.print_err(&format!("{label} {shown}"));
             }
         }
     }
 
     /// A failure that is not one hook's (shown in every mode).
-    pub fn error(&mut self, message: &str) {
+    fn error(&mut self, message: &str) {
         let shown = inert(message);
         self.log_line(&format!("error: {shown}"));
         match self.mode {
             Mode::Json => self.json(json!({"event": "error", "message": message})),
             _ => {
-                let label = paint(self.color_err, "1;31", "error:");
+                let label = paint(self.color_err, ERROR, "error:");
                 self.print_err(&format!("{label} {shown}"));
             }
         }
@@ -309,7 +279,7 @@ impl Reporter {
     /// A titled report that is not a hook's output (the dry run's record):
     /// the title and indented lines on stdout in every mode but JSON, and in
     /// the log; with `--json` one object `{"event": EVENT, "data": DATA}`.
-    pub fn report(&mut self, event: &str, title: &str, lines: &[String], data: serde_json::Value) {
+    fn report(&mut self, event: &str, title: &str, lines: &[String], data: serde_json::Value) {
         let title = inert(title);
         let lines: Vec<String> = lines.iter().map(|l| format!("  {}", inert(l))).collect();
         self.log_line(&title);
@@ -319,7 +289,7 @@ impl Reporter {
         match self.mode {
             Mode::Json => self.json(json!({"event": event, "data": data})),
             _ => {
-                self.print_out(&paint(self.color_out, "1", &title));
+                self.print_out(&paint(self.color_out, BOLD, &title));
                 for line in &lines {
                     self.print_out(line);
                 }
@@ -328,8 +298,7 @@ impl Reporter {
     }
 
     /// A hook failed: rustc-style, with the reason, its output tail and what to do.
-    pub fn hook_failed(&mut self, failure: &HookFailure) {
-        self.journal_failure(failure);
+    fn hook_failed(&mut self, failure: &HookFailure) {
         let help = help_for(failure, &self.entry, self.log_path.as_deref());
         let (reason, extra_help) = split_help(&failure.reason);
         let headline = format!(
@@ -354,32 +323,10 @@ impl Reporter {
         self.diagnostic(&headline, &body);
     }
 
-    /// A failure that ended no step (a plugin that could not start) is a
-    /// step of its own in the journal.
-    fn journal_failure(&mut self, failure: &HookFailure) {
-        let Some(journal) = &self.journal else {
-            return;
-        };
-        let this = (failure.hook.clone(), failure.phase);
-        if self.journal_last_end.as_ref() != Some(&this) {
-            let kind = failure.kind.to_string();
-            let step = Self::journal_step(failure.phase, &failure.hook, &kind);
-            journal.step_ended(step, "failed", Duration::ZERO, Some(&failure.reason));
-        }
-    }
-
     /// Ctrl-C stopped the run: say where, and what did not run.
-    pub fn interrupted(&mut self, at: &Interrupted, entry: &str) {
+    fn interrupted(&mut self, at: &Interrupted) {
         self.interrupted = Some(at.clone());
-        if let Some(journal) = &self.journal {
-            let kind = at.kind.to_string();
-            let signal = crate::interrupt::signal_name().unwrap_or("SIGINT");
-            journal.interrupted(
-                Self::journal_step(at.phase, &at.hook, &kind),
-                at.during,
-                signal,
-            );
-        }
+        let entry = self.entry.clone();
         let hook = inert(&at.hook);
         let place = match at.during {
             true => format!("stopped hook {hook} ({}) in `{}`", at.kind, at.phase),
@@ -398,7 +345,7 @@ impl Reporter {
         if self.mode == Mode::Json {
             self.log_diagnostic(&headline, &body);
             self.json(json!({
-                "event": "interrupted", "hook": at.hook, "kind": at.kind.to_string(),
+                "event": "interrupted", "hook": at.hook, "kind": at.kind,
                 "phase": at.phase.to_string(), "during": at.during,
             }));
             return;
@@ -407,7 +354,8 @@ impl Reporter {
     }
 
     /// The end of the run: timing table and verdict (people), summary object (machines).
-    pub fn finished(&mut self, entry: &str, failures: usize, total: Duration) {
+    fn finished(&mut self, end: &RunEnd) {
+        let (entry, failures, total) = (end.entry.as_str(), end.failures, end.duration);
         if let Some(bar) = self.spinner.take() {
             bar.finish_and_clear();
         }
@@ -417,17 +365,17 @@ impl Reporter {
             self.log_raw(line);
         }
         let (status, verdict, code) = match (&self.interrupted, failures) {
-            (Some(_), _) => ("interrupted", format!("{entry} interrupted"), "1;31"),
-            (None, 0) => ("ok", format!("{entry} finished"), "1;32"),
+            (Some(_), _) => ("interrupted", format!("{entry} interrupted"), ERROR),
+            (None, 0) => ("ok", format!("{entry} finished"), GOOD),
             (None, n) => (
                 "failed",
                 format!("{entry} finished with {n} failure(s)"),
-                "1;31",
+                ERROR,
             ),
         };
-        let verdict = format!("{verdict} in {}", show_duration(total));
+        let verdict = format!("{verdict} in {}", show_elapsed(total));
         self.log_raw(&verdict);
-        self.warn_incomplete_records();
+        self.warn_incomplete_records(&end.incomplete);
         match self.mode {
             Mode::Json => self.json(json!({
                 "event": "summary", "entry": entry, "status": status, "failures": failures,
@@ -445,35 +393,31 @@ impl Reporter {
         }
     }
 
-    /// A log or journal that could not be written (a full disk) is said at
-    /// the end, once, rather than on every line.
-    fn warn_incomplete_records(&mut self) {
+    /// A log (or another observer's record, `others`) that could not be
+    /// written (a full disk) is said at the end, once, rather than on every
+    /// line.
+    fn warn_incomplete_records(&mut self, others: &[String]) {
         if let (Some(error), Some(path)) = (self.log_error.clone(), self.log_path.clone()) {
             self.warning(&format!(
                 "the log {} is incomplete: writing it failed: {error}",
                 path.display()
             ));
         }
-        if let Some(journal) = self.journal.clone() {
-            if let Some(error) = journal.error() {
-                self.warning(&format!(
-                    "the state journal {} is incomplete (`hookhost status` misses the rest of this run): writing it failed: {error}",
-                    journal.path().display()
-                ));
-            }
+        for note in others {
+            self.warning(note);
         }
     }
 
-    fn hook_color(&mut self, hook: &str) -> &'static str {
-        let next = PALETTE[self.hook_colors.len() % PALETTE.len()];
-        self.hook_colors.entry(hook.to_string()).or_insert(next)
+    fn hook_color(&mut self, hook: &str) -> Style {
+        let next = PALETTE[self.hook_colors.len() % PALETTE.len()].on_default();
+        *self.hook_colors.entry(hook.to_string()).or_insert(next)
     }
 
     /// A headline and `= ...` lines, on stderr and in the log.
     fn diagnostic(&mut self, headline: &str, body: &[String]) {
         self.log_diagnostic(headline, body);
-        let label = paint(self.color_err, "1;31", "error:");
-        let head = paint(self.color_err, "1", headline);
+        let label = paint(self.color_err, ERROR, "error:");
+        let head = paint(self.color_err, BOLD, headline);
         let mut text = format!("{label} {head}");
         for line in body {
             text.push('\n');
@@ -646,10 +590,9 @@ fn err_line(text: &str) {
 }
 
 /// Colour is for terminals, and never when `NO_COLOR` is set (no-color.org)
-/// or the terminal is dumb.
-fn color_allowed(terminal: bool) -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    terminal && !no_color && !dumb_terminal()
+/// or the terminal is dumb; `anstream` decides by the common conventions.
+fn color_allowed(stream: &impl anstream::stream::RawStream) -> bool {
+    anstream::AutoStream::choice(stream) != ColorChoice::Never
 }
 
 fn dumb_terminal() -> bool {
@@ -663,7 +606,7 @@ fn live_terminal() -> bool {
 
 fn spinner(steps: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
-    let template = if color_allowed(true) {
+    let template = if color_allowed(&io::stderr()) {
         "{spinner:.cyan} [{pos}/{len}] {prefix:.bold} {msg} {elapsed:.dim}"
     } else {
         "{spinner} [{pos}/{len}] {prefix} {msg} {elapsed}"
@@ -675,9 +618,9 @@ fn spinner(steps: u64) -> ProgressBar {
     bar
 }
 
-fn paint(on: bool, code: &str, text: &str) -> String {
+fn paint(on: bool, style: Style, text: &str) -> String {
     match on {
-        true => format!("\x1b[{code}m{text}\x1b[0m"),
+        true => format!("{style}{text}{style:#}"),
         false => text.to_string(),
     }
 }
@@ -707,45 +650,39 @@ fn split_help(reason: &str) -> (&str, Option<&str>) {
     (reason, None)
 }
 
-/// What to do next, from what failed.
+/// What to do next, from what failed (its cause and what the bash session
+/// said in its output, never the wording of its reason).
 fn help_for(failure: &HookFailure, entry: &str, log: Option<&Path>) -> String {
     let log = match log {
         Some(path) => format!("the whole run is in {}", path.display()),
         None => "`--log FILE` keeps the whole run".to_string(),
     };
-    let reason = failure.reason.as_str();
-    // Under errexit the session's ERR trap names the failing command; without
-    // that line, the hook itself ended the shell.
-    let errexit = failure
-        .output_tail
-        .iter()
-        .any(|l| l.starts_with("hookhost: ") && l.contains(" failed with status "));
-    let stray_break = failure
-        .output_tail
-        .iter()
-        .any(|l| l.starts_with("hookhost: ") && l.contains("outside a loop"));
-    if stray_break {
+    let said = |note| failure.notes.contains(&note);
+    let ended = match &failure.cause {
+        Cause::SessionEnded(ended) => Some(ended),
+        _ => None,
+    };
+    if said(SessionNote::StrayBreak) {
         return format!(
             "`break` and `continue` belong inside the hook's own loops; to leave the hook early use `return`; {log}"
         );
     }
     // DevStack's own `die` (its `[ERROR] file:line` message) stopped the
     // hook on purpose, as it stopped stack.sh: the message says why.
-    let died = failure
-        .output_tail
-        .iter()
-        .any(|l| l.starts_with("[ERROR] "));
-    if died && reason.contains("ended the bash session") {
+    if said(SessionNote::Died) && ended.is_some() {
         return format!(
             "the [ERROR] line above says why the hook stopped (DevStack's `die`); {log}"
         );
     }
-    if reason.contains("ended the bash session") && !reason.contains("signal") && !errexit {
+    // Under errexit the session's ERR trap names the failing command; without
+    // that line, the hook itself ended the shell.
+    let by_hook = ended.is_some_and(|e| e.signal.is_none());
+    if by_hook && !said(SessionNote::CommandFailed) {
         return format!(
             "a bash hook is sourced into the run's shared shell: use `return N`, not `exit N` or `exec`; {log}"
         );
     }
-    if reason.starts_with("was not called") {
+    if failure.cause == Cause::NotCalled {
         return format!("its first failure in this run is reported above; {log}");
     }
     format!("fix the hook, then run `hookhost {entry}` again; {log}")
@@ -763,7 +700,7 @@ pub fn timing_table(timings: &[Timing], total: Duration, interrupted: Option<&st
         .max(18);
     out.push_str("per phase:\n");
     for (phase, d, _) in sums(timings, |t| t.phase.to_string()) {
-        out.push_str(&format!("  {phase:<width$} {:>10}\n", show_duration(d)));
+        out.push_str(&format!("  {phase:<width$} {:>10}\n", show_elapsed(d)));
     }
     out.push_str("per hook:\n");
     for (hook, d, failed) in sums(timings, |t| t.hook.clone()) {
@@ -779,13 +716,13 @@ pub fn timing_table(timings: &[Timing], total: Duration, interrupted: Option<&st
         };
         out.push_str(&format!(
             "  {shown:<width$} {:>10}  {kind}{mark}\n",
-            show_duration(d)
+            show_elapsed(d)
         ));
     }
     out.push_str(&format!(
         "  {:<width$} {:>10}\n",
         "total",
-        show_duration(total)
+        show_elapsed(total)
     ));
     out.push_str("=========================\n");
     out
@@ -808,79 +745,36 @@ fn sums(timings: &[Timing], key: impl Fn(&Timing) -> String) -> Vec<(String, Dur
     out
 }
 
-/// Milliseconds with two decimals: hooks are often well under one.
-pub fn show_ms(d: Duration) -> String {
-    format!("{:.2} ms", millis(d))
-}
-
-/// A duration as people read it: `0.42 ms`, `512.30 ms`, `3.21 s`, `2m 05s`.
-pub fn show_duration(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs < 1.0 {
-        show_ms(d)
-    } else if secs < 60.0 {
-        format!("{secs:.2} s")
-    } else {
-        format!("{}m {:02}s", d.as_secs() / 60, d.as_secs() % 60)
+impl RunObserver for Reporter {
+    fn event(&mut self, event: &Event) {
+        match *event {
+            Event::RunStarted(start) => self.run_started(start),
+            Event::PhaseStarted(phase) => self.phase_started(phase),
+            Event::StepStarted { hook, kind, phase } => self.hook_started(hook, kind, phase),
+            Event::Output { hook, stderr, line } => self.output(hook, stderr, line),
+            Event::StepFinished {
+                timing,
+                status,
+                error,
+            } => self.hook_finished(timing.clone(), status, error),
+            Event::HookFailed(failure) => self.hook_failed(failure),
+            Event::Interrupted(at) => self.interrupted(at),
+            Event::Warning(message) => self.warning(message),
+            Event::Error(message) => self.error(message),
+            Event::Report {
+                event,
+                title,
+                lines,
+                data,
+            } => self.report(event, title, lines, data.clone()),
+            Event::Finished(end) => self.finished(end),
+        }
     }
-}
-
-/// Milliseconds to the microsecond (JSON consumers need no more digits).
-fn millis(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
-
-/// `YYYYMMDD-HHMMSS` in UTC, for log file names.
-pub fn file_timestamp(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s, _) = utc_parts(time);
-    format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}")
-}
-
-/// `YYYY-MM-DD HH:MM:SS` in UTC.
-pub fn utc_timestamp(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s, _) = utc_parts(time);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-}
-
-/// `HH:MM:SS.mmm` in UTC, the stamp of each log line.
-fn utc_time_of_day(time: SystemTime) -> String {
-    let (_, _, _, h, mi, s, ms) = utc_parts(time);
-    format!("{h:02}:{mi:02}:{s:02}.{ms:03}")
-}
-
-/// Civil UTC date and time (the audit log's days-to-date conversion), so
-/// the log needs no date crate.
-fn utc_parts(time: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-    let (year, month, day) = crate::capabilities::audit::civil_from_days(days);
-    (
-        year,
-        month,
-        day,
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60,
-        since.subsec_millis(),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utc_dates_are_civil() {
-        let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
-        assert_eq!(utc_timestamp(at(0)), "1970-01-01 00:00:00");
-        assert_eq!(utc_timestamp(at(951_782_400)), "2000-02-29 00:00:00");
-        assert_eq!(file_timestamp(at(1_795_000_000)), "20261118-110640");
-        assert_eq!(
-            utc_time_of_day(at(3_661) + Duration::from_millis(7)),
-            "01:01:01.007"
-        );
-    }
 
     #[test]
     fn advice_in_a_reason_becomes_help() {
@@ -896,13 +790,6 @@ mod tests {
             split_help("exited with status 1"),
             ("exited with status 1", None)
         );
-    }
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(show_duration(Duration::from_micros(420)), "0.42 ms");
-        assert_eq!(show_duration(Duration::from_millis(3210)), "3.21 s");
-        assert_eq!(show_duration(Duration::from_secs(125)), "2m 05s");
     }
 
     #[test]

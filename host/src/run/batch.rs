@@ -43,18 +43,17 @@ impl Run<'_> {
                 args: &args,
             })
             .collect();
-        lock(&self.reporter).hook_started(&hooks[0].file.stem, "bash", phase);
+        let first = Step::start(&self.observer, &hooks[0].file.stem, "bash", phase);
         let state = RefCell::new(Batch {
             hooks,
             phase,
-            reporter: self.reporter.clone(),
-            tail: VecDeque::new(),
-            clock: Instant::now(),
+            observer: self.observer.clone(),
+            current: Some(first),
             ran: 0,
             failures: Vec::new(),
             ended: None,
         });
-        let sent = lock(&self.space).session().source_hooks(
+        let sent = lock(&self.space).source_hooks(
             &batch,
             &mut |i, stream, line| state.borrow_mut().line(i, stream, line),
             &mut |i, outcome| state.borrow_mut().done(i, outcome),
@@ -68,29 +67,34 @@ impl Run<'_> {
                 space.replay_log().sourced(&hook.file.path, &args);
             }
         }
-        let last = start + state.ran.max(1) - 1;
         let failed = !state.failures.is_empty();
         self.summary.failures.extend(state.failures);
-        let tail: Vec<String> = state.tail.into();
-        let reason = match (sent, state.ended) {
-            (Err(e), _) => format!("could not be run in the bash session: {e:#}"),
-            (Ok(_), None) => return (last, if failed { Err(()) } else { Ok(()) }),
-            (Ok(_), Some((outcome, duration))) => {
-                let result = self.finish_batch(last, phase, outcome, duration, tail);
-                return (last, result);
+        match (sent, state.ended, state.current) {
+            (Err(e), ended, current) => {
+                // The hook the session was running when it failed.
+                let (index, step) = match (current, ended) {
+                    (Some(step), _) => (start + state.ran, step),
+                    (None, Some((_, step))) => (start + state.ran - 1, step),
+                    (None, None) => {
+                        let last = start + state.ran.max(1) - 1;
+                        let hook = &plan.hooks[last].file.stem;
+                        (last, Step::start(&self.observer, hook, "bash", phase))
+                    }
+                };
+                let reason = format!("could not be run in the bash session: {e:#}");
+                let failure = step.fail(StepFailure::new(reason));
+                self.fail(failure);
+                (index, Err(()))
             }
-        };
-        let hook = &plan.hooks[last];
-        let timing = Timing {
-            phase,
-            hook: hook.file.stem.clone(),
-            kind: "bash".into(),
-            duration: state.clock.elapsed(),
-            ok: false,
-        };
-        lock(&self.reporter).hook_finished(timing, Some(&reason));
-        self.fail(hook, phase, reason, tail);
-        (last, Err(()))
+            (Ok(_), Some((outcome, step)), _) => {
+                let last = start + state.ran - 1;
+                (last, self.finish_batch(last, phase, outcome, step))
+            }
+            (Ok(_), None, _) => {
+                let last = start + state.ran.max(1) - 1;
+                (last, if failed { Err(()) } else { Ok(()) })
+            }
+        }
     }
 
     /// The hook that ended a batch by ending the session (or during which
@@ -100,34 +104,15 @@ impl Run<'_> {
         index: usize,
         phase: Phase,
         outcome: Outcome,
-        duration: Duration,
-        tail: Vec<String>,
+        step: Step,
     ) -> Result<(), ()> {
-        let hook = &self.plan.hooks[index];
-        let timing = Timing {
-            phase,
-            hook: hook.file.stem.clone(),
-            kind: "bash".into(),
-            duration,
-            ok: false,
-        };
         if self.stop_if_interrupted(index, phase, true) {
-            lock(&self.reporter).hook_finished(timing, Some("interrupted"));
+            step.finish(StepStatus::Interrupted, Some("interrupted"));
             return Err(());
         }
-        let reason = match &outcome {
-            Outcome::Success => "succeeded".to_string(),
-            Outcome::Failed { status } => format!("exited with status {status}"),
-            ended => {
-                let reason = describe(ended);
-                match lock(&self.space).restart() {
-                    Err(e) => format!("{reason}; the bash session could not be restarted: {e:#}"),
-                    Ok(()) => format!("{reason}; {}", super::RESTARTED),
-                }
-            }
-        };
-        lock(&self.reporter).hook_finished(timing, Some(&reason));
-        self.fail(hook, phase, reason, tail);
+        let failure = super::after_end(&mut lock(&self.space), &outcome);
+        let failure = step.fail(failure);
+        self.fail(failure);
         Err(())
     }
 }
@@ -136,70 +121,46 @@ impl Run<'_> {
 struct Batch<'a> {
     hooks: &'a [PlannedHook],
     phase: Phase,
-    reporter: Arc<Mutex<Reporter>>,
-    /// The running hook's last lines, for its failure.
-    tail: VecDeque<String>,
-    /// When the running hook started (the previous one ended).
-    clock: Instant,
+    observer: Observer,
+    /// The running hook (none once the last ended, or the batch ended).
+    current: Option<Step>,
     /// Hooks that ended so far.
     ran: usize,
     failures: Vec<HookFailure>,
     /// Set at Ctrl-C or when bash ended: the caller reports that hook once
     /// the session is restarted or the run stops; later callbacks are ignored.
-    ended: Option<(Outcome, Duration)>,
+    ended: Option<(Outcome, Step)>,
 }
 
 impl Batch<'_> {
-    pub(super) fn line(&mut self, index: usize, stream: BashStream, line: &str) {
-        if self.ended.is_some() {
-            return;
+    pub(super) fn line(&mut self, _index: usize, stream: BashStream, line: &str) {
+        if let Some(step) = &mut self.current {
+            step.output(stream, line);
         }
-        let hook = &self.hooks[index].file.stem;
-        lock(&self.reporter).output(hook, stream == BashStream::Stderr, line);
-        if self.tail.len() == TAIL_LINES {
-            self.tail.pop_front();
-        }
-        self.tail.push_back(line.to_string());
     }
 
     pub(super) fn done(&mut self, index: usize, outcome: &Outcome) {
-        if self.ended.is_some() {
+        let Some(mut step) = self.current.take() else {
             return;
-        }
+        };
         self.ran = index + 1;
-        let duration = std::mem::replace(&mut self.clock, Instant::now()).elapsed();
+        step.stop_clock();
         if interrupt::requested() || matches!(outcome, Outcome::SessionEnded { .. }) {
-            self.ended = Some((outcome.clone(), duration));
+            self.ended = Some((outcome.clone(), step));
             return;
         }
-        let hook = &self.hooks[index];
-        let reason = match outcome {
-            Outcome::Failed { status } => Some(format!("exited with status {status}")),
-            _ => None,
-        };
-        let timing = Timing {
-            phase: self.phase,
-            hook: hook.file.stem.clone(),
-            kind: "bash".into(),
-            duration,
-            ok: reason.is_none(),
-        };
-        let mut reporter = lock(&self.reporter);
-        reporter.hook_finished(timing, reason.as_deref());
-        let output_tail: Vec<String> = self.tail.drain(..).collect();
-        if let Some(reason) = reason {
-            let failure = HookFailure {
-                hook: hook.file.stem.clone(),
-                kind: HookKind::Bash,
-                phase: self.phase,
-                reason,
-                output_tail,
-            };
-            reporter.hook_failed(&failure);
-            self.failures.push(failure);
+        match outcome {
+            Outcome::Failed { status } => {
+                let reason = format!("exited with status {status}");
+                let failure = step.fail(StepFailure::new(reason));
+                tell(&self.observer, Event::HookFailed(&failure));
+                self.failures.push(failure);
+            }
+            _ => step.succeeded(),
         }
         if let Some(next) = self.hooks.get(index + 1) {
-            reporter.hook_started(&next.file.stem, "bash", self.phase);
+            let next = Step::start(&self.observer, &next.file.stem, "bash", self.phase);
+            self.current = Some(next);
         }
     }
 }

@@ -2,19 +2,22 @@
 //! order, bash hooks in the run's one bash session and WASM hooks in their
 //! sandboxes, over one variable space.
 //!
-//! Failure policy (PRODUCT §2): `stack` stops at the first failing hook;
-//! `unstack` and `clean` go on, report every failure and exit non-zero.
+//! Failure policy: `stack` stops at the first failing hook; `unstack` and
+//! `clean` go on, report every failure and exit non-zero.
+//!
+//! The run reports only through a [`RunObserver`] (see `model::events`);
+//! each step's start, output, timing and failure go through [`step::Step`].
 
 mod batch;
-mod driver_steps;
+mod driver;
 pub mod dryrun;
 mod merges;
 mod prelude_steps;
+mod settings;
 pub mod space;
+mod step;
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,20 +25,22 @@ use anyhow::Context;
 
 use crate::bash::{BatchHook, Outcome, SessionConfig, Stream as BashStream};
 use crate::interrupt;
+use crate::model::events::{Cause, Event, RunEnd, RunStart, StepStatus};
 use crate::model::phases::Phase;
 use crate::plan::discovery::HookKind;
-use crate::plan::drivers::{self, LiveDriver};
+use crate::plan::drivers;
 use crate::plan::{Plan, PlannedHook};
-use crate::report::{Reporter, Timing};
-use crate::run::space::{describe, Space};
-use crate::wasm::{self, CallFailure, LineSink, Plugin, PluginConfig, Runtime, SharedServices};
+use crate::run::driver::LiveDriver;
+use crate::run::space::{AfterEnd, Space};
+use crate::run::step::{lock, tell, Step, StepFailure};
+use crate::wasm::{self, LineSink, Plugin, PluginConfig, Runtime, SharedServices};
+
+pub use crate::model::events::{HookFailure, Interrupted, RunObserver};
+pub use step::Observer;
 
 /// What a failure says after the session was restarted.
 const RESTARTED: &str = "the bash session was restarted, and the DevStack prelude (if any) and \
                          every bash hook's `source` were run again";
-
-/// Lines of a bash hook's output kept for its error report.
-const TAIL_LINES: usize = 20;
 
 /// The run's settings that are not part of the plan.
 #[derive(Debug, Clone, Default)]
@@ -45,43 +50,6 @@ pub struct RunOptions {
     /// Record `sudo`, installs, `git_clone` and missing commands instead of
     /// running them (see `dryrun`); implies no installs.
     pub dry_run: bool,
-}
-
-/// One hook that failed, with everything needed to act on it.
-#[derive(Debug, Clone)]
-pub struct HookFailure {
-    pub hook: String,
-    pub kind: HookKind,
-    pub phase: Phase,
-    pub reason: String,
-    pub output_tail: Vec<String>,
-}
-
-impl fmt::Display for HookFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "hook {} ({}) failed in `{}`: {}",
-            self.hook, self.kind, self.phase, self.reason
-        )?;
-        if !self.output_tail.is_empty() {
-            write!(f, "\n  last output of {}:", self.hook)?;
-            for line in &self.output_tail {
-                write!(f, "\n  | {line}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Where Ctrl-C stopped a run.
-#[derive(Debug, Clone)]
-pub struct Interrupted {
-    pub hook: String,
-    pub kind: HookKind,
-    pub phase: Phase,
-    /// The hook was running and was stopped (else: the run stopped before it).
-    pub during: bool,
 }
 
 /// How a run ended.
@@ -112,17 +80,28 @@ struct Run<'a> {
     plugins: Vec<Option<Plugin>>,
     /// The hypervisor driver, once started.
     driver: Option<LiveDriver<'a>>,
-    reporter: Arc<Mutex<Reporter>>,
+    observer: Observer,
     summary: RunSummary,
     /// Reads what `--dry-run` recorded, after each step.
     dry_run: Option<crate::run::dryrun::Recorder>,
 }
 
-/// Run `plan`: load every component, start the bash session, walk the phases.
+/// What a run of `plan` is about to do, for its observers.
+pub fn run_start(plan: &Plan) -> RunStart {
+    RunStart {
+        entry: plan.entry.name().to_string(),
+        top: plan.stack.top.clone(),
+        hooks: plan.hooks.iter().map(|h| h.file.file_name()).collect(),
+        phases: plan.phases.clone(),
+    }
+}
+
+/// Run `plan`: load every component, start the bash session, walk the
+/// phases, telling `observer` what happens.
 pub fn execute(
     plan: &Plan,
     options: &RunOptions,
-    reporter: Arc<Mutex<Reporter>>,
+    observer: Observer,
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     if options.dry_run {
@@ -146,9 +125,9 @@ pub fn execute(
     });
     let loaded = loaded?;
     let space = space.map_err(|_| anyhow::anyhow!("starting the bash session panicked"))?;
-    let driver_component = drivers::load_component(&runtime, plan.driver.as_ref())?;
+    let driver_component = driver::load_component(&runtime, plan.driver.as_ref())?;
     for warning in runtime.take_warnings() {
-        lock(&reporter).warning(&warning);
+        tell(&observer, Event::Warning(&warning));
     }
     prepare_dirs(plan)?;
     let dry_run = match options.dry_run {
@@ -164,9 +143,9 @@ pub fn execute(
     };
     let mut space = space?;
     // A DevStack tree's prelude (its first part) before anything else.
-    prelude_steps::start(&mut space, plan, options, &reporter)?;
+    prelude_steps::start(&mut space, plan, options, &observer)?;
     // A bash driver is sourced and checked before any hook runs.
-    drivers::load_bash(&mut space, plan.driver.as_ref(), &reporter)?;
+    driver::load_bash(&mut space, plan.driver.as_ref(), &observer)?;
     let space = Arc::new(Mutex::new(space));
     let services: SharedServices = space.clone();
     let mut run = Run {
@@ -174,7 +153,7 @@ pub fn execute(
         space,
         plugins: Vec::new(),
         driver: None,
-        reporter,
+        observer,
         summary: RunSummary::default(),
         dry_run,
     };
@@ -293,26 +272,36 @@ impl Run<'_> {
             match runtime.instantiate(component, config) {
                 Ok(plugin) => self.plugins.push(Some(plugin)),
                 Err(failure) => {
-                    self.fail(hook, Phase::Source, failure.reason, failure.output_tail);
+                    let kind = hook.file.kind.to_string();
+                    let failure =
+                        step::hook_failure(&hook.file.stem, &kind, Phase::Source, failure.into());
+                    self.fail(failure);
                     self.plugins.push(None);
                 }
             }
         }
     }
 
-    /// Where a plugin's output lines go: the reporter, under its name.
+    /// Where a plugin's output lines go: the observers, under its name.
     fn sink(&self, hook: &str) -> LineSink {
-        let reporter = self.reporter.clone();
+        let observer = self.observer.clone();
         let hook = hook.to_string();
         Arc::new(move |stream, line| {
             let stderr = stream == wasm::Stream::Stderr;
-            lock(&reporter).output(&hook, stderr, line);
+            tell(
+                &observer,
+                Event::Output {
+                    hook: &hook,
+                    stderr,
+                    line,
+                },
+            );
         })
     }
 
     fn walk_phases(&mut self) {
         for &phase in &self.plan.phases {
-            lock(&self.reporter).phase_started(phase);
+            tell(&self.observer, Event::PhaseStarted(phase));
             if !self.finish_prelude(phase) {
                 return;
             }
@@ -354,38 +343,28 @@ impl Run<'_> {
         let plan = self.plan;
         let hook = &plan.hooks[index];
         let kind = hook.file.kind.to_string();
-        lock(&self.reporter).hook_started(&hook.file.stem, &kind, phase);
-        let started = Instant::now();
+        let mut step = Step::start(&self.observer, &hook.file.stem, &kind, phase);
         let result = match hook.file.kind {
-            HookKind::Bash => self.run_bash(hook, phase),
+            HookKind::Bash => self.run_bash(hook, phase, &mut step),
             HookKind::Wasm => self.run_wasm(index, phase),
         };
-        let timing = Timing {
-            phase,
-            hook: hook.file.stem.clone(),
-            kind,
-            duration: started.elapsed(),
-            ok: result.is_ok(),
-        };
+        step.stop_clock();
         // Ctrl-C during the hook: whatever it returned, the run stops here.
         if self.stop_if_interrupted(index, phase, true) {
-            let timing = Timing {
-                ok: false,
-                ..timing
-            };
-            lock(&self.reporter).hook_finished(timing, Some("interrupted"));
+            step.finish(StepStatus::Interrupted, Some("interrupted"));
             return Err(());
         }
         self.collect_dry_run(&hook.file.stem, &phase.to_string());
-        let result = result.map_err(|mut failure| {
-            if let Some(died) = self.died_in(&hook.file.stem, phase) {
-                failure.reason = died;
-            }
-            failure
-        });
-        let error = result.as_ref().err().map(|f| f.reason.clone());
-        lock(&self.reporter).hook_finished(timing, error.as_deref());
-        result.map_err(|failure| self.fail(hook, phase, failure.reason, failure.output_tail))
+        let Err(mut failure) = result else {
+            step.succeeded();
+            return Ok(());
+        };
+        if let Some(died) = self.died_in(&hook.file.stem, phase) {
+            failure.reason = died;
+        }
+        let failure = step.fail(failure);
+        self.fail(failure);
+        Err(())
     }
 
     /// After Ctrl-C: record and report where the run stopped; true if it did.
@@ -396,7 +375,7 @@ impl Run<'_> {
         let hook = &self.plan.hooks[index];
         self.record_interrupt(Interrupted {
             hook: hook.file.stem.clone(),
-            kind: hook.file.kind,
+            kind: hook.file.kind.to_string(),
             phase,
             during,
         });
@@ -405,47 +384,49 @@ impl Run<'_> {
 
     /// Report where Ctrl-C stopped the run and keep it in the summary.
     fn record_interrupt(&mut self, at: Interrupted) {
-        lock(&self.reporter).interrupted(&at, self.plan.entry.name());
+        tell(&self.observer, Event::Interrupted(&at));
         self.summary.stopped_at = Some((at.hook.clone(), at.phase));
         self.summary.interrupted = Some(at);
     }
 
-    fn run_wasm(&mut self, index: usize, phase: Phase) -> Result<(), CallFailure> {
+    fn run_wasm(&mut self, index: usize, phase: Phase) -> Result<(), StepFailure> {
         let plan = self.plan;
         // An external WASM plugin's settings (read, never run) come first.
         if let Some(external) = &plan.hooks[index].external {
             let ops = external.wasm_ops(phase);
             if !ops.is_empty() {
                 let mut space = lock(&self.space);
-                crate::plan::external::apply_ops(&mut space, ops).map_err(|reason| {
-                    CallFailure {
-                        reason,
-                        output_tail: Vec::new(),
-                    }
-                })?;
+                settings::apply_ops(&mut space, ops).map_err(StepFailure::new)?;
             }
         }
-        lock(&self.space).set_caller(&plan.hooks[index].file.stem);
-        match &mut self.plugins[index] {
-            Some(plugin) => plugin.run_phase(phase),
-            None => Err(CallFailure {
-                reason: "was not called: it could not be started in this run".into(),
-                output_tail: Vec::new(),
-            }),
+        {
+            let mut space = lock(&self.space);
+            space.set_caller(&plan.hooks[index].file.stem);
+            space.take_ended_in_call();
         }
+        let result = match &mut self.plugins[index] {
+            Some(plugin) => plugin.run_phase(phase).map_err(StepFailure::from),
+            None => Err(StepFailure {
+                cause: Cause::NotCalled,
+                ..StepFailure::new("was not called: it could not be started in this run".into())
+            }),
+        };
+        result.map_err(|mut failure| {
+            // A host call that ended the bash session failed the plugin.
+            if let Some(ended) = lock(&self.space).take_ended_in_call() {
+                failure.cause = Cause::SessionEnded(ended);
+            }
+            failure
+        })
     }
 
-    fn run_bash(&self, hook: &PlannedHook, phase: Phase) -> Result<(), CallFailure> {
-        let mut tail = VecDeque::new();
-        let reporter = self.reporter.clone();
-        let name = hook.file.stem.clone();
-        let mut out = |stream: BashStream, line: &str| {
-            lock(&reporter).output(&name, stream == BashStream::Stderr, line);
-            if tail.len() == TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line.to_string());
-        };
+    fn run_bash(
+        &self,
+        hook: &PlannedHook,
+        phase: Phase,
+        step: &mut Step,
+    ) -> Result<(), StepFailure> {
+        let mut out = |stream: BashStream, line: &str| step.output(stream, line);
         // An external plugin sources another file per phase (or none).
         let (path, args) = match &hook.external {
             Some(plugin) => match plugin.bash_step(phase) {
@@ -468,37 +449,23 @@ impl Run<'_> {
                     state_dir: &self.plan.stack.state_dir,
                     errexit: self.plan.entry.stops_at_first_failure(),
                 };
-                crate::bash::confine::run_hook(space.session(), &job, &mut out)
+                space.run_confined(&job, &mut out)
             }
             None => {
-                let outcome = space.session().source_hook(&path, &args, &mut out);
-                if prelude_steps::replayed(phase) && space.session().is_alive() {
-                    space.replay_log().sourced(&path, &args);
-                }
-                outcome
+                let replayed = prelude_steps::replayed(phase);
+                space.source_hook(&path, &args, replayed, &mut out)
             }
         };
-        let reason = match outcome {
-            Ok(Outcome::Success) => return Ok(()),
-            Ok(Outcome::Failed { status }) => format!("exited with status {status}"),
-            // Ctrl-C ended the session: the run stops, nothing to restart.
-            Ok(Outcome::SessionEnded { .. }) if interrupt::requested() => {
-                format!("was interrupted ({})", interrupt::cause())
+        match outcome {
+            Ok(Outcome::Success) => Ok(()),
+            Ok(Outcome::Failed { status }) => {
+                Err(StepFailure::new(format!("exited with status {status}")))
             }
-            Ok(ended @ Outcome::SessionEnded { .. }) => {
-                let reason = describe(&ended);
-                if let Err(e) = space.restart() {
-                    format!("{reason}; the bash session could not be restarted: {e:#}")
-                } else {
-                    format!("{reason}; {RESTARTED}")
-                }
-            }
-            Err(e) => format!("could not be run in the bash session: {e:#}"),
-        };
-        Err(CallFailure {
-            reason,
-            output_tail: tail.into_iter().collect(),
-        })
+            Ok(ended) => Err(after_end(&mut space, &ended)),
+            Err(e) => Err(StepFailure::new(format!(
+                "could not be run in the bash session: {e:#}"
+            ))),
+        }
     }
 
     /// In a dry run, the `die` that ended `hook`'s `phase`, as a reason:
@@ -518,15 +485,9 @@ impl Run<'_> {
         ))
     }
 
-    fn fail(&mut self, hook: &PlannedHook, phase: Phase, reason: String, output_tail: Vec<String>) {
-        let failure = HookFailure {
-            hook: hook.file.stem.clone(),
-            kind: hook.file.kind,
-            phase,
-            reason,
-            output_tail,
-        };
-        lock(&self.reporter).hook_failed(&failure);
+    /// Report a failure and keep it in the summary.
+    fn fail(&mut self, failure: HookFailure) {
+        tell(&self.observer, Event::HookFailed(&failure));
         self.summary.failures.push(failure);
     }
 
@@ -540,24 +501,26 @@ impl Run<'_> {
             })?
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
-        let mut reporter = lock(&self.reporter);
+        let mut observer = lock(&self.observer);
         for (hook, message) in space.warnings() {
-            reporter.warning(&format!("{hook}: {message}"));
+            observer.event(&Event::Warning(&format!("{hook}: {message}")));
         }
         self.summary.packages_wanted = read_wanted(&space.packages_wanted_file());
         if !self.summary.packages_wanted.is_empty() {
-            reporter.warning(&format!(
+            observer.event(&Event::Warning(&format!(
                 "not installed (no install grant; rerun with --allow-install): {}",
                 self.summary.packages_wanted.join(", ")
-            ));
+            )));
         }
         space.close()?;
         self.summary.duration = started.elapsed();
-        reporter.finished(
-            self.plan.entry.name(),
-            self.summary.failures.len(),
-            self.summary.duration,
-        );
+        observer.event(&Event::Finished(&RunEnd {
+            entry: self.plan.entry.name().to_string(),
+            failures: self.summary.failures.len(),
+            duration: self.summary.duration,
+            incomplete: Vec::new(),
+        }));
+        drop(observer);
         Ok(self.summary)
     }
 }
@@ -588,6 +551,24 @@ fn read_wanted(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+/// A bash step's session ended: the space's restart policy decides what
+/// happens, the failure says what did.
+fn after_end(space: &mut Space, outcome: &Outcome) -> StepFailure {
+    let Some(ended) = space::ended(outcome) else {
+        return StepFailure::new(space::describe(outcome));
+    };
+    let reason = match space.restart_after_end() {
+        // Ctrl-C ended the session: the run stops, nothing to restart.
+        AfterEnd::Interrupted => {
+            return StepFailure::new(format!("was interrupted ({})", interrupt::cause()))
+        }
+        AfterEnd::Restarted => format!("{ended}; {RESTARTED}"),
+        AfterEnd::NotRestarted(e) => {
+            format!("{ended}; the bash session could not be restarted: {e:#}")
+        }
+    };
+    StepFailure {
+        cause: Cause::SessionEnded(ended),
+        ..StepFailure::new(reason)
+    }
 }

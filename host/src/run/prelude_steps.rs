@@ -15,7 +15,7 @@ pub(super) fn start(
     space: &mut Space,
     plan: &Plan,
     options: &RunOptions,
-    reporter: &Arc<Mutex<Reporter>>,
+    observer: &Observer,
 ) -> anyhow::Result<()> {
     let Some(prelude) = &plan.prelude else {
         return Ok(());
@@ -29,45 +29,28 @@ pub(super) fn start(
     let split = runner.split() && plan.phases.first() == Some(&Phase::OverrideDefaults);
     space.replay_log().set_runner(runner);
     let phase = plan.phases.first().copied().unwrap_or(Phase::Source);
-    run_part(space, phase, reporter)?;
+    run_part(space, phase, observer)?;
     if !split {
-        finish(space, phase, reporter)?;
+        finish(space, phase, observer)?;
     }
     Ok(())
 }
 
 /// Run the parts still pending (before a phase other than `override_defaults`).
-pub(super) fn finish(
-    space: &mut Space,
-    phase: Phase,
-    reporter: &Arc<Mutex<Reporter>>,
-) -> anyhow::Result<()> {
+pub(super) fn finish(space: &mut Space, phase: Phase, observer: &Observer) -> anyhow::Result<()> {
     while space.replay_log().runner().is_some_and(|r| r.pending()) {
-        run_part(space, phase, reporter)?;
+        run_part(space, phase, observer)?;
     }
     Ok(())
 }
 
-fn run_part(
-    space: &mut Space,
-    phase: Phase,
-    reporter: &Arc<Mutex<Reporter>>,
-) -> anyhow::Result<()> {
-    lock(reporter).hook_started(STEP, "bash", phase);
-    let started = Instant::now();
-    let mut out = |stream: BashStream, line: &str| {
-        lock(reporter).output(STEP, stream == BashStream::Stderr, line);
-    };
-    let result = space.run_prelude_part(&mut out);
-    let timing = Timing {
-        phase,
-        hook: STEP.to_string(),
-        kind: "bash".to_string(),
-        duration: started.elapsed(),
-        ok: result.is_ok(),
-    };
-    let error = result.as_ref().err().map(|e| format!("{e:#}"));
-    lock(reporter).hook_finished(timing, error.as_deref());
+fn run_part(space: &mut Space, phase: Phase, observer: &Observer) -> anyhow::Result<()> {
+    let mut step = Step::start(observer, STEP, "bash", phase);
+    let result = space.run_prelude_part(&mut |stream, line| step.output(stream, line));
+    match &result {
+        Ok(()) => step.succeeded(),
+        Err(e) => step.finish(StepStatus::Failed, Some(&format!("{e:#}"))),
+    }
     result
 }
 
@@ -78,20 +61,13 @@ impl Run<'_> {
         if phase == Phase::OverrideDefaults {
             return true;
         }
-        let result = finish(&mut lock(&self.space), phase, &self.reporter);
+        let result = finish(&mut lock(&self.space), phase, &self.observer);
         self.collect_dry_run(STEP, &phase.to_string());
         let Err(e) = result else {
             return true;
         };
-        let failure = HookFailure {
-            hook: STEP.to_string(),
-            kind: HookKind::Bash,
-            phase,
-            reason: format!("{e:#}"),
-            output_tail: Vec::new(),
-        };
-        lock(&self.reporter).hook_failed(&failure);
-        self.summary.failures.push(failure);
+        let failure = StepFailure::new(format!("{e:#}"));
+        self.fail(step::hook_failure(STEP, "bash", phase, failure));
         self.summary.stopped_at = Some((STEP.to_string(), phase));
         false
     }

@@ -1,4 +1,8 @@
-//! The run's one variable space, shared by both kinds of hook.
+//! The run's one variable space, shared by both kinds of hook, and the
+//! only door to the bash session: nothing outside this file (and `bash/`)
+//! touches the session. Whether a session that ended is started again is
+//! decided here once (`may_restart`), for a step that ended it
+//! ([`Space::restart_after_end`]) and for a plugin's host call that did.
 //!
 //! The bash session holds it: DevStack hooks set variables with plain shell
 //! assignments and define functions, so the shell is the only place their
@@ -15,7 +19,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 
-use crate::bash::{BashSession, Outcome, SessionConfig, SetRefused, Stream as BashStream};
+use crate::bash::confine::Job;
+use crate::bash::{BashSession, BatchHook, Outcome, SessionConfig, Stream as BashStream};
+use crate::interrupt;
+use crate::model::errors::{SessionEnded, SetRefused};
 use crate::wasm::{HostServices, Stream};
 
 /// The variable space of a run, kept in its bash session.
@@ -27,6 +34,21 @@ pub struct Space {
     caller: String,
     /// What a restarted session runs again (the prelude, hooks' `source`).
     replay: crate::config::prelude::Replay,
+    /// How the session ended during a plugin's host call, until the run
+    /// takes it for that plugin's failure.
+    ended_in_call: Option<SessionEnded>,
+}
+
+/// What became of a session that ended during a step.
+#[derive(Debug)]
+pub enum AfterEnd {
+    /// A fresh session replaced it, with the prelude and the hooks'
+    /// `source` run again.
+    Restarted,
+    /// Starting (or replaying into) a fresh session failed.
+    NotRestarted(anyhow::Error),
+    /// Ctrl-C (or SIGTERM) ended it: the run stops, nothing is restarted.
+    Interrupted,
 }
 
 impl Space {
@@ -38,12 +60,105 @@ impl Space {
             warnings: Vec::new(),
             caller: "a plugin".to_string(),
             replay: Default::default(),
+            ended_in_call: None,
         })
     }
 
-    /// The session, for sourcing bash hooks.
-    pub fn session(&mut self) -> &mut BashSession {
-        &mut self.session
+    /// Source a bash hook into the session with `args`. With `replayed`,
+    /// a restarted session sources it again (see [`Space::restart`]).
+    pub fn source_hook(
+        &mut self,
+        path: &std::path::Path,
+        args: &[&str],
+        replayed: bool,
+        out: &mut dyn FnMut(BashStream, &str),
+    ) -> anyhow::Result<Outcome> {
+        let outcome = self.session.source_hook(path, args, out);
+        if replayed && self.session.is_alive() {
+            self.replay.sourced(path, args);
+        }
+        outcome
+    }
+
+    /// Source consecutive bash hooks in one round trip (see
+    /// `BashSession::source_hooks`); returns how many were sent.
+    pub fn source_hooks(
+        &mut self,
+        hooks: &[BatchHook],
+        out: &mut dyn FnMut(usize, BashStream, &str),
+        done: &mut dyn FnMut(usize, &Outcome),
+    ) -> anyhow::Result<usize> {
+        self.session.source_hooks(hooks, out, done)
+    }
+
+    /// Run a confined bash hook in a child bash (see `bash::confine`).
+    pub fn run_confined(
+        &mut self,
+        job: &Job<'_>,
+        out: &mut dyn FnMut(BashStream, &str),
+    ) -> anyhow::Result<Outcome> {
+        crate::bash::confine::run_hook(&mut self.session, job, out)
+    }
+
+    /// Call a shell function as a hook's step (errexit as the session has it).
+    pub fn call(
+        &mut self,
+        function: &str,
+        args: &[&str],
+        out: &mut dyn FnMut(BashStream, &str),
+    ) -> anyhow::Result<Outcome> {
+        self.session.call(function, args, out)
+    }
+
+    /// Whether the session defines a shell function `name`.
+    pub fn function_exists(&mut self, name: &str) -> anyhow::Result<bool> {
+        self.session.function_exists(name)
+    }
+
+    /// A variable of the session, as trusted code reads it.
+    pub fn var(&mut self, name: &str) -> anyhow::Result<Option<String>> {
+        self.session.get_var(name)
+    }
+
+    /// Set a variable of the session for trusted code (a plugin's settings
+    /// file, read as sourcing it would): no plugin warnings.
+    pub fn assign(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
+        self.session.set_var(name, value)
+    }
+
+    /// Ask the session a question through a function (its status is the
+    /// answer; output dropped).
+    pub fn ask(&mut self, function: &str, args: &[&str]) -> anyhow::Result<Outcome> {
+        let mut ignore = |_: BashStream, _: &str| {};
+        self.session.ask(function, args, &mut ignore)
+    }
+
+    /// The one restart policy. A step's bash session ended: unless Ctrl-C
+    /// ended it (the run then stops), start a fresh one and run again what
+    /// defined the shell state.
+    pub fn restart_after_end(&mut self) -> AfterEnd {
+        if !may_restart() {
+            return AfterEnd::Interrupted;
+        }
+        match self.restart() {
+            Ok(()) => AfterEnd::Restarted,
+            Err(e) => AfterEnd::NotRestarted(e),
+        }
+    }
+
+    /// How the session ended during a plugin's host call since the last
+    /// time this was asked, if it did.
+    pub fn take_ended_in_call(&mut self) -> Option<SessionEnded> {
+        self.ended_in_call.take()
+    }
+
+    /// `outcome` of a host call, described; an end of the session is kept
+    /// for the calling plugin's failure.
+    fn described(&mut self, outcome: &Outcome) -> String {
+        if let Some(ended) = ended(outcome) {
+            self.ended_in_call = Some(ended);
+        }
+        describe(outcome)
     }
 
     /// Replace a session that ended (a hook called `exit`) with a fresh one
@@ -51,7 +166,7 @@ impl Space {
     /// shell state: the DevStack prelude and every bash hook's `source`
     /// (see `prelude::Replay`). Should the replay end bash, the run gets a
     /// session seeded from the configuration only, and the error says so.
-    pub fn restart(&mut self) -> anyhow::Result<()> {
+    fn restart(&mut self) -> anyhow::Result<()> {
         self.session = BashSession::start(&self.config)?;
         // What the replay records in a dry run was recorded the first time.
         let record = self.config.state_dir.join(crate::run::dryrun::FILE);
@@ -151,9 +266,15 @@ impl Space {
     fn helper_ok(&mut self, function: &str, args: &[String]) -> anyhow::Result<()> {
         match self.helper(function, args)? {
             Outcome::Success => Ok(()),
-            other => bail!("{function} {} in the bash session", describe(&other)),
+            other => bail!("{function} {} in the bash session", self.described(&other)),
         }
     }
+}
+
+/// Whether a session that ended is started again: not after Ctrl-C (or
+/// SIGTERM), which ends bash on purpose and stops the run.
+fn may_restart() -> bool {
+    !interrupt::requested()
 }
 
 /// How a helper call ended, for a message ("failed with status 1").
@@ -161,14 +282,22 @@ pub fn describe(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Success => "succeeded".to_string(),
         Outcome::Failed { status } => format!("failed with status {status}"),
-        Outcome::SessionEnded {
-            signal: Some(signal),
-            ..
-        } => format!("ended the bash session (killed by signal {signal})"),
-        Outcome::SessionEnded { status, .. } => format!(
-            "ended the bash session (exit status {})",
-            status.map_or("unknown".to_string(), |s| s.to_string())
-        ),
+        Outcome::SessionEnded { status, signal } => SessionEnded {
+            status: *status,
+            signal: *signal,
+        }
+        .to_string(),
+    }
+}
+
+/// How the session ended, if `outcome` says it did.
+pub fn ended(outcome: &Outcome) -> Option<SessionEnded> {
+    match outcome {
+        Outcome::SessionEnded { status, signal } => Some(SessionEnded {
+            status: *status,
+            signal: *signal,
+        }),
+        _ => None,
     }
 }
 
@@ -212,7 +341,7 @@ impl HostServices for Space {
             Outcome::Failed { .. } => Ok(false),
             ended => bail!(
                 "is_service_enabled {} in the bash session",
-                describe(&ended)
+                self.described(&ended)
             ),
         }
     }
@@ -239,7 +368,7 @@ impl HostServices for Space {
         match self.session.ask(name, &args, &mut forward)? {
             Outcome::Success => Ok(0),
             Outcome::Failed { status } => Ok(status),
-            ended => bail!("{name} {}", describe(&ended)),
+            ended => bail!("{name} {}", self.described(&ended)),
         }
     }
 
@@ -254,7 +383,7 @@ impl HostServices for Space {
             let args: Vec<&str> = names.iter().map(String::as_str).collect();
             return match self.session.ask("install_package", &args, &mut ignore)? {
                 Outcome::Success => Ok(()),
-                other => bail!("installing {} {}", names.join(" "), describe(&other)),
+                other => bail!("installing {} {}", names.join(" "), self.described(&other)),
             };
         }
         let path = self.packages_wanted_file();
@@ -296,7 +425,7 @@ impl HostServices for Space {
         // A plugin's call that ended bash must not cost the rest of the
         // run its session. After Ctrl-C (which ends bash on purpose) the
         // run stops: nothing to restart.
-        if deadline.is_none() && !self.session.is_alive() && !crate::interrupt::requested() {
+        if deadline.is_none() && !self.session.is_alive() && may_restart() {
             self.recover();
         }
     }

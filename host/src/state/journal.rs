@@ -31,6 +31,9 @@
 //! a temp file and renamed over, so the journal is whole at every instant.
 //! Below that size a starting run reads nothing (a `stat` and one byte). Only
 //! a run holding the stack's [`crate::state::runlock`] writes the journal.
+//!
+//! During a run the journal follows the run's events ([`JournalObserver`]);
+//! the binary writes `run-start` and `run-end` around it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -42,8 +45,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::model::events::{Event as RunEvent, RunObserver, RunStart, StepStatus};
+use crate::model::held::HeldLine;
 use crate::model::phases::Phase;
-use crate::report::held::HeldLine;
+use crate::model::units::{file_timestamp, millis, utc_timestamp};
 
 /// The journal's file name inside the stack's `.hookhost/`.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -290,7 +295,7 @@ impl Journal {
     fn line(&self, mut record: Record) -> std::io::Result<Vec<u8>> {
         let now = SystemTime::now();
         record.run = self.run.clone();
-        record.time = crate::report::utc_timestamp(now);
+        record.time = utc_timestamp(now);
         record.unix_ms = now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
@@ -317,20 +322,97 @@ impl Journal {
 pub fn new_run_id() -> String {
     format!(
         "{}-{}",
-        crate::report::file_timestamp(SystemTime::now()),
+        file_timestamp(SystemTime::now()),
         std::process::id()
     )
 }
 
-/// The `run-start` record of a run of `plan` logging to `log`.
-pub fn start_record(plan: &crate::plan::Plan, log: &Path) -> Record {
+/// The `run-start` record of a run (`start`) logging to `log`.
+pub fn start_record(start: &RunStart, log: &Path) -> Record {
     Record {
-        entry: Some(plan.entry.name().to_string()),
-        top: Some(plan.stack.top.display().to_string()),
+        entry: Some(start.entry.clone()),
+        top: Some(start.top.display().to_string()),
         log: Some(log.display().to_string()),
-        phases: plan.phases.iter().map(|p| p.to_string()).collect(),
-        hooks: plan.hooks.iter().map(|h| h.file.file_name()).collect(),
+        phases: start.phases.iter().map(|p| p.to_string()).collect(),
+        hooks: start.hooks.clone(),
         ..Record::default()
+    }
+}
+
+/// The journal as an observer of a run: every step's start and end, a
+/// failure that ended no step, where a signal stopped the run, and a sync
+/// at each phase's end.
+pub struct JournalObserver {
+    journal: std::sync::Arc<Journal>,
+    /// The last step an end was recorded for (a failure reported after it
+    /// is not recorded twice).
+    last_end: Option<(String, Phase)>,
+}
+
+impl JournalObserver {
+    pub fn new(journal: std::sync::Arc<Journal>) -> JournalObserver {
+        JournalObserver {
+            journal,
+            last_end: None,
+        }
+    }
+}
+
+impl RunObserver for JournalObserver {
+    fn event(&mut self, event: &RunEvent) {
+        let journal = &self.journal;
+        match *event {
+            // What the previous phase recorded is made durable.
+            RunEvent::PhaseStarted(_) => journal.phase_ended(),
+            RunEvent::StepStarted { hook, kind, phase } => {
+                journal.step_started(Step { phase, hook, kind })
+            }
+            RunEvent::StepFinished {
+                timing,
+                status,
+                error,
+            } => {
+                let step = Step {
+                    phase: timing.phase,
+                    hook: &timing.hook,
+                    kind: &timing.kind,
+                };
+                journal.step_ended(step, status.as_str(), timing.duration, error);
+                self.last_end = Some((timing.hook.clone(), timing.phase));
+            }
+            // A failure that ended no step (a plugin that could not start)
+            // is a step of its own.
+            RunEvent::HookFailed(failure) => {
+                let this = (failure.hook.clone(), failure.phase);
+                if self.last_end.as_ref() != Some(&this) {
+                    let step = Step {
+                        phase: failure.phase,
+                        hook: &failure.hook,
+                        kind: &failure.kind,
+                    };
+                    let status = StepStatus::Failed.as_str();
+                    journal.step_ended(step, status, Duration::ZERO, Some(&failure.reason));
+                }
+            }
+            RunEvent::Interrupted(at) => {
+                let signal = crate::interrupt::signal_name().unwrap_or("SIGINT");
+                let step = Step {
+                    phase: at.phase,
+                    hook: &at.hook,
+                    kind: &at.kind,
+                };
+                journal.interrupted(step, at.during, signal);
+            }
+            _ => {}
+        }
+    }
+
+    fn incomplete(&self) -> Option<String> {
+        let error = self.journal.error()?;
+        Some(format!(
+            "the state journal {} is incomplete (`hookhost status` misses the rest of this run): writing it failed: {error}",
+            self.journal.path().display()
+        ))
     }
 }
 
@@ -467,10 +549,6 @@ fn ends_with_newline(path: &Path, len: u64) -> std::io::Result<bool> {
     let mut last = [0u8; 1];
     file.read_exact(&mut last)?;
     Ok(last[0] == b'\n')
-}
-
-fn millis(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -610,5 +688,69 @@ mod tests {
         let text = format!("{err:#}");
         assert!(text.contains("journal.jsonl"), "{text}");
         assert!(text.contains("not a regular file"), "{text}");
+    }
+
+    #[test]
+    fn as_an_observer_it_records_each_step_once_and_where_the_run_stopped() {
+        use crate::model::events::{Cause, HookFailure, Interrupted, Timing};
+        let dir = tempfile::tempdir().unwrap();
+        let journal = std::sync::Arc::new(Journal::open(dir.path(), "r").unwrap());
+        let mut observer = JournalObserver::new(journal.clone());
+        let phase = Phase::Stack(StackStep::Install);
+        let failure = |hook: &str| HookFailure {
+            hook: hook.into(),
+            kind: "wasm".into(),
+            phase,
+            reason: "broke".into(),
+            output_tail: Vec::new(),
+            cause: Cause::Failed,
+            notes: Vec::new(),
+        };
+        let timing = Timing {
+            phase,
+            hook: "10-a".into(),
+            kind: "bash".into(),
+            duration: Duration::from_millis(1),
+            ok: false,
+        };
+        observer.event(&RunEvent::StepStarted {
+            hook: "10-a",
+            kind: "bash",
+            phase,
+        });
+        observer.event(&RunEvent::StepFinished {
+            timing: &timing,
+            status: StepStatus::Failed,
+            error: Some("broke"),
+        });
+        // Its failure ended a step already recorded; a plugin that could
+        // not start ended none, and is a step of its own.
+        observer.event(&RunEvent::HookFailed(&failure("10-a")));
+        observer.event(&RunEvent::HookFailed(&failure("20-b")));
+        observer.event(&RunEvent::Interrupted(&Interrupted {
+            hook: "30-c".into(),
+            kind: "bash".into(),
+            phase,
+            during: false,
+        }));
+        drop(observer);
+        drop(journal);
+        let (records, _) = read(&dir.path().join(JOURNAL_FILE)).unwrap();
+        let seen: Vec<(Event, &str, &str)> = records
+            .iter()
+            .map(|r| {
+                let hook = r.hook.as_deref().unwrap_or("");
+                (r.event, hook, r.status.as_deref().unwrap_or(""))
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Event::Start, "10-a", ""),
+                (Event::End, "10-a", "failed"),
+                (Event::End, "20-b", "failed"),
+                (Event::Interrupted, "30-c", ""),
+            ]
+        );
     }
 }

@@ -85,7 +85,7 @@ impl RunLock {
         let holder = Holder {
             pid: std::process::id(),
             entry: entry.to_string(),
-            since: crate::report::utc_timestamp(SystemTime::now()),
+            since: crate::model::units::utc_timestamp(SystemTime::now()),
             run: run.to_string(),
         };
         write_holder(&mut file, &holder)

@@ -71,7 +71,7 @@ pub trait HostServices: Send {
     /// Bound what the services run from now on (helpers, shell functions)
     /// by `deadline`; `None` lifts the bound. A call still running at the
     /// deadline is stopped and fails with an error that downcasts to
-    /// [`crate::bash::DeadlinePassed`]. Services that run nothing
+    /// [`crate::model::errors::DeadlinePassed`]. Services that run nothing
     /// unbounded need not implement it.
     fn set_deadline(&mut self, _deadline: Option<Instant>) {}
 }
@@ -394,7 +394,10 @@ impl PluginState {
         services.set_deadline(None);
         drop(services);
         match result {
-            Err(e) if e.chain().any(|c| c.is::<crate::bash::DeadlinePassed>()) => {
+            Err(e)
+                if e.chain()
+                    .any(|c| c.is::<crate::model::errors::DeadlinePassed>()) =>
+            {
                 Err(self.time_limit(what))
             }
             other => host_result(other),
@@ -441,7 +444,7 @@ impl host::Host for PluginState {
             Ok(()) => {}
             // Bash's own refusal (read-only, or integer) is the plugin's
             // error to handle, not a broken host.
-            Err(e) if e.is::<crate::bash::SetRefused>() => return Ok(Err(e.to_string())),
+            Err(e) if e.is::<crate::model::errors::SetRefused>() => return Ok(Err(e.to_string())),
             Err(e) => return host_result(Err(e)),
         }
         let bytes = self.vars_bytes_after(&name, &value);
