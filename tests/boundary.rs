@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hookhost::bash::{Outcome, SessionConfig, Stream as BashStream};
-use hookhost::space::Space;
+use hookhost::run::space::Space;
 use hookhost::wasm::{HostServices, Stream};
 
 /// How many generated strings each run checks (fixed seed: the same cases
@@ -613,7 +613,7 @@ fn what_a_plugin_makes_the_host_spend_is_bounded() {
 }
 
 fn audit_cap() -> usize {
-    hookhost::audit::MAX_RECORDS_PER_HOOK
+    hookhost::capabilities::audit::MAX_RECORDS_PER_HOOK
 }
 
 /// A variable programs read as where their configuration is (`HOME`) is

@@ -34,7 +34,7 @@ const GRANTS: &str = "[grants.\"50-jail\"]\nread = [\"lib\"]\nwrite = [\"work\"]
 /// Whether this kernel can confine at all. Where it cannot, each test
 /// checks the refusal instead (a confined hook is never run open).
 fn landlock(arena: &Arena) -> bool {
-    if hookhost::confine::probe().is_ok() {
+    if hookhost::bash::confine::probe().is_ok() {
         return true;
     }
     arena
@@ -286,7 +286,7 @@ fn it_cannot_signal_hookhost_or_open_ungranted_sockets() {
     }
     let run = arena.contained(&["unstack"]);
     run.assert_code(0);
-    if !hookhost::confine::probe_net_and_signals() {
+    if !hookhost::bash::confine::probe_net_and_signals() {
         // Landlock before ABI 6 (Linux 6.12): files only, as documented.
         return;
     }

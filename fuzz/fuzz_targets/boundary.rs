@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use hookhost::bash::SessionConfig;
-use hookhost::space::Space;
+use hookhost::run::space::Space;
 use hookhost::wasm::{HostServices, Stream};
 use libfuzzer_sys::fuzz_target;
 

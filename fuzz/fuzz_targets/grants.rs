@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use hookhost::capabilities::OperatorConfig;
-use hookhost::discovery::{HookFile, HookKind};
+use hookhost::plan::discovery::{HookFile, HookKind};
 use libfuzzer_sys::fuzz_target;
 
 /// A stack with a `lib/` directory, made once per process.
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let manifest = hookhost::manifest::parse_str(&top.join("extras.d/50-x.toml"), REQUEST)
+    let manifest = hookhost::config::manifest::parse_str(&top.join("extras.d/50-x.toml"), REQUEST)
         .expect("the fixed request parses");
     let hook = HookFile {
         number: 50,

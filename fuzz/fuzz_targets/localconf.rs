@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = Path::new("/stack/local.conf");
-    match hookhost::localconf::parse_str(path, text) {
+    match hookhost::config::localconf::parse_str(path, text) {
         Ok(conf) => {
             let base = BTreeMap::from([("HOME".to_string(), "/root".to_string())]);
             let _ = conf.resolve(&base);

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = Path::new("/stack/extras.d/50-x.toml");
-    if let Err(e) = hookhost::manifest::parse_str(path, text) {
+    if let Err(e) = hookhost::config::manifest::parse_str(path, text) {
         for line in e.to_string().split('\n') {
             assert!(line.starts_with("/stack/extras.d/50-x.toml"), "{line:?}");
             assert!(!line.chars().any(char::is_control), "{line:?}");

@@ -25,8 +25,8 @@ use anyhow::{bail, Context, Result};
 
 use hookhost::bash::{BashSession, BatchHook, SessionConfig};
 use hookhost::capabilities::Policy;
-use hookhost::phases::Phase;
-use hookhost::space::Space;
+use hookhost::model::phases::Phase;
+use hookhost::run::space::Space;
 use hookhost::wasm::{self, LineSink, PluginConfig, Role, Runtime, SharedServices};
 
 const HOOKHOST: &str = env!("CARGO_BIN_EXE_hookhost");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use hookhost::capabilities::GrantFlags;
-use hookhost::phases::{Entry, Extensions};
+use hookhost::model::phases::{Entry, Extensions};
 
 #[derive(Debug, Parser)]
 #[command(

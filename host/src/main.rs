@@ -16,23 +16,23 @@ use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command, RunArgs, StackArgs};
 use hookhost::author;
+use hookhost::commands::list;
+use hookhost::config::stack::Stack;
 use hookhost::interrupt;
-use hookhost::journal::{self, Journal};
-use hookhost::list;
-use hookhost::phases::Entry;
+use hookhost::model::phases::Entry;
 use hookhost::plan::{make_plan, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, RunOptions};
-use hookhost::runlock::RunLock;
-use hookhost::stack::Stack;
+use hookhost::state::journal::{self, Journal};
+use hookhost::state::runlock::RunLock;
 
 fn main() -> ExitCode {
-    // The hidden launcher of confined bash hooks (see hookhost::confine).
+    // The hidden launcher of confined bash hooks (see hookhost::bash::confine).
     if std::env::args_os()
         .nth(1)
-        .is_some_and(|a| a == hookhost::confine::LAUNCHER)
+        .is_some_and(|a| a == hookhost::bash::confine::LAUNCHER)
     {
-        return hookhost::confine::launcher_main();
+        return hookhost::bash::confine::launcher_main();
     }
     let cli = Cli::parse();
     if !cli.command.is_run() {
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
             author::inspect::run(&file, json).map(|_| ExitCode::SUCCESS)
         }
         Command::Cache { action } => cache_command(action),
-        Command::Status { top, json } => hookhost::status::show(&top, json).map(|text| {
+        Command::Status { top, json } => hookhost::commands::status::show(&top, json).map(|text| {
             print!("{text}");
             ExitCode::SUCCESS
         }),
@@ -84,7 +84,7 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
     let mut stack = Stack::open(&args.top, &env)?;
     stack.operator.apply_flags(&args.grants.flags());
     if let Some(path) = &args.audit {
-        hookhost::audit::start(path)?;
+        hookhost::capabilities::audit::start(path)?;
     }
     let options = PlanOptions {
         extensions: args.extensions(),
@@ -240,7 +240,7 @@ fn guard_stack(entry: Entry, top: &Path) -> anyhow::Result<Option<(RunLock, Arc<
     let top = top
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", top.display()))?;
-    let state = top.join(hookhost::stack::STATE_DIR);
+    let state = top.join(hookhost::config::stack::STATE_DIR);
     let run = journal::new_run_id();
     let lock = RunLock::acquire(&state, entry.name(), &run)?;
     let journal = Journal::open(&state, &run)?;

@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 
 use super::inspect::{self, with_custom_section};
 use super::{absolute, MANIFEST_SECTION};
-use crate::manifest;
+use crate::config::manifest;
 
 pub const TARGET: &str = "wasm32-wasip2";
 const DEBIAN_PACKAGES: &str = "rustc-web cargo-web rust-web-src lld-19 wasi-libc";

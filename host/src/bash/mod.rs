@@ -28,6 +28,7 @@
 //! functions hooks use are `helpers.sh`. Both are embedded in the binary.
 
 mod batch;
+pub mod confine;
 mod framing;
 mod mailbox;
 mod mirror;
@@ -239,7 +240,7 @@ impl BashSession {
         let state_dir = absolute(&config.state_dir, "state directory")?;
         if config.devstack {
             // Where the session keeps the tree's wrapped functions (helpers.sh).
-            let dir = state_dir.join(crate::prelude::DIR);
+            let dir = state_dir.join(crate::config::prelude::DIR);
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }

@@ -23,7 +23,7 @@
 //! Deny by default: a plugin gets nothing it did not request, and a
 //! request that is not fully granted refuses the plugin before the run
 //! starts, with the line or flag that would grant each missing item.
-//! Every decision is recorded in the audit log (see [`crate::audit`]).
+//! Every decision is recorded in the audit log (see [`crate::capabilities::audit`]).
 //!
 //! Some directories no grant may cover ([`protected`]): what hookhost and
 //! trusted hooks run or read as settings (`extras.d`, `lib`,
@@ -44,10 +44,10 @@ use super::policy::{
     pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY, DEFAULT_TIMEOUT,
 };
 use super::{show_duration, show_size};
-use crate::audit::{self, Decision};
-use crate::discovery::HookFile;
-use crate::manifest::{self, Capabilities};
-use crate::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
+use crate::capabilities::audit::{self, Decision};
+use crate::config::manifest::{self, Capabilities};
+use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
+use crate::plan::discovery::HookFile;
 
 /// One section of grants (or denials), in manifest terms.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub struct OperatorConfig {
     pub confine: Vec<String>,
     /// `[devstack]`: whether the stack is a DevStack tree, and its prelude.
     #[serde(default)]
-    pub devstack: crate::prelude::DevstackConfig,
+    pub devstack: crate::config::prelude::DevstackConfig,
 }
 
 impl OperatorConfig {
@@ -712,7 +712,7 @@ fn real_or_lexical(path: &Path) -> PathBuf {
     if let Ok(real) = path.canonicalize() {
         return real;
     }
-    crate::stack::lexical(path)
+    crate::config::stack::lexical(path)
 }
 
 /// Resolve a granted stack-relative directory without leaving the stack:
@@ -816,7 +816,7 @@ impl OperatorConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discovery::HookKind;
+    use crate::plan::discovery::HookKind;
 
     fn hook(kind: HookKind) -> HookFile {
         HookFile {

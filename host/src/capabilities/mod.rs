@@ -1,6 +1,7 @@
 //! Capabilities: what a plugin requests in its manifest, what the operator
 //! grants, and the effective [`Policy`] the runtime enforces.
 
+pub mod audit;
 mod grants;
 mod policy;
 

@@ -83,7 +83,7 @@ impl Policy {
     /// Only a valid package name can be granted: a pattern `qemu-*`
     /// must not cover `qemu-x /etc/passwd` or an option.
     pub fn may_install(&self, package: &str) -> bool {
-        crate::names::is_package_name(package) && matches_any(&self.packages, package)
+        crate::model::names::is_package_name(package) && matches_any(&self.packages, package)
     }
 
     pub fn may_run(&self, program: &str, args: &[String]) -> bool {

@@ -14,7 +14,7 @@ impl Run<'_> {
         let Some(conf) = &plan.stack.local_conf else {
             return true;
         };
-        let groups = crate::iniconf::groups_after(phase);
+        let groups = crate::config::ini::groups_after(phase);
         if groups.contains(&"extra") {
             self.warn_unmerged_test_config(conf);
         }
@@ -35,14 +35,15 @@ impl Run<'_> {
     /// One meta-section; false when it failed.
     pub(super) fn merge_one(
         &mut self,
-        conf: &crate::localconf::LocalConf,
-        section: &crate::localconf::MetaSection,
+        conf: &crate::config::localconf::LocalConf,
+        section: &crate::config::localconf::MetaSection,
         phase: Phase,
     ) -> bool {
         lock(&self.reporter).hook_started("local.conf", "merge", phase);
         let started = Instant::now();
         let write = self.dry_run.is_none();
-        let result = crate::iniconf::merge_section(&mut lock(&self.space), conf, section, write);
+        let result =
+            crate::config::ini::merge_section(&mut lock(&self.space), conf, section, write);
         let timing = Timing {
             phase,
             hook: "local.conf".to_string(),
@@ -52,9 +53,9 @@ impl Run<'_> {
         };
         let mut reporter = lock(&self.reporter);
         match result {
-            Ok(crate::iniconf::Merged::Into(path)) if !write => {
+            Ok(crate::config::ini::Merged::Into(path)) if !write => {
                 // A dry run records the merge instead of writing the file.
-                self.summary.dry_run.push(crate::dryrun::Record {
+                self.summary.dry_run.push(crate::run::dryrun::Record {
                     hook: "local.conf".to_string(),
                     phase: phase.to_string(),
                     kind: "merge".to_string(),
@@ -70,7 +71,7 @@ impl Run<'_> {
                 reporter.hook_finished(timing, None);
                 true
             }
-            Ok(crate::iniconf::Merged::Into(path)) => {
+            Ok(crate::config::ini::Merged::Into(path)) => {
                 let line = format!(
                     "merged [[{}|{}]] (line {}) into {}",
                     section.phase,
@@ -82,11 +83,11 @@ impl Run<'_> {
                 reporter.hook_finished(timing, None);
                 true
             }
-            Ok(crate::iniconf::Merged::Skipped(why)) => {
+            Ok(crate::config::ini::Merged::Skipped(why)) => {
                 // A dry run's hooks did not create the file's directory
                 // (their mkdir was recorded): the merge is still reported.
                 if !write {
-                    self.summary.dry_run.push(crate::dryrun::Record {
+                    self.summary.dry_run.push(crate::run::dryrun::Record {
                         hook: "local.conf".to_string(),
                         phase: phase.to_string(),
                         kind: "merge".to_string(),
@@ -116,8 +117,8 @@ impl Run<'_> {
 
     /// `[[test-config|FILE]]` is merged after `stack test-config`; say so
     /// when this run does not include that phase.
-    pub(super) fn warn_unmerged_test_config(&self, conf: &crate::localconf::LocalConf) {
-        let test_config = Phase::Stack(crate::phases::StackStep::TestConfig);
+    pub(super) fn warn_unmerged_test_config(&self, conf: &crate::config::localconf::LocalConf) {
+        let test_config = Phase::Stack(crate::model::phases::StackStep::TestConfig);
         if self.plan.phases.contains(&test_config) {
             return;
         }
@@ -147,7 +148,7 @@ impl Run<'_> {
         }
         self.collect_dry_run("hookhost", "end of run");
         let records = &self.summary.dry_run;
-        let lines = crate::dryrun::render(records);
+        let lines = crate::run::dryrun::render(records);
         let data = serde_json::to_value(records).unwrap_or_default();
         lock(&self.reporter).report("dry-run", "dry run: recorded instead of run", &lines, data);
     }

@@ -7,8 +7,10 @@
 
 mod batch;
 mod driver_steps;
+pub mod dryrun;
 mod merges;
 mod prelude_steps;
+pub mod space;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -19,13 +21,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::bash::{BatchHook, Outcome, SessionConfig, Stream as BashStream};
-use crate::discovery::HookKind;
-use crate::drivers::{self, LiveDriver};
 use crate::interrupt;
-use crate::phases::Phase;
+use crate::model::phases::Phase;
+use crate::plan::discovery::HookKind;
+use crate::plan::drivers::{self, LiveDriver};
 use crate::plan::{Plan, PlannedHook};
 use crate::report::{Reporter, Timing};
-use crate::space::{describe, Space};
+use crate::run::space::{describe, Space};
 use crate::wasm::{self, CallFailure, LineSink, Plugin, PluginConfig, Runtime, SharedServices};
 
 /// What a failure says after the session was restarted.
@@ -94,7 +96,7 @@ pub struct RunSummary {
     /// Packages hooks wanted installed that were only recorded.
     pub packages_wanted: Vec<String>,
     /// What `--dry-run` recorded instead of running, in order.
-    pub dry_run: Vec<crate::dryrun::Record>,
+    pub dry_run: Vec<crate::run::dryrun::Record>,
 }
 
 impl RunSummary {
@@ -113,7 +115,7 @@ struct Run<'a> {
     reporter: Arc<Mutex<Reporter>>,
     summary: RunSummary,
     /// Reads what `--dry-run` recorded, after each step.
-    dry_run: Option<crate::dryrun::Recorder>,
+    dry_run: Option<crate::run::dryrun::Recorder>,
 }
 
 /// Run `plan`: load every component, start the bash session, walk the phases.
@@ -125,7 +127,7 @@ pub fn execute(
     let started = Instant::now();
     if options.dry_run {
         // Before the session starts: its PATH is these shims.
-        crate::dryrun::prepare_bin(&plan.stack.state_dir).with_context(|| {
+        crate::run::dryrun::prepare_bin(&plan.stack.state_dir).with_context(|| {
             format!(
                 "cannot prepare the dry run's commands in {}",
                 plan.stack.state_dir.display()
@@ -151,7 +153,7 @@ pub fn execute(
     prepare_dirs(plan)?;
     let dry_run = match options.dry_run {
         true => Some(
-            crate::dryrun::Recorder::start(&plan.stack.state_dir).with_context(|| {
+            crate::run::dryrun::Recorder::start(&plan.stack.state_dir).with_context(|| {
                 format!(
                     "cannot write the dry run's record in {}",
                     plan.stack.state_dir.display()
@@ -415,9 +417,11 @@ impl Run<'_> {
             let ops = external.wasm_ops(phase);
             if !ops.is_empty() {
                 let mut space = lock(&self.space);
-                crate::external::apply_ops(&mut space, ops).map_err(|reason| CallFailure {
-                    reason,
-                    output_tail: Vec::new(),
+                crate::plan::external::apply_ops(&mut space, ops).map_err(|reason| {
+                    CallFailure {
+                        reason,
+                        output_tail: Vec::new(),
+                    }
                 })?;
             }
         }
@@ -455,7 +459,7 @@ impl Run<'_> {
             // A confined hook runs in a child bash under Landlock.
             Some(policy) => {
                 let path = self.plan.stack.top.join(&path);
-                let job = crate::confine::Job {
+                let job = crate::bash::confine::Job {
                     stem: &hook.file.stem,
                     hook: &path,
                     args: &args,
@@ -464,7 +468,7 @@ impl Run<'_> {
                     state_dir: &self.plan.stack.state_dir,
                     errexit: self.plan.entry.stops_at_first_failure(),
                 };
-                crate::confine::run_hook(space.session(), &job, &mut out)
+                crate::bash::confine::run_hook(space.session(), &job, &mut out)
             }
             None => {
                 let outcome = space.session().source_hook(&path, &args, &mut out);

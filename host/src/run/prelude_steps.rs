@@ -20,7 +20,7 @@ pub(super) fn start(
     let Some(prelude) = &plan.prelude else {
         return Ok(());
     };
-    let runner = crate::prelude::Runner::new(
+    let runner = crate::config::prelude::Runner::new(
         prelude,
         &plan.stack.top,
         &plan.stack.state_dir,

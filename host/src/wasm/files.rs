@@ -52,7 +52,7 @@ use wasmtime_wasi::FsPerms;
 
 use super::host::PluginState;
 use super::output::Stream;
-use crate::audit::{self, At, Decision, Record};
+use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::Policy;
 
 /// Entries (files, directories, links) a plugin's writable directories may
@@ -495,7 +495,7 @@ fn report(state: &mut PluginState, item: &str, detail: &str, message: String) {
         decision: Decision::Denied,
         detail: Some(detail),
     });
-    warn(state, &crate::manifest::escape_controls(&message));
+    warn(state, &crate::config::manifest::escape_controls(&message));
 }
 
 fn warn(state: &mut PluginState, message: &str) {

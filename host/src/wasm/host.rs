@@ -11,8 +11,8 @@
 //! stopped and fails the hook with [`TimeLimit`].
 //!
 //! Every string the plugin passes is checked before it goes further:
-//! names against what they name ([`crate::names`]), sizes against
-//! [`crate::limits`]. A bad argument to a call that returns a `result` is
+//! names against what they name ([`crate::model::names`]), sizes against
+//! [`crate::model::limits`]. A bad argument to a call that returns a `result` is
 //! that call's error; one to a call without an error channel
 //! (`get-var`, `trueorfalse`, the service calls) fails the hook with
 //! [`BadArgument`]. Messages are cut to [`MAX_MESSAGE`].
@@ -26,14 +26,14 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{host, types};
 use super::output::{GuestOutput, Stream};
-use crate::audit::{self, At, Decision, Record};
+use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::{show_duration, show_size, Policy};
-use crate::inert::quoted;
-use crate::limits::{
+use crate::model::inert::quoted;
+use crate::model::limits::{
     cut, list_problem, MAX_ARGS, MAX_LINE, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_PACKAGES_PER_RUN,
     MAX_VALUE, MAX_VARS_PER_RUN, MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
 };
-use crate::names;
+use crate::model::names;
 
 /// What the run provides to every plugin: the shared variable space and the
 /// DevStack helpers over it. Implemented by the run over its bash session.
@@ -221,7 +221,7 @@ impl PluginState {
         if kept.len() != message.len() {
             let detail = format!(
                 "cut to {MAX_MESSAGE} bytes: {} more bytes dropped",
-                message.len() - crate::limits::floor_char_boundary(message, MAX_MESSAGE)
+                message.len() - crate::model::limits::floor_char_boundary(message, MAX_MESSAGE)
             );
             self.audit_detail("size", what, Decision::Exceeded, &detail);
         }
@@ -651,7 +651,7 @@ const PACKAGE_NAME: &str = "letters, digits and + - . _ :, starting with a lette
 /// (one record per line, fields separated by tabs): inert, tabs shown as
 /// `\t`, cut to a line.
 fn dry_run_line(recorded: &str) -> String {
-    let line = crate::inert::inert(recorded).replace('\t', "\\t");
+    let line = crate::model::inert::inert(recorded).replace('\t', "\\t");
     cut(&line, MAX_LINE).into_owned()
 }
 

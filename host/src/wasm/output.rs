@@ -19,7 +19,7 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-use crate::limits::{cut, MAX_LINE, MAX_OUTPUT_PER_CALL, MAX_OUTPUT_PER_RUN};
+use crate::model::limits::{cut, MAX_LINE, MAX_OUTPUT_PER_CALL, MAX_OUTPUT_PER_RUN};
 
 /// Which of the guest's two output streams a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

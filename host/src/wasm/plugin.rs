@@ -17,7 +17,7 @@ use super::output::{GuestOutput, LineSink};
 use super::sandbox::{self, Limiter};
 use super::{Runtime, EPOCH_TICK};
 use crate::capabilities::{show_duration, show_size, Policy};
-use crate::phases::{Phase, StackStep};
+use crate::model::phases::{Phase, StackStep};
 
 /// How one plugin is set up for a run.
 pub struct PluginConfig {
@@ -269,7 +269,7 @@ impl Plugin {
             self.store.data().audit(
                 "disk",
                 &show_size(files::MAX_GROWTH),
-                crate::audit::Decision::Exceeded,
+                crate::capabilities::audit::Decision::Exceeded,
             );
             disk.0.clone()
         } else if let Some(limit) = error.downcast_ref::<TimeLimit>() {
@@ -278,7 +278,7 @@ impl Plugin {
             self.store.data().audit(
                 "memory",
                 &show_size(wanted),
-                crate::audit::Decision::Exceeded,
+                crate::capabilities::audit::Decision::Exceeded,
             );
             format!(
                 "hit its memory limit of {} (it asked for {}); raise it with `memory` in the operator's grants",
@@ -289,9 +289,11 @@ impl Plugin {
             match error.downcast_ref::<Trap>() {
                 Some(Trap::Interrupt) => {
                     let limit = show_duration(self.timeout);
-                    self.store
-                        .data()
-                        .audit("timeout", &limit, crate::audit::Decision::Exceeded);
+                    self.store.data().audit(
+                        "timeout",
+                        &limit,
+                        crate::capabilities::audit::Decision::Exceeded,
+                    );
                     format!(
                         "ran past its time limit of {limit}; raise it with `timeout` in the operator's grants"
                     )

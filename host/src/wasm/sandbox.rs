@@ -21,7 +21,7 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::output::{GuestOutput, Stream};
-use crate::audit::{self, At, Decision, Record};
+use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::{show_size, NetGrant, Policy};
 
 /// Build the WASI context for a plugin.

@@ -23,7 +23,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context};
 
 use crate::capabilities::OperatorConfig;
-use crate::localconf::{self, LocalConf};
+use crate::config::localconf::{self, LocalConf};
 
 /// hookhost's own directory inside a stack.
 pub const STATE_DIR: &str = ".hookhost";
@@ -80,7 +80,7 @@ impl Stack {
         };
         let operator = OperatorConfig::load(&top.join(OPERATOR_CONFIG))?;
         let state_dir = top.join(STATE_DIR);
-        let devstack = crate::prelude::is_tree(&top, &operator.devstack);
+        let devstack = crate::config::prelude::is_tree(&top, &operator.devstack);
         let (dest, data_dir) = match devstack {
             true => tree_paths(&top, local_conf.as_ref()),
             false => {
@@ -152,7 +152,7 @@ pub(crate) fn lexical(path: &Path) -> PathBuf {
 /// DEST and DATA_DIR of a DevStack tree, as its stackrc sets them (unless
 /// local.conf does); DevStack's defaults when they cannot be told statically.
 fn tree_paths(top: &Path, local_conf: Option<&LocalConf>) -> (PathBuf, PathBuf) {
-    let origins = crate::prelude::origins(top, local_conf);
+    let origins = crate::config::prelude::origins(top, local_conf);
     let value = |name: &str| {
         origins
             .iter()

@@ -12,11 +12,11 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::capabilities::{show_duration, show_size};
-use crate::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
-use crate::external::{self, EnabledPlugin};
-use crate::manifest::{self, Capabilities};
+use crate::config::manifest::{self, Capabilities};
+use crate::config::stack::Stack;
+use crate::plan::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
+use crate::plan::external::{self, EnabledPlugin};
 use crate::plan::policy_lines;
-use crate::stack::Stack;
 
 /// Where hypervisor drivers live in a stack, and their file prefix.
 const DRIVER_DIR: &str = "lib/nova_plugins";

@@ -21,7 +21,7 @@
 //! `plugin.sh`, `plugin.wasm` or `settings`; or both kinds),
 //! `plugin_requires NAME OTHER` in settings naming a plugin local.conf does
 //! not enable, and content that differs from `hookhost.lock`
-//! ([`crate::lockfile`]).
+//! ([`crate::config::lockfile`]).
 //!
 //! A WASM plugin is untrusted, so its `settings` and `override-defaults`
 //! (plain shell in DevStack) are read with local.conf's parser, never run:
@@ -39,13 +39,13 @@ use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
 use crate::bash::Outcome;
-use crate::discovery::{HookFile, HookKind};
-use crate::localconf::{self, Line, Op, Plugin};
-use crate::lockfile::{Lock, LockedPlugin, LOCK_FILE};
-use crate::phases::Phase;
+use crate::config::localconf::{self, Line, Op, Plugin};
+use crate::config::lockfile::{Lock, LockedPlugin, LOCK_FILE};
+use crate::config::stack::Stack;
+use crate::model::phases::Phase;
+use crate::plan::discovery::{HookFile, HookKind};
 use crate::plan::PlannedHook;
-use crate::space::{describe, Space};
-use crate::stack::Stack;
+use crate::run::space::{describe, Space};
 
 /// The files of `devstack/` hookhost uses, in lock-file order.
 const FILES: [&str; 5] = [

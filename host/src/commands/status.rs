@@ -1,11 +1,11 @@
 //! `hookhost status`: what the last run of a stack did, read from its state
-//! journal ([`crate::journal`]): every hook and driver call with its phase
+//! journal ([`crate::state::journal`]): every hook and driver call with its phase
 //! and result, what failed and why, and where the run stopped — at a
 //! failure, at a signal, or (a run that never recorded its end) at the step
 //! it was in when hookhost was killed or the machine went down. A run that
 //! is still going is shown as running, with its pid.
 //!
-//! The text form shows every recorded string inert ([`crate::inert`]): a
+//! The text form shows every recorded string inert ([`crate::model::inert`]): a
 //! plugin's failure reason cannot move the cursor or start a line of its
 //! own. `--json` keeps the exact text.
 
@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::inert::inert;
-use crate::journal::{self, Event, Record};
-use crate::runlock;
+use crate::model::inert::inert;
+use crate::state::journal::{self, Event, Record};
+use crate::state::runlock;
 
 /// One hook or driver call of the last run.
 #[derive(Debug, Clone, PartialEq)]
@@ -330,7 +330,7 @@ pub fn show(top: &Path, as_json: bool) -> anyhow::Result<String> {
             top.display()
         );
     }
-    let state_dir = top.join(crate::stack::STATE_DIR);
+    let state_dir = top.join(crate::config::stack::STATE_DIR);
     let last = last_run(&state_dir)?;
     Ok(match (last, as_json) {
         (Some(last), true) => format!("{}\n", last.to_json()),

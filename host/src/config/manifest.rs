@@ -23,7 +23,7 @@
 //! Checks: paths are relative, without `..`, and are normalized (`./lib/` is
 //! `lib`, the stack top is `.`); variable, function and package names may end
 //! in one `*` (a package pattern not `*` alone: naming the packages is the
-//! point of the request; see [`crate::names::is_package_name`] for the
+//! point of the request; see [`crate::model::names::is_package_name`] for the
 //! grammar); a command pattern names a program and uses `*`/`**` only as
 //! whole arguments, `**` last; `net` entries are `host:port`. Every problem
 //! is reported, one line each: `FILE: line N: capabilities.FIELD: what — hint`.
@@ -302,9 +302,9 @@ fn check_package(pattern: &str) -> Result<String, String> {
         true => {
             let mut chars = name.chars();
             chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-                && chars.all(crate::names::is_package_char)
+                && chars.all(crate::model::names::is_package_char)
         }
-        false => crate::names::is_package_name(name),
+        false => crate::model::names::is_package_name(name),
     };
     if !valid {
         return Err(format!(

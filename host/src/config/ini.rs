@@ -23,9 +23,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::localconf::{Line, LocalConf, MetaSection};
-use crate::phases::{Phase, StackStep};
-use crate::space::Space;
+use crate::config::localconf::{Line, LocalConf, MetaSection};
+use crate::model::phases::{Phase, StackStep};
+use crate::run::space::Space;
 
 /// The meta-section groups DevStack merges after the hooks of `phase`
 /// (stack.sh's `merge_config_group` calls), in order.

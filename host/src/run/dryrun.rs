@@ -402,7 +402,7 @@ pub fn prepare_bin(state_dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// The shim every recorded command runs.
-const SHIM_SH: &str = include_str!("bash/shim.sh");
+const SHIM_SH: &str = include_str!("../bash/shim.sh");
 
 /// `name`'s executable on the search path `search`, as a shell finds it.
 fn find_on(search: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {

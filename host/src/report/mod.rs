@@ -15,13 +15,15 @@
 //! run that fails, is interrupted or is killed leaves a complete log.
 //!
 //! What hooks print is inert on the terminal and in the log
-//! ([`crate::inert`]): control characters but tab are shown escaped, and
+//! ([`crate::model::inert`]): control characters but tab are shown escaped, and
 //! a line of output holding newlines is shown as several lines, each with
 //! the hook's prefix (and, in the log, the time). A message shown as one
 //! line (a warning, a failure's reason) shows a newline as `\n`. The same
 //! applies to bash hooks' output: harmless for them, and one rule for all.
 //! Every line written to the log passes [`Reporter::log_raw`], which makes
 //! it inert whatever called it. `--json` keeps the exact text.
+
+pub mod held;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -33,12 +35,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::held::HeldLine;
-use crate::inert::{inert, inert_lines};
-use crate::journal::{Journal, Step};
-use crate::phases::Phase;
+use crate::model::inert::{inert, inert_lines};
+use crate::model::phases::Phase;
 use crate::plan::Plan;
+use crate::report::held::HeldLine;
 use crate::run::{HookFailure, Interrupted};
+use crate::state::journal::{Journal, Step};
 
 /// How events are shown on the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -852,7 +854,7 @@ fn utc_parts(time: SystemTime) -> (i64, u32, u32, u32, u32, u32, u32) {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs() as i64;
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-    let (year, month, day) = crate::audit::civil_from_days(days);
+    let (year, month, day) = crate::capabilities::audit::civil_from_days(days);
     (
         year,
         month,

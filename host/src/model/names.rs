@@ -4,7 +4,7 @@
 //! package manager, so it can never be read there as code, an option or a
 //! path.
 
-use crate::limits::MAX_NAME;
+use crate::model::limits::MAX_NAME;
 
 /// A shell variable name: a letter or `_`, then letters, digits and `_`.
 pub fn is_shell_name(name: &str) -> bool {

@@ -14,7 +14,7 @@
 //!   `vars-read`, `vars-write`, `functions`, `commands`, `net`, `packages`,
 //!   `memory`, `timeout`, `confine`), `services` for a service name
 //!   refused, or `size` for a string or list past its limit
-//!   ([`crate::limits`]: `exceeded`, item the call, detail what was cut or
+//!   ([`crate::model::limits`]: `exceeded`, item the call, detail what was cut or
 //!   refused); `item` what was asked for.
 //! - `detail`, when present, says why.
 //! - `item` and `detail` are cut to [`MAX_AUDIT_ITEM`] bytes (marked), so
@@ -36,7 +36,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::limits::{cut, MAX_AUDIT_ITEM};
+use crate::model::limits::{cut, MAX_AUDIT_ITEM};
 
 /// Where a decision was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

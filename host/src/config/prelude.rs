@@ -30,8 +30,8 @@ use anyhow::bail;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::localconf::{LocalConf, Op};
-use crate::phases::Entry;
+use crate::config::localconf::{LocalConf, Op};
+use crate::model::phases::Entry;
 
 /// Where hookhost writes the padded scripts, under its state directory.
 pub const DIR: &str = "prelude";
@@ -169,7 +169,7 @@ fn configured(top: &Path, list: &[String]) -> anyhow::Result<Prelude> {
         steps.push(Step { line: 0, text });
     }
     Ok(Prelude {
-        script: crate::stack::OPERATOR_CONFIG.to_string(),
+        script: crate::config::stack::OPERATOR_CONFIG.to_string(),
         parts: vec![Part { steps, padded }],
         split: false,
         skipped: Vec::new(),
@@ -192,13 +192,13 @@ fn check_entry(top: &Path, entry: &str) -> anyhow::Result<()> {
     if !inside {
         bail!(
             "{}: [devstack] prelude: `{entry}` must be a path inside the tree, relative to it",
-            top.join(crate::stack::OPERATOR_CONFIG).display()
+            top.join(crate::config::stack::OPERATOR_CONFIG).display()
         );
     }
     if !top.join(path).is_file() {
         bail!(
             "{}: [devstack] prelude: {} does not exist; list files of the tree, e.g. \"functions\", \"stackrc\"",
-            top.join(crate::stack::OPERATOR_CONFIG).display(),
+            top.join(crate::config::stack::OPERATOR_CONFIG).display(),
             top.join(path).display()
         );
     }

@@ -210,7 +210,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<LocalConf, LocalConfError> {
             conf.localrc.extend(ops);
         } else {
             // An INI body that cannot be merged refuses the run up front.
-            if let Err(bad) = crate::iniconf::parse_body(&section.body) {
+            if let Err(bad) = crate::config::ini::parse_body(&section.body) {
                 for (line, message) in bad {
                     errors.at(
                         line,
@@ -415,7 +415,7 @@ impl Errors<'_> {
         LocalConfError {
             errors: errors
                 .map(|(line, m)| {
-                    let m = crate::manifest::escape_controls(m);
+                    let m = crate::config::manifest::escape_controls(m);
                     format!("{path}:{line}: {m}")
                 })
                 .collect(),

@@ -4,19 +4,23 @@
 //! run is found here, before anything runs; `hookhost plan` prints the
 //! result without running it.
 
+pub mod discovery;
+pub mod drivers;
+pub mod external;
+
 use std::fmt::Write as _;
 
 use anyhow::bail;
 use serde_json::json;
 
 use crate::capabilities::{show_duration, show_size, Policy};
-use crate::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
-use crate::drivers::{self, PlannedDriver};
-use crate::external::{self, ExternalPlugin, PluginPlan};
-use crate::manifest::{self, Manifest};
-use crate::phases::{Entry, Extensions, Phase};
-use crate::prelude::{self, Prelude};
-use crate::stack::Stack;
+use crate::config::manifest::{self, Manifest};
+use crate::config::prelude::{self, Prelude};
+use crate::config::stack::Stack;
+use crate::model::phases::{Entry, Extensions, Phase};
+use discovery::{DiscoveryOptions, HookFile, HookKind, Skipped};
+use drivers::PlannedDriver;
+use external::{ExternalPlugin, PluginPlan};
 
 /// One hook of the plan.
 #[derive(Debug, Clone)]
@@ -162,7 +166,7 @@ fn confined_policy(
     if !requested.is_some_and(|c| c.confine) && !stack.operator.confines(file) {
         return Ok(None);
     }
-    crate::confine::probe().map_err(|why| {
+    crate::bash::confine::probe().map_err(|why| {
         anyhow::anyhow!(
             "{}: is to run confined, but {why}; refusing to run it unconfined",
             file.path.display()
@@ -346,7 +350,7 @@ fn render_hook(out: &mut String, hook: &PlannedHook) {
 }
 
 /// One line per requested capability, in manifest terms.
-pub fn requested_lines(request: &crate::manifest::Capabilities) -> Vec<String> {
+pub fn requested_lines(request: &crate::config::manifest::Capabilities) -> Vec<String> {
     let mut lines = Vec::new();
     let lists = [
         ("read", &request.read),
@@ -374,7 +378,7 @@ pub fn requested_lines(request: &crate::manifest::Capabilities) -> Vec<String> {
 
 /// The kinds a confined bash hook's manifest asks for that Landlock cannot
 /// enforce on bash (they are not granted either).
-fn unenforced_for_bash(request: &crate::manifest::Capabilities) -> Vec<&'static str> {
+fn unenforced_for_bash(request: &crate::config::manifest::Capabilities) -> Vec<&'static str> {
     let kinds = [
         ("vars-read", request.vars_read.is_empty()),
         ("vars-write", request.vars_write.is_empty()),
@@ -429,7 +433,7 @@ fn reserved_writes(policy: &Policy) -> Vec<String> {
                  hookhost refuses at run time)"
                     .to_string(),
             );
-        } else if let Some(why) = crate::names::reserved_variable(name) {
+        } else if let Some(why) = crate::model::names::reserved_variable(name) {
             lines.push(format!("vars-write {name} is refused at run time: {why}"));
         }
     }

@@ -34,15 +34,15 @@ use serde_json::json;
 
 use crate::bash::{Outcome, Stream as BashStream};
 use crate::capabilities::{show_duration, show_size, Policy};
-use crate::discovery::{HookFile, HookKind};
-use crate::localconf::Op;
-use crate::manifest::{self, Manifest};
-use crate::phases::{Phase, StackStep};
+use crate::config::localconf::Op;
+use crate::config::manifest::{self, Manifest};
+use crate::config::stack::Stack;
+use crate::model::phases::{Phase, StackStep};
+use crate::plan::discovery::{HookFile, HookKind};
 use crate::plan::{policy_lines, PlannedHook};
 use crate::report::{Reporter, Timing};
+use crate::run::space::{describe, Space};
 use crate::run::HookFailure;
-use crate::space::{describe, Space};
-use crate::stack::Stack;
 use crate::wasm::{self, CallFailure, DriverCall, LineSink, Plugin, PluginConfig, Runtime};
 
 /// The variable that selects the driver.

@@ -30,7 +30,7 @@
 //! take more than half of that (the last run is always kept), rewritten to
 //! a temp file and renamed over, so the journal is whole at every instant.
 //! Below that size a starting run reads nothing (a `stat` and one byte). Only
-//! a run holding the stack's [`crate::runlock`] writes the journal.
+//! a run holding the stack's [`crate::state::runlock`] writes the journal.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -42,8 +42,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::held::HeldLine;
-use crate::phases::Phase;
+use crate::model::phases::Phase;
+use crate::report::held::HeldLine;
 
 /// The journal's file name inside the stack's `.hookhost/`.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -338,7 +338,7 @@ pub fn start_record(plan: &crate::plan::Plan, log: &Path) -> Record {
 /// are JSON-escaped), cut to [`MAX_REASON`] so one failure cannot grow the
 /// journal without bound.
 fn kept_reason(reason: &str) -> String {
-    crate::limits::cut(reason, crate::limits::MAX_REASON).into_owned()
+    crate::model::limits::cut(reason, crate::model::limits::MAX_REASON).into_owned()
 }
 
 fn step_record(event: Event, step: Step) -> Record {
@@ -480,7 +480,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phases::StackStep;
+    use crate::model::phases::StackStep;
 
     fn step(hook: &str) -> Step<'_> {
         Step {
@@ -532,7 +532,10 @@ mod tests {
         drop(journal);
         let path = dir.path().join(JOURNAL_FILE);
         let size = std::fs::metadata(&path).unwrap().len();
-        assert!(size < 3 * crate::limits::MAX_REASON as u64, "{size} bytes");
+        assert!(
+            size < 3 * crate::model::limits::MAX_REASON as u64,
+            "{size} bytes"
+        );
         let (records, _) = read(&path).unwrap();
         let kept = records[0].reason.as_deref().unwrap();
         assert!(kept.starts_with("x\u{1b}[2K\r\nyyy"), "{:?}", &kept[..10]);

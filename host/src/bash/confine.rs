@@ -52,8 +52,8 @@ use landlock::{
     RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope, ABI,
 };
 
-use crate::audit::{self, At, Decision, Record};
 use crate::bash::{BashSession, Outcome, Stream};
+use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::{NetGrant, Policy};
 
 /// The hidden first argument that makes `hookhost` the launcher.

@@ -26,7 +26,7 @@ pub struct Space {
     /// The WASM hook whose calls reach the session now, for messages.
     caller: String,
     /// What a restarted session runs again (the prelude, hooks' `source`).
-    replay: crate::prelude::Replay,
+    replay: crate::config::prelude::Replay,
 }
 
 impl Space {
@@ -54,7 +54,7 @@ impl Space {
     pub fn restart(&mut self) -> anyhow::Result<()> {
         self.session = BashSession::start(&self.config)?;
         // What the replay records in a dry run was recorded the first time.
-        let record = self.config.state_dir.join(crate::dryrun::FILE);
+        let record = self.config.state_dir.join(crate::run::dryrun::FILE);
         let recorded = std::fs::metadata(&record).map(|m| m.len()).ok();
         let replayed = self.replay.run(&mut self.session);
         if let (true, Some(len)) = (self.config.dry_run, recorded) {
@@ -115,7 +115,7 @@ impl Space {
     }
 
     /// The prelude and the hooks' sources a restart replays.
-    pub fn replay_log(&mut self) -> &mut crate::prelude::Replay {
+    pub fn replay_log(&mut self) -> &mut crate::config::prelude::Replay {
         &mut self.replay
     }
 
@@ -281,7 +281,7 @@ impl HostServices for Space {
     /// attributes it to the hook and phase the same way; the place is the
     /// host call (a component has no line numbers).
     fn record_dry_run(&mut self, hook: &str, kind: &str, command: &str) -> anyhow::Result<()> {
-        let path = self.config.state_dir.join(crate::dryrun::FILE);
+        let path = self.config.state_dir.join(crate::run::dryrun::FILE);
         let mut file = OpenOptions::new()
             .append(true)
             .open(&path)

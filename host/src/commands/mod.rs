@@ -1,0 +1,4 @@
+//! Subcommands that read a stack without running it: `list` and `status`.
+
+pub mod list;
+pub mod status;
