@@ -143,16 +143,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// What the binary itself says, beyond what loading checked.
 #[derive(Default)]
-struct Sections {
-    imports: Vec<String>,
-    exports: Vec<String>,
-    embedded_manifest: Option<String>,
-    producers: Vec<String>,
+pub(crate) struct Sections {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+    pub embedded_manifest: Option<String>,
+    pub producers: Vec<String>,
 }
 
 /// The top-level imports and exports, the embedded manifest, and the
 /// producers entries of every nesting level.
-fn read_sections(bytes: &[u8]) -> Result<Sections, wasmparser::BinaryReaderError> {
+pub(crate) fn read_sections(bytes: &[u8]) -> Result<Sections, wasmparser::BinaryReaderError> {
     let mut found = Sections::default();
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {

@@ -223,20 +223,20 @@ fn export_names(runtime: &Runtime, component: &Component) -> Vec<String> {
         .collect()
 }
 
+/// Why a component lacks the export `wanted`: of its own WIT version when
+/// it exports something of hookhost's, else of any version.
 fn missing_export(wanted: &str, exports: &[String]) -> String {
-    let interface = wanted.split('@').next().unwrap_or(wanted);
-    if let Some(other) = exports
-        .iter()
-        .find(|e| e.starts_with(&format!("{interface}@")))
-    {
-        return format!(
-            "exports {other}, but this hookhost runs WIT versions {}; upgrade hookhost",
-            wit::known_versions()
-        );
-    }
     let found = match exports.is_empty() {
         true => "it exports nothing".to_string(),
         false => format!("it exports {}", exports.join(", ")),
+    };
+    let wanted = match exports.iter().any(|e| e.starts_with("hookhost:plugin/")) {
+        true => wanted.to_string(),
+        false => format!(
+            "{} (of WIT versions {})",
+            wanted.split('@').next().unwrap_or(wanted),
+            wit::known_versions()
+        ),
     };
     format!("does not export {wanted}, so it is not a hookhost plugin of that kind ({found})")
 }
