@@ -1,12 +1,9 @@
 //! The manifest embedded in a component (`hookhost build`'s custom
 //! section) counts in a run: alone it is the plugin's request; beside a
 //! `.toml` that differs, the `.toml` wins with a note; with neither, a
-//! 0.2.0 plugin is refused and a 0.1.0 one runs capability-less with a
-//! note. Never silently without its capabilities.
+//! 0.2.0 plugin is refused (a 0.1.0 one runs as it always did).
 
 mod support;
-
-use std::path::Path;
 
 use hookhost::author::inspect::with_custom_section;
 use hookhost::author::MANIFEST_SECTION;
@@ -93,14 +90,15 @@ fn a_broken_embedded_manifest_is_refused_naming_it() {
         .assert_stderr_has("30-new.wasm (the manifest embedded in it)");
 }
 
+/// Old plugins keep working: a 0.1.0 component without a manifest runs
+/// as it always did, with no capabilities.
 #[test]
-fn a_0_1_0_plugin_without_a_manifest_runs_with_a_note() {
+fn a_0_1_0_plugin_without_a_manifest_still_runs() {
     let stack = TestStack::new();
     let fixture = repo_root().join("tests/fixtures/wit-0.1.0/probe-0.1.0.wasm");
     std::fs::copy(fixture, stack.path("extras.d/20-old.wasm")).unwrap();
     let run = stack.hookhost(&["stack"]);
     run.assert_code(0)
         .assert_stdout_has("probe 20-old source")
-        .assert_stderr_has("hook 20-old: no manifest (no 20-old.toml beside it, none embedded)");
-    assert!(Path::new(&stack.path("extras.d/20-old.wasm")).exists());
+        .assert_stdout_has("probe 20-old stack extra");
 }

@@ -9,7 +9,8 @@
 //!   note in `plan` and in the run says so;
 //! - neither: a WIT 0.2.0 (or later) component is refused (it must say
 //!   what it requests, an empty `[capabilities]` if nothing); a 0.1.0
-//!   component runs with no capabilities, as it always did, with a note.
+//!   component runs with no capabilities, as it always did (its `plan`
+//!   shows no request).
 
 use std::path::Path;
 
@@ -61,18 +62,10 @@ pub fn manifest_for(file: &HookFile) -> anyhow::Result<Chosen> {
                 .and_then(|s| plugin_version(&s.imports, &s.exports))
             {
                 Some(v) if v > WitVersion::V0_1_0 => Err(no_manifest(file, v)),
-                Some(_) => Ok(Chosen {
-                    manifest: None,
-                    note: Some(format!(
-                        "hook {}: no manifest (no {}.toml beside it, none embedded): it runs \
-                         with no capabilities; every variable, file or command it asks for is \
-                         refused",
-                        file.stem, file.stem
-                    )),
-                }),
-                // Not a hookhost plugin of a known version: loading it
-                // says what is wrong.
-                None => Ok(Chosen {
+                // 0.1.0 plugins run as they always did (test fixtures
+                // among them); not a hookhost plugin of a known version:
+                // loading it says what is wrong.
+                _ => Ok(Chosen {
                     manifest: None,
                     note: None,
                 }),
