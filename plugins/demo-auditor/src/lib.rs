@@ -5,13 +5,17 @@
 //!   whether `GREETING` was set, then enables the `auditor` service so later
 //!   hooks see `is_service_enabled auditor`.
 //! - `clean`: removes `/data/audit.txt`.
+//!
+//! Built for WIT 0.2.0 (`hookhost_sdk::v0_2`): run without the grant to
+//! read `ENABLED_SERVICES`, it fails saying so rather than audit "0
+//! services enabled".
 
 use std::fmt::Write as _;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use hookhost_sdk::prelude::*;
+use hookhost_sdk::v0_2::prelude::*;
 
 #[derive(Default)]
 struct Auditor;
@@ -22,7 +26,7 @@ fn audit_file() -> PathBuf {
 
 impl Hook for Auditor {
     fn extra(&mut self) -> Result {
-        let enabled = get_var("ENABLED_SERVICES").unwrap_or_default();
+        let enabled = get_var("ENABLED_SERVICES")?.unwrap_or_default();
         let services: Vec<&str> = enabled
             .split(',')
             .map(str::trim)
@@ -34,7 +38,7 @@ impl Hook for Auditor {
         for service in &services {
             writeln!(audit, "- {service}")?;
         }
-        let greeting = get_var("GREETING").unwrap_or_else(|| "(unset)".to_string());
+        let greeting = get_var("GREETING")?.unwrap_or_else(|| "(unset)".to_string());
         writeln!(audit, "GREETING: {greeting}")?;
 
         let path = audit_file();
