@@ -5,7 +5,9 @@
 #   scripts/bench.sh                 # every row except the clean build
 #   scripts/bench.sh --clean-build   # also time a release build from clean (minutes)
 #   scripts/bench.sh --only bash     # one step: wasm-call, bash, hand-over, warm,
-#                                    # cold, rss, build, instance, parts, batch
+#                                    # cold, first-run, large, write,
+#                                    # call-vs-source, rss, build, instance,
+#                                    # parts, batch
 #   scripts/bench.sh --runs 50       # hyperfine runs per command (default 30)
 #
 # Installs what it needs first (the guest toolchain through scripts/setup.sh,

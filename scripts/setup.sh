@@ -57,5 +57,8 @@ else
     hookhost_log "setup: using the Debian fallback toolchain"
 fi
 
+# The Python example plugin's toolchain: componentize-py, pinned, in target/.
+"$root/scripts/build-python-plugin.sh" --install
+
 hookhost_log "setup: building the plugins"
 "$root/scripts/build-plugins.sh"

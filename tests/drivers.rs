@@ -1,4 +1,4 @@
-//! Hypervisor driver plugins (PRODUCT §6), end to end with the real binary:
+//! Hypervisor driver plugins, end to end with the real binary:
 //! `VIRT_DRIVER` selects the demo's bash `hypervisor-fake` or the
 //! `fake-driver` component built from source, and its five calls happen at
 //! DevStack's points relative to the hooks of the same phase.

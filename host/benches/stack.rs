@@ -1,4 +1,4 @@
-//! The performance targets of issue 5, measured: `cargo bench --bench stack`
+//! hookhost's performance targets, measured: `cargo bench --bench stack`
 //! (or `scripts/bench.sh`) prints one table, each row's measured median, its
 //! target, the ratio and whether it is met. BENCHMARKS.md keeps the latest.
 //!
@@ -11,7 +11,8 @@
 //!
 //! - `--runs N`: hyperfine runs per command (default 30);
 //! - `--only STEP`: only the rows of one step (wasm-call, bash, hand-over,
-//!   warm, cold, rss, build, instance, parts);
+//!   warm, cold, first-run, large, write, call-vs-source, rss, build,
+//!   instance, parts, batch);
 //! - `--clean-build`: also time `cargo build --release -p hookhost` in an
 //!   empty target dir (minutes; otherwise that row says "not run").
 
@@ -40,8 +41,14 @@ fn main() -> Result<()> {
     which("/usr/bin/time", "apt-get install -y time")?;
     let noop = build_fixture("noop")?;
     let relay = build_fixture("relay")?;
+    let writer = build_fixture("writer")?;
     let work = tempfile::tempdir()?;
-    let bench = Bench::new(work.path(), noop, relay, options)?;
+    let fixtures = Fixtures {
+        noop,
+        relay,
+        writer,
+    };
+    let bench = Bench::new(work.path(), fixtures, options)?;
     let rows = bench.run()?;
     if std::env::var_os("HOOKHOST_BENCH_KEEP").is_some() {
         // The generated stacks, to profile or time by hand.
@@ -54,8 +61,7 @@ fn main() -> Result<()> {
 struct Options {
     runs: u32,
     clean_build: bool,
-    /// Only the rows whose step name contains this (wasm-call, bash,
-    /// hand-over, warm, cold, rss, build, instance, parts).
+    /// Only the rows whose step name contains this (see the module doc).
     only: Option<String>,
 }
 
@@ -179,26 +185,33 @@ fn render(rows: &[Row]) -> String {
     out
 }
 
-/// The generated stacks and the cache the runs share.
-struct Bench {
-    dir: PathBuf,
+/// The components the generated stacks are made of.
+struct Fixtures {
+    /// `plugins/noop`: does nothing in every phase.
     noop: Vec<u8>,
     /// `plugins/relay`: copies RELAY_IN to RELAY_OUT in every phase.
     relay: Vec<u8>,
+    /// `plugins/writer`: writes 1 KiB into its `/data` in every stack step.
+    writer: Vec<u8>,
+}
+
+/// The generated stacks and the cache the runs share.
+struct Bench {
+    dir: PathBuf,
+    fixtures: Fixtures,
     cache: PathBuf,
     options: Options,
 }
 
 impl Bench {
-    fn new(dir: &Path, noop: Vec<u8>, relay: Vec<u8>, options: Options) -> Result<Bench> {
+    fn new(dir: &Path, fixtures: Fixtures, options: Options) -> Result<Bench> {
         let cache = dir.join("cache");
         // Every hookhost this benchmark starts (hyperfine's too) uses it.
         std::env::set_var("HOOKHOST_CACHE_DIR", &cache);
         std::env::set_var("NO_COLOR", "1");
         Ok(Bench {
             dir: dir.to_path_buf(),
-            noop,
-            relay,
+            fixtures,
             cache,
             options,
         })
@@ -206,12 +219,16 @@ impl Bench {
 
     fn run(&self) -> Result<Vec<Row>> {
         type Step = fn(&Bench) -> Result<Vec<Row>>;
-        let steps: [(&str, Step); 10] = [
+        let steps: [(&str, Step); 14] = [
             ("wasm-call", |b| Ok(vec![b.wasm_call()?])),
-            ("bash", |b| Ok(vec![b.bash_vs_loop()?])),
+            ("bash", Bench::bash_vs_loops),
             ("hand-over", |b| b.hand_over()),
             ("warm", |b| Ok(vec![b.warm_start()?])),
             ("cold", Bench::cold_start),
+            ("first-run", |b| Ok(vec![b.first_run_demo()?])),
+            ("large", Bench::large_component),
+            ("write", |b| Ok(vec![b.file_write()?])),
+            ("call-vs-source", |b| Ok(vec![b.call_vs_source()?])),
             ("rss", |b| Ok(vec![b.peak_rss()?])),
             ("build", |b| Ok(vec![b.clean_build()?])),
             ("instance", Bench::instance_lifetime),
@@ -259,29 +276,45 @@ impl Bench {
         ))
     }
 
-    /// 200 no-op bash hooks: `hookhost stack` against the plain loop
-    /// DevStack's stack.sh runs, in one bash, over the same phases.
-    fn bash_vs_loop(&self) -> Result<Row> {
+    /// 200 no-op bash hooks: `hookhost stack --quiet` against a loop that
+    /// reports per hook as a careful stack.sh would ([`REPORTING_LOOP`]),
+    /// and against DevStack's plain loop ([`PLAIN_LOOP`], the floor: no
+    /// reporting at all), in one hyperfine run.
+    fn bash_vs_loops(&self) -> Result<Vec<Row>> {
         let top = self.stack("b200", &Layout::bash(200))?;
-        let script = self.dir.join("plain-loop.sh");
-        std::fs::write(&script, PLAIN_LOOP)?;
-        let plain = format!(
-            "bash --norc --noprofile {} {}",
-            script.display(),
-            top.display()
-        );
-        let t = self.hyperfine(&[run(&top, "stack"), plain])?;
-        Ok(Row::at_most(
-            "200 no-op bash hooks, `hookhost stack` vs the plain bash loop",
-            t[0] / t[1],
-            1.2,
-            Unit::Times,
-            format!(
-                "hookhost {:.1} ms, plain loop {:.1} ms (5 phases × 200 hooks)",
-                t[0] * 1e3,
-                t[1] * 1e3
+        let script = |name: &str, text: &str| -> Result<String> {
+            let path = self.dir.join(name);
+            std::fs::write(&path, text)?;
+            Ok(format!(
+                "bash --norc --noprofile {} {}",
+                path.display(),
+                top.display()
+            ))
+        };
+        let reporting = script("reporting-loop.sh", REPORTING_LOOP)?;
+        let plain = script("plain-loop.sh", PLAIN_LOOP)?;
+        let hookhost = format!("{} --quiet", run(&top, "stack"));
+        let t = self.hyperfine(&[hookhost, reporting, plain])?;
+        Ok(vec![
+            Row::at_most(
+                "200 no-op bash hooks, `hookhost stack --quiet` vs a loop that reports per hook",
+                t[0] / t[1],
+                1.5,
+                Unit::Times,
+                format!(
+                    "hookhost {:.1} ms, reporting loop {:.1} ms (5 phases × 200 hooks, whole processes)",
+                    t[0] * 1e3,
+                    t[1] * 1e3
+                ),
             ),
-        ))
+            Row {
+                what: "(floor) the same against DevStack's plain loop, which reports nothing",
+                measured: Unit::Times.show(t[0] / t[2]),
+                target: "-".into(),
+                ratio: None,
+                note: format!("plain loop {:.1} ms", t[2] * 1e3),
+            },
+        ])
     }
 
     /// A stack alternating bash and WASM hooks (199 hand-overs a phase)
@@ -419,7 +452,20 @@ impl Bench {
             &["--prepare", &format!("{HOOKHOST} cache clean")],
             self.options.runs.min(10),
         )?;
-        Ok(vec![Row::at_most(
+        let warm = self.hyperfine(&[run(&top, "stack")])?;
+        Ok(vec![
+            Row::at_most(
+                "first run vs later runs, 50 small plugins (whole `hookhost stack`)",
+                cold[0] / warm[0],
+                5.0,
+                Unit::Times,
+                format!(
+                    "cold cache (`cache clean` before each) {:.1} ms, warm {:.1} ms",
+                    cold[0] * 1e3,
+                    warm[0] * 1e3
+                ),
+            ),
+            Row::at_most(
             "start-up with 50 WASM plugins, cache cold: parallel vs serial compile",
             parallel / serial * 100.0,
             50.0,
@@ -431,7 +477,134 @@ impl Bench {
                 serial * 1e3,
                 cold[0] * 1e3
             ),
-        )])
+        ),
+        ])
+    }
+
+    /// The demo stack (bash and WASM hooks, a driver) as an operator runs
+    /// it: the whole `hookhost stack` with the compiled cache emptied before
+    /// each run against the same with it warm.
+    fn first_run_demo(&self) -> Result<Row> {
+        let top = self.copy_of("demo", &repo_root().join("examples/demo"))?;
+        let command = format!("{} --quiet", run(&top, "stack"));
+        let cold = self.hyperfine_with(
+            std::slice::from_ref(&command),
+            &["--prepare", &format!("{HOOKHOST} cache clean")],
+            self.options.runs.min(10),
+        )?;
+        let warm = self.hyperfine(&[command])?;
+        Ok(Row::at_most(
+            "first run vs later runs, examples/demo (whole `hookhost stack`)",
+            cold[0] / warm[0],
+            1.5,
+            Unit::Times,
+            format!(
+                "cold cache (`cache clean` before each) {:.1} ms, warm {:.1} ms",
+                cold[0] * 1e3,
+                warm[0] * 1e3
+            ),
+        ))
+    }
+
+    /// The Python example plugin (a large component: the interpreter is
+    /// inside it) alone in a stack: the whole `hookhost stack` with the
+    /// cache cold, its wall time and peak RSS. Needs componentize-py
+    /// (`scripts/setup.sh` installs it); without it the rows say so.
+    fn large_component(&self) -> Result<Vec<Row>> {
+        const TIME: &str = "first run, a large component (the Python example), whole `stack`";
+        const RSS: &str = "peak RSS of that first run";
+        let Some(component) = python_example()? else {
+            let why = "the Python example was not built (scripts/build-python-plugin.sh needs componentize-py)";
+            return Ok(vec![
+                Row::not_run(TIME, "≤ 1000 ms", why),
+                Row::not_run(RSS, "≤ 150 MB", why),
+            ]);
+        };
+        let top = self.dir.join("python");
+        let extras = top.join("extras.d");
+        std::fs::create_dir_all(&extras)?;
+        std::fs::copy(&component.wasm, extras.join("50-python.wasm"))?;
+        if let Some(manifest) = &component.manifest {
+            std::fs::copy(manifest, extras.join("50-python.toml"))?;
+        }
+        let mut times = Vec::new();
+        let mut peaks = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            peaks.push(max_rss(&top, true)?);
+            times.push(started.elapsed().as_secs_f64());
+        }
+        let (time, peak) = (median(&mut times), median(&mut peaks));
+        let note = format!(
+            "median of 3 runs, `cache clean` before each, {:.1} MB component",
+            component.size as f64 / 1e6
+        );
+        Ok(vec![
+            Row::at_most(TIME, time * 1e3, 1000.0, Unit::Millis, note.clone()),
+            Row::at_most(RSS, peak, 150.0, Unit::Megabytes, note),
+        ])
+    }
+
+    /// A hook that writes one small file: a WASM plugin writing 1 KiB into
+    /// its `/data` against a bash hook doing the same with `printf > file`,
+    /// per hook, from the phase spans of 100-hook stacks of each.
+    fn file_write(&self) -> Result<Row> {
+        let wasm = self.stack("write-wasm", &Layout::of(vec![Kind::WasmWriter; 100]))?;
+        let bash = self.stack("write-bash", &Layout::of(vec![Kind::BashWriter; 100]))?;
+        let (wasm_us, bash_us) = self.per_hook_pair(&wasm, &bash)?;
+        Ok(Row::at_most(
+            "a hook that writes one 1 KiB file: WASM plugin vs bash `printf > file`",
+            wasm_us / bash_us,
+            1.0,
+            Unit::Times,
+            format!(
+                "per hook, 100-hook stacks, median phase span / 100: WASM {wasm_us:.1} µs, bash {bash_us:.1} µs"
+            ),
+        ))
+    }
+
+    /// A WASM hook call against sourcing a no-op bash hook, per hook, from
+    /// the phase spans of 100-hook stacks of each kind.
+    fn call_vs_source(&self) -> Result<Row> {
+        let wasm = self.stack("w100", &Layout::wasm(100))?;
+        let bash = self.stack("b100", &Layout::bash(100))?;
+        let (wasm_us, bash_us) = self.per_hook_pair(&wasm, &bash)?;
+        Ok(Row::at_most(
+            "a WASM hook call vs sourcing a bash hook (no-op hooks)",
+            wasm_us / bash_us,
+            0.5,
+            Unit::Times,
+            format!(
+                "per hook, 100-hook stacks, median phase span / 100: WASM {wasm_us:.1} µs, bash {bash_us:.1} µs"
+            ),
+        ))
+    }
+
+    /// The median per-hook time (µs) of two 100-hook stacks, run
+    /// alternately, each phase span (pre-install, install, post-config)
+    /// divided by 100.
+    fn per_hook_pair(&self, a: &Path, b: &Path) -> Result<(f64, f64)> {
+        self.phase_spans(a)?;
+        self.phase_spans(b)?;
+        let (mut a_us, mut b_us) = (Vec::new(), Vec::new());
+        for _ in 0..self.options.runs.max(3) {
+            a_us.extend(self.phase_spans(a)?.iter().map(|ms| ms * 10.0));
+            b_us.extend(self.phase_spans(b)?.iter().map(|ms| ms * 10.0));
+        }
+        Ok((median(&mut a_us), median(&mut b_us)))
+    }
+
+    /// A copy of the directory `from` in the benchmark's dir (once), so
+    /// runs leave nothing in the repository.
+    fn copy_of(&self, name: &str, from: &Path) -> Result<PathBuf> {
+        let to = self.dir.join(name);
+        if !to.exists() {
+            let status = Command::new("cp").arg("-a").arg(from).arg(&to).status()?;
+            if !status.success() {
+                bail!("cannot copy {} to {}", from.display(), to.display());
+            }
+        }
+        Ok(to)
     }
 
     /// Peak RSS of `hookhost stack` over 200 plugins (warm cache), as
@@ -466,7 +639,7 @@ impl Bench {
         }
         let target = self.dir.join("clean-target");
         let times = self.dir.join("clean-build.time");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = repo_root();
         let load_before = load_average();
         eprintln!("bench: cargo build --release -p hookhost (empty target dir; minutes)");
         let status = Command::new("/usr/bin/time")
@@ -673,14 +846,17 @@ impl Bench {
         for (file, kind) in layout.files() {
             let path = extras.join(&file);
             let tag = format!("{name}/{file}");
+            let fixtures = &self.fixtures;
             match (kind, layout.relay) {
                 (Kind::Bash, false) => std::fs::write(path, "# no-op\n")?,
-                (Kind::Wasm, false) => std::fs::write(path, distinct(&self.noop, &tag))?,
+                (Kind::Wasm, false) => std::fs::write(path, distinct(&fixtures.noop, &tag))?,
                 (Kind::Bash, true) => std::fs::write(path, "RELAY_IN=$((${RELAY_OUT:-0} + 1))\n")?,
                 (Kind::Wasm, true) => {
-                    std::fs::write(&path, distinct(&self.relay, &tag))?;
+                    std::fs::write(&path, distinct(&fixtures.relay, &tag))?;
                     std::fs::write(path.with_extension("toml"), RELAY_MANIFEST)?;
                 }
+                (Kind::WasmWriter, _) => std::fs::write(path, distinct(&fixtures.writer, &tag))?,
+                (Kind::BashWriter, _) => std::fs::write(path, BASH_WRITER)?,
             }
         }
         if layout.relay {
@@ -751,10 +927,37 @@ for phase in pre-install install post-config extra; do
 done
 "#;
 
+/// A loop that reports per hook, as a careful stack.sh would: a start
+/// record with a timestamp, the hook sourced, an end record with its status
+/// and a timestamp, and a check that the shell options were not changed.
+const REPORTING_LOOP: &str = r#"cd "$1"; LC_ALL=C; exec 3>/dev/null; saved_opts=$SHELLOPTS
+for args in "source" "stack pre-install" "stack install" "stack post-config" "stack extra"; do
+  for i in extras.d/*.sh; do
+    printf 'start %s %s %s\n' "$i" "$args" "$EPOCHREALTIME" >&3
+    source "$i" $args; st=$?
+    printf 'end %s %s %s\n' "$i" "$st" "$EPOCHREALTIME" >&3
+    [[ $SHELLOPTS == "$saved_opts" ]] || set -o posix
+  done
+done
+"#;
+
+/// A bash hook that writes 1 KiB in every stack step, as `plugins/writer`
+/// does into its `/data`.
+/// (The directory is made once: a `mkdir` per hook would time a fork.)
+const BASH_WRITER: &str = r#"if [[ $1 == stack ]]; then
+    [[ -d $TOP_DIR/bench-data ]] || mkdir -p "$TOP_DIR/bench-data"
+    printf '%1024s' '' > "$TOP_DIR/bench-data/${BASH_SOURCE##*/}-$2"
+fi
+"#;
+
 #[derive(Clone, Copy)]
 enum Kind {
     Bash,
     Wasm,
+    /// `plugins/writer`.
+    WasmWriter,
+    /// [`BASH_WRITER`].
+    BashWriter,
 }
 
 /// The relay plugin's manifest (plugins/relay/relay.toml).
@@ -820,8 +1023,8 @@ impl Layout {
             .map(|(i, &kind)| {
                 let nn = 10 + i * 80 / n.max(1);
                 let ext = match kind {
-                    Kind::Bash => "sh",
-                    Kind::Wasm => "wasm",
+                    Kind::Bash | Kind::BashWriter => "sh",
+                    Kind::Wasm | Kind::WasmWriter => "wasm",
                 };
                 (format!("{nn:02}-h{i:04}.{ext}"), kind)
             })
@@ -979,9 +1182,52 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The repository's root.
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A built component and the manifest beside it.
+struct Component {
+    wasm: PathBuf,
+    manifest: Option<PathBuf>,
+    size: u64,
+}
+
+/// The Python example plugin, built by its script; `None` when the script
+/// or componentize-py is missing (the script says which on stderr).
+fn python_example() -> Result<Option<Component>> {
+    let script = repo_root().join("scripts/build-python-plugin.sh");
+    if !script.exists() {
+        return Ok(None);
+    }
+    eprintln!("bench: building the Python example plugin");
+    let output = Command::new(&script)
+        .current_dir(repo_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run scripts/build-python-plugin.sh")?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(wasm) = stdout.lines().last().map(|l| PathBuf::from(l.trim())) else {
+        return Ok(None);
+    };
+    let manifest = Some(wasm.with_extension("toml")).filter(|m| m.exists());
+    let size = std::fs::metadata(&wasm)
+        .with_context(|| format!("cannot read {}", wasm.display()))?
+        .len();
+    Ok(Some(Component {
+        wasm,
+        manifest,
+        size,
+    }))
+}
+
 /// Build `plugins/<name>` and return the component's bytes.
 fn build_fixture(name: &str) -> Result<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = repo_root();
     eprintln!("bench: building plugins/{name}");
     let output = Command::new(root.join("scripts/build-plugins.sh"))
         .arg(name)

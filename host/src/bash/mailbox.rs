@@ -1,9 +1,10 @@
-//! How a request's script reaches bash.
+//! How a request's script reaches bash: the host's half of the protocol
+//! that `protocol.sh` states (and whose shell text it holds).
 //!
 //! bash reads its script from the control pipe one byte per `read(2)`: it
 //! must not read past the command it runs, and a pipe cannot seek back. So
 //! the pipe carries one short start-up line, which runs the first request
-//! of the request file: it defines `GO` and enters the session's loop
+//! of the request file: it defines `__hh_go` and enters the session's loop
 //! ([`session_loop`]), which waits for one byte per request (`read -N 1`: one system
 //! call) and `eval`s the request at top level, as if it had come down the
 //! pipe.
@@ -41,38 +42,17 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::framing::{quote, Token};
+use super::protocol;
 
-/// What bash runs for each request byte: read the request up to its NUL
-/// (from the request file for `m`, from the pipe for `p`), run it at top
-/// level. A script ends with `__hh_busy=0`, whose status is 0, so `eval`
-/// fails only when the script did not parse; the rest of it, its markers
-/// included, then never runs. (`TMOUT=` keeps a
-/// hook's TMOUT from timing out the session's reads.)
-const GO: &str = "__hh_b=; if [[ $__hh_c == m ]]; then \
-    TMOUT= IFS= builtin read -r -d '' -u \"$__hh_rq\" __hh_b || __hh_b=; \
-    else TMOUT= IFS= builtin read -r -d '' -u 255 __hh_b || __hh_b=; fi; \
-    [[ -n $__hh_b ]] || { builtin printf 'hookhost: cannot read the request\\n' >&2; \
-    builtin exit 70; }; \
-    builtin eval \"$__hh_b\" || { builtin printf 'hookhost: a request did not parse \
-    (status %d)\\n' \"$?\" >&2; builtin exit 70; }";
-
-/// The session's loop: one byte per request. Before it blocks on the pipe
-/// it polls it (`read -t 0`, [`polls`] times, ~100 µs): a request sent
-/// meanwhile (the next one after a WASM hook, say) is taken without the
-/// ~20 µs it costs to wake a sleeping process on another core. It ends
-/// when the host closes the pipe, or early, with the request still busy,
-/// when a hook ran `break` or `continue` outside a loop of its own. `GO`
-/// is written into the loop's body, not `eval`ed from `__hh_go`: the loop
-/// is parsed once, where `eval` parsed `GO` again for every request
-/// (~25 µs each).
+/// The session's loop (`loop` in protocol.sh), `go` written into its body
+/// and polling `polls` times.
 fn session_loop(polls: usize) -> Vec<u8> {
-    format!(
-        "__hh_busy=0\nwhile [[ $__hh_busy == 0 ]] && \
-         {{ for ((__hh_n = 0; __hh_n < {polls}; __hh_n++)); do builtin read -t 0 -u 255 && break; done; \
-         TMOUT= builtin read -r -N 1 -u 255 __hh_c; }}; do __hh_busy=1; {GO}\n\
-         done; __hh_loop_end\n"
-    )
-    .into_bytes()
+    let text = protocol::block("loop")
+        .replace("@POLLS@", &polls.to_string())
+        .replace("@GO@", protocol::block("go"));
+    let mut s = text.into_bytes();
+    s.push(b'\n');
+    s
 }
 
 /// How often the loop polls before it sleeps: 25 times (~100 µs) with two
@@ -85,18 +65,15 @@ fn polls() -> usize {
 }
 
 /// The last line of every request: the session's loop may read the next.
-pub const REQUEST_END: &[u8] = b"__hh_busy=0\n";
+pub fn request_end() -> String {
+    format!("{}\n", protocol::block("request_end"))
+}
 
 /// The request byte: the request is in the file.
 const FROM_FILE: &[u8] = b"m";
 
 /// The request file is replaced once it holds this much.
 const ROTATE_AT: u64 = 1 << 20;
-
-/// What bash runs, read from the old file, to switch to the new one (which
-/// holds the request it then reads).
-const SWITCH: &[u8] = b"command exec {__hh_rq}<&-; command exec {__hh_rq}<\"$__hh_req\"; \
-    builtin eval \"$__hh_go\"\0";
 
 /// The session's private directory and its request file.
 pub struct Mailbox {
@@ -150,16 +127,14 @@ impl Mailbox {
 
     /// The start-up line, sent once down the pipe (one byte per system
     /// call, so it is short): open the request file and run its first
-    /// request, which defines `GO` and enters the loop. (Should that fail,
+    /// request, which defines `__hh_go` and enters the loop. (Should that fail,
     /// bash exits with status 70.)
     pub fn setup_line(&self) -> Vec<u8> {
         let mut s = b"__hh_req=".to_vec();
         s.extend(quote(self.file.as_os_str().as_bytes()));
-        s.extend_from_slice(
-            b"; command exec {__hh_rq}<\"$__hh_req\"; builtin readonly __hh_req; \
-            IFS= builtin read -r -d '' -u \"$__hh_rq\" __hh_b && builtin eval \"$__hh_b\"; \
-            builtin exit 70\n",
-        );
+        s.extend_from_slice(b"; ");
+        s.extend_from_slice(protocol::block("setup").as_bytes());
+        s.push(b'\n');
         s
     }
 
@@ -183,7 +158,9 @@ impl Mailbox {
 
     /// Tell bash, through the old file, to open the new one; replace it.
     fn switch_files(&mut self) -> Result<()> {
-        self.append(SWITCH)?;
+        let mut switch = protocol::block("switch").as_bytes().to_vec();
+        switch.push(0);
+        self.append(&switch)?;
         fs::remove_file(&self.file)
             .with_context(|| format!("cannot remove {}", self.file.display()))?;
         self.writer = new_file(&self.file)?;
@@ -212,16 +189,16 @@ impl Mailbox {
     }
 }
 
-/// The start-up line of a session without a mailbox: define `GO`, enter
+/// The start-up line of a session without a mailbox: define `__hh_go`, enter
 /// the loop; every request comes down the pipe.
 pub fn setup_without_mailbox() -> Vec<u8> {
     define_go_and_loop()
 }
 
-/// Define `GO` (for `SWITCH`), enter the loop.
+/// Define `__hh_go` (for protocol.sh's `switch`), enter the loop.
 fn define_go_and_loop() -> Vec<u8> {
     let mut s = b"__hh_go=".to_vec();
-    s.extend(quote(GO.as_bytes()));
+    s.extend(quote(protocol::block("go").as_bytes()));
     s.extend_from_slice(b"; builtin readonly __hh_go\n");
     s.extend(session_loop(polls()));
     s

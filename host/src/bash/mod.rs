@@ -33,6 +33,7 @@ mod framing;
 mod mailbox;
 mod mirror;
 mod process;
+mod protocol;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -794,7 +795,7 @@ impl BashSession {
         // Plugins' assignments go first, before any shell code can look.
         let mut request = self.mirror.take_queued();
         request.extend(script);
-        request.extend_from_slice(mailbox::REQUEST_END);
+        request.extend_from_slice(mailbox::request_end().as_bytes());
         let sent = match self.mailbox.as_mut().map(|m| m.post(&request)) {
             Some(Ok(byte)) => self.bash.send(byte),
             Some(Err(_)) | None => {
@@ -1070,20 +1071,6 @@ fn user_name() -> String {
     std::env::var("USER").unwrap_or_else(|_| uid.to_string())
 }
 
-/// Keeps the body's status and quiets the session before the markers: the
-/// DEBUG, RETURN and ERR traps a hook may set are reset here, at top level
-/// (bash would put DEBUG and RETURN back when a function that reset them
-/// returns, and ERR when errtrace is off, which a hook can arrange; signal
-/// traps wait for `__hh_post`), and xtrace and verbose go off. stderr is
-/// hidden meanwhile, so a hook's xtrace does not trace this line, and the
-/// marker line, which holds the token, runs untraced. errexit may stay on:
-/// nothing before the restore fails. Backslashes defeat a hook's aliases.
-/// Every byte here is parsed again per hook, which costs more than calling
-/// a function parsed once (`__hh_end`); but DEBUG, RETURN and ERR can only
-/// be cleared for good at top level.
-const QUIET_LINE: &[u8] =
-    b"{ __hh_st=$?; \\builtin trap - DEBUG RETURN ERR; \\builtin set +xv; } 2>&\"$__hh_null\"\n";
-
 /// Restores what else a hook may have changed (session.sh's `__hh_post`):
 /// after the markers and the variable sync, so the host goes on while
 /// bash restores.
@@ -1100,7 +1087,8 @@ fn request_script(label: &str, body: &[u8], token: &Token) -> Vec<u8> {
     s.push(b'\n');
     s.extend_from_slice(body);
     s.push(b'\n');
-    s.extend_from_slice(QUIET_LINE);
+    s.extend_from_slice(protocol::block("quiet").as_bytes());
+    s.push(b'\n');
     s.extend_from_slice(b"\\__hh_end ");
     s.extend(quote(token.as_str().as_bytes()));
     s.push(b'\n');

@@ -1,10 +1,12 @@
-# session.sh - the shell side of hookhost's bash session protocol.
+# session.sh - the shell side of hookhost's bash session protocol: the
+# functions the host's requests call. protocol.sh states the protocol and
+# holds the loop that reads and evaluates every request.
 #
 # bash reads its script from a pipe the host writes to (fd 255 inside bash,
 # close-on-exec); its stdin is /dev/null. After a start-up line the pipe
 # carries one byte per request, on which the session's loop reads the
 # request's script from the session's private request file and evals it at
-# top level (mailbox.rs).
+# top level.
 # A request that runs shell code looks like:
 #
 #   __hh_b= __hh_current='<what runs>'
