@@ -56,7 +56,9 @@ fn edit(fields: &[&str]) -> String {
         }
         ["comment", file, section, key] => inicomment(file, section, key).map(|()| None),
         ["get", file, section, key] => iniget(file, section, key).map(|v| Some(format!("{v:?}"))),
-        ["has", file, section, key] => ini_has_option(file, section, key).map(|b| Some(b.to_string())),
+        ["has", file, section, key] => {
+            ini_has_option(file, section, key).map(|b| Some(b.to_string()))
+        }
         _ => return format!("bad edit {fields:?}"),
     };
     match answer {

@@ -49,7 +49,11 @@ fn attack(name: &str) -> HostResult {
             iniset_multiline(&conf, "DEFAULT", "k", values)
         }
         "ini-dir" => iniset(OUT, "DEFAULT", "owned", "yes"),
-        "git-option" => git_clone("--upload-pack=touch /tmp/hostile2", &format!("{OUT}/g"), None),
+        "git-option" => git_clone(
+            "--upload-pack=touch /tmp/hostile2",
+            &format!("{OUT}/g"),
+            None,
+        ),
         "git-ext" => git_clone("ext::sh -c touch% /tmp/hostile2", &format!("{OUT}/g"), None),
         "git-file" => git_clone("file:///etc", &format!("{OUT}/g"), None),
         "git-prefix" => git_clone(
