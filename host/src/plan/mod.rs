@@ -414,6 +414,7 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
         ("vars-write", &policy.vars_write),
         ("net", &policy.net),
         ("packages", &policy.packages),
+        ("git", &policy.git),
     ];
     for (key, values) in lists {
         if !values.is_empty() {

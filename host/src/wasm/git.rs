@@ -94,7 +94,7 @@ impl PluginState {
             target.display().to_string(),
         ]);
         if self.services().is_dry_run() {
-            let line = format!("git_clone {repository} {destination}");
+            let line = super::host::dry_run_line(&format!("{repository} {destination}"));
             if let Err(e) = self.record_dry_run("git_clone", &line) {
                 return Ok(Err(HostError::Failed(format!("{e:#}"))));
             }

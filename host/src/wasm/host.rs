@@ -701,7 +701,7 @@ const PACKAGE_NAME: &str = "letters, digits and + - . _ :, starting with a lette
 /// A command a dry run did not run, as one field of the dry run's record
 /// (one record per line, fields separated by tabs): inert, tabs shown as
 /// `\t`, cut to a line.
-fn dry_run_line(recorded: &str) -> String {
+pub(super) fn dry_run_line(recorded: &str) -> String {
     let line = crate::model::inert::inert(recorded).replace('\t', "\\t");
     cut(&line, MAX_LINE).into_owned()
 }

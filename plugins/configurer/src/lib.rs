@@ -11,7 +11,7 @@
 //!   any value, with blanks, quotes or `=`, passes through):
 //!   `set FILE SECTION KEY VALUE`, `multi FILE SECTION KEY V1 V2...`,
 //!   `comment FILE SECTION KEY`, `get FILE SECTION KEY`,
-//!   `has FILE SECTION KEY`. Each prints `edit N: ok`, `edit N: value ...`,
+//!   `has FILE SECTION KEY`, `clone URL DEST [REF]`. Each prints `edit N: ok`, `edit N: value ...`,
 //!   or `edit N: denied CAPABILITY ITEM / GRANT` (`not-found`, `invalid`,
 //!   `failed` with the message).
 
@@ -59,6 +59,8 @@ fn edit(fields: &[&str]) -> String {
         ["has", file, section, key] => {
             ini_has_option(file, section, key).map(|b| Some(b.to_string()))
         }
+        ["clone", url, dest] => git_clone(url, dest, None).map(|()| None),
+        ["clone", url, dest, reference] => git_clone(url, dest, Some(reference)).map(|()| None),
         _ => return format!("bad edit {fields:?}"),
     };
     match answer {
