@@ -255,8 +255,8 @@ fn guest_parts(file: &str) -> Result<Vec<&str>, String> {
     if file.len() > MAX_LINE {
         return Err(format!("it is longer than {MAX_LINE} bytes"));
     }
-    if file.contains('\0') {
-        return Err("it contains a NUL byte".to_string());
+    if file.chars().any(char::is_control) {
+        return Err("it contains a control character".to_string());
     }
     if !file.starts_with('/') {
         return Err("a plugin path is absolute (/stack/..., /data/...)".to_string());
@@ -338,7 +338,14 @@ mod tests {
             guest_parts("/stack//etc/x.conf"),
             Ok(vec!["stack", "etc", "x.conf"])
         );
-        for bad in ["etc/x", "/stack/../etc", "/stack/./x", "/", "/a\0b"] {
+        for bad in [
+            "etc/x",
+            "/stack/../etc",
+            "/stack/./x",
+            "/",
+            "/a\0b",
+            "/stack/a\x1b[2Jb",
+        ] {
             assert!(guest_parts(bad).is_err(), "{bad:?}");
         }
         assert!(guest_parts(&format!("/{}", "a".repeat(MAX_LINE))).is_err());

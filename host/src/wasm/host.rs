@@ -12,10 +12,11 @@
 //!
 //! Every string the plugin passes is checked before it goes further:
 //! names against what they name ([`crate::model::names`]), sizes against
-//! [`crate::model::limits`]. A bad argument to a call that returns a `result` is
-//! that call's error; one to a call without an error channel
-//! (`get-var`, `trueorfalse`, the service calls) fails the hook with
-//! [`BadArgument`]. Messages are cut to [`MAX_MESSAGE`].
+//! [`crate::model::limits`]. A bad argument to a call that returns a
+//! `result` is that call's error ([`HostError`], which each WIT version's
+//! module in [`super::wit`] converts to its own); one to a call without an
+//! error channel (the service calls; 0.1.0's `get-var` and `trueorfalse`)
+//! fails the hook with [`BadArgument`]. Messages are cut to [`MAX_MESSAGE`].
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
