@@ -248,6 +248,9 @@ fn ini_helpers_read_what_they_may_and_are_denied_typed_elsewhere() {
         "set\x1f/stack/etc/wasm/ok.conf\x1fDEFAULT\x1fk\x1fv",
         "multi\x1f/stack/etc/wasm/ok.conf\x1fpci\x1falias\x1fa\x1fb c",
         "get\x1f/data/none.conf\x1fDEFAULT\x1fk",
+        "pkg\x1fhookhost-no-such-package",
+        "pkg\x1fbash",
+        "pkg\x1f--admindir=/tmp",
     ];
     let stack = mixed_stack(&edits.join("\n"), false);
     std::os::unix::fs::symlink(stack.path("etc/other"), stack.path("etc/wasm/out")).unwrap();
@@ -271,7 +274,19 @@ fn ini_helpers_read_what_they_may_and_are_denied_typed_elsewhere() {
         .assert_stdout_has("[30-new] edit 7: invalid /stack/etc/wasm/out/x.conf leads outside its grant")
         .assert_stdout_has("[30-new] edit 8: ok")
         .assert_stdout_has("[30-new] edit 9: ok")
-        .assert_stdout_has("[30-new] edit 10: value None");
+        .assert_stdout_has("[30-new] edit 10: value None")
+        .assert_stdout_has("[30-new] edit 11: value false")
+        .assert_stdout_has("[30-new] edit 13: invalid 30-new may not install package \"--admindir=/tmp\"");
+    // bash is installed wherever the tests run; dpkg or rpm says so.
+    let has_manager = ["dpkg-query", "rpm"].iter().any(|tool| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if has_manager {
+        run.assert_stdout_has("[30-new] edit 12: value true");
+    }
     assert!(!stack.path("etc/other/x.conf").exists(), "{}", run.all());
     assert_eq!(
         std::fs::read_to_string(stack.path("etc/readonly/ro.conf")).unwrap(),

@@ -731,6 +731,30 @@ confine = true
     }
 
     #[test]
+    fn git_patterns_name_a_host_before_any_star() {
+        assert_eq!(
+            caps("git = [\"https://opendev.org/openstack/*\", \"git://h:9418/x.git\"]")
+                .git
+                .len(),
+            2
+        );
+        for bad in [
+            "https://opendev.org*",
+            "https://*/x",
+            "https://h/*/x",
+            "ext::sh -c id",
+            "file:///etc",
+            "/srv/git",
+            "https://h/a/../b",
+            "https://h/a b",
+            "https://h/%2e%2e/x",
+        ] {
+            let err = cap_error(&format!("git = [\"{bad}\"]"));
+            assert!(err.contains("capabilities.git:"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn memory_and_timeout_errors() {
         let err = cap_error("memory = \"64MB\"");
         assert_eq!(

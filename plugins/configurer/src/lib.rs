@@ -11,7 +11,8 @@
 //!   any value, with blanks, quotes or `=`, passes through):
 //!   `set FILE SECTION KEY VALUE`, `multi FILE SECTION KEY V1 V2...`,
 //!   `comment FILE SECTION KEY`, `get FILE SECTION KEY`,
-//!   `has FILE SECTION KEY`, `clone URL DEST [REF]`. Each prints `edit N: ok`, `edit N: value ...`,
+//!   `has FILE SECTION KEY`, `clone URL DEST [REF]`,
+//!   `pkg NAME...` (is-package-installed). Each prints `edit N: ok`, `edit N: value ...`,
 //!   or `edit N: denied CAPABILITY ITEM / GRANT` (`not-found`, `invalid`,
 //!   `failed` with the message).
 
@@ -59,6 +60,7 @@ fn edit(fields: &[&str]) -> String {
         ["has", file, section, key] => {
             ini_has_option(file, section, key).map(|b| Some(b.to_string()))
         }
+        ["pkg", names @ ..] => is_package_installed(names).map(|b| Some(b.to_string())),
         ["clone", url, dest] => git_clone(url, dest, None).map(|()| None),
         ["clone", url, dest, reference] => git_clone(url, dest, Some(reference)).map(|()| None),
         _ => return format!("bad edit {fields:?}"),
