@@ -30,12 +30,12 @@ const OLD_MANIFEST: &str = "[capabilities]\nvars-read = [\"PROBE_*\", \"FROM_BAS
                             vars-write = [\"PROBE_COPIED\"]\n";
 const NEW_MANIFEST: &str = "[capabilities]\nvars-read = [\"CONFIGURER_*\", \"PROBE_COPIED\"]\n\
                             vars-write = [\"CONFIGURER_SAW\"]\nwrite = [\"etc/wasm\"]\n\
-                            read = [\"etc/readonly\"]\n";
+                            read = [\"etc/readonly\", \"etc/wasm/ro\"]\n";
 const GRANTS: &str = "[grants.\"20-old\"]\nvars-read = [\"PROBE_*\", \"FROM_BASH\"]\n\
                       vars-write = [\"PROBE_COPIED\"]\n\
                       [grants.\"30-new\"]\nvars-read = [\"CONFIGURER_*\", \"PROBE_COPIED\"]\n\
                       vars-write = [\"CONFIGURER_SAW\"]\nwrite = [\"etc/wasm\"]\n\
-                      read = [\"etc/readonly\"]\n";
+                      read = [\"etc/readonly\", \"etc/wasm/ro\"]\n";
 
 /// The bash hooks around the plugins: each prints `TRACE <stem> <args>`;
 /// the first sets `FROM_BASH` (and `CONFIGURER_EDITS`), the last prints
@@ -76,7 +76,8 @@ fn mixed_stack(edits: &str, replay: bool) -> TestStack {
         .write("etc/wasm/.keep", "")
         .write("etc/bash/.keep", "")
         .write("etc/other/.keep", "")
-        .write("etc/readonly/ro.conf", "[DEFAULT]\nro = 1\n");
+        .write("etc/readonly/ro.conf", "[DEFAULT]\nro = 1\n")
+        .write("etc/wasm/ro/.keep", "");
     stack
 }
 
@@ -251,6 +252,7 @@ fn ini_helpers_read_what_they_may_and_are_denied_typed_elsewhere() {
         "pkg\x1fhookhost-no-such-package",
         "pkg\x1fbash",
         "pkg\x1f--admindir=/tmp",
+        "set\x1f/stack/etc/wasm/ro/x.conf\x1fDEFAULT\x1fowned\x1fyes",
     ];
     let stack = mixed_stack(&edits.join("\n"), false);
     std::os::unix::fs::symlink(stack.path("etc/other"), stack.path("etc/wasm/out")).unwrap();
@@ -277,6 +279,13 @@ fn ini_helpers_read_what_they_may_and_are_denied_typed_elsewhere() {
         .assert_stdout_has("[30-new] edit 10: value None")
         .assert_stdout_has("[30-new] edit 11: value false")
         .assert_stdout_has("[30-new] edit 13: invalid 30-new may not install package \"--admindir=/tmp\"");
+    // A read grant inside the write grant is read-only here too, as for
+    // the plugin's own file calls.
+    run.assert_stdout_has(&format!(
+        "[30-new] edit 14: denied write /stack/etc/wasm/ro/x.conf / {}",
+        grant("etc/wasm/ro")
+    ));
+    assert!(!stack.path("etc/wasm/ro/x.conf").exists());
     // bash is installed wherever the tests run; dpkg or rpm says so.
     let has_manager = ["dpkg-query", "rpm"].iter().any(|tool| {
         std::process::Command::new("sh")

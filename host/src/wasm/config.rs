@@ -193,9 +193,9 @@ impl PluginState {
         Ok((dir, resolved.relative, resolved.guest))
     }
 
-    /// Map a guest path to the deepest grant holding it (a writable one
-    /// when `write`); a path in no such grant is denied, naming the grant
-    /// that would allow it.
+    /// Map a guest path to the deepest grant holding it (which must be
+    /// writable when `write`); a path in no such grant is denied, naming
+    /// the grant that would allow it.
     pub(super) fn resolve(&self, file: &str, write: bool) -> Result<Resolved<'_>, HostError> {
         let parts = guest_parts(file).map_err(|why| {
             HostError::Invalid(format!(
@@ -209,13 +209,16 @@ impl PluginState {
             let prefix: Vec<&str> = grant.guest.split('/').filter(|p| !p.is_empty()).collect();
             parts.len() > prefix.len() && parts.starts_with(&prefix)
         };
+        // The deepest grant, as the guest's own file calls resolve a path
+        // (its preopen with the longest prefix): a read-only grant inside
+        // a write grant stays read-only here too.
         let best = self
             .policy
             .dirs
             .iter()
             .filter(inside)
-            .filter(|g| g.writable || !write)
-            .max_by_key(|g| g.guest.len());
+            .max_by_key(|g| g.guest.len())
+            .filter(|g| g.writable || !write);
         if let Some(grant) = best {
             let depth = grant.guest.split('/').filter(|p| !p.is_empty()).count();
             return Ok(Resolved {
