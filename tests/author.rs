@@ -153,7 +153,7 @@ fn the_readme_walkthrough_scaffolds_builds_drops_in_and_runs_a_plugin() {
     let wasm = crate_dir.join(format!("target/hookhost/{name}.wasm"));
     let inspect = run_sh(work, &format!("hookhost inspect {}", wasm.display()));
     assert!(
-        inspect.contains("hookhost:plugin/hook-plugin@0.1.0"),
+        inspect.contains("hookhost:plugin/hook-plugin@0.2.0"),
         "{inspect}"
     );
     assert!(

@@ -136,7 +136,7 @@ fn a_component_of_another_world_is_refused() {
             .unwrap();
     assert_refused(
         &other,
-        "does not export hookhost:plugin/hook@0.1.0, so it is not a hookhost plugin of that kind (it exports wasi:cli/run@0.2.0)",
+        "does not export hookhost:plugin/hook (of WIT versions 0.1.0 and 0.2.0), so it is not a hookhost plugin of that kind (it exports wasi:cli/run@0.2.0)",
     );
 }
 
@@ -161,7 +161,7 @@ fn a_component_built_for_a_newer_wit_is_refused_with_the_version() {
     .unwrap();
     assert_refused(
         &newer,
-        "exports hookhost:plugin/hook@9.0.0, but this hookhost knows WIT version 0.1.0",
+        "exports hookhost:plugin/hook@9.0.0, built for WIT version 9.0.0, but this hookhost runs WIT versions 0.1.0 and 0.2.0",
     );
 }
 

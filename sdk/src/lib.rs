@@ -91,6 +91,7 @@ pub mod bindings;
 mod error;
 mod export;
 mod host;
+pub mod v0_2;
 
 pub use error::{Context, Error, Result};
 #[doc(hidden)]

@@ -16,7 +16,6 @@ use wasmparser::{KnownCustom, Parser, Payload};
 use super::MANIFEST_SECTION;
 use crate::commands::list::requested_lines;
 use crate::config::manifest::{self, Manifest};
-use crate::wasm::bindings::{DRIVER_EXPORT, HOOK_EXPORT, WIT_VERSION};
 use crate::wasm::{self, Role, Runtime};
 
 /// The phases a hook component's `run` is called with.
@@ -113,7 +112,7 @@ pub fn inspect(file: &Path) -> anyhow::Result<Facts> {
         size: bytes.len() as u64,
         sha256: sha256_hex(&bytes),
         world,
-        wit_version: version_of(&sections.exports).unwrap_or_else(|| WIT_VERSION.to_string()),
+        wit_version: loaded.version.to_string(),
         exports_hook: loaded.exports_hook,
         exports_driver: loaded.exports_driver,
         exports: sections.exports,
@@ -135,14 +134,6 @@ fn beside(file: &Path) -> Option<FoundManifest> {
     })
 }
 
-/// The WIT version in the hookhost export names (`...hook@0.1.0`).
-fn version_of(exports: &[String]) -> Option<String> {
-    exports
-        .iter()
-        .filter(|e| e.starts_with("hookhost:plugin/"))
-        .find_map(|e| e.split_once('@').map(|(_, v)| v.to_string()))
-}
-
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -152,16 +143,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// What the binary itself says, beyond what loading checked.
 #[derive(Default)]
-struct Sections {
-    imports: Vec<String>,
-    exports: Vec<String>,
-    embedded_manifest: Option<String>,
-    producers: Vec<String>,
+pub(crate) struct Sections {
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+    pub embedded_manifest: Option<String>,
+    pub producers: Vec<String>,
 }
 
 /// The top-level imports and exports, the embedded manifest, and the
 /// producers entries of every nesting level.
-fn read_sections(bytes: &[u8]) -> Result<Sections, wasmparser::BinaryReaderError> {
+pub(crate) fn read_sections(bytes: &[u8]) -> Result<Sections, wasmparser::BinaryReaderError> {
     let mut found = Sections::default();
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
@@ -228,10 +219,11 @@ impl Facts {
         out.push_str("  exports\n");
         for export in &self.exports {
             let _ = writeln!(out, "    {export}");
-            if export == HOOK_EXPORT {
+            let interface = export.split('@').next().unwrap_or(export);
+            if interface == "hookhost:plugin/hook" {
                 let _ = writeln!(out, "      run(phase), called for: {}", PHASES.join(", "));
                 out.push_str("      (a phase the plugin does not implement is a no-op)\n");
-            } else if export == DRIVER_EXPORT {
+            } else if interface == "hookhost:plugin/driver" {
                 let _ = writeln!(out, "      {}", DRIVER_FUNCTIONS.join(", "));
             }
         }
@@ -353,13 +345,6 @@ mod tests {
         assert_eq!(leb128(0), [0]);
         assert_eq!(leb128(127), [0x7f]);
         assert_eq!(leb128(624_485), [0xe5, 0x8e, 0x26]);
-    }
-
-    #[test]
-    fn versions_come_from_hookhost_export_names() {
-        let exports = vec!["hookhost:plugin/hook@0.1.0".to_string()];
-        assert_eq!(version_of(&exports).as_deref(), Some("0.1.0"));
-        assert_eq!(version_of(&["wasi:cli/run@0.2.0".to_string()]), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `hookhost inspect` says what a component is before an operator runs it.
 
 pub mod build;
+pub mod embedded;
 pub mod inspect;
 pub mod scaffold;
 

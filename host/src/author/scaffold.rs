@@ -1,6 +1,7 @@
 //! `hookhost new NAME`: a Rust plugin crate that builds as is with
 //! `hookhost build` — Cargo.toml, the manifest `NAME.toml`, `src/lib.rs`
-//! with a `hookhost_sdk::Hook` impl of every phase,
+//! with a `hookhost_sdk::Hook` impl of every phase (for WIT 0.2.0, through
+//! `hookhost_sdk::v0_2`),
 //! and a unit test of its logic that runs natively with `cargo test`.
 //!
 //! The SDK dependency: `--sdk PATH`, else the `sdk/` of the hookhost checkout
@@ -212,6 +213,7 @@ functions = []     # bash session functions it may call
 commands = []      # "program arg-pattern...": * one argument, ** the rest
 net = []           # "host:port"
 packages = []      # distribution packages it may install
+git = []           # repository URLs git-clone may clone; a trailing * matches a prefix
 # memory = "64MiB" # ceiling (default: the operator's)
 # timeout = "30s"  # per call (default: the operator's)
 "#
@@ -241,8 +243,14 @@ fn lib_rs(name: &str) -> String {
 //! request what they use in `{name}.toml`. One value of `{ty}` lives for the
 //! whole run: `source` runs first in every entry point and can set fields
 //! later phases use.
+//!
+//! Built for WIT 0.2.0 (`hookhost_sdk::v0_2`): host calls return typed
+//! errors (`HostError::Denied` names the grant that would allow it), and
+//! DevStack's INI helpers edit config files inside the plugin's grants:
+//! `iniset("/stack/etc/{name}/{name}.conf", "DEFAULT", "debug", "True")?`
+//! with `write = ["etc/{name}"]` requested in `{name}.toml`.
 
-use hookhost_sdk::prelude::*;
+use hookhost_sdk::v0_2::prelude::*;
 
 #[derive(Default)]
 struct {ty} {{

@@ -1374,3 +1374,102 @@ fn a_helper_stopped_inside_its_own_loop_costs_the_session_nothing() {
     let services = s.get_var("ENABLED_SERVICES").unwrap().unwrap();
     assert!(services.starts_with("svc0,svc1,"));
 }
+
+/// The readers and `inicomment` (what 0.2.0 plugins call through
+/// `config`) answer and write as the session's bash helpers do, on
+/// generated files: repeated sections and options, commented and
+/// indented lines, `key=v` without blanks, blanks around `=`, a `\r`
+/// line end, a last line without a newline.
+#[test]
+fn the_bash_and_rust_ini_readers_and_inicomment_agree() {
+    use crate::config::ini::{inicomment, iniget, join_lines, split_lines};
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = BashSession::start(&SessionConfig {
+        top_dir: dir.path().to_path_buf(),
+        dest: dir.path().join("dest"),
+        state_dir: dir.path().to_path_buf(),
+        errexit: false,
+        allow_install: false,
+        dry_run: false,
+        script: None,
+        vars: Vec::new(),
+        watch: Vec::new(),
+        devstack: false,
+    })
+    .unwrap();
+    let pieces = [
+        "[DEFAULT]",
+        "[db]",
+        "[db]  ",
+        "debug = True",
+        "debug=False",
+        "debug   =   spaced out  ",
+        "#debug = commented",
+        " debug = indented",
+        "x = a=b",
+        "x =",
+        "connection = mysql://u:p@h/db?x=1",
+        "debugging = 1",
+        "x = crlf\r",
+        "",
+    ];
+    let mut seed: u64 = 7;
+    let mut next = |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n
+    };
+    for n in 0..40 {
+        let lines: Vec<&str> = (0..next(12)).map(|_| pieces[next(pieces.len())]).collect();
+        let mut text = lines.join("\n");
+        if next(3) > 0 {
+            text.push('\n');
+        }
+        for (section, key) in [
+            ("DEFAULT", "debug"),
+            ("db", "x"),
+            ("db", "connection"),
+            ("none", "x"),
+        ] {
+            let path = dir.path().join(format!("r{n}-{section}-{key}.conf"));
+            std::fs::write(&path, &text).unwrap();
+            let file = path.to_str().unwrap();
+            let mut printed = Vec::new();
+            let mut keep = |_: Stream, line: &str| printed.push(line.to_string());
+            session
+                .call("iniget", &[file, section, key], &mut keep)
+                .unwrap();
+            let has = session
+                .call("ini_has_option", &[file, section, key], &mut |_, _| {})
+                .unwrap();
+            let lines = split_lines(&text);
+            let rust = iniget(&lines, section, key);
+            let why = format!("file {text:?}, [{section}] {key}");
+            assert_eq!(
+                printed,
+                rust.iter().cloned().collect::<Vec<_>>(),
+                "iniget: {why}"
+            );
+            assert_eq!(
+                has == Outcome::Success,
+                rust.is_some(),
+                "ini_has_option: {why}"
+            );
+            session
+                .call("inicomment", &[file, section, key], &mut |_, _| {})
+                .unwrap();
+            let mut lines = lines;
+            let rust = match inicomment(&mut lines, section, key) {
+                true => join_lines(&lines),
+                false => text.clone(),
+            };
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                rust,
+                "inicomment: {why}"
+            );
+        }
+    }
+    session.close().unwrap();
+}

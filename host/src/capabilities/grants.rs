@@ -69,6 +69,8 @@ pub struct GrantSet {
     pub net: Vec<String>,
     #[serde(default)]
     pub packages: Vec<String>,
+    #[serde(default)]
+    pub git: Vec<String>,
     pub memory: Option<String>,
     pub timeout: Option<String>,
 }
@@ -225,6 +227,7 @@ impl GrantSet {
         self.commands.extend(other.commands.iter().cloned());
         self.net.extend(other.net.iter().cloned());
         self.packages.extend(other.packages.iter().cloned());
+        self.git.extend(other.git.iter().cloned());
         self.memory = other.memory.clone().or(self.memory.take());
         self.timeout = other.timeout.clone().or(self.timeout.take());
     }
@@ -286,6 +289,7 @@ impl Check<'_> {
                 &self.deny.functions,
             ),
             ("net", &request.net, &self.grants.net, &self.deny.net),
+            ("git", &request.git, &self.grants.git, &self.deny.git),
         ];
         for (key, wanted, granted, denied) in lists {
             for item in wanted {
@@ -321,6 +325,7 @@ impl Check<'_> {
             commands: request.commands.iter().map(|c| parse_command(c)).collect(),
             net: request.net.clone(),
             packages: request.packages.clone(),
+            git: request.git.clone(),
             install: allow_install || packages_granted,
             memory: self.memory(request.memory),
             timeout: self.timeout(request.timeout),

@@ -38,6 +38,9 @@ pub struct Policy {
     pub commands: Vec<CommandGrant>,
     pub net: Vec<String>,
     pub packages: Vec<String>,
+    /// Repository URL patterns `git-clone` may clone (a trailing `*`
+    /// matches a prefix).
+    pub git: Vec<String>,
     /// Whether packages are really installed (the operator's `--allow-install`);
     /// otherwise installs are recorded only.
     pub install: bool,
@@ -58,6 +61,7 @@ impl Default for Policy {
             commands: Vec::new(),
             net: Vec::new(),
             packages: Vec::new(),
+            git: Vec::new(),
             install: false,
             memory: DEFAULT_MEMORY,
             timeout: DEFAULT_TIMEOUT,

@@ -139,6 +139,7 @@ pub fn requested_lines(caps: &Capabilities) -> Vec<String> {
         ("commands", &caps.commands),
         ("net", &caps.net),
         ("packages", &caps.packages),
+        ("git", &caps.git),
     ];
     let mut lines: Vec<String> = lists
         .into_iter()

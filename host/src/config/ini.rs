@@ -134,18 +134,29 @@ pub fn merge_file(path: &Path, settings: &[IniSetting]) -> io::Result<()> {
 
 /// The text of an INI file with `settings` merged in.
 pub fn merge_text(text: &str, settings: &[IniSetting]) -> String {
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut lines = split_lines(text);
     for setting in settings {
         match setting.values.as_slice() {
             [value] => iniset(&mut lines, &setting.section, &setting.key, value),
             values => iniset_multiline(&mut lines, &setting.section, &setting.key, values),
         }
     }
-    let mut out = lines.join("\n");
-    if !out.is_empty() {
-        out.push('\n');
+    join_lines(&lines)
+}
+
+/// The lines of a file as bash's `mapfile -t` reads them: split at `\n`
+/// only (a `\r` stays), a last line without `\n` counts.
+pub fn split_lines(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        return Vec::new();
     }
-    out
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.split('\n').map(str::to_string).collect()
+}
+
+/// Lines written back as `printf '%s\n'` does: each ends in `\n`.
+pub fn join_lines(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 enum Parsed {
@@ -207,7 +218,7 @@ fn add(settings: &mut Vec<IniSetting>, section: &str, key: String, value: String
 
 /// Whether `line` is a section header, and of which section.
 fn header(line: &str) -> Option<&str> {
-    let line = line.trim_end();
+    let line = line.trim_end_matches(is_blank);
     line.strip_prefix('[')?.strip_suffix(']')
 }
 
@@ -243,6 +254,9 @@ fn ensure_section(lines: &mut Vec<String>, section: &str) -> usize {
     lines.len() - 1
 }
 
+/// DevStack's `iniset`: every line of `key` in `section` set to `value`;
+/// a missing key inserted right after the section's first header; a
+/// missing section appended (after a blank line).
 pub(crate) fn iniset(lines: &mut Vec<String>, section: &str, key: &str, value: &str) {
     let mut replaced = false;
     for i in section_lines(lines, section) {
@@ -257,7 +271,9 @@ pub(crate) fn iniset(lines: &mut Vec<String>, section: &str, key: &str, value: &
     }
 }
 
-fn iniset_multiline(lines: &mut Vec<String>, section: &str, key: &str, values: &[String]) {
+/// DevStack's `iniset_multiline`: every line of `key` in `section`
+/// removed, one line per value inserted after the section's first header.
+pub fn iniset_multiline(lines: &mut Vec<String>, section: &str, key: &str, values: &[String]) {
     let old = section_lines(lines, section);
     for i in old.into_iter().rev() {
         if sets_key(&lines[i], key) {
@@ -268,6 +284,34 @@ fn iniset_multiline(lines: &mut Vec<String>, section: &str, key: &str, values: &
     for (n, value) in values.iter().enumerate() {
         lines.insert(at + 1 + n, format!("{key} = {value}"));
     }
+}
+
+/// DevStack's `iniget`: the value of the first line of `key` in
+/// `section`, blanks trimmed; `None` when there is none.
+pub fn iniget(lines: &[String], section: &str, key: &str) -> Option<String> {
+    let first = section_lines(lines, section)
+        .into_iter()
+        .find(|&i| sets_key(&lines[i], key))?;
+    let value = lines[first].split_once('=').map_or("", |(_, v)| v);
+    Some(value.trim_matches(is_blank).to_string())
+}
+
+/// DevStack's `inicomment`: `#` put before every line of `key` in
+/// `section`. Whether any line was changed.
+pub fn inicomment(lines: &mut [String], section: &str, key: &str) -> bool {
+    let hits: Vec<usize> = section_lines(lines, section)
+        .into_iter()
+        .filter(|&i| sets_key(&lines[i], key))
+        .collect();
+    for &i in &hits {
+        lines[i].insert(0, '#');
+    }
+    !hits.is_empty()
+}
+
+/// Bash's `[[:space:]]` in the C locale.
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
 }
 
 #[cfg(test)]

@@ -61,6 +61,8 @@ pub struct Capabilities {
     /// `host:port`.
     pub net: Vec<String>,
     pub packages: Vec<String>,
+    /// Repository URL patterns `git-clone` may clone (WIT 0.2.0).
+    pub git: Vec<String>,
     /// Memory ceiling in bytes.
     pub memory: Option<u64>,
     /// Time limit of one call.
@@ -102,6 +104,7 @@ struct RawCapabilities {
     commands: Entries,
     net: Entries,
     packages: Entries,
+    git: Entries,
     memory: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     confine: bool,
@@ -163,6 +166,7 @@ impl Check<'_> {
             commands: self.list("commands", c.commands, check_command),
             net: self.list("net", c.net, check_net),
             packages: self.list("packages", c.packages, check_package),
+            git: self.list("git", c.git, check_git),
             memory: self.value("memory", c.memory, parse_size),
             timeout: self.value("timeout", c.timeout, parse_duration),
             confine: c.confine,
@@ -283,6 +287,32 @@ fn check_function(pattern: &str) -> Result<String, String> {
         return Err(format!(
             "\"{pattern}\" is not a function name — letters, digits, _, :, . and -, starting \
              with a letter or _ (\"is_service_enabled\")"
+        ));
+    }
+    Ok(pattern.to_string())
+}
+
+/// A repository URL pattern: an `https://`, `http://` or `git://` URL of a
+/// named host, or a prefix of one ending in `*` after the host's `/`
+/// (`https://opendev.org/openstack/*`): a prefix ending inside the host
+/// name would cover other hosts (`https://opendev.org*`).
+fn check_git(pattern: &str) -> Result<String, String> {
+    let rest = ["https://", "http://", "git://"]
+        .iter()
+        .find_map(|s| pattern.strip_prefix(s))
+        .ok_or_else(|| format!("{pattern:?} is not an https://, http:// or git:// URL"))?;
+    let plain = pattern
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '\\' | '%' | '?' | '#' | '"' | '\''));
+    let host_done = rest
+        .split_once('/')
+        .is_some_and(|(host, _)| !host.is_empty() && !host.contains('*'));
+    let star_last = pattern.find('*').is_none_or(|at| at == pattern.len() - 1);
+    if !plain || !host_done || !star_last || rest.split('/').any(|s| s == ".." || s == ".") {
+        return Err(format!(
+            "{pattern:?} is not a repository URL pattern: a URL with a host and a path \
+             (\"https://opendev.org/openstack/nova\"), or a prefix of one ending in * \
+             (\"https://opendev.org/openstack/*\")"
         ));
     }
     Ok(pattern.to_string())
@@ -697,6 +727,30 @@ confine = true
         for (body, why) in cases {
             let err = cap_error(body);
             assert!(err.contains(why), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn git_patterns_name_a_host_before_any_star() {
+        assert_eq!(
+            caps("git = [\"https://opendev.org/openstack/*\", \"git://h:9418/x.git\"]")
+                .git
+                .len(),
+            2
+        );
+        for bad in [
+            "https://opendev.org*",
+            "https://*/x",
+            "https://h/*/x",
+            "ext::sh -c id",
+            "file:///etc",
+            "/srv/git",
+            "https://h/a/../b",
+            "https://h/a b",
+            "https://h/%2e%2e/x",
+        ] {
+            let err = cap_error(&format!("git = [\"{bad}\"]"));
+            assert!(err.contains("capabilities.git:"), "{bad}: {err}");
         }
     }
 

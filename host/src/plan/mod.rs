@@ -14,7 +14,7 @@ use anyhow::bail;
 use serde_json::json;
 
 use crate::capabilities::{show_duration, show_size, Policy};
-use crate::config::manifest::{self, Manifest};
+use crate::config::manifest::Manifest;
 use crate::config::prelude::{self, Prelude};
 use crate::config::stack::Stack;
 use crate::model::phases::{Entry, Extensions, Phase};
@@ -31,6 +31,9 @@ pub struct PlannedHook {
     pub policy: Option<Policy>,
     /// Set for an external plugin (`enable_plugin`, see `external`).
     pub external: Option<Box<ExternalPlugin>>,
+    /// What the operator should know about its manifest (see
+    /// [`crate::author::embedded`]), shown in `plan` and the run.
+    pub note: Option<String>,
 }
 
 /// The ordered sequence of a run.
@@ -109,6 +112,8 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
     extensions.override_defaults |= prelude.as_ref().is_some_and(|p| p.split);
     // A DevStack tree's stackrc sources local.conf itself: nothing of it is
     // assigned before the prelude (stackrc's defaults test `isset`).
+    let mut notes = plugins.notes;
+    notes.extend(hooks.iter().filter_map(|h| h.note.clone()));
     let mut vars = match prelude {
         Some(_) => Vec::new(),
         None => stack.vars.clone(),
@@ -122,7 +127,7 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
         skipped: discovery.skipped,
         vars,
         driver,
-        notes: plugins.notes,
+        notes,
         prelude,
     })
 }
@@ -130,10 +135,8 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
 /// Plan one hook: its manifest, and its policy (a WASM hook's grants and
 /// data directory by name, a confined bash hook's paths).
 pub(crate) fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<PlannedHook> {
-    let manifest = match &file.manifest {
-        Some(path) => Some(manifest::load(path)?),
-        None => None,
-    };
+    let crate::author::embedded::Chosen { manifest, note } =
+        crate::author::embedded::manifest_for(&file)?;
     let policy = match file.kind {
         HookKind::Bash => confined_policy(stack, &file, manifest.as_ref())?,
         HookKind::Wasm => {
@@ -151,6 +154,7 @@ pub(crate) fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<Planned
         manifest,
         policy,
         external: None,
+        note,
     })
 }
 
@@ -410,6 +414,7 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
         ("vars-write", &policy.vars_write),
         ("net", &policy.net),
         ("packages", &policy.packages),
+        ("git", &policy.git),
     ];
     for (key, values) in lists {
         if !values.is_empty() {

@@ -15,7 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::bindings::types::CommandOutput;
+/// What a granted command returned (each WIT version's `command-output`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
 
 /// The most output kept per stream of a command.
 const MAX_OUTPUT: u64 = 1 << 20;

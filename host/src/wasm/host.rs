@@ -12,10 +12,11 @@
 //!
 //! Every string the plugin passes is checked before it goes further:
 //! names against what they name ([`crate::model::names`]), sizes against
-//! [`crate::model::limits`]. A bad argument to a call that returns a `result` is
-//! that call's error; one to a call without an error channel
-//! (`get-var`, `trueorfalse`, the service calls) fails the hook with
-//! [`BadArgument`]. Messages are cut to [`MAX_MESSAGE`].
+//! [`crate::model::limits`]. A bad argument to a call that returns a
+//! `result` is that call's error ([`HostError`], which each WIT version's
+//! module in [`super::wit`] converts to its own); one to a call without an
+//! error channel (the service calls; 0.1.0's `get-var` and `trueorfalse`)
+//! fails the hook with [`BadArgument`]. Messages are cut to [`MAX_MESSAGE`].
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,8 +25,9 @@ use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{host, types};
+use super::command::CommandOutput;
 use super::output::{GuestOutput, Stream};
+pub use super::refusal::HostError;
 use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::{show_duration, show_size, Policy};
 use crate::model::inert::quoted;
@@ -174,23 +176,8 @@ impl WasiView for PluginState {
 }
 
 impl PluginState {
-    fn services(&self) -> std::sync::MutexGuard<'_, dyn HostServices + 'static> {
+    pub(super) fn services(&self) -> std::sync::MutexGuard<'_, dyn HostServices + 'static> {
         self.services.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn read(&self, call: &str, name: &str) -> wasmtime::Result<Option<String>> {
-        if !names::is_shell_name(name) {
-            self.audit_detail("vars-read", name, Decision::Denied, "not a variable name");
-            return Err(self.bad_argument(call, "variable name", name, SHELL_NAME));
-        }
-        if !self.policy.may_read_var(name) {
-            // Ungranted variables read as unset: a plugin cannot tell a
-            // secret exists. The denial is still recorded for the operator.
-            self.audit("vars-read", name, Decision::Denied);
-            return Ok(None);
-        }
-        self.audit("vars-read", name, Decision::Used);
-        host_result(self.services().get_var(name))
     }
 
     /// Record a run-time decision about this plugin.
@@ -198,7 +185,7 @@ impl PluginState {
         self.record(kind, item, decision, None);
     }
 
-    fn audit_detail(&self, kind: &str, item: &str, decision: Decision, detail: &str) {
+    pub(super) fn audit_detail(&self, kind: &str, item: &str, decision: Decision, detail: &str) {
         self.record(kind, item, decision, Some(detail));
     }
 
@@ -344,7 +331,7 @@ impl PluginState {
 
     /// Record a command a dry run did not run, up to [`MAX_LIST`] records
     /// per run: a loop cannot grow the record without bound.
-    fn record_dry_run(&mut self, kind: &str, recorded: &str) -> anyhow::Result<()> {
+    pub(super) fn record_dry_run(&mut self, kind: &str, recorded: &str) -> anyhow::Result<()> {
         self.spent.dry_runs += 1;
         if self.spent.dry_runs > MAX_LIST {
             if self.spent.dry_runs == MAX_LIST + 1 {
@@ -404,7 +391,7 @@ impl PluginState {
         }
     }
 
-    fn time_limit(&self, what: &str) -> wasmtime::Error {
+    pub(super) fn time_limit(&self, what: &str) -> wasmtime::Error {
         self.audit("timeout", what, Decision::Exceeded);
         wasmtime::Error::new(TimeLimit {
             limit: self.policy.timeout,
@@ -418,60 +405,52 @@ fn host_result<T>(result: anyhow::Result<T>) -> wasmtime::Result<T> {
     result.map_err(|e| wasmtime::Error::msg(format!("host call failed: {e:#}")))
 }
 
-impl types::Host for PluginState {}
+/// What a host call answers: a value, or the plugin's error; a broken
+/// host (or a call that must end the hook) traps.
+pub(super) type Reply<T> = wasmtime::Result<Result<T, HostError>>;
 
-impl host::Host for PluginState {
-    fn get_var(&mut self, name: String) -> wasmtime::Result<Option<String>> {
-        self.read("get-var", &name)
-    }
-
-    fn set_var(&mut self, name: String, value: String) -> wasmtime::Result<Result<(), String>> {
-        if let Some(why) = self.bad_variable(&name) {
-            return Ok(Err(why));
+/// The helpers every WIT version offers, in the host's own types; each
+/// version's module ([`super::wit`]) converts to and from its bindings.
+impl PluginState {
+    /// `get-var`: `None` when unset; a denial when not granted (0.1.0
+    /// plugins see that as unset, so they cannot probe for a secret; the
+    /// denial does not depend on whether the variable is set).
+    pub(super) fn var(&self, call: &str, name: &str) -> Reply<Option<String>> {
+        if !names::is_shell_name(name) {
+            self.audit_detail("vars-read", name, Decision::Denied, "not a variable name");
+            return Ok(Err(HostError::Invalid(format!(
+                "{} called {call} with an invalid variable name {}: {SHELL_NAME}",
+                self.name,
+                shown(name)
+            ))));
         }
-        if !self.policy.may_write_var(&name) {
-            self.audit("vars-write", &name, Decision::Denied);
-            return Ok(Err(format!(
-                "{} may not set variable {name}: not granted (vars-write)",
+        if !self.policy.may_read_var(name) {
+            self.audit("vars-read", name, Decision::Denied);
+            let message = format!(
+                "{} may not read variable {name}: not granted (vars-read)",
                 self.name
+            );
+            return Ok(Err(HostError::denied(
+                &self.name,
+                "vars-read",
+                name,
+                name,
+                message,
             )));
         }
-        if let Some(why) = self.bad_value(&name, &value) {
-            return Ok(Err(why));
-        }
-        self.audit("vars-write", &name, Decision::Used);
-        match self.services().set_var(&name, &value) {
-            Ok(()) => {}
-            // Bash's own refusal (read-only, or integer) is the plugin's
-            // error to handle, not a broken host.
-            Err(e) if e.is::<crate::model::errors::SetRefused>() => return Ok(Err(e.to_string())),
-            Err(e) => return host_result(Err(e)),
-        }
-        let bytes = self.vars_bytes_after(&name, &value);
-        self.spent.vars_bytes = bytes;
-        self.spent
-            .vars
-            .insert(name.clone(), name.len() + value.len());
-        Ok(Ok(()))
+        self.audit("vars-read", name, Decision::Used);
+        host_result(self.services().get_var(name)).map(Ok)
     }
 
-    fn is_service_enabled(&mut self, services: Vec<String>) -> wasmtime::Result<bool> {
-        self.check_services("is-service-enabled", &services)?;
-        self.bounded("is_service_enabled", |s| s.is_service_enabled(&services))
+    /// A 0.1.0 call without an error channel: an invalid argument fails
+    /// the hook.
+    pub(super) fn bad_argument_trap(error: HostError) -> wasmtime::Error {
+        wasmtime::Error::new(BadArgument(error.message().to_string()))
     }
 
-    fn enable_service(&mut self, services: Vec<String>) -> wasmtime::Result<()> {
-        self.check_services("enable-service", &services)?;
-        self.bounded("enable_service", |s| s.enable_service(&services))
-    }
-
-    fn disable_service(&mut self, services: Vec<String>) -> wasmtime::Result<()> {
-        self.check_services("disable-service", &services)?;
-        self.bounded("disable_service", |s| s.disable_service(&services))
-    }
-
-    fn trueorfalse(&mut self, default: bool, name: String) -> wasmtime::Result<bool> {
-        Ok(match self.read("trueorfalse", &name)?.as_deref() {
+    /// DevStack's `trueorfalse` over a value read with [`Self::var`].
+    pub(super) fn truth(default: bool, value: Option<&str>) -> bool {
+        match value {
             Some("1" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON") => {
                 true
             }
@@ -479,40 +458,96 @@ impl host::Host for PluginState {
                 "0" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF",
             ) => false,
             _ => default,
-        })
+        }
     }
 
-    fn echo_summary(&mut self, message: String) -> wasmtime::Result<()> {
-        let message = self.message("echo-summary", &message);
+    pub(super) fn set_variable(&mut self, name: &str, value: &str) -> Reply<()> {
+        if let Some(why) = self.bad_variable(name) {
+            return Ok(Err(HostError::Invalid(why)));
+        }
+        if !self.policy.may_write_var(name) {
+            self.audit("vars-write", name, Decision::Denied);
+            let message = format!(
+                "{} may not set variable {name}: not granted (vars-write)",
+                self.name
+            );
+            return Ok(Err(HostError::denied(
+                &self.name,
+                "vars-write",
+                name,
+                name,
+                message,
+            )));
+        }
+        if let Some(why) = self.bad_value(name, value) {
+            return Ok(Err(HostError::Invalid(why)));
+        }
+        self.audit("vars-write", name, Decision::Used);
+        match self.services().set_var(name, value) {
+            Ok(()) => {}
+            // Bash's own refusal (read-only, or integer) is the plugin's
+            // error to handle, not a broken host.
+            Err(e) if e.is::<crate::model::errors::SetRefused>() => {
+                return Ok(Err(HostError::Failed(e.to_string())))
+            }
+            Err(e) => return host_result(Err(e)),
+        }
+        let bytes = self.vars_bytes_after(name, value);
+        self.spent.vars_bytes = bytes;
+        self.spent
+            .vars
+            .insert(name.to_string(), name.len() + value.len());
+        Ok(Ok(()))
+    }
+
+    pub(super) fn services_enabled(&mut self, services: &[String]) -> wasmtime::Result<bool> {
+        self.check_services("is-service-enabled", services)?;
+        self.bounded("is_service_enabled", |s| s.is_service_enabled(services))
+    }
+
+    pub(super) fn enable_services(&mut self, services: &[String]) -> wasmtime::Result<()> {
+        self.check_services("enable-service", services)?;
+        self.bounded("enable_service", |s| s.enable_service(services))
+    }
+
+    pub(super) fn disable_services(&mut self, services: &[String]) -> wasmtime::Result<()> {
+        self.check_services("disable-service", services)?;
+        self.bounded("disable_service", |s| s.disable_service(services))
+    }
+
+    pub(super) fn summary(&mut self, message: &str) {
+        let message = self.message("echo-summary", message);
         self.output.line(Stream::Stdout, &message);
-        Ok(())
     }
 
-    fn warn(&mut self, message: String) -> wasmtime::Result<()> {
-        let message = self.message("warn", &message).into_owned();
+    pub(super) fn warning(&mut self, message: &str) {
+        let message = self.message("warn", message).into_owned();
         let shown: Vec<String> = message
             .split('\n')
             .map(|l| format!("[WARNING] {l}"))
             .collect();
         self.output.line(Stream::Stderr, &shown.join("\n"));
         self.keep_warning(&message);
-        Ok(())
     }
 
-    fn die(&mut self, message: String) -> wasmtime::Result<()> {
-        let message = self.message("die", &message).into_owned();
-        Err(wasmtime::Error::new(Died(message)))
+    /// `die`: always the trap that ends the hook.
+    pub(super) fn died(&self, message: &str) -> wasmtime::Error {
+        let message = self.message("die", message).into_owned();
+        wasmtime::Error::new(Died(message))
     }
 
-    fn install_package(&mut self, names: Vec<String>) -> wasmtime::Result<Result<(), String>> {
+    pub(super) fn install_packages(&mut self, names: Vec<String>) -> Reply<()> {
         if let Some(why) = self.bad_packages(&names) {
-            return Ok(Err(why));
+            return Ok(Err(HostError::Invalid(why)));
         }
         if let Some(name) = names.iter().find(|n| !self.policy.may_install(n)) {
             self.audit("packages", name, Decision::Denied);
-            return Ok(Err(format!(
+            let message = format!(
                 "{} may not install package {name}: not requested in its manifest (packages)",
                 self.name
+            );
+            return Ok(Err(HostError::denied(
+                &self.name, "packages", name, name, message,
             )));
         }
         for name in &names {
@@ -535,10 +570,10 @@ impl host::Host for PluginState {
                 Decision::Exceeded,
                 "packages per run",
             );
-            return Ok(Err(format!(
+            return Ok(Err(HostError::Invalid(format!(
                 "{} asked for more than {MAX_PACKAGES_PER_RUN} different packages in one run",
                 self.name
-            )));
+            ))));
         }
         self.spent.packages.extend(names.iter().cloned());
         if names.is_empty() {
@@ -558,85 +593,102 @@ impl host::Host for PluginState {
         .map(Ok)
     }
 
-    fn run_command(
-        &mut self,
-        command: String,
-        args: Vec<String>,
-    ) -> wasmtime::Result<Result<types::CommandOutput, String>> {
+    /// `is-package-installed`: the session's `is_package_installed`
+    /// (dpkg or rpm), for valid package names only; needs no grant.
+    pub(super) fn packages_installed(&mut self, names: Vec<String>) -> Reply<bool> {
+        if let Some(why) = self.bad_packages(&names) {
+            return Ok(Err(HostError::Invalid(why)));
+        }
+        if names.is_empty() {
+            return Ok(Ok(false));
+        }
+        for name in &names {
+            self.audit("packages-installed", name, Decision::Used);
+        }
+        let mut ignore = |_: Stream, _: &str| {};
+        let status = self.bounded("is_package_installed", |s| {
+            s.call_function("is_package_installed", &names, &mut ignore)
+        })?;
+        Ok(Ok(status == 0))
+    }
+
+    pub(super) fn run_granted(&mut self, command: &str, args: &[String]) -> Reply<CommandOutput> {
         if command.len() > MAX_NAME {
             self.audit_detail("size", "run-command", Decision::Exceeded, "command name");
-            return Ok(Err(format!(
+            return Ok(Err(HostError::Invalid(format!(
                 "{} may not run a command named by {} bytes: the limit is {MAX_NAME}",
                 self.name,
                 command.len()
-            )));
+            ))));
         }
-        if let Some(why) = self.bad_args("run-command", &args) {
-            return Ok(Err(why));
+        if let Some(why) = self.bad_args("run-command", args) {
+            return Ok(Err(HostError::Invalid(why)));
         }
-        let shown = shown_command(&command, &args);
-        if !self.policy.may_run(&command, &args) {
+        let shown = shown_command(command, args);
+        if !self.policy.may_run(command, args) {
             self.audit("commands", &shown, Decision::Denied);
-            return Ok(Err(format!(
+            let message = format!(
                 "{} may not run `{shown}`: not granted (commands)",
                 self.name
+            );
+            return Ok(Err(HostError::denied(
+                &self.name, "commands", &shown, &shown, message,
             )));
         }
         self.audit("commands", &shown, Decision::Used);
         let not_run = match self.services().is_dry_run() {
-            true => super::command::not_run_in_dry_run(&command, &args),
+            true => super::command::not_run_in_dry_run(command, args),
             false => None,
         };
         if let Some((kind, recorded)) = not_run {
             let recorded = dry_run_line(&recorded);
             if let Err(e) = self.record_dry_run(kind, &recorded) {
-                return Ok(Err(format!("{e:#}")));
+                return Ok(Err(HostError::Failed(format!("{e:#}"))));
             }
             let note = format!("dry run: not run ({kind}): {recorded}");
             self.output.line(Stream::Stderr, &note);
-            return Ok(Ok(types::CommandOutput {
-                status: 0,
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-            }));
+            return Ok(Ok(CommandOutput::default()));
         }
-        match super::command::run(&command, &args, self.deadline) {
+        match super::command::run(command, args, self.deadline) {
             Ok(output) => Ok(Ok(output)),
             Err(super::command::Failure::TimedOut) => {
                 Err(self.time_limit(&format!("the command {shown}")))
             }
-            Err(super::command::Failure::Error(message)) => Ok(Err(message)),
+            Err(super::command::Failure::Error(message)) => Ok(Err(HostError::Failed(message))),
         }
     }
 
-    fn call_function(
-        &mut self,
-        name: String,
-        args: Vec<String>,
-    ) -> wasmtime::Result<Result<i32, String>> {
-        if !names::is_function_name(&name) {
-            self.audit_detail("functions", &name, Decision::Denied, "not a function name");
-            return Ok(Err(format!(
+    pub(super) fn call_shell_function(&mut self, name: &str, args: &[String]) -> Reply<i32> {
+        if !names::is_function_name(name) {
+            self.audit_detail("functions", name, Decision::Denied, "not a function name");
+            return Ok(Err(HostError::Invalid(format!(
                 "{} may not call function {}: not a function name ({FUNCTION_NAME})",
                 self.name,
-                shown(&name)
-            )));
+                shown(name)
+            ))));
         }
-        if let Some(why) = self.bad_args("call-function", &args) {
-            return Ok(Err(why));
+        if let Some(why) = self.bad_args("call-function", args) {
+            return Ok(Err(HostError::Invalid(why)));
         }
-        if !self.policy.may_call_function(&name) {
-            self.audit("functions", &name, Decision::Denied);
-            return Ok(Err(format!(
+        if !self.policy.may_call_function(name) {
+            self.audit("functions", name, Decision::Denied);
+            let message = format!(
                 "{} may not call function {name}: not granted (functions)",
                 self.name
+            );
+            return Ok(Err(HostError::denied(
+                &self.name,
+                "functions",
+                name,
+                name,
+                message,
             )));
         }
-        self.audit("functions", &name, Decision::Used);
+        self.audit("functions", name, Decision::Used);
         let output = self.output.clone();
         let mut out = |stream: Stream, line: &str| output.line(stream, line);
         let what = format!("the shell function {name}");
-        self.bounded(&what, |s| s.call_function(&name, &args, &mut out))
+        self.bounded(&what, |s| s.call_function(name, args, &mut out))
             .map(Ok)
     }
 }
@@ -653,7 +705,7 @@ const PACKAGE_NAME: &str = "letters, digits and + - . _ :, starting with a lette
 /// A command a dry run did not run, as one field of the dry run's record
 /// (one record per line, fields separated by tabs): inert, tabs shown as
 /// `\t`, cut to a line.
-fn dry_run_line(recorded: &str) -> String {
+pub(super) fn dry_run_line(recorded: &str) -> String {
     let line = crate::model::inert::inert(recorded).replace('\t', "\\t");
     cut(&line, MAX_LINE).into_owned()
 }

@@ -16,10 +16,8 @@ use std::thread;
 
 use wasmtime::component::{Component, InstancePre};
 
-use super::bindings::{
-    driver, hook, DRIVER_EXPORT, HOOK_EXPORT, HOST_IMPORT, PROVIDED_IMPORTS, WIT_VERSION,
-};
 use super::host::PluginState;
+use super::wit::{self, DriverIndices, HookIndices, WitVersion};
 use super::Runtime;
 
 /// What the host needs a component to export.
@@ -37,9 +35,11 @@ pub struct LoadedComponent {
     /// Which hookhost interfaces it exports.
     pub exports_hook: bool,
     pub exports_driver: bool,
+    /// The WIT version it was built for (and is linked against).
+    pub version: WitVersion,
     pub(super) pre: InstancePre<PluginState>,
-    pub(super) hook: Option<hook::GuestIndices>,
-    pub(super) driver: Option<driver::GuestIndices>,
+    pub(super) hook: Option<HookIndices>,
+    pub(super) driver: Option<DriverIndices>,
 }
 
 /// A component refused at load time.
@@ -143,15 +143,16 @@ fn check(
         problem,
     };
     let component = compiled.map_err(|e| refuse(format!("is not a valid component: {e}")))?;
-    check_imports(runtime, &component).map_err(refuse)?;
     let exports = export_names(runtime, &component);
-    let exports_hook = exports.iter().any(|e| e == HOOK_EXPORT);
-    let exports_driver = exports.iter().any(|e| e == DRIVER_EXPORT);
+    let version = wit::version_of(&import_names(runtime, &component), &exports).map_err(refuse)?;
+    let (hook_export, driver_export) = (version.hook_export(), version.driver_export());
+    let exports_hook = exports.contains(&hook_export);
+    let exports_driver = exports.contains(&driver_export);
     let wanted = match role {
-        Role::Hook => HOOK_EXPORT,
-        Role::Driver => DRIVER_EXPORT,
+        Role::Hook => &hook_export,
+        Role::Driver => &driver_export,
     };
-    if !exports.iter().any(|e| e == wanted) {
+    if !exports.contains(wanted) {
         return Err(refuse(missing_export(wanted, &exports)));
     }
     let pre = runtime
@@ -165,17 +166,18 @@ fn check(
         ))
     };
     let hook = match exports_hook {
-        true => Some(hook::GuestIndices::new(&pre).map_err(|e| bad_shape(HOOK_EXPORT, e))?),
+        true => Some(HookIndices::new(version, &pre).map_err(|e| bad_shape(&hook_export, e))?),
         false => None,
     };
     let driver = match exports_driver {
-        true => Some(driver::GuestIndices::new(&pre).map_err(|e| bad_shape(DRIVER_EXPORT, e))?),
+        true => Some(DriverIndices::new(version, &pre).map_err(|e| bad_shape(&driver_export, e))?),
         false => None,
     };
     Ok(LoadedComponent {
         path: path.to_path_buf(),
         exports_hook,
         exports_driver,
+        version,
         pre,
         hook,
         driver,
@@ -205,27 +207,13 @@ fn check_kind(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Every import must be the hookhost host interface or WASI.
-fn check_imports(runtime: &Runtime, component: &Component) -> Result<(), String> {
+/// What a component imports: hookhost interfaces of one known version
+/// and WASI, checked by [`wit::version_of`].
+fn import_names(runtime: &Runtime, component: &Component) -> Vec<String> {
     let ty = component.component_type();
-    for (name, _) in ty.imports(runtime.engine()) {
-        if PROVIDED_IMPORTS.contains(&name) || name.starts_with("wasi:") {
-            continue;
-        }
-        if let Some((_, version)) = name
-            .strip_prefix("hookhost:plugin/")
-            .and_then(|rest| rest.split_once('@'))
-        {
-            return Err(format!(
-                "imports {name}, but this hookhost provides WIT version {WIT_VERSION} \
-                 (plugin built for {version}); upgrade hookhost or rebuild the plugin"
-            ));
-        }
-        return Err(format!(
-            "imports {name}, which hookhost does not provide (it provides {HOST_IMPORT} and WASI 0.2)"
-        ));
-    }
-    Ok(())
+    ty.imports(runtime.engine())
+        .map(|(name, _)| name.to_string())
+        .collect()
 }
 
 fn export_names(runtime: &Runtime, component: &Component) -> Vec<String> {
@@ -235,19 +223,20 @@ fn export_names(runtime: &Runtime, component: &Component) -> Vec<String> {
         .collect()
 }
 
+/// Why a component lacks the export `wanted`: of its own WIT version when
+/// it exports something of hookhost's, else of any version.
 fn missing_export(wanted: &str, exports: &[String]) -> String {
-    let interface = wanted.split('@').next().unwrap_or(wanted);
-    if let Some(other) = exports
-        .iter()
-        .find(|e| e.starts_with(&format!("{interface}@")))
-    {
-        return format!(
-            "exports {other}, but this hookhost knows WIT version {WIT_VERSION}; upgrade hookhost"
-        );
-    }
     let found = match exports.is_empty() {
         true => "it exports nothing".to_string(),
         false => format!("it exports {}", exports.join(", ")),
+    };
+    let wanted = match exports.iter().any(|e| e.starts_with("hookhost:plugin/")) {
+        true => wanted.to_string(),
+        false => format!(
+            "{} (of WIT versions {})",
+            wanted.split('@').next().unwrap_or(wanted),
+            wit::known_versions()
+        ),
     };
     format!("does not export {wanted}, so it is not a hookhost plugin of that kind ({found})")
 }

@@ -4,20 +4,26 @@
 //! - [`load`]: read a `.wasm`, check what it exports and imports.
 //! - [`cache`]: compiled components on disk, so a warm start does not compile.
 //! - [`plugin`]: one instance per plugin per run, called per phase.
-//! - [`host`]: the helpers plugins import, checked against their policy.
+//! - [`wit`]: one module per WIT version (bindings, conversions), and the
+//!   enums over what a component of any version exports.
+//! - [`host`]: the helpers plugins import, checked against their policy;
+//!   `config` (INI files) and `git` (clones) for WIT 0.2.0.
 //! - [`sandbox`]: WASI context and memory limiter from a policy.
 //! - [`files`]: no links leading out of a plugin's writable directories.
 //! - [`output`]: bounded capture of a guest's stdout and stderr.
 
-pub mod bindings;
 pub mod cache;
 mod command;
+mod config;
 pub mod files;
+mod git;
 pub mod host;
 pub mod load;
 pub mod output;
 pub mod plugin;
+mod refusal;
 mod sandbox;
+pub mod wit;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use cache::CompileCache;
@@ -34,6 +40,8 @@ pub use host::{Died, HostServices, SharedServices};
 pub use load::{load, load_all, LoadError, LoadedComponent, Role};
 pub use output::{LineSink, Stream};
 pub use plugin::{CallFailure, DriverCall, Plugin, PluginConfig};
+pub use refusal::HostError;
+pub use wit::WitVersion;
 
 /// How often the engine's epoch advances; time limits are counted in ticks.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -76,8 +84,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
         files::add_to_linker(&mut linker)?;
-        bindings::HookAndDriverPlugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(anyhow::Error::from)?;
+        wit::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_ticker(engine.clone(), ticker_stop.clone());
         Ok(Runtime {

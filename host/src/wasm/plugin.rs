@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use wasmtime::{ResourceLimiter, Store, Trap};
 
-use super::bindings::{driver, hook, types};
 use super::files::{self, FileGuard};
 use super::host::{Died, PluginState, SharedServices, TimeLimit};
 use super::load::{first_line, LoadedComponent};
 use super::output::{GuestOutput, LineSink};
 use super::sandbox::{self, Limiter};
+use super::wit::{Driver, Hook};
 use super::{Runtime, EPOCH_TICK};
 use crate::capabilities::{show_duration, show_size, Policy};
-use crate::model::phases::{Phase, StackStep};
+use crate::model::phases::Phase;
 
 /// How one plugin is set up for a run.
 pub struct PluginConfig {
@@ -67,8 +67,8 @@ enum Guarded<T> {
 /// A live plugin instance.
 pub struct Plugin {
     store: Store<PluginState>,
-    hook: Option<hook::Guest>,
-    driver: Option<driver::Guest>,
+    hook: Option<Hook>,
+    driver: Option<Driver>,
     output: GuestOutput,
     timeout: Duration,
     /// Set once the instance trapped: it is not entered again.
@@ -165,9 +165,8 @@ impl Plugin {
         let Some(hook) = self.hook.clone() else {
             return Err(self.refusal("does not export the hook interface"));
         };
-        let wit_phase = to_wit(phase);
         self.store.data_mut().phase = phase.to_string();
-        self.call(|store| hook.call_run(store, wit_phase))
+        self.call(|store| hook.run(store, phase))
     }
 
     /// Call one of the five driver functions.
@@ -175,13 +174,7 @@ impl Plugin {
         let Some(driver) = self.driver.clone() else {
             return Err(self.refusal("does not export the driver interface"));
         };
-        self.call(|store| match call {
-            DriverCall::Install => driver.call_install_nova_hypervisor(store),
-            DriverCall::Configure => driver.call_configure_nova_hypervisor(store),
-            DriverCall::Start => driver.call_start_nova_hypervisor(store),
-            DriverCall::Stop => driver.call_stop_nova_hypervisor(store),
-            DriverCall::Cleanup => driver.call_cleanup_nova_hypervisor(store),
-        })
+        self.call(|store| driver.call(store, call))
     }
 
     fn call(
@@ -341,21 +334,5 @@ fn panic_reason(tail: &[String]) -> String {
     match at.and_then(|i| tail.get(i + 1)) {
         Some(message) => format!("panicked: {message}"),
         None => "panicked (wasm `unreachable` trap)".to_string(),
-    }
-}
-
-fn to_wit(phase: Phase) -> types::Phase {
-    match phase {
-        Phase::OverrideDefaults => types::Phase::OverrideDefaults,
-        Phase::Source => types::Phase::Source,
-        Phase::Unstack => types::Phase::Unstack,
-        Phase::Clean => types::Phase::Clean,
-        Phase::Stack(step) => types::Phase::Stack(match step {
-            StackStep::PreInstall => types::StackStep::PreInstall,
-            StackStep::Install => types::StackStep::Install,
-            StackStep::PostConfig => types::StackStep::PostConfig,
-            StackStep::Extra => types::StackStep::Extra,
-            StackStep::TestConfig => types::StackStep::TestConfig,
-        }),
     }
 }

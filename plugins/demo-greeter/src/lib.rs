@@ -7,8 +7,11 @@
 //!   later hooks.
 //! - `stack post-config`: calls the bash function `render_motd "$GREETING"`
 //!   (defined by a bash hook in `source`); a non-zero status fails the hook.
+//!
+//! Built for WIT 0.2.0 (`hookhost_sdk::v0_2`): a `GREETING_NAME` it may
+//! not read fails the hook instead of reading as unset.
 
-use hookhost_sdk::prelude::*;
+use hookhost_sdk::v0_2::prelude::*;
 
 #[derive(Default)]
 struct Greeter {
@@ -21,7 +24,7 @@ impl Hook for Greeter {
         if !is_service_enabled("greeter") {
             return Ok(());
         }
-        let name = match get_var("GREETING_NAME").filter(|n| !n.is_empty()) {
+        let name = match get_var("GREETING_NAME")?.filter(|n| !n.is_empty()) {
             Some(name) => name,
             None => {
                 warn("GREETING_NAME is not set; greeting the world");

@@ -6,11 +6,11 @@
 //! service is enabled.
 //!
 //! Reads `TEMPLATE_GREETING`, sets `TEMPLATE_INSTALLED=True`, installs
-//! `cowsay` and writes `template.conf` into its data directory (`/data`).
+//! `cowsay` and sets `greeting` in `[template]` of `template.conf` in its
+//! data directory (`/data`) with `iniset`, as a DevStack `lib/` script
+//! would. Built for WIT 0.2.0 (`hookhost_sdk::v0_2`).
 
-use std::fs;
-
-use hookhost_sdk::prelude::*;
+use hookhost_sdk::v0_2::prelude::*;
 
 /// The service this hook belongs to (`ENABLED_SERVICES`).
 const SERVICE: &str = "template";
@@ -27,17 +27,18 @@ impl Template {
 
     /// `install_template` of `lib/template`.
     fn install_template(&self) -> Result {
-        set_var("TEMPLATE_INSTALLED", "True")
+        Ok(set_var("TEMPLATE_INSTALLED", "True")?)
     }
 
     /// `configure_template` of `lib/template`.
     fn configure_template(&self) -> Result {
-        let greeting = get_var("TEMPLATE_GREETING")
+        let greeting = get_var("TEMPLATE_GREETING")?
             .filter(|g| !g.is_empty())
             .unwrap_or_else(|| DEFAULT_GREETING.to_string());
         let conf = data_dir().join("template.conf");
-        fs::write(&conf, format!("greeting = {greeting}\n"))
-            .with_context(|| format!("writing {}", conf.display()))
+        let conf = conf.to_str().context("the data directory is not UTF-8")?;
+        iniset(conf, "template", "greeting", greeting)
+            .with_context(|| format!("setting the greeting in {conf}"))
     }
 }
 
