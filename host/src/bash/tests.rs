@@ -1473,3 +1473,41 @@ fn the_bash_and_rust_ini_readers_and_inicomment_agree() {
     }
     session.close().unwrap();
 }
+
+/// The session's `trueorfalse` and the plugins' (`model::truth`) give the
+/// same answer for every word: DevStack's spellings, near misses, case
+/// changes, blanks and empty.
+#[test]
+fn bash_and_rust_trueorfalse_agree() {
+    use crate::model::truth::truth;
+    let stack = stack();
+    let mut s = stack.start(false, &[]);
+    let mut words: Vec<String> = [
+        "1", "0", "yes", "no", "true", "false", "on", "off", "y", "n", "t", "f", "2", "-1",
+        "", " ", "yes ", " true", "enabled", "None", "01", "1.0",
+    ]
+    .iter()
+    .map(|w| w.to_string())
+    .collect();
+    for word in ["yes", "no", "true", "false", "on", "off"] {
+        let mut upper_first = word.to_string();
+        upper_first[..1].make_ascii_uppercase();
+        words.extend([word.to_ascii_uppercase(), upper_first]);
+        let mut mixed: Vec<char> = word.chars().collect();
+        if let Some(last) = mixed.last_mut() {
+            *last = last.to_ascii_uppercase();
+        }
+        words.push(mixed.into_iter().collect());
+    }
+    for default in [true, false] {
+        let shown = if default { "True" } else { "False" };
+        for word in &words {
+            s.set_var("HH_WORD", word).unwrap();
+            let ran = call(&mut s, "trueorfalse", &[shown, "HH_WORD"]);
+            let bash = ok_lines(ran);
+            let rust = truth(word).unwrap_or(default);
+            let expected = if rust { "True" } else { "False" };
+            assert_eq!(bash, [expected], "trueorfalse {shown} with {word:?}");
+        }
+    }
+}

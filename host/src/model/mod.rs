@@ -11,4 +11,5 @@ pub mod inert;
 pub mod limits;
 pub mod names;
 pub mod phases;
+pub mod truth;
 pub mod units;

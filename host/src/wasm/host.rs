@@ -450,15 +450,7 @@ impl PluginState {
 
     /// DevStack's `trueorfalse` over a value read with [`Self::var`].
     pub(super) fn truth(default: bool, value: Option<&str>) -> bool {
-        match value {
-            Some("1" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON") => {
-                true
-            }
-            Some(
-                "0" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF",
-            ) => false,
-            _ => default,
-        }
+        value.and_then(crate::model::truth::truth).unwrap_or(default)
     }
 
     pub(super) fn set_variable(&mut self, name: &str, value: &str) -> Reply<()> {
