@@ -39,6 +39,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::model::names::is_variable_name;
+
 /// The phases DevStack knows for `[[phase|file]]` headers.
 pub const PHASES: [&str; 5] = ["local", "post-config", "extra", "post-extra", "test-config"];
 
@@ -801,7 +803,7 @@ fn assignment(raw: &RawWord) -> Result<Option<(String, bool, Word)>, Fault> {
         Some(name) => (name, true),
         None => (lhs, false),
     };
-    if !is_name(name) {
+    if !is_variable_name(name) {
         return Err(fault(raw.line, bad_name(name)));
     }
     let mut pieces = vec![Piece::Text {
@@ -834,14 +836,6 @@ fn bad_name(name: &str) -> String {
         "`{name}` is not a valid variable name — names are letters, digits and _, \
          and do not start with a digit"
     )
-}
-
-/// A shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first = chars.next();
-    first.is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 fn word(raw: &RawWord) -> Result<Word, Fault> {
@@ -1052,13 +1046,13 @@ fn braced(src: &mut Src, word: &mut RawWord, line: usize) -> Result<(), Fault> {
     src.bump();
     let name = take_name(src);
     match src.peek() {
-        Some('}') if is_name(&name) => {
+        Some('}') if is_variable_name(&name) => {
             src.bump();
             word.pieces.push(Piece::Var(name));
             Ok(())
         }
         None | Some('\n') => Err(fault(line, "unterminated `${` — close it with `}`")),
-        Some(_) if is_name(&name) => Err(fault(
+        Some(_) if is_variable_name(&name) => Err(fault(
             line,
             format!("`${{{name}` followed by an operator: `${{NAME:-default}}` and the like are not supported — use ${{{name}}} or a literal value"),
         )),

@@ -22,8 +22,8 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::capabilities::OperatorConfig;
 use crate::config::localconf::{self, LocalConf};
+use crate::config::operator::OperatorConfig;
 
 /// hookhost's own directory inside a stack.
 pub const STATE_DIR: &str = ".hookhost";

@@ -33,56 +33,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use crate::model::hooks::{HookFile, HookKind};
+use crate::model::names::is_file_name_char;
+
 /// The valid form, repeated in every skip reason.
 pub const EXPECTED: &str = "expected NN-name.sh or NN-name.wasm";
-
-/// What runs a hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookKind {
-    Bash,
-    Wasm,
-}
-
-impl HookKind {
-    /// The file extension of this kind, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            HookKind::Bash => "sh",
-            HookKind::Wasm => "wasm",
-        }
-    }
-}
-
-impl fmt::Display for HookKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HookKind::Bash => "bash",
-            HookKind::Wasm => "wasm",
-        })
-    }
-}
-
-/// One hook of the stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HookFile {
-    /// The sequence number `NN`.
-    pub number: u8,
-    /// The part after `NN-` (`template`).
-    pub name: String,
-    /// The file name without its extension (`50-template`).
-    pub stem: String,
-    pub kind: HookKind,
-    pub path: PathBuf,
-    /// `NN-name.toml` beside the hook, if there is one.
-    pub manifest: Option<PathBuf>,
-}
-
-impl HookFile {
-    /// The file name (`50-template.sh`).
-    pub fn file_name(&self) -> String {
-        format!("{}.{}", self.stem, self.kind.extension())
-    }
-}
 
 /// An entry of `extras.d/` that is not a hook, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,16 +210,12 @@ fn parse_stem(stem: &str) -> Result<(u8, &str), String> {
     if name.is_empty() {
         return Err("the name after `NN-` is empty".into());
     }
-    if let Some(bad) = name.chars().find(|c| !is_name_char(*c)) {
+    if let Some(bad) = name.chars().find(|c| !is_file_name_char(*c)) {
         return Err(format!(
             "the name `{name}` contains `{bad}`; names use only ASCII letters, digits, `_` and `-`"
         ));
     }
     Ok((number, name))
-}
-
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 /// Why an entry cannot be run as a file, following symlinks; `Err` when it

@@ -37,6 +37,7 @@ use crate::capabilities::{show_duration, show_size, Policy};
 use crate::config::localconf::Op;
 use crate::config::manifest::{self, Manifest};
 use crate::config::stack::Stack;
+use crate::model::names::is_file_name_char;
 use crate::model::phases::{Phase, StackStep};
 use crate::plan::discovery::{HookFile, HookKind};
 use crate::plan::{policy_lines, PlannedHook};
@@ -220,10 +221,7 @@ fn local_conf_selector(stack: &Stack) -> Selector {
 /// so it can never reach outside `lib/nova_plugins/` (`/`, `..`) or look
 /// like another file (`fake.wasm`).
 fn check_name(name: &str, selected_by: &Selector) -> anyhow::Result<()> {
-    let valid = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
+    if !name.chars().all(is_file_name_char) {
         bail!(
             "{selected_by}: {VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
              ASCII letters, digits, `_` and `-` (it selects {DRIVER_DIR}/hypervisor-<name>)"
