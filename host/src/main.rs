@@ -20,7 +20,7 @@ use hookhost::commands::list;
 use hookhost::config::stack::Stack;
 use hookhost::interrupt;
 use hookhost::model::phases::Entry;
-use hookhost::plan::{make_plan, Plan, PlanOptions};
+use hookhost::plan::{fetch, make_plan, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, RunOptions};
 use hookhost::state::journal::{self, Journal};
@@ -91,7 +91,11 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
         allow_reserved: args.grants.allow_reserved,
         update_lock: args.update_lock,
     };
-    make_plan(&stack, entry, &options)
+    // The one step that clones and writes; planning only checks.
+    let fetched = fetch::fetch_plugins(&stack, args.update_lock);
+    let planned = make_plan(&stack, entry, &options, &fetched);
+    fetch::record_lock(&stack, planned.lock.as_ref())?;
+    Ok(planned.plan?)
 }
 
 fn show_plan(entry: Entry, args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -108,7 +112,7 @@ fn show_list(args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
     let mut stack = Stack::open(&args.top, &env)?;
     stack.operator.apply_flags(&args.grants.flags());
     let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
-    let listing = list::list(&stack, &env, allow_reserved)?;
+    let listing = list::list(&stack, allow_reserved)?;
     match json {
         true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
         false => print!("{}", listing.render()),

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use wasmparser::{KnownCustom, Parser, Payload};
 
 use super::MANIFEST_SECTION;
-use crate::commands::list::requested_lines;
+use crate::plan::render::requested_lines;
 use crate::config::manifest::{self, Manifest};
 use crate::wasm::bindings::{DRIVER_EXPORT, HOOK_EXPORT, WIT_VERSION};
 use crate::wasm::{self, Role, Runtime};

@@ -52,6 +52,9 @@ pub struct Stack {
     /// A DevStack tree (see `prelude`): its own stackrc sets DEST and the
     /// other paths, and the session sources its prelude before the hooks.
     pub devstack: bool,
+    /// The environment hookhost was started with, read once by `main`:
+    /// what planning looks up beside local.conf (`VIRT_DRIVER`, `GIT_BASE`).
+    pub env: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -104,6 +107,7 @@ impl Stack {
             local_conf,
             operator,
             devstack,
+            env: env.clone(),
         })
     }
 

@@ -1,9 +1,11 @@
 //! The vocabulary every layer shares: phases and entry points, the name
 //! grammars a value must pass before it reaches bash, the size limits on
-//! anything a plugin hands the host, and inert text for terminals and logs.
+//! anything a plugin hands the host, inert text for terminals and logs, the
+//! hook files every layer talks about, and the problems that refuse a stack.
 
 pub mod hooks;
 pub mod inert;
 pub mod limits;
 pub mod names;
 pub mod phases;
+pub mod problems;

@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::model::hooks::{HookFile, HookKind};
 use crate::model::names::is_file_name_char;
+use crate::model::problems::{Problem, Problems};
 
 /// The valid form, repeated in every skip reason.
 pub const EXPECTED: &str = "expected NN-name.sh or NN-name.wasm";
@@ -72,6 +73,12 @@ impl fmt::Display for DiscoveryError {
 }
 
 impl std::error::Error for DiscoveryError {}
+
+impl From<DiscoveryError> for Problems {
+    fn from(e: DiscoveryError) -> Problems {
+        Problems(e.errors.into_iter().map(Problem::new).collect())
+    }
+}
 
 impl DiscoveryError {
     fn one(message: String) -> DiscoveryError {

@@ -23,24 +23,23 @@
 //!   [`LiveDriver::call`] runs one call with the same reporting as a hook.
 
 use std::collections::VecDeque;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::bail;
-use serde_json::json;
 
 use crate::bash::{Outcome, Stream as BashStream};
-use crate::capabilities::{show_duration, show_size, Policy};
+use crate::capabilities::Policy;
 use crate::config::localconf::Op;
 use crate::config::manifest::{self, Manifest};
 use crate::config::stack::Stack;
 use crate::model::names::is_file_name_char;
 use crate::model::phases::{Phase, StackStep};
-use crate::plan::discovery::{HookFile, HookKind};
-use crate::plan::{policy_lines, PlannedHook};
+use crate::model::hooks::{HookFile, HookKind};
+use crate::plan::hook::PlannedHook;
 use crate::report::{Reporter, Timing};
 use crate::run::space::{describe, Space};
 use crate::run::HookFailure;
@@ -50,6 +49,8 @@ use crate::wasm::{self, CallFailure, DriverCall, LineSink, Plugin, PluginConfig,
 pub const VIRT_DRIVER: &str = "VIRT_DRIVER";
 /// Where drivers live, relative to the stack (DevStack's `$NOVA_PLUGINS`).
 pub const DRIVER_DIR: &str = "lib/nova_plugins";
+/// A driver's file name before its name (`hypervisor-fake`).
+pub const DRIVER_PREFIX: &str = "hypervisor-";
 /// The five functions, in the order a full stack-then-clean calls them.
 pub const FUNCTIONS: [DriverCall; 5] = [
     DriverCall::Install,
@@ -123,11 +124,6 @@ pub fn calls_at(phase: Phase, at: At) -> &'static [DriverCall] {
     }
 }
 
-/// `VIRT_DRIVER` as the operator's environment has it, if set.
-pub fn environment() -> Option<String> {
-    std::env::var_os(VIRT_DRIVER).map(|v| v.to_string_lossy().into_owned())
-}
-
 /// Plan the driver `VIRT_DRIVER` selects, if any. `env` is the value of
 /// `VIRT_DRIVER` in the operator's environment; `hooks` are the planned
 /// hooks (a WASM hook may not share the driver's name and data directory).
@@ -140,7 +136,7 @@ pub fn plan_driver(
         return Ok(None);
     };
     check_name(&name, &selected_by)?;
-    let plugin = format!("hypervisor-{name}");
+    let plugin = format!("{DRIVER_PREFIX}{name}");
     let dir = stack.top.join(DRIVER_DIR);
     let (kind, path) = find_file(&dir, &plugin, &name, &selected_by)?;
     let manifest_path = dir.join(format!("{plugin}.toml"));
@@ -558,84 +554,6 @@ pub fn sequence(driver: Option<&PlannedDriver>, phase: Phase, hooks: &[&str]) ->
     out.extend(hooks.iter().map(|h| h.to_string()));
     out.extend(steps(At::AfterHooks));
     out
-}
-
-/// The driver section of `hookhost plan`.
-pub fn render(out: &mut String, driver: Option<&PlannedDriver>, phases: &[Phase]) {
-    let Some(driver) = driver else {
-        out.push_str("\ndriver: none (VIRT_DRIVER is not set)\n");
-        return;
-    };
-    let _ = writeln!(
-        out,
-        "\ndriver: {VIRT_DRIVER}={} (from {})",
-        driver.name, driver.selected_by
-    );
-    let file = file_name(&driver.path);
-    match &driver.policy {
-        None => {
-            let _ = writeln!(
-                out,
-                "  {file:<28} bash  trusted (sourced into the shared bash session before any hook)"
-            );
-        }
-        Some(policy) => {
-            let _ = writeln!(
-                out,
-                "  {file:<28} wasm  sandboxed: memory {}, time limit {} per call",
-                show_size(policy.memory),
-                show_duration(policy.timeout)
-            );
-            for line in policy_lines(policy) {
-                let _ = writeln!(out, "  {:<28}       granted {line}", "");
-            }
-        }
-    }
-    for (phase, at, call) in driver.calls(phases) {
-        let when = match at {
-            At::BeforeHooks => "before",
-            At::AfterHooks => "after",
-        };
-        let _ = writeln!(
-            out,
-            "  calls {:<26} {when} the `{phase}` hooks",
-            call.function_name()
-        );
-    }
-}
-
-/// The driver in `hookhost plan --json`.
-pub fn to_json(driver: &PlannedDriver, phases: &[Phase]) -> serde_json::Value {
-    let calls: Vec<serde_json::Value> = driver
-        .calls(phases)
-        .into_iter()
-        .map(|(phase, at, call)| {
-            let at = match at {
-                At::BeforeHooks => "before-hooks",
-                At::AfterHooks => "after-hooks",
-            };
-            json!({"phase": phase.to_string(), "at": at, "function": call.function_name()})
-        })
-        .collect();
-    json!({
-        "name": driver.name,
-        "plugin": driver.plugin,
-        "kind": driver.kind.to_string(),
-        "path": driver.path,
-        "manifest": driver.manifest_path,
-        "selected_by": driver.selected_by.to_string(),
-        "granted": driver.policy.as_ref().map(policy_lines),
-        "memory": driver.policy.as_ref().map(|p| p.memory),
-        "timeout_ms": driver.policy.as_ref().map(|p| p.timeout.as_millis() as u64),
-        "calls": calls,
-    })
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
 }
 
 fn lock<T: ?Sized>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
