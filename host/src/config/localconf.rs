@@ -40,6 +40,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::names::is_variable_name;
+use crate::model::problems::{Problem, Problems};
 
 /// The phases DevStack knows for `[[phase|file]]` headers.
 pub const PHASES: [&str; 5] = ["local", "post-config", "extra", "post-extra", "test-config"];
@@ -157,39 +158,20 @@ pub struct Plugin {
     pub git_ref: Option<Word>,
 }
 
-/// Everything wrong with a local.conf, one `file:line: message` per line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalConfError {
-    pub errors: Vec<String>,
-}
-
-impl fmt::Display for LocalConfError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.errors.join("\n"))
-    }
-}
-
-impl std::error::Error for LocalConfError {}
+/// Everything wrong with a local.conf, each problem at its line.
+pub type LocalConfError = Problems;
 
 /// Read and parse a local.conf.
 pub fn parse(path: &Path) -> Result<LocalConf, LocalConfError> {
-    let one = |message: String| LocalConfError {
-        errors: vec![message],
-    };
     let bytes = fs::read(path).map_err(|e| {
-        one(format!(
-            "{}: cannot read: {}",
-            path.display(),
-            io_message(&e)
-        ))
+        let message = format!("cannot read: {}", io_message(&e));
+        Problems::from(Problem::at(path, None, message))
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        one(format!(
-            "{}:{line}: not UTF-8 text — save local.conf as UTF-8",
-            path.display()
-        ))
+        let problem = Problem::at(path, Some(line), "not UTF-8 text");
+        Problems::from(problem.advise("save local.conf as UTF-8"))
     })?;
     parse_str(path, &text)
 }
@@ -408,20 +390,15 @@ impl Errors<'_> {
         self.list.push((line, message.to_string()));
     }
 
-    /// The errors in line order, as `path:line: message`; control
-    /// characters quoted from the file (a terminal escape) are shown escaped.
+    /// The errors in line order; control characters quoted from the file
+    /// (a terminal escape) are shown escaped.
     fn into_error(mut self) -> LocalConfError {
         self.list.sort_by_key(|(line, _)| *line);
-        let path = self.path.display();
-        let errors = self.list.iter();
-        LocalConfError {
-            errors: errors
-                .map(|(line, m)| {
-                    let m = crate::config::manifest::escape_controls(m);
-                    format!("{path}:{line}: {m}")
-                })
-                .collect(),
-        }
+        let problems = self.list.iter().map(|(line, m)| {
+            let m = crate::config::manifest::escape_controls(m);
+            Problem::at(self.path, Some(*line), m)
+        });
+        Problems(problems.collect())
     }
 }
 
@@ -1094,7 +1071,8 @@ mod tests {
     }
 
     fn errors(text: &str) -> Vec<String> {
-        parse_str(Path::new("local.conf"), text).unwrap_err().errors
+        let problems = parse_str(Path::new("local.conf"), text).unwrap_err();
+        problems.iter().map(ToString::to_string).collect()
     }
 
     /// The single error of a localrc body that starts on line 2.
@@ -1450,11 +1428,8 @@ mod tests {
         let text =
             "[[local|localrc]]\nA=$(x)\nB=ok\ngit pull\n[[nope|x]]\n[[local|localrc]]\nC=`y`\n";
         let err = parse_str(Path::new("/s/local.conf"), text).unwrap_err();
-        let lines: Vec<&str> = err
-            .errors
-            .iter()
-            .map(|e| e.split(' ').next().unwrap())
-            .collect();
+        let shown: Vec<String> = err.iter().map(ToString::to_string).collect();
+        let lines: Vec<&str> = shown.iter().map(|e| e.split(' ').next().unwrap()).collect();
         assert_eq!(
             lines,
             [

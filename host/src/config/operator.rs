@@ -1,7 +1,7 @@
 //! The operator's configuration of a stack: `hookhost.toml` at the stack
 //! root, plus the grants and denials of the command line. This file only
 //! reads and checks it; how a plugin's request is weighed against the
-//! grants is [`crate::capabilities`].
+//! grants is the capabilities layer's.
 //!
 //! ```toml
 //! allow-install = false      # install_package really installs

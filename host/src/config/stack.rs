@@ -77,7 +77,7 @@ impl Stack {
                 // `$TOP_DIR/...` in local.conf names the stack, not `/...`.
                 let mut base = env.clone();
                 base.insert("TOP_DIR".to_string(), top.display().to_string());
-                conf.resolve(&base).map_err(|e| anyhow::anyhow!("{e}"))?
+                conf.resolve(&base)?
             }
             None => Vec::new(),
         };
@@ -173,7 +173,6 @@ fn read_local_conf(top: &Path) -> anyhow::Result<Option<LocalConf>> {
     if !path.exists() {
         return Ok(None);
     }
-    localconf::parse(&path)
-        .map(Some)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    // The problems stay a list the binary can render one by one.
+    localconf::parse(&path).map(Some).map_err(anyhow::Error::new)
 }

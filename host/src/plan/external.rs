@@ -437,10 +437,13 @@ fn read_wasm_settings(plugin: &mut ExternalPlugin, hook: &PlannedHook) -> anyhow
         match localconf::parse_statements(file, &without_plugin_lines(&text)) {
             Ok(parsed) => *ops = parsed,
             Err(e) => {
-                for line in e.errors {
-                    problems.push(Problem::new(format!(
-                        "{line} (a WASM plugin's settings are read, never run)"
-                    )));
+                for mut problem in e.0 {
+                    let why = " (a WASM plugin's settings are read, never run)";
+                    match &mut problem.advice {
+                        Some(advice) => advice.push_str(why),
+                        None => problem.message.push_str(why),
+                    }
+                    problems.push(problem);
                 }
                 continue;
             }
