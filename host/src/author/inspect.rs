@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use wasmparser::{KnownCustom, Parser, Payload};
 
 use super::MANIFEST_SECTION;
-use crate::plan::render::requested_lines;
 use crate::config::manifest::{self, Manifest};
+use crate::plan::render::requested_lines;
 use crate::wasm::bindings::{DRIVER_EXPORT, HOOK_EXPORT, WIT_VERSION};
 use crate::wasm::{self, Role, Runtime};
 

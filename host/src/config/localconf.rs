@@ -1424,6 +1424,16 @@ mod tests {
     }
 
     #[test]
+    fn a_variable_name_may_be_longer_than_a_plugin_may_hand_the_host() {
+        let long = "A".repeat(crate::model::limits::MAX_NAME + 1);
+        let parsed = conf(&format!("[[local|localrc]]\n{long}=1\n"));
+        assert_eq!(
+            parsed.resolve(&BTreeMap::new()).unwrap(),
+            [(long, "1".into())]
+        );
+    }
+
+    #[test]
     fn all_errors_are_reported_together() {
         let text =
             "[[local|localrc]]\nA=$(x)\nB=ok\ngit pull\n[[nope|x]]\n[[local|localrc]]\nC=`y`\n";

@@ -174,5 +174,7 @@ fn read_local_conf(top: &Path) -> anyhow::Result<Option<LocalConf>> {
         return Ok(None);
     }
     // The problems stay a list the binary can render one by one.
-    localconf::parse(&path).map(Some).map_err(anyhow::Error::new)
+    localconf::parse(&path)
+        .map(Some)
+        .map_err(anyhow::Error::new)
 }

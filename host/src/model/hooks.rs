@@ -52,4 +52,3 @@ impl HookFile {
         format!("{}.{}", self.stem, self.kind.extension())
     }
 }
-

@@ -173,6 +173,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stacks_own_files_may_name_variables_of_any_length() {
+        let long = "A".repeat(MAX_NAME + 1);
+        assert!(is_variable_name(&long));
+        assert!(!is_shell_name(&long), "a plugin's names stay bounded");
+        for bad in ["", "1A", "A-B", "A.B", "É"] {
+            assert!(!is_variable_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_name_chars_are_letters_digits_underscore_and_dash() {
+        assert!("a-Z_0".chars().all(is_file_name_char));
+        for bad in ['.', '/', ' ', 'é', '$'] {
+            assert!(!is_file_name_char(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn shell_names() {
         for ok in ["A", "_x", "NOVA_CONF", "a1"] {
             assert!(is_shell_name(ok), "{ok}");

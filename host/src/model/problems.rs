@@ -34,7 +34,11 @@ impl Problem {
     }
 
     /// A problem in `file`, at `line` when known.
-    pub fn at(file: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Problem {
+    pub fn at(
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Problem {
         Problem {
             file: Some(file.into()),
             line,
@@ -145,7 +149,10 @@ mod tests {
     #[test]
     fn a_problem_renders_its_known_parts_only() {
         let full = Problem::at("local.conf", Some(3), "enabled twice").advise("enable it once");
-        assert_eq!(full.to_string(), "local.conf:3: enabled twice — enable it once");
+        assert_eq!(
+            full.to_string(),
+            "local.conf:3: enabled twice — enable it once"
+        );
         let no_line = Problem::at("hookhost.toml", None, "bad key");
         assert_eq!(no_line.to_string(), "hookhost.toml: bad key");
         assert_eq!(Problem::new("plain").to_string(), "plain");

@@ -194,11 +194,7 @@ pub fn plan_plugins(
 
 /// Names checked and unique, URL and REF expanded (from localrc's final
 /// values, then the environment; `GIT_BASE` defaults to DevStack's).
-pub(crate) fn specs(
-    stack: &Stack,
-    conf: &Path,
-    enabled: &[Plugin],
-) -> Result<Vec<Spec>, Problems> {
+pub(crate) fn specs(stack: &Stack, conf: &Path, enabled: &[Plugin]) -> Result<Vec<Spec>, Problems> {
     let mut problems = Problems::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let mut specs = Vec::new();
@@ -351,13 +347,11 @@ fn check_requires(plugins: &[ExternalPlugin], problems: &mut Problems) {
             if other.contains('$') || names.contains(&other.as_str()) {
                 continue;
             }
-            let message = format!(
-                "plugin {who} requires plugin {other}, which local.conf does not enable"
-            );
-            problems.push(
-                Problem::at(settings, Some(line), message)
-                    .advise(format!("add `enable_plugin {other} URL` to [[local|localrc]]")),
-            );
+            let message =
+                format!("plugin {who} requires plugin {other}, which local.conf does not enable");
+            problems.push(Problem::at(settings, Some(line), message).advise(format!(
+                "add `enable_plugin {other} URL` to [[local|localrc]]"
+            )));
         }
     }
 }

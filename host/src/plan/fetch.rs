@@ -228,4 +228,3 @@ fn state(spec: &Spec, dir: &Path) -> anyhow::Result<LockedPlugin> {
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
-

@@ -21,8 +21,8 @@ use crate::model::problems::{Problem, Problems};
 use discovery::{DiscoveryOptions, Skipped};
 use drivers::PlannedDriver;
 use external::{Fetched, PluginPlan};
-pub use hook::PlannedHook;
 pub(crate) use hook::plan_hook;
+pub use hook::PlannedHook;
 
 /// The ordered sequence of a run.
 #[derive(Debug, Clone)]
@@ -207,5 +207,161 @@ impl Plan {
         names.sort();
         names.dedup();
         names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use super::*;
+    use crate::config::lockfile::LOCK_FILE;
+    use crate::model::phases::Entry;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c"])
+            .arg("init.defaultBranch=main")
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// A plugin repository with one commit of `devstack/plugin.sh`.
+    fn plugin_repo(dir: &Path) -> PathBuf {
+        let repo = dir.join("repo");
+        write(&repo.join("devstack/plugin.sh"), "echo plugin\n");
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-qm", "v1"]);
+        repo
+    }
+
+    /// Every file under `dir`, with its content.
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(next) = todo.pop() {
+            for entry in std::fs::read_dir(&next).unwrap().flatten() {
+                let path = entry.path();
+                match path.is_dir() {
+                    true => todo.push(path),
+                    false => {
+                        files.insert(path.clone(), std::fs::read(&path).unwrap());
+                    }
+                }
+            }
+        }
+        files
+    }
+
+    fn open(top: &Path, env: &[(&str, &str)]) -> Stack {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Stack::open(top, &env).unwrap()
+    }
+
+    #[test]
+    fn planning_writes_nothing_the_fetch_step_clones_and_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = plugin_repo(dir.path());
+        let top = dir.path().join("stack");
+        let conf = format!("[[local|localrc]]\nenable_plugin p {}\n", repo.display());
+        write(&top.join("local.conf"), &conf);
+        let stack = open(&top, &[]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        assert!(stack.dest.join("p/devstack/plugin.sh").is_file());
+        let before = snapshot(&top);
+        let planned = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched);
+        let plan = planned.plan.unwrap();
+        assert_eq!(plan.hooks.len(), 1);
+        assert_eq!(snapshot(&top), before, "planning changed the stack");
+        assert!(!top.join(LOCK_FILE).exists());
+        fetch::record_lock(&stack, planned.lock.as_ref()).unwrap();
+        let lock = std::fs::read_to_string(top.join(LOCK_FILE)).unwrap();
+        assert!(lock.contains("[plugins.p]"), "{lock}");
+    }
+
+    #[test]
+    fn planning_takes_virt_driver_from_the_environment_the_stack_was_opened_with() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("lib/nova_plugins/hypervisor-fake"), "");
+        let stack = open(dir.path(), &[("VIRT_DRIVER", "fake")]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        let plan = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched).plan;
+        let driver = plan
+            .unwrap()
+            .driver
+            .expect("the stack's environment selects it");
+        assert_eq!(driver.name, "fake");
+        let stack = open(dir.path(), &[]);
+        let plan = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched).plan;
+        assert!(plan.unwrap().driver.is_none());
+    }
+
+    #[test]
+    fn every_problem_comes_back_typed_with_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        write(&top.join("extras.d/10-x.wasm"), "");
+        write(&top.join("extras.d/20-x.wasm"), "");
+        write(&top.join("hookhost.toml"), "confine = [\"nope\"]\n");
+        let stack = open(&top, &[]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        let planned = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched);
+        let problems = planned.plan.unwrap_err();
+        assert_eq!(problems.0.len(), 2, "{problems}");
+        let shared = &problems.0[0];
+        assert_eq!(
+            shared.file.as_deref(),
+            Some(&*top.join("extras.d/20-x.wasm"))
+        );
+        assert!(
+            shared.message.contains("share the data directory"),
+            "{shared}"
+        );
+        assert!(problems.0[1].message.starts_with("confine nope: "));
+    }
+
+    #[test]
+    fn plan_shows_a_confined_hooks_request_to_be_confined() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("extras.d/40-legacy.sh"), "true\n");
+        let manifest = "[capabilities]\nconfine = true\n";
+        write(&dir.path().join("extras.d/40-legacy.toml"), manifest);
+        let stack = open(dir.path(), &[]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        let planned = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched);
+        match crate::bash::confine::probe() {
+            Ok(()) => {
+                let plan = planned.plan.unwrap();
+                let text = plan.render();
+                assert!(
+                    text.contains("requests confine (bash hook confined by Landlock)"),
+                    "{text}"
+                );
+                let json = plan.to_json();
+                let requested = json["hooks"][0]["requested"].to_string();
+                assert!(requested.contains("confine"), "{requested}");
+            }
+            Err(_) => {
+                let problems = planned.plan.unwrap_err().to_string();
+                assert!(
+                    problems.contains("refusing to run it unconfined"),
+                    "{problems}"
+                );
+            }
+        }
     }
 }

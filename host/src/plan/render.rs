@@ -337,4 +337,3 @@ fn file_name(path: &Path) -> String {
         .to_string_lossy()
         .into_owned()
 }
-
