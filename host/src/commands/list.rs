@@ -52,13 +52,13 @@ pub struct Listing {
 /// local.conf or from the environment the stack was opened with).
 pub fn list(stack: &Stack, allow_reserved: bool) -> anyhow::Result<Listing> {
     let found = discovery::discover(&stack.top, &DiscoveryOptions { allow_reserved })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
     let hooks = found
         .hooks
         .into_iter()
         .map(|f| list_hook(stack, f))
         .collect();
-    let from_env = stack.env.get(VIRT_DRIVER).map(String::as_str);
+    let from_env = drivers::from_environment(stack);
     let virt_driver = drivers::selection(stack, from_env).map(|(name, _)| name);
     let drivers = list_drivers(stack, virt_driver.as_deref());
     let plugins = external::enabled_plugins(stack).map_err(|e| e.to_string());

@@ -28,7 +28,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -60,32 +59,12 @@ pub struct DiscoveryOptions {
     pub allow_reserved: bool,
 }
 
-/// Everything wrong with a stack's hooks, one line per problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiscoveryError {
-    pub errors: Vec<String>,
-}
+/// Everything wrong with a stack's hooks, one problem each.
+pub type DiscoveryError = Problems;
 
-impl fmt::Display for DiscoveryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.errors.join("\n"))
-    }
-}
-
-impl std::error::Error for DiscoveryError {}
-
-impl From<DiscoveryError> for Problems {
-    fn from(e: DiscoveryError) -> Problems {
-        Problems(e.errors.into_iter().map(Problem::new).collect())
-    }
-}
-
-impl DiscoveryError {
-    fn one(message: String) -> DiscoveryError {
-        DiscoveryError {
-            errors: vec![message],
-        }
-    }
+/// One problem that stops discovery.
+fn one(message: String) -> DiscoveryError {
+    Problems::from(Problem::new(message))
 }
 
 /// Sequence numbers hookhost keeps for its own hooks.
@@ -110,15 +89,15 @@ pub fn discover(top: &Path, options: &DiscoveryOptions) -> Result<Discovery, Dis
 fn check_top(top: &Path) -> Result<(), DiscoveryError> {
     match fs::metadata(top) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(DiscoveryError::one(format!(
+        Ok(_) => Err(one(format!(
             "{}: the stack is not a directory; pass --top DIR with the directory that holds extras.d/",
             top.display()
         ))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(DiscoveryError::one(format!(
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(one(format!(
             "{}: the stack directory does not exist; pass --top DIR with the directory that holds extras.d/",
             top.display()
         ))),
-        Err(e) => Err(DiscoveryError::one(format!(
+        Err(e) => Err(one(format!(
             "{}: cannot read the stack directory: {}",
             top.display(),
             io_message(&e)
@@ -129,13 +108,12 @@ fn check_top(top: &Path) -> Result<(), DiscoveryError> {
 /// The entries of `extras.d/` sorted by the bytes of their names, or `None`
 /// when the stack has no `extras.d/`.
 fn read_sorted(dir: &Path) -> Result<Option<Vec<(OsString, PathBuf)>>, DiscoveryError> {
-    let cannot =
-        |e: io::Error| DiscoveryError::one(format!("extras.d: cannot read: {}", io_message(&e)));
+    let cannot = |e: io::Error| one(format!("extras.d: cannot read: {}", io_message(&e)));
     match fs::metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(cannot(e)),
         Ok(meta) if !meta.is_dir() => {
-            return Err(DiscoveryError::one(
+            return Err(one(
                 "extras.d: is not a directory; hooks live in the directory extras.d/ of the stack"
                     .to_string(),
             ))
@@ -348,9 +326,8 @@ impl Scan {
         self.check_duplicates();
         self.attach_manifests();
         if !self.errors.is_empty() {
-            return Err(DiscoveryError {
-                errors: self.errors,
-            });
+            let problems = self.errors.into_iter().map(Problem::new);
+            return Err(Problems(problems.collect()));
         }
         self.skipped.sort_by(|a, b| {
             let (a, b) = (a.path.as_os_str(), b.path.as_os_str());
@@ -459,7 +436,8 @@ mod tests {
     }
 
     fn errors(top: &TempDir, options: DiscoveryOptions) -> Vec<String> {
-        discover(top.path(), &options).unwrap_err().errors
+        let problems = discover(top.path(), &options).unwrap_err();
+        problems.iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -640,7 +618,7 @@ mod tests {
     fn all_errors_come_together() {
         let top = stack(&["01-a.sh", "50-x.sh", "50-x.wasm", "99-z.wasm"]);
         let err = discover(top.path(), &DiscoveryOptions::default()).unwrap_err();
-        assert_eq!(err.errors.len(), 3);
+        assert_eq!(err.0.len(), 3);
         assert_eq!(err.to_string().lines().count(), 3);
     }
 

@@ -181,6 +181,11 @@ pub fn plan_driver(
     }))
 }
 
+/// `VIRT_DRIVER` in the environment the stack was opened with, if set.
+pub fn from_environment(stack: &Stack) -> Option<&str> {
+    stack.env.get(VIRT_DRIVER).map(String::as_str)
+}
+
 /// The non-empty value of `VIRT_DRIVER` and where it came from: local.conf
 /// first (its last assignment), then the environment.
 pub fn selection(stack: &Stack, env: Option<&str>) -> Option<(String, Selector)> {

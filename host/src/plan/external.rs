@@ -1,10 +1,11 @@
 //! External plugins, DevStack's later mechanism: `enable_plugin NAME URL
 //! [REF]` in local.conf's `[[local|localrc]]`.
 //!
-//! Before the first phase each plugin is fetched with `git clone` (at REF,
-//! else the repository's default branch) into `$DEST/NAME`, unless that
+//! Before planning each plugin is fetched with `git clone` (at REF, else
+//! the repository's default branch) into `$DEST/NAME`, unless that
 //! checkout already exists (it is then used as it is, as DevStack does
-//! without `RECLONE`). URL may be a local path, relative to the stack. A
+//! without `RECLONE`): that step is [`crate::plan::fetch`], the only one
+//! here that writes. URL may be a local path, relative to the stack. A
 //! plugin repository holds, under `devstack/`:
 //!
 //! | file | what hookhost does with it |
@@ -15,7 +16,8 @@
 //! | `plugin.wasm` + `plugin.toml` | a component sandboxed like an extras.d WASM hook, granted by NAME |
 //!
 //! Plugins run after the extras.d hooks at each phase, in the order they
-//! were enabled. Everything that can refuse them is checked here, before
+//! were enabled. Everything that can refuse them is checked here (from
+//! what the fetch step found), before
 //! anything runs: a name enabled twice, a name that cannot be a directory,
 //! a failed fetch, a repository that is not a DevStack plugin (no
 //! `plugin.sh`, `plugin.wasm` or `settings`; or both kinds),

@@ -3,6 +3,12 @@
 //! checked against the operator's grants. Everything that would refuse a
 //! run is found here, before anything runs; `hookhost plan` prints the
 //! result without running it.
+//!
+//! [`make_plan`] calls the producers of hooks (`discovery` for extras.d,
+//! `external` for `enable_plugin`, `drivers` for `VIRT_DRIVER`) and
+//! assembles their answers; none of them calls back here. It reads files
+//! only: cloning plugins and writing `hookhost.lock` are the steps before
+//! and after it ([`fetch`]); [`render`] is its one text and JSON view.
 
 pub mod discovery;
 pub mod drivers;
@@ -21,7 +27,7 @@ use crate::model::problems::{Problem, Problems};
 use discovery::{DiscoveryOptions, Skipped};
 use drivers::PlannedDriver;
 use external::{Fetched, PluginPlan};
-pub(crate) use hook::plan_hook;
+use hook::plan_hook;
 pub use hook::PlannedHook;
 
 /// The ordered sequence of a run.
@@ -78,7 +84,7 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions, fetched: &F
         Ok(discovery) => discovery,
         Err(e) => {
             return Planned {
-                plan: Err(e.into()),
+                plan: Err(e),
                 lock: None,
             }
         }
@@ -100,8 +106,8 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions, fetched: &F
     hooks.extend(plugins.hooks);
     check_data_dirs(&hooks, &mut problems);
     check_confine(stack, &hooks, &mut problems);
-    let virt_driver = stack.env.get(drivers::VIRT_DRIVER).map(String::as_str);
-    let driver = drivers::plan_driver(stack, virt_driver, &hooks).unwrap_or_else(|e| {
+    let from_env = drivers::from_environment(stack);
+    let driver = drivers::plan_driver(stack, from_env, &hooks).unwrap_or_else(|e| {
         problems.push_error(&e);
         None
     });
