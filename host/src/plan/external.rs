@@ -92,9 +92,9 @@ pub struct PluginPlan {
 pub struct Fetched {
     /// None when local.conf enables no plugin; else each plugin checked
     /// out, or every problem fetching them.
-    pub plugins: Option<Result<Vec<ExternalPlugin>, Problems>>,
+    pub(crate) plugins: Option<Result<Vec<ExternalPlugin>, Problems>>,
     /// `hookhost.lock` as it was before this run.
-    pub lock: Lock,
+    pub(crate) lock: Lock,
 }
 
 /// A plugin local.conf enables, as `hookhost list` shows it: nothing is

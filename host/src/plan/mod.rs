@@ -15,7 +15,7 @@ pub mod drivers;
 pub mod external;
 pub mod fetch;
 mod hook;
-pub mod render;
+pub(crate) mod render;
 
 use crate::capabilities::Policy;
 use crate::config::lockfile::Lock;
