@@ -20,7 +20,7 @@ use hookhost::commands::list;
 use hookhost::config::stack::Stack;
 use hookhost::interrupt;
 use hookhost::model::phases::Entry;
-use hookhost::plan::{fetch, make_plan, Plan, PlanOptions};
+use hookhost::plan::{discover, fetch, make_plan, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, RunOptions};
 use hookhost::state::journal::{self, Journal};
@@ -91,9 +91,12 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
         allow_reserved: args.grants.allow_reserved,
         update_lock: args.update_lock,
     };
-    // The one step that clones and writes; planning only checks.
+    // Hooks first: a stack whose extras.d is refused fetches nothing. Then
+    // the one step that clones; planning only checks, and the lock is
+    // written after it.
+    let discovery = discover(&stack, &options)?;
     let fetched = fetch::fetch_plugins(&stack, args.update_lock);
-    let planned = make_plan(&stack, entry, &options, &fetched);
+    let planned = make_plan(&stack, entry, &options, discovery, &fetched);
     fetch::record_lock(&stack, planned.lock.as_ref())?;
     Ok(planned.plan?)
 }

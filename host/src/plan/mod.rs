@@ -24,7 +24,7 @@ use crate::config::stack::Stack;
 use crate::model::hooks::{HookFile, HookKind};
 use crate::model::phases::{Entry, Extensions, Phase};
 use crate::model::problems::{Problem, Problems};
-use discovery::{DiscoveryOptions, Skipped};
+use discovery::{Discovery, DiscoveryOptions, Skipped};
 use drivers::PlannedDriver;
 use external::{Fetched, PluginPlan};
 use hook::plan_hook;
@@ -69,26 +69,24 @@ pub struct Planned {
     pub lock: Option<Lock>,
 }
 
-/// Make the plan for `entry`, or say everything that prevents it.
-/// `fetched` is what the fetch step ([`fetch::fetch_plugins`]) found of the
-/// external plugins; planning itself reads files and never writes or
-/// reaches the network.
-pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions, fetched: &Fetched) -> Planned {
-    let discovery = discovery::discover(
-        &stack.top,
-        &DiscoveryOptions {
-            allow_reserved: options.allow_reserved || stack.operator.allow_reserved,
-        },
-    );
-    let discovery = match discovery {
-        Ok(discovery) => discovery,
-        Err(e) => {
-            return Planned {
-                plan: Err(e),
-                lock: None,
-            }
-        }
-    };
+/// The hooks of the stack's extras.d (the first step: a stack whose hooks
+/// cannot be told is refused before any plugin is fetched).
+pub fn discover(stack: &Stack, options: &PlanOptions) -> Result<Discovery, Problems> {
+    let allow_reserved = options.allow_reserved || stack.operator.allow_reserved;
+    discovery::discover(&stack.top, &DiscoveryOptions { allow_reserved })
+}
+
+/// Make the plan for `entry` from the stack's `discovery`, or say
+/// everything that prevents it. `fetched` is what the fetch step
+/// ([`fetch::fetch_plugins`]) found of the external plugins; planning
+/// itself reads files and never writes or reaches the network.
+pub fn make_plan(
+    stack: &Stack,
+    entry: Entry,
+    options: &PlanOptions,
+    discovery: Discovery,
+    fetched: &Fetched,
+) -> Planned {
     let mut problems = Problems::new();
     let mut hooks = Vec::new();
     for file in discovery.hooks {
@@ -270,6 +268,12 @@ mod tests {
         files
     }
 
+    fn plan(stack: &Stack, fetched: &Fetched) -> Planned {
+        let options = PlanOptions::default();
+        let discovery = discover(stack, &options).unwrap();
+        make_plan(stack, Entry::Stack, &options, discovery, fetched)
+    }
+
     fn open(top: &Path, env: &[(&str, &str)]) -> Stack {
         let env = env
             .iter()
@@ -289,7 +293,7 @@ mod tests {
         let fetched = fetch::fetch_plugins(&stack, false);
         assert!(stack.dest.join("p/devstack/plugin.sh").is_file());
         let before = snapshot(&top);
-        let planned = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched);
+        let planned = plan(&stack, &fetched);
         let plan = planned.plan.unwrap();
         assert_eq!(plan.hooks.len(), 1);
         assert_eq!(snapshot(&top), before, "planning changed the stack");
@@ -305,15 +309,11 @@ mod tests {
         write(&dir.path().join("lib/nova_plugins/hypervisor-fake"), "");
         let stack = open(dir.path(), &[("VIRT_DRIVER", "fake")]);
         let fetched = fetch::fetch_plugins(&stack, false);
-        let plan = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched).plan;
-        let driver = plan
-            .unwrap()
-            .driver
-            .expect("the stack's environment selects it");
+        let driver = plan(&stack, &fetched).plan.unwrap().driver;
+        let driver = driver.expect("the stack's environment selects it");
         assert_eq!(driver.name, "fake");
         let stack = open(dir.path(), &[]);
-        let plan = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched).plan;
-        assert!(plan.unwrap().driver.is_none());
+        assert!(plan(&stack, &fetched).plan.unwrap().driver.is_none());
     }
 
     #[test]
@@ -325,8 +325,7 @@ mod tests {
         write(&top.join("hookhost.toml"), "confine = [\"nope\"]\n");
         let stack = open(&top, &[]);
         let fetched = fetch::fetch_plugins(&stack, false);
-        let planned = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched);
-        let problems = planned.plan.unwrap_err();
+        let problems = plan(&stack, &fetched).plan.unwrap_err();
         assert_eq!(problems.0.len(), 2, "{problems}");
         let shared = &problems.0[0];
         assert_eq!(
@@ -348,7 +347,7 @@ mod tests {
         write(&dir.path().join("extras.d/40-legacy.toml"), manifest);
         let stack = open(dir.path(), &[]);
         let fetched = fetch::fetch_plugins(&stack, false);
-        let planned = make_plan(&stack, Entry::Stack, &PlanOptions::default(), &fetched);
+        let planned = plan(&stack, &fetched);
         match crate::bash::confine::probe() {
             Ok(()) => {
                 let plan = planned.plan.unwrap();
