@@ -577,3 +577,38 @@ fn list_shows_the_enabled_plugins_as_they_are_on_disk_and_fetches_nothing() {
         .assert_stdout_has("PROBLEM  ")
         .assert_stdout_has("already enabled at line 2");
 }
+
+#[test]
+fn a_stack_whose_hooks_are_refused_fetches_nothing() {
+    let stack = TestStack::new();
+    stack.bash("01-reserved.sh", &tracer("01-reserved"));
+    let repo = plugin_repo(&stack, "early", &[]);
+    local_conf(&stack, &format!("enable_plugin early {}\n", repo.display()));
+    for args in [&["plan", "stack"][..], &["stack"][..]] {
+        stack
+            .hookhost(args)
+            .assert_code(2)
+            .assert_stderr_has("01-reserved.sh");
+    }
+    assert!(!stack.path(".hookhost/dest/early").exists(), "fetched");
+    assert!(!stack.path("hookhost.lock").exists());
+}
+
+#[test]
+fn plan_fetches_and_locks_the_plugins_even_when_a_hook_refuses_the_run() {
+    let stack = TestStack::new();
+    stack
+        .bash("10-a.sh", &tracer("10-a"))
+        .write("extras.d/10-a.toml", "[capabilities]\nread = [\"/\"]\n");
+    let repo = plugin_repo(&stack, "kept", &[]);
+    local_conf(&stack, &format!("enable_plugin kept {}\n", repo.display()));
+    stack
+        .hookhost(&["plan", "stack"])
+        .assert_code(2)
+        .assert_stderr_has("10-a.toml: line 2: capabilities.read");
+    assert!(stack
+        .path(".hookhost/dest/kept/devstack/plugin.sh")
+        .is_file());
+    let lock = std::fs::read_to_string(stack.path("hookhost.lock")).unwrap();
+    assert!(lock.contains("[plugins.kept]"), "{lock}");
+}

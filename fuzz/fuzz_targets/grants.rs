@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use hookhost::capabilities::OperatorConfig;
-use hookhost::plan::discovery::{HookFile, HookKind};
+use hookhost::config::operator::OperatorConfig;
+use hookhost::model::hooks::{HookFile, HookKind};
 use libfuzzer_sys::fuzz_target;
 
 /// A stack with a `lib/` directory, made once per process.

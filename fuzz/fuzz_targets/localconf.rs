@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = conf.plugins();
         }
         Err(e) => {
-            for line in &e.errors {
+            for problem in e.iter() {
+                let line = problem.to_string();
                 assert!(line.starts_with("/stack/local.conf:"), "{line:?}");
                 assert!(!line.chars().any(char::is_control), "{line:?}");
             }

@@ -21,7 +21,7 @@ use hookhost::config::stack::Stack;
 use hookhost::interrupt;
 use hookhost::model::events::{Event, Observers, RunObserver};
 use hookhost::model::phases::Entry;
-use hookhost::plan::{make_plan, Plan, PlanOptions};
+use hookhost::plan::{discover, fetch, make_plan, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, run_start, Observer, RunOptions};
 use hookhost::state::journal::{self, Journal, JournalObserver};
@@ -92,7 +92,14 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
         allow_reserved: args.grants.allow_reserved,
         update_lock: args.update_lock,
     };
-    make_plan(&stack, entry, &options)
+    // Hooks first: a stack whose extras.d is refused fetches nothing. Then
+    // the one step that clones; planning only checks, and the lock is
+    // written after it.
+    let discovery = discover(&stack, &options)?;
+    let fetched = fetch::fetch_plugins(&stack, args.update_lock);
+    let planned = make_plan(&stack, entry, &options, discovery, &fetched);
+    fetch::record_lock(&stack, planned.lock.as_ref())?;
+    Ok(planned.plan?)
 }
 
 fn show_plan(entry: Entry, args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -109,7 +116,7 @@ fn show_list(args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
     let mut stack = Stack::open(&args.top, &env)?;
     stack.operator.apply_flags(&args.grants.flags());
     let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
-    let listing = list::list(&stack, &env, allow_reserved)?;
+    let listing = list::list(&stack, allow_reserved)?;
     match json {
         true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
         false => print!("{}", listing.render()),

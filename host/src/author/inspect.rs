@@ -11,11 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use wasmparser::{KnownCustom, Parser, Payload};
 
-use super::MANIFEST_SECTION;
-use crate::commands::list::requested_lines;
 use crate::config::manifest::{self, Manifest};
+use crate::plan::render::requested_lines;
+use crate::wasm::sections::{read_sections, MANIFEST_SECTION};
 use crate::wasm::{self, Role, Runtime};
 
 /// The phases a hook component's `run` is called with.
@@ -139,64 +138,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// What the binary itself says, beyond what loading checked.
-#[derive(Default)]
-pub(crate) struct Sections {
-    pub imports: Vec<String>,
-    pub exports: Vec<String>,
-    pub embedded_manifest: Option<String>,
-    pub producers: Vec<String>,
-}
-
-/// The top-level imports and exports, the embedded manifest, and the
-/// producers entries of every nesting level.
-pub(crate) fn read_sections(bytes: &[u8]) -> Result<Sections, wasmparser::BinaryReaderError> {
-    let mut found = Sections::default();
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentImportSection(reader) if depth == 1 => {
-                for import in reader {
-                    found.imports.push(import?.name.name.to_string());
-                }
-            }
-            Payload::ComponentExportSection(reader) if depth == 1 => {
-                for export in reader {
-                    found.exports.push(export?.name.name.to_string());
-                }
-            }
-            Payload::CustomSection(section) => {
-                if section.name() == MANIFEST_SECTION && depth == 1 {
-                    found.embedded_manifest =
-                        Some(String::from_utf8_lossy(section.data()).into_owned());
-                } else if let KnownCustom::Producers(reader) = section.as_known() {
-                    add_producers(&mut found.producers, reader);
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(found)
-}
-
-fn add_producers(into: &mut Vec<String>, reader: wasmparser::ProducersSectionReader) {
-    for field in reader.into_iter().flatten() {
-        if field.name == "sdk" {
-            continue;
-        }
-        for value in field.values.into_iter().flatten() {
-            let entry = format!("{} {}", value.name, value.version)
-                .trim()
-                .to_string();
-            if !into.contains(&entry) {
-                into.push(entry);
-            }
-        }
-    }
 }
 
 impl Facts {

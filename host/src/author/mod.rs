@@ -3,15 +3,12 @@
 //! `hookhost inspect` says what a component is before an operator runs it.
 
 pub mod build;
-pub mod embedded;
 pub mod inspect;
 pub mod scaffold;
 
 use std::path::{Path, PathBuf};
 
-/// The custom section `hookhost build` embeds a plugin's manifest in, so a
-/// component says what it requests even without its `.toml` beside it.
-pub const MANIFEST_SECTION: &str = "hookhost:manifest";
+pub use crate::wasm::sections::MANIFEST_SECTION;
 
 /// The hookhost checkout this binary was built from, if it is still there:
 /// plugins made with `hookhost new` depend on its `sdk/` by path.

@@ -1483,8 +1483,8 @@ fn bash_and_rust_trueorfalse_agree() {
     let stack = stack();
     let mut s = stack.start(false, &[]);
     let mut words: Vec<String> = [
-        "1", "0", "yes", "no", "true", "false", "on", "off", "y", "n", "t", "f", "2", "-1",
-        "", " ", "yes ", " true", "enabled", "None", "01", "1.0",
+        "1", "0", "yes", "no", "true", "false", "on", "off", "y", "n", "t", "f", "2", "-1", "",
+        " ", "yes ", " true", "enabled", "None", "01", "1.0",
     ]
     .iter()
     .map(|w| w.to_string())

@@ -1,24 +1,5 @@
-//! The operator's grants (`hookhost.toml` at the stack root, plus
-//! command-line flags) and how a plugin's request is checked against them.
-//!
-//! ```toml
-//! allow-install = false      # install_package really installs
-//! allow-reserved = false     # third-party hooks may use 00-09 and 90-99
-//!
-//! [grants."*"]               # every plugin
-//! vars-read = ["ENABLED_SERVICES"]
-//!
-//! [grants."50-template"]     # one plugin, by stem (or by name: "template")
-//! vars-read = ["TEMPLATE_GREETING"]
-//! vars-write = ["TEMPLATE_INSTALLED"]
-//! memory = "128MiB"          # raises the ceiling for this plugin
-//! timeout = "60s"
-//!
-//! [deny]                     # beats every grant
-//! vars-read = ["ADMIN_PASSWORD"]
-//!
-//! confine = ["40-legacy"]    # bash hooks to run confined (Landlock), by stem or name
-//! ```
+//! How a plugin's request is checked against the operator's grants
+//! ([`crate::config::operator`]: `hookhost.toml` plus command-line flags).
 //!
 //! Deny by default: a plugin gets nothing it did not request, and a
 //! request that is not fully granted refuses the plugin before the run
@@ -33,12 +14,10 @@
 //! or an operator's grant covering one of them is refused, naming what it
 //! covers.
 
-use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use serde::Deserialize;
 
 use super::policy::{
     pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY, DEFAULT_TIMEOUT,
@@ -46,92 +25,11 @@ use super::policy::{
 use super::{show_duration, show_size};
 use crate::capabilities::audit::{self, Decision};
 use crate::config::manifest::{self, Capabilities};
+use crate::config::operator::{compile_cache_dir, GrantSet, OperatorConfig};
 use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
-use crate::plan::discovery::HookFile;
-
-/// One section of grants (or denials), in manifest terms.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct GrantSet {
-    #[serde(default)]
-    pub read: Vec<String>,
-    #[serde(default)]
-    pub write: Vec<String>,
-    #[serde(default)]
-    pub vars_read: Vec<String>,
-    #[serde(default)]
-    pub vars_write: Vec<String>,
-    #[serde(default)]
-    pub functions: Vec<String>,
-    #[serde(default)]
-    pub commands: Vec<String>,
-    #[serde(default)]
-    pub net: Vec<String>,
-    #[serde(default)]
-    pub packages: Vec<String>,
-    #[serde(default)]
-    pub git: Vec<String>,
-    pub memory: Option<String>,
-    pub timeout: Option<String>,
-}
-
-/// The operator's decisions for a stack.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct OperatorConfig {
-    #[serde(default)]
-    pub allow_install: bool,
-    #[serde(default)]
-    pub allow_reserved: bool,
-    #[serde(default)]
-    pub grants: BTreeMap<String, GrantSet>,
-    #[serde(default)]
-    pub deny: GrantSet,
-    /// Bash hooks to run confined, by stem (`40-legacy`) or name (`legacy`).
-    #[serde(default)]
-    pub confine: Vec<String>,
-    /// `[devstack]`: whether the stack is a DevStack tree, and its prelude.
-    #[serde(default)]
-    pub devstack: crate::config::prelude::DevstackConfig,
-}
+use crate::model::hooks::HookFile;
 
 impl OperatorConfig {
-    /// Read `hookhost.toml`; a missing file grants nothing.
-    pub fn load(path: &Path) -> anyhow::Result<OperatorConfig> {
-        if !path.exists() {
-            return Ok(OperatorConfig::default());
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read it", path.display()))?;
-        let config: OperatorConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
-        config.validate(path)?;
-        Ok(config)
-    }
-
-    fn validate(&self, path: &Path) -> anyhow::Result<()> {
-        for (who, set) in self
-            .grants
-            .iter()
-            .chain([(&"[deny]".to_string(), &self.deny)])
-        {
-            let who = manifest::escape_controls(who);
-            if let Some(m) = &set.memory {
-                manifest::parse_size(m).map_err(|e| {
-                    let e = manifest::escape_controls(&e.to_string());
-                    anyhow::anyhow!("{}: grants for {who}: memory: {e}", path.display())
-                })?;
-            }
-            if let Some(t) = &set.timeout {
-                manifest::parse_duration(t).map_err(|e| {
-                    let e = manifest::escape_controls(&e.to_string());
-                    anyhow::anyhow!("{}: grants for {who}: timeout: {e}", path.display())
-                })?;
-            }
-        }
-        Ok(())
-    }
-
     /// The grants that apply to `hook`: `"*"`, then its name, then its stem.
     fn grants_for(&self, hook: &HookFile) -> GrantSet {
         let mut merged = GrantSet::default();
@@ -141,13 +39,6 @@ impl OperatorConfig {
             }
         }
         merged
-    }
-
-    /// Whether the operator confines the bash hook `hook`.
-    pub fn confines(&self, hook: &HookFile) -> bool {
-        self.confine
-            .iter()
-            .any(|c| *c == hook.stem || *c == hook.name)
     }
 
     /// The policy of a confined bash hook: its manifest's paths and network
@@ -647,7 +538,7 @@ fn protected(top: &Path) -> Vec<Protected> {
             unreadable,
         })
         .collect();
-    if let Some(cache) = crate::wasm::cache::default_dir() {
+    if let Some(cache) = compile_cache_dir() {
         list.push(Protected {
             host: real_or_lexical(&cache),
             name: cache.display().to_string(),
@@ -758,70 +649,11 @@ fn parse_command(text: &str) -> CommandGrant {
     }
 }
 
-fn one_line(text: &str) -> String {
-    let joined = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('|'))
-        .collect::<Vec<_>>()
-        .join(" ");
-    manifest::escape_controls(&joined)
-}
-
-/// Grants and denials from the command line; they apply to every plugin
-/// and add to hookhost.toml (a deny still beats any allow).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GrantFlags {
-    pub allow_read: Vec<String>,
-    pub allow_write: Vec<String>,
-    /// Read and write these variables.
-    pub allow_env: Vec<String>,
-    /// Run these programs with any arguments.
-    pub allow_run: Vec<String>,
-    pub allow_net: Vec<String>,
-    pub allow_function: Vec<String>,
-    pub deny_read: Vec<String>,
-    pub deny_write: Vec<String>,
-    pub deny_env: Vec<String>,
-    pub deny_run: Vec<String>,
-    pub deny_net: Vec<String>,
-    pub deny_function: Vec<String>,
-    pub allow_install: bool,
-    pub allow_reserved: bool,
-    /// Bash hooks to run confined (by stem or name).
-    pub confine: Vec<String>,
-}
-
-impl OperatorConfig {
-    /// Add the command line's grants and denials.
-    pub fn apply_flags(&mut self, flags: &GrantFlags) {
-        let all = self.grants.entry("*".to_string()).or_default();
-        all.read.extend(flags.allow_read.iter().cloned());
-        all.write.extend(flags.allow_write.iter().cloned());
-        all.vars_read.extend(flags.allow_env.iter().cloned());
-        all.vars_write.extend(flags.allow_env.iter().cloned());
-        all.commands
-            .extend(flags.allow_run.iter().map(|p| format!("{p} **")));
-        all.net.extend(flags.allow_net.iter().cloned());
-        all.functions.extend(flags.allow_function.iter().cloned());
-        let deny = &mut self.deny;
-        deny.read.extend(flags.deny_read.iter().cloned());
-        deny.write.extend(flags.deny_write.iter().cloned());
-        deny.vars_read.extend(flags.deny_env.iter().cloned());
-        deny.vars_write.extend(flags.deny_env.iter().cloned());
-        deny.commands.extend(flags.deny_run.iter().cloned());
-        deny.net.extend(flags.deny_net.iter().cloned());
-        deny.functions.extend(flags.deny_function.iter().cloned());
-        self.allow_install |= flags.allow_install;
-        self.allow_reserved |= flags.allow_reserved;
-        self.confine.extend(flags.confine.iter().cloned());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::discovery::HookKind;
+    use crate::config::operator::GrantFlags;
+    use crate::model::hooks::HookKind;
 
     fn hook(kind: HookKind) -> HookFile {
         HookFile {

@@ -5,7 +5,7 @@ pub mod audit;
 mod grants;
 mod policy;
 
-pub use grants::{GrantFlags, GrantSet, OperatorConfig};
+pub use crate::config::operator::{GrantFlags, GrantSet, OperatorConfig};
 
 pub use policy::{
     matches_any, pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY,

@@ -5,22 +5,18 @@
 //! fetches nothing). Unlike `plan`, one hook's problem does not hide the
 //! others: it is shown on that hook's line.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::capabilities::{show_duration, show_size};
-use crate::config::manifest::{self, Capabilities};
+use crate::config::manifest;
 use crate::config::stack::Stack;
-use crate::plan::discovery::{self, DiscoveryOptions, HookFile, HookKind, Skipped};
+use crate::model::hooks::{HookFile, HookKind};
+use crate::plan::discovery::{self, DiscoveryOptions, Skipped};
+use crate::plan::drivers::{self, DRIVER_DIR, DRIVER_PREFIX, VIRT_DRIVER};
 use crate::plan::external::{self, EnabledPlugin};
-use crate::plan::policy_lines;
-
-/// Where hypervisor drivers live in a stack, and their file prefix.
-const DRIVER_DIR: &str = "lib/nova_plugins";
-const DRIVER_PREFIX: &str = "hypervisor-";
+use crate::plan::render::{limits_line, policy_lines, requested_lines};
 
 /// One hook as listed.
 pub struct ListedHook {
@@ -52,30 +48,20 @@ pub struct Listing {
     pub plugins: Result<Vec<EnabledPlugin>, String>,
 }
 
-/// List the hooks and drivers of `stack`. `env` is the operator's
-/// environment (`VIRT_DRIVER` may come from there or from local.conf).
-pub fn list(
-    stack: &Stack,
-    env: &BTreeMap<String, String>,
-    allow_reserved: bool,
-) -> anyhow::Result<Listing> {
+/// List the hooks and drivers of `stack` (`VIRT_DRIVER` may come from
+/// local.conf or from the environment the stack was opened with).
+pub fn list(stack: &Stack, allow_reserved: bool) -> anyhow::Result<Listing> {
     let found = discovery::discover(&stack.top, &DiscoveryOptions { allow_reserved })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
     let hooks = found
         .hooks
         .into_iter()
         .map(|f| list_hook(stack, f))
         .collect();
-    let virt_driver = stack
-        .vars
-        .iter()
-        .rev()
-        .find(|(n, _)| n == "VIRT_DRIVER")
-        .map(|(_, v)| v.clone())
-        .or_else(|| env.get("VIRT_DRIVER").cloned())
-        .filter(|v| !v.is_empty());
+    let from_env = drivers::from_environment(stack);
+    let virt_driver = drivers::selection(stack, from_env).map(|(name, _)| name);
     let drivers = list_drivers(stack, virt_driver.as_deref());
-    let plugins = external::enabled_plugins(stack).map_err(|e| format!("{e:#}"));
+    let plugins = external::enabled_plugins(stack).map_err(|e| e.to_string());
     Ok(Listing {
         top: stack.top.clone(),
         hooks,
@@ -108,11 +94,7 @@ fn list_hook(stack: &Stack, file: HookFile) -> ListedHook {
                     .operator
                     .resolve(&stack.top, &file, caps.as_ref(), &data_dir)
                     .map(|policy| {
-                        let mut lines = vec![format!(
-                            "memory {}, time limit {} per call",
-                            show_size(policy.memory),
-                            show_duration(policy.timeout)
-                        )];
+                        let mut lines = vec![limits_line(&policy)];
                         lines.extend(policy_lines(&policy));
                         lines
                     })
@@ -126,36 +108,6 @@ fn list_hook(stack: &Stack, file: HookFile) -> ListedHook {
         requested,
         granted,
     }
-}
-
-/// A manifest's requests in its own terms (`vars-read PROBE_*`).
-pub fn requested_lines(caps: &Capabilities) -> Vec<String> {
-    let lists = [
-        ("read", &caps.read),
-        ("write", &caps.write),
-        ("vars-read", &caps.vars_read),
-        ("vars-write", &caps.vars_write),
-        ("functions", &caps.functions),
-        ("commands", &caps.commands),
-        ("net", &caps.net),
-        ("packages", &caps.packages),
-        ("git", &caps.git),
-    ];
-    let mut lines: Vec<String> = lists
-        .into_iter()
-        .filter(|(_, values)| !values.is_empty())
-        .map(|(key, values)| format!("{key} {}", values.join(", ")))
-        .collect();
-    if let Some(memory) = caps.memory {
-        lines.push(format!("memory {}", show_size(memory)));
-    }
-    if let Some(timeout) = caps.timeout {
-        lines.push(format!("timeout {}", show_duration(timeout)));
-    }
-    if caps.confine {
-        lines.push("confine (bash hook confined by Landlock)".to_string());
-    }
-    lines
 }
 
 /// `lib/nova_plugins/hypervisor-<name>` (bash) and `...-<name>.wasm`.
@@ -224,7 +176,7 @@ impl Listing {
             Some(name) if !self.drivers.iter().any(|d| d.selected) => {
                 let _ = writeln!(
                     out,
-                    "  VIRT_DRIVER={name} names no driver here (expected {DRIVER_DIR}/{DRIVER_PREFIX}{name} or .wasm)"
+                    "  {VIRT_DRIVER}={name} names no driver here (expected {DRIVER_DIR}/{DRIVER_PREFIX}{name} or .wasm)"
                 );
             }
             _ => {}

@@ -24,6 +24,7 @@ use std::io;
 use std::path::Path;
 
 use crate::config::localconf::Line;
+use crate::model::names::is_variable_name;
 use crate::model::phases::{Phase, StackStep};
 
 /// The meta-section groups DevStack merges after the hooks of `phase`
@@ -46,14 +47,14 @@ pub(crate) fn expand(text: &str, mut lookup: impl FnMut(&str) -> String) -> Stri
         let after = &rest[at + 1..];
         let (name, used) = match after.strip_prefix('{') {
             Some(inner) => match inner.find('}') {
-                Some(end) if is_name(&inner[..end]) => (&inner[..end], end + 2),
+                Some(end) if is_variable_name(&inner[..end]) => (&inner[..end], end + 2),
                 _ => ("", 0),
             },
             None => {
                 let end = after
                     .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                     .unwrap_or(after.len());
-                match is_name(&after[..end]) {
+                match is_variable_name(&after[..end]) {
                     true => (&after[..end], end),
                     false => ("", 0),
                 }
@@ -69,14 +70,6 @@ pub(crate) fn expand(text: &str, mut lookup: impl FnMut(&str) -> String) -> Stri
     }
     out.push_str(rest);
     out
-}
-
-fn is_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One key of a meta-section body, with every value it was given there.

@@ -39,6 +39,9 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::model::names::is_variable_name;
+use crate::model::problems::{Problem, Problems};
+
 /// The phases DevStack knows for `[[phase|file]]` headers.
 pub const PHASES: [&str; 5] = ["local", "post-config", "extra", "post-extra", "test-config"];
 
@@ -155,39 +158,20 @@ pub struct Plugin {
     pub git_ref: Option<Word>,
 }
 
-/// Everything wrong with a local.conf, one `file:line: message` per line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalConfError {
-    pub errors: Vec<String>,
-}
-
-impl fmt::Display for LocalConfError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.errors.join("\n"))
-    }
-}
-
-impl std::error::Error for LocalConfError {}
+/// Everything wrong with a local.conf, each problem at its line.
+pub type LocalConfError = Problems;
 
 /// Read and parse a local.conf.
 pub fn parse(path: &Path) -> Result<LocalConf, LocalConfError> {
-    let one = |message: String| LocalConfError {
-        errors: vec![message],
-    };
     let bytes = fs::read(path).map_err(|e| {
-        one(format!(
-            "{}: cannot read: {}",
-            path.display(),
-            io_message(&e)
-        ))
+        let message = format!("cannot read: {}", io_message(&e));
+        Problems::from(Problem::at(path, None, message))
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        one(format!(
-            "{}:{line}: not UTF-8 text — save local.conf as UTF-8",
-            path.display()
-        ))
+        let problem = Problem::at(path, Some(line), "not UTF-8 text");
+        Problems::from(problem.advise("save local.conf as UTF-8"))
     })?;
     parse_str(path, &text)
 }
@@ -406,20 +390,15 @@ impl Errors<'_> {
         self.list.push((line, message.to_string()));
     }
 
-    /// The errors in line order, as `path:line: message`; control
-    /// characters quoted from the file (a terminal escape) are shown escaped.
+    /// The errors in line order; control characters quoted from the file
+    /// (a terminal escape) are shown escaped.
     fn into_error(mut self) -> LocalConfError {
         self.list.sort_by_key(|(line, _)| *line);
-        let path = self.path.display();
-        let errors = self.list.iter();
-        LocalConfError {
-            errors: errors
-                .map(|(line, m)| {
-                    let m = crate::config::manifest::escape_controls(m);
-                    format!("{path}:{line}: {m}")
-                })
-                .collect(),
-        }
+        let problems = self.list.iter().map(|(line, m)| {
+            let m = crate::config::manifest::escape_controls(m);
+            Problem::at(self.path, Some(*line), m)
+        });
+        Problems(problems.collect())
     }
 }
 
@@ -801,7 +780,7 @@ fn assignment(raw: &RawWord) -> Result<Option<(String, bool, Word)>, Fault> {
         Some(name) => (name, true),
         None => (lhs, false),
     };
-    if !is_name(name) {
+    if !is_variable_name(name) {
         return Err(fault(raw.line, bad_name(name)));
     }
     let mut pieces = vec![Piece::Text {
@@ -834,14 +813,6 @@ fn bad_name(name: &str) -> String {
         "`{name}` is not a valid variable name — names are letters, digits and _, \
          and do not start with a digit"
     )
-}
-
-/// A shell variable name: `[A-Za-z_][A-Za-z0-9_]*`.
-fn is_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first = chars.next();
-    first.is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 fn word(raw: &RawWord) -> Result<Word, Fault> {
@@ -1052,13 +1023,13 @@ fn braced(src: &mut Src, word: &mut RawWord, line: usize) -> Result<(), Fault> {
     src.bump();
     let name = take_name(src);
     match src.peek() {
-        Some('}') if is_name(&name) => {
+        Some('}') if is_variable_name(&name) => {
             src.bump();
             word.pieces.push(Piece::Var(name));
             Ok(())
         }
         None | Some('\n') => Err(fault(line, "unterminated `${` — close it with `}`")),
-        Some(_) if is_name(&name) => Err(fault(
+        Some(_) if is_variable_name(&name) => Err(fault(
             line,
             format!("`${{{name}` followed by an operator: `${{NAME:-default}}` and the like are not supported — use ${{{name}}} or a literal value"),
         )),
@@ -1100,7 +1071,8 @@ mod tests {
     }
 
     fn errors(text: &str) -> Vec<String> {
-        parse_str(Path::new("local.conf"), text).unwrap_err().errors
+        let problems = parse_str(Path::new("local.conf"), text).unwrap_err();
+        problems.iter().map(ToString::to_string).collect()
     }
 
     /// The single error of a localrc body that starts on line 2.
@@ -1452,15 +1424,22 @@ mod tests {
     }
 
     #[test]
+    fn a_variable_name_may_be_longer_than_a_plugin_may_hand_the_host() {
+        let long = "A".repeat(crate::model::limits::MAX_NAME + 1);
+        let parsed = conf(&format!("[[local|localrc]]\n{long}=1\n"));
+        assert_eq!(
+            parsed.resolve(&BTreeMap::new()).unwrap(),
+            [(long, "1".into())]
+        );
+    }
+
+    #[test]
     fn all_errors_are_reported_together() {
         let text =
             "[[local|localrc]]\nA=$(x)\nB=ok\ngit pull\n[[nope|x]]\n[[local|localrc]]\nC=`y`\n";
         let err = parse_str(Path::new("/s/local.conf"), text).unwrap_err();
-        let lines: Vec<&str> = err
-            .errors
-            .iter()
-            .map(|e| e.split(' ').next().unwrap())
-            .collect();
+        let shown: Vec<String> = err.iter().map(ToString::to_string).collect();
+        let lines: Vec<&str> = shown.iter().map(|e| e.split(' ').next().unwrap()).collect();
         assert_eq!(
             lines,
             [

@@ -37,6 +37,8 @@ use anyhow::{anyhow, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::model::problems::{Problem, Problems};
+
 /// A parsed and checked manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
@@ -138,20 +140,17 @@ pub fn parse_str(path: &Path, text: &str) -> anyhow::Result<Manifest> {
     let mut check = Check {
         path,
         text,
-        errors: Vec::new(),
+        problems: Problems::new(),
     };
     let manifest = check.manifest(raw);
-    if !check.errors.is_empty() {
-        bail!("{}", check.errors.join("\n"));
-    }
-    Ok(manifest)
+    check.problems.or_ok(manifest).map_err(anyhow::Error::new)
 }
 
-/// Checks the entries of a manifest, collecting one error line per problem.
+/// Checks the entries of a manifest, collecting every problem.
 struct Check<'a> {
     path: &'a Path,
     text: &'a str,
-    errors: Vec<String>,
+    problems: Problems,
 }
 
 impl Check<'_> {
@@ -179,10 +178,11 @@ impl Check<'_> {
 
     fn fail(&mut self, span: Range<usize>, field: &str, message: &str) {
         let line = line_of(self.text, span.start);
-        let path = self.path.display();
         let message = escape_controls(message);
-        let error = format!("{path}: line {line}: capabilities.{field}: {message}");
-        self.errors.push(error);
+        // A manifest's problems say `FILE: line N:`, as TOML's own errors
+        // about it do, so the line stays part of the message.
+        let message = format!("line {line}: capabilities.{field}: {message}");
+        self.problems.push(Problem::at(self.path, None, message));
     }
 
     fn list(
@@ -420,6 +420,9 @@ fn split_number<'a>(text: &'a str, example: &str) -> anyhow::Result<(u64, &'a st
 }
 
 /// A size such as `64MiB`: a whole number and KiB, MiB or GiB (powers of 1024).
+/// Manifests and `hookhost.toml` share it. Not `bytesize`: it also takes
+/// decimal units (`64MB`), fractions (`1.5GiB`) and any case (`64mib`),
+/// which these files refuse so that one text always means one size.
 pub fn parse_size(text: &str) -> anyhow::Result<u64> {
     let (number, unit) = split_number(text, "64MiB")?;
     let scale: u64 = match unit {
@@ -436,7 +439,10 @@ pub fn parse_size(text: &str) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow!("\"{text}\": the size is too large"))
 }
 
-/// A duration such as `30s`: a whole number and ms, s or m.
+/// A duration such as `30s`: a whole number and ms, s or m. Manifests and
+/// `hookhost.toml` share it. Not `humantime`: it also takes hours, days,
+/// sums (`1m 30s`) and other spellings (`2min`, `30sec`), which these files
+/// refuse; a limit stays in the three units `plan` shows it in.
 pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let (number, unit) = split_number(text, "30s")?;
     let millis: u64 = match unit {

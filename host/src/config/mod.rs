@@ -1,9 +1,11 @@
 //! The files of a stack, parsed: `local.conf`, ini files, plugin manifests,
-//! `hookhost.lock`, the stack directory itself and a DevStack tree's prelude.
+//! `hookhost.lock`, the operator's `hookhost.toml`, the stack directory
+//! itself and a DevStack tree's prelude.
 
 pub mod ini;
 pub mod localconf;
 pub mod lockfile;
 pub mod manifest;
+pub mod operator;
 pub mod prelude;
 pub mod stack;

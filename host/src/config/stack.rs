@@ -22,8 +22,8 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::capabilities::OperatorConfig;
 use crate::config::localconf::{self, LocalConf};
+use crate::config::operator::OperatorConfig;
 
 /// hookhost's own directory inside a stack.
 pub const STATE_DIR: &str = ".hookhost";
@@ -52,6 +52,9 @@ pub struct Stack {
     /// A DevStack tree (see `prelude`): its own stackrc sets DEST and the
     /// other paths, and the session sources its prelude before the hooks.
     pub devstack: bool,
+    /// The environment hookhost was started with, read once by `main`:
+    /// what planning looks up beside local.conf (`VIRT_DRIVER`, `GIT_BASE`).
+    pub env: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -74,7 +77,7 @@ impl Stack {
                 // `$TOP_DIR/...` in local.conf names the stack, not `/...`.
                 let mut base = env.clone();
                 base.insert("TOP_DIR".to_string(), top.display().to_string());
-                conf.resolve(&base).map_err(|e| anyhow::anyhow!("{e}"))?
+                conf.resolve(&base)?
             }
             None => Vec::new(),
         };
@@ -104,6 +107,7 @@ impl Stack {
             local_conf,
             operator,
             devstack,
+            env: env.clone(),
         })
     }
 
@@ -169,7 +173,8 @@ fn read_local_conf(top: &Path) -> anyhow::Result<Option<LocalConf>> {
     if !path.exists() {
         return Ok(None);
     }
+    // The problems stay a list the binary can render one by one.
     localconf::parse(&path)
         .map(Some)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(anyhow::Error::new)
 }

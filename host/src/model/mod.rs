@@ -1,15 +1,18 @@
 //! The vocabulary every layer shares: phases and entry points, the name
 //! grammars a value must pass before it reaches bash, the size limits on
 //! anything a plugin hands the host, inert text for terminals and logs, the
-//! events a run reports to its observers, the errors that cross layers, and
-//! how durations, sizes and times are shown.
+//! events a run reports to its observers, the errors that cross layers,
+//! how durations, sizes and times are shown, the hook files every layer
+//! talks about, and the problems that refuse a stack.
 
 pub mod errors;
 pub mod events;
 pub mod held;
+pub mod hooks;
 pub mod inert;
 pub mod limits;
 pub mod names;
 pub mod phases;
+pub mod problems;
 pub mod truth;
 pub mod units;

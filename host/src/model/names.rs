@@ -6,13 +6,28 @@
 
 use crate::model::limits::MAX_NAME;
 
-/// A shell variable name: a letter or `_`, then letters, digits and `_`.
+/// A shell variable name a plugin hands the host: [`is_variable_name`],
+/// and no longer than any name the host accepts.
 pub fn is_shell_name(name: &str) -> bool {
+    name.len() <= MAX_NAME && is_variable_name(name)
+}
+
+/// A shell variable name as bash reads one (`[A-Za-z_][A-Za-z0-9_]*`), of
+/// any length: what the stack's own files (local.conf, ini meta-sections)
+/// may name.
+pub fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
     let first = chars.next();
-    name.len() <= MAX_NAME
-        && first.is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+    first.is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// A character of a name that becomes part of a file name: a hook's name
+/// after `NN-`, a hypervisor driver's name. ASCII letters, digits, `_` and
+/// `-` only, so the name can never reach another directory (`/`, `..`) or
+/// look like another file (`fake.wasm`).
+pub fn is_file_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 /// Variables a plugin may not set whatever it was granted: bash reads them
@@ -156,6 +171,24 @@ pub fn is_package_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stacks_own_files_may_name_variables_of_any_length() {
+        let long = "A".repeat(MAX_NAME + 1);
+        assert!(is_variable_name(&long));
+        assert!(!is_shell_name(&long), "a plugin's names stay bounded");
+        for bad in ["", "1A", "A-B", "A.B", "É"] {
+            assert!(!is_variable_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_name_chars_are_letters_digits_underscore_and_dash() {
+        assert!("a-Z_0".chars().all(is_file_name_char));
+        for bad in ['.', '/', ' ', 'é', '$'] {
+            assert!(!is_file_name_char(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn shell_names() {

@@ -28,61 +28,16 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use crate::model::hooks::{HookFile, HookKind};
+use crate::model::names::is_file_name_char;
+use crate::model::problems::{Problem, Problems};
+
 /// The valid form, repeated in every skip reason.
 pub const EXPECTED: &str = "expected NN-name.sh or NN-name.wasm";
-
-/// What runs a hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookKind {
-    Bash,
-    Wasm,
-}
-
-impl HookKind {
-    /// The file extension of this kind, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            HookKind::Bash => "sh",
-            HookKind::Wasm => "wasm",
-        }
-    }
-}
-
-impl fmt::Display for HookKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HookKind::Bash => "bash",
-            HookKind::Wasm => "wasm",
-        })
-    }
-}
-
-/// One hook of the stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HookFile {
-    /// The sequence number `NN`.
-    pub number: u8,
-    /// The part after `NN-` (`template`).
-    pub name: String,
-    /// The file name without its extension (`50-template`).
-    pub stem: String,
-    pub kind: HookKind,
-    pub path: PathBuf,
-    /// `NN-name.toml` beside the hook, if there is one.
-    pub manifest: Option<PathBuf>,
-}
-
-impl HookFile {
-    /// The file name (`50-template.sh`).
-    pub fn file_name(&self) -> String {
-        format!("{}.{}", self.stem, self.kind.extension())
-    }
-}
 
 /// An entry of `extras.d/` that is not a hook, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,26 +59,12 @@ pub struct DiscoveryOptions {
     pub allow_reserved: bool,
 }
 
-/// Everything wrong with a stack's hooks, one line per problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiscoveryError {
-    pub errors: Vec<String>,
-}
+/// Everything wrong with a stack's hooks, one problem each.
+pub type DiscoveryError = Problems;
 
-impl fmt::Display for DiscoveryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.errors.join("\n"))
-    }
-}
-
-impl std::error::Error for DiscoveryError {}
-
-impl DiscoveryError {
-    fn one(message: String) -> DiscoveryError {
-        DiscoveryError {
-            errors: vec![message],
-        }
-    }
+/// One problem that stops discovery.
+fn one(message: String) -> DiscoveryError {
+    Problems::from(Problem::new(message))
 }
 
 /// Sequence numbers hookhost keeps for its own hooks.
@@ -148,15 +89,15 @@ pub fn discover(top: &Path, options: &DiscoveryOptions) -> Result<Discovery, Dis
 fn check_top(top: &Path) -> Result<(), DiscoveryError> {
     match fs::metadata(top) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(DiscoveryError::one(format!(
+        Ok(_) => Err(one(format!(
             "{}: the stack is not a directory; pass --top DIR with the directory that holds extras.d/",
             top.display()
         ))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(DiscoveryError::one(format!(
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(one(format!(
             "{}: the stack directory does not exist; pass --top DIR with the directory that holds extras.d/",
             top.display()
         ))),
-        Err(e) => Err(DiscoveryError::one(format!(
+        Err(e) => Err(one(format!(
             "{}: cannot read the stack directory: {}",
             top.display(),
             io_message(&e)
@@ -167,13 +108,12 @@ fn check_top(top: &Path) -> Result<(), DiscoveryError> {
 /// The entries of `extras.d/` sorted by the bytes of their names, or `None`
 /// when the stack has no `extras.d/`.
 fn read_sorted(dir: &Path) -> Result<Option<Vec<(OsString, PathBuf)>>, DiscoveryError> {
-    let cannot =
-        |e: io::Error| DiscoveryError::one(format!("extras.d: cannot read: {}", io_message(&e)));
+    let cannot = |e: io::Error| one(format!("extras.d: cannot read: {}", io_message(&e)));
     match fs::metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(cannot(e)),
         Ok(meta) if !meta.is_dir() => {
-            return Err(DiscoveryError::one(
+            return Err(one(
                 "extras.d: is not a directory; hooks live in the directory extras.d/ of the stack"
                     .to_string(),
             ))
@@ -255,16 +195,12 @@ fn parse_stem(stem: &str) -> Result<(u8, &str), String> {
     if name.is_empty() {
         return Err("the name after `NN-` is empty".into());
     }
-    if let Some(bad) = name.chars().find(|c| !is_name_char(*c)) {
+    if let Some(bad) = name.chars().find(|c| !is_file_name_char(*c)) {
         return Err(format!(
             "the name `{name}` contains `{bad}`; names use only ASCII letters, digits, `_` and `-`"
         ));
     }
     Ok((number, name))
-}
-
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 /// Why an entry cannot be run as a file, following symlinks; `Err` when it
@@ -390,9 +326,8 @@ impl Scan {
         self.check_duplicates();
         self.attach_manifests();
         if !self.errors.is_empty() {
-            return Err(DiscoveryError {
-                errors: self.errors,
-            });
+            let problems = self.errors.into_iter().map(Problem::new);
+            return Err(Problems(problems.collect()));
         }
         self.skipped.sort_by(|a, b| {
             let (a, b) = (a.path.as_os_str(), b.path.as_os_str());
@@ -501,7 +436,8 @@ mod tests {
     }
 
     fn errors(top: &TempDir, options: DiscoveryOptions) -> Vec<String> {
-        discover(top.path(), &options).unwrap_err().errors
+        let problems = discover(top.path(), &options).unwrap_err();
+        problems.iter().map(ToString::to_string).collect()
     }
 
     #[test]
@@ -682,7 +618,7 @@ mod tests {
     fn all_errors_come_together() {
         let top = stack(&["01-a.sh", "50-x.sh", "50-x.wasm", "99-z.wasm"]);
         let err = discover(top.path(), &DiscoveryOptions::default()).unwrap_err();
-        assert_eq!(err.errors.len(), 3);
+        assert_eq!(err.0.len(), 3);
         assert_eq!(err.to_string().lines().count(), 3);
     }
 

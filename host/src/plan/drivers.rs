@@ -20,26 +20,28 @@
 //!   `stack install` hooks, start after the `stack post-config` hooks, stop
 //!   after the `unstack` hooks, cleanup after the `clean` hooks.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use serde_json::json;
 
-use crate::capabilities::{show_duration, show_size, Policy};
+use crate::capabilities::Policy;
 use crate::config::localconf::Op;
 use crate::config::manifest::{self, Manifest};
 use crate::config::stack::Stack;
+use crate::model::hooks::{HookFile, HookKind};
+use crate::model::names::is_file_name_char;
 use crate::model::phases::{Phase, StackStep};
-use crate::plan::discovery::{HookFile, HookKind};
-use crate::plan::{policy_lines, PlannedHook};
+use crate::plan::hook::PlannedHook;
 use crate::wasm::DriverCall;
 
 /// The variable that selects the driver.
 pub const VIRT_DRIVER: &str = "VIRT_DRIVER";
 /// Where drivers live, relative to the stack (DevStack's `$NOVA_PLUGINS`).
 pub const DRIVER_DIR: &str = "lib/nova_plugins";
+/// A driver's file name before its name (`hypervisor-fake`).
+pub const DRIVER_PREFIX: &str = "hypervisor-";
 /// The five functions, in the order a full stack-then-clean calls them.
 pub const FUNCTIONS: [DriverCall; 5] = [
     DriverCall::Install,
@@ -111,11 +113,6 @@ pub fn calls_at(phase: Phase, at: At) -> &'static [DriverCall] {
     }
 }
 
-/// `VIRT_DRIVER` as the operator's environment has it, if set.
-pub fn environment() -> Option<String> {
-    std::env::var_os(VIRT_DRIVER).map(|v| v.to_string_lossy().into_owned())
-}
-
 /// Plan the driver `VIRT_DRIVER` selects, if any. `env` is the value of
 /// `VIRT_DRIVER` in the operator's environment; `hooks` are the planned
 /// hooks (a WASM hook may not share the driver's name and data directory).
@@ -128,7 +125,7 @@ pub fn plan_driver(
         return Ok(None);
     };
     check_name(&name, &selected_by)?;
-    let plugin = format!("hypervisor-{name}");
+    let plugin = format!("{DRIVER_PREFIX}{name}");
     let dir = stack.top.join(DRIVER_DIR);
     let (kind, path) = find_file(&dir, &plugin, &name, &selected_by)?;
     let manifest_path = dir.join(format!("{plugin}.toml"));
@@ -173,6 +170,11 @@ pub fn plan_driver(
     }))
 }
 
+/// `VIRT_DRIVER` in the environment the stack was opened with, if set.
+pub fn from_environment(stack: &Stack) -> Option<&str> {
+    stack.env.get(VIRT_DRIVER).map(String::as_str)
+}
+
 /// The non-empty value of `VIRT_DRIVER` and where it came from: local.conf
 /// first (its last assignment), then the environment.
 pub fn selection(stack: &Stack, env: Option<&str>) -> Option<(String, Selector)> {
@@ -209,10 +211,7 @@ fn local_conf_selector(stack: &Stack) -> Selector {
 /// so it can never reach outside `lib/nova_plugins/` (`/`, `..`) or look
 /// like another file (`fake.wasm`).
 fn check_name(name: &str, selected_by: &Selector) -> anyhow::Result<()> {
-    let valid = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid {
+    if !name.chars().all(is_file_name_char) {
         bail!(
             "{selected_by}: {VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
              ASCII letters, digits, `_` and `-` (it selects {DRIVER_DIR}/hypervisor-<name>)"
@@ -335,84 +334,6 @@ pub fn sequence(driver: Option<&PlannedDriver>, phase: Phase, hooks: &[&str]) ->
     out.extend(hooks.iter().map(|h| h.to_string()));
     out.extend(steps(At::AfterHooks));
     out
-}
-
-/// The driver section of `hookhost plan`.
-pub fn render(out: &mut String, driver: Option<&PlannedDriver>, phases: &[Phase]) {
-    let Some(driver) = driver else {
-        out.push_str("\ndriver: none (VIRT_DRIVER is not set)\n");
-        return;
-    };
-    let _ = writeln!(
-        out,
-        "\ndriver: {VIRT_DRIVER}={} (from {})",
-        driver.name, driver.selected_by
-    );
-    let file = file_name(&driver.path);
-    match &driver.policy {
-        None => {
-            let _ = writeln!(
-                out,
-                "  {file:<28} bash  trusted (sourced into the shared bash session before any hook)"
-            );
-        }
-        Some(policy) => {
-            let _ = writeln!(
-                out,
-                "  {file:<28} wasm  sandboxed: memory {}, time limit {} per call",
-                show_size(policy.memory),
-                show_duration(policy.timeout)
-            );
-            for line in policy_lines(policy) {
-                let _ = writeln!(out, "  {:<28}       granted {line}", "");
-            }
-        }
-    }
-    for (phase, at, call) in driver.calls(phases) {
-        let when = match at {
-            At::BeforeHooks => "before",
-            At::AfterHooks => "after",
-        };
-        let _ = writeln!(
-            out,
-            "  calls {:<26} {when} the `{phase}` hooks",
-            call.function_name()
-        );
-    }
-}
-
-/// The driver in `hookhost plan --json`.
-pub fn to_json(driver: &PlannedDriver, phases: &[Phase]) -> serde_json::Value {
-    let calls: Vec<serde_json::Value> = driver
-        .calls(phases)
-        .into_iter()
-        .map(|(phase, at, call)| {
-            let at = match at {
-                At::BeforeHooks => "before-hooks",
-                At::AfterHooks => "after-hooks",
-            };
-            json!({"phase": phase.to_string(), "at": at, "function": call.function_name()})
-        })
-        .collect();
-    json!({
-        "name": driver.name,
-        "plugin": driver.plugin,
-        "kind": driver.kind.to_string(),
-        "path": driver.path,
-        "manifest": driver.manifest_path,
-        "selected_by": driver.selected_by.to_string(),
-        "granted": driver.policy.as_ref().map(policy_lines),
-        "memory": driver.policy.as_ref().map(|p| p.memory),
-        "timeout_ms": driver.policy.as_ref().map(|p| p.timeout.as_millis() as u64),
-        "calls": calls,
-    })
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[cfg(test)]

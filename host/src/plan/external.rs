@@ -1,10 +1,11 @@
 //! External plugins, DevStack's later mechanism: `enable_plugin NAME URL
 //! [REF]` in local.conf's `[[local|localrc]]`.
 //!
-//! Before the first phase each plugin is fetched with `git clone` (at REF,
-//! else the repository's default branch) into `$DEST/NAME`, unless that
+//! Before planning each plugin is fetched with `git clone` (at REF, else
+//! the repository's default branch) into `$DEST/NAME`, unless that
 //! checkout already exists (it is then used as it is, as DevStack does
-//! without `RECLONE`). URL may be a local path, relative to the stack. A
+//! without `RECLONE`): that step is [`crate::plan::fetch`], the only one
+//! here that writes. URL may be a local path, relative to the stack. A
 //! plugin repository holds, under `devstack/`:
 //!
 //! | file | what hookhost does with it |
@@ -15,7 +16,8 @@
 //! | `plugin.wasm` + `plugin.toml` | a component sandboxed like an extras.d WASM hook, granted by NAME |
 //!
 //! Plugins run after the extras.d hooks at each phase, in the order they
-//! were enabled. Everything that can refuse them is checked here, before
+//! were enabled. Everything that can refuse them is checked here (from
+//! what the fetch step found), before
 //! anything runs: a name enabled twice, a name that cannot be a directory,
 //! a failed fetch, a repository that is not a DevStack plugin (no
 //! `plugin.sh`, `plugin.wasm` or `settings`; or both kinds),
@@ -31,28 +33,17 @@
 //! phase comes, before the component's own call.
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
-use sha2::{Digest, Sha256};
 
 use crate::config::localconf::{self, Line, Op, Plugin};
 use crate::config::lockfile::{Lock, LockedPlugin, LOCK_FILE};
 use crate::config::stack::Stack;
+use crate::model::hooks::{HookFile, HookKind};
 use crate::model::phases::Phase;
-use crate::plan::discovery::{HookFile, HookKind};
-use crate::plan::PlannedHook;
-
-/// The files of `devstack/` hookhost uses, in lock-file order.
-const FILES: [&str; 5] = [
-    "devstack/settings",
-    "devstack/override-defaults",
-    "devstack/plugin.sh",
-    "devstack/plugin.wasm",
-    "devstack/plugin.toml",
-];
+use crate::model::problems::{Problem, Problems};
+use crate::plan::hook::{plan_hook as plan_file, PlannedHook};
 
 /// One fetched plugin, ready to run.
 #[derive(Debug, Clone)]
@@ -88,6 +79,20 @@ pub struct PluginPlan {
     pub notes: Vec<String>,
     /// A plugin has `devstack/override-defaults`: run that phase.
     pub override_defaults: bool,
+    /// The lock file with exactly the enabled plugins as they are now
+    /// (entries of plugins no longer enabled are dropped).
+    pub lock: Option<Lock>,
+}
+
+/// What the fetch step ([`crate::plan::fetch`]) found of the plugins
+/// local.conf enables, for planning to check.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    /// None when local.conf enables no plugin; else each plugin checked
+    /// out, or every problem fetching them.
+    pub(crate) plugins: Option<Result<Vec<ExternalPlugin>, Problems>>,
+    /// `hookhost.lock` as it was before this run.
+    pub(crate) lock: Lock,
 }
 
 /// A plugin local.conf enables, as `hookhost list` shows it: nothing is
@@ -111,7 +116,7 @@ pub struct EnabledPlugin {
 
 /// The plugins local.conf enables, in order, with their words expanded, as
 /// they are now on disk (a run fetches what is missing).
-pub fn enabled_plugins(stack: &Stack) -> anyhow::Result<Vec<EnabledPlugin>> {
+pub fn enabled_plugins(stack: &Stack) -> Result<Vec<EnabledPlugin>, Problems> {
     let Some(conf) = &stack.local_conf else {
         return Ok(Vec::new());
     };
@@ -139,53 +144,45 @@ pub fn enabled_plugins(stack: &Stack) -> anyhow::Result<Vec<EnabledPlugin>> {
 }
 
 /// An `enable_plugin` line with its words expanded.
-struct Spec {
-    name: String,
-    url: String,
-    git_ref: Option<String>,
-    line: usize,
+pub(crate) struct Spec {
+    pub(crate) name: String,
+    pub(crate) url: String,
+    pub(crate) git_ref: Option<String>,
+    pub(crate) line: usize,
 }
 
-/// Fetch, check and lock every plugin local.conf enables; everything wrong
-/// is reported together. `update_lock` accepts changed content.
-pub fn plan_plugins(stack: &Stack, update_lock: bool) -> anyhow::Result<PluginPlan> {
-    let Some(conf) = &stack.local_conf else {
-        return Ok(PluginPlan::default());
+/// Check and lock every plugin the fetch step found; everything wrong is
+/// reported together. `update_lock` accepts changed content.
+pub fn plan_plugins(
+    stack: &Stack,
+    fetched: &Fetched,
+    update_lock: bool,
+) -> Result<PluginPlan, Problems> {
+    let plugins = match &fetched.plugins {
+        None => return Ok(PluginPlan::default()),
+        Some(Err(problems)) => return Err(problems.clone()),
+        Some(Ok(plugins)) => plugins.clone(),
     };
-    let enabled = conf.plugins();
-    if enabled.is_empty() {
-        return Ok(PluginPlan::default());
-    }
-    let specs = specs(stack, &conf.path, &enabled)?;
-    let lock_path = stack.top.join(LOCK_FILE);
-    let lock = Lock::load(&lock_path)?;
-    std::fs::create_dir_all(&stack.dest)
-        .with_context(|| format!("cannot create DEST {}", stack.dest.display()))?;
-    let mut errors = Vec::new();
-    let mut plugins = Vec::new();
-    for spec in &specs {
-        let locked = lock.plugins.get(&spec.name).filter(|_| !update_lock);
-        match prepare(stack, spec, locked) {
-            Ok(plugin) => plugins.push(plugin),
-            Err(e) => errors.push(format!("{e:#}")),
-        }
-    }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
-    }
+    let mut problems = Problems::new();
     let mut plan = PluginPlan::default();
-    check_lock(&lock, &plugins, update_lock, &mut plan.notes, &mut errors);
-    check_requires(&plugins, &mut errors);
+    check_lock(
+        &fetched.lock,
+        &plugins,
+        update_lock,
+        &mut plan.notes,
+        &mut problems,
+    );
+    check_requires(&plugins, &mut problems);
     for plugin in plugins {
         match plan_hook(stack, plugin) {
             Ok(hook) => plan.hooks.push(hook),
-            Err(e) => errors.push(format!("{e:#}")),
+            Err(e) => problems.push_error(&e),
         }
     }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
+    if !problems.is_empty() {
+        return Err(problems);
     }
-    write_lock(&lock_path, &plan.hooks)?;
+    plan.lock = Some(new_lock(&plan.hooks));
     plan.override_defaults = plan
         .hooks
         .iter()
@@ -197,24 +194,27 @@ pub fn plan_plugins(stack: &Stack, update_lock: bool) -> anyhow::Result<PluginPl
 
 /// Names checked and unique, URL and REF expanded (from localrc's final
 /// values, then the environment; `GIT_BASE` defaults to DevStack's).
-fn specs(stack: &Stack, conf: &Path, enabled: &[Plugin]) -> anyhow::Result<Vec<Spec>> {
-    let conf = conf.display();
-    let mut errors = Vec::new();
+pub(crate) fn specs(stack: &Stack, conf: &Path, enabled: &[Plugin]) -> Result<Vec<Spec>, Problems> {
+    let mut problems = Problems::new();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     let mut specs = Vec::new();
     for plugin in enabled {
-        let at = format!("{conf}:{}: enable_plugin {}", plugin.line, plugin.name);
+        let at = |message: String| {
+            let message = format!("enable_plugin {}: {message}", plugin.name);
+            Problem::at(conf, Some(plugin.line), message)
+        };
         if let Some(first) = seen.get(plugin.name.as_str()) {
-            errors.push(format!(
-                "{at}: already enabled at line {first} — enable a plugin once"
-            ));
+            problems.push(
+                at(format!("already enabled at line {first}")).advise("enable a plugin once"),
+            );
             continue;
         }
         seen.insert(&plugin.name, plugin.line);
         if !is_plugin_name(&plugin.name) {
-            errors.push(format!(
-                "{at}: a plugin name may use only ASCII letters, digits, `_`, `-` and `.`, \
+            problems.push(at(
+                "a plugin name may use only ASCII letters, digits, `_`, `-` and `.`, \
                  and not start with `.` or `-` (it becomes the directory $DEST/NAME)"
+                    .to_string(),
             ));
             continue;
         }
@@ -224,14 +224,14 @@ fn specs(stack: &Stack, conf: &Path, enabled: &[Plugin]) -> anyhow::Result<Vec<S
             .as_ref()
             .map(|r| r.expand(|v| lookup(stack, v)));
         if url.is_empty() {
-            errors.push(format!("{at}: the URL `{}` expands to nothing", plugin.url));
+            problems.push(at(format!("the URL `{}` expands to nothing", plugin.url)));
             continue;
         }
         if let Some(r) = git_ref
             .as_ref()
             .filter(|r| r.is_empty() || r.starts_with('-'))
         {
-            errors.push(format!("{at}: `{r}` is not a git branch, tag or commit"));
+            problems.push(at(format!("`{r}` is not a git branch, tag or commit")));
             continue;
         }
         specs.push(Spec {
@@ -241,10 +241,7 @@ fn specs(stack: &Stack, conf: &Path, enabled: &[Plugin]) -> anyhow::Result<Vec<S
             line: plugin.line,
         });
     }
-    match errors.is_empty() {
-        true => Ok(specs),
-        false => bail!("{}", errors.join("\n")),
-    }
+    problems.or_ok(specs)
 }
 
 fn is_plugin_name(name: &str) -> bool {
@@ -256,157 +253,11 @@ fn lookup(stack: &Stack, name: &str) -> String {
     let set = stack.vars.iter().rev().find(|(n, _)| n == name);
     match set {
         Some((_, value)) => value.clone(),
-        None => std::env::var(name).unwrap_or_else(|_| match name {
+        None => stack.env.get(name).cloned().unwrap_or_else(|| match name {
             "GIT_BASE" => "https://opendev.org".to_string(),
             _ => String::new(),
         }),
     }
-}
-
-/// Fetch one plugin if needed and read what it is.
-fn prepare(
-    stack: &Stack,
-    spec: &Spec,
-    locked: Option<&LockedPlugin>,
-) -> anyhow::Result<ExternalPlugin> {
-    let dir = stack.dest.join(&spec.name);
-    let fetched = fetch(stack, spec, &dir, locked)?;
-    let devstack = dir.join("devstack");
-    let file = |name: &str| Some(devstack.join(name)).filter(|p| p.is_file());
-    let plugin = ExternalPlugin {
-        name: spec.name.clone(),
-        url: spec.url.clone(),
-        git_ref: spec.git_ref.clone(),
-        line: spec.line,
-        settings: file("settings"),
-        override_defaults: file("override-defaults"),
-        plugin_sh: file("plugin.sh"),
-        settings_ops: Vec::new(),
-        override_ops: Vec::new(),
-        state: state(spec, &dir)?,
-        fetched,
-        dir,
-    };
-    Ok(plugin)
-}
-
-/// Clone the plugin into `dir` unless a checkout is there. A fresh clone of
-/// a locked plugin (same URL and REF) checks out the locked commit, so a
-/// re-fetch gives what the operator accepted. True when it cloned.
-fn fetch(
-    stack: &Stack,
-    spec: &Spec,
-    dir: &Path,
-    locked: Option<&LockedPlugin>,
-) -> anyhow::Result<bool> {
-    let name = &spec.name;
-    if dir.exists() {
-        if !dir.join(".git").exists() {
-            bail!(
-                "plugin {name}: {} exists but is not a git checkout — move it away so hookhost \
-                 can fetch {}",
-                dir.display(),
-                spec.url
-            );
-        }
-        return Ok(false);
-    }
-    let tmp = stack.dest.join(format!(".{name}.hookhost-fetch"));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)
-            .with_context(|| format!("cannot remove the unfinished fetch {}", tmp.display()))?;
-    }
-    let clone = [
-        OsStr::new("clone"),
-        OsStr::new("--quiet"),
-        OsStr::new("--"),
-        OsStr::new(&spec.url),
-        tmp.as_os_str(),
-    ];
-    git(&stack.top, &clone).with_context(|| format!("plugin {name}: cannot fetch {}", spec.url))?;
-    let pinned = locked.filter(|l| l.url == spec.url && l.git_ref == spec.git_ref);
-    let target = match pinned {
-        Some(locked) => Some(locked.commit.as_str()),
-        None => spec.git_ref.as_deref(),
-    };
-    if let Some(target) = target {
-        let checkout = [
-            OsStr::new("-c"),
-            OsStr::new("advice.detachedHead=false"),
-            OsStr::new("checkout"),
-            OsStr::new("--quiet"),
-            OsStr::new(target),
-        ];
-        if let Err(e) = git(&tmp, &checkout) {
-            let _ = std::fs::remove_dir_all(&tmp);
-            let what = match pinned {
-                Some(_) => format!("the commit {target} {LOCK_FILE} records"),
-                None => format!("REF {target}"),
-            };
-            return Err(e).with_context(|| format!("plugin {name}: {} has no {what}", spec.url));
-        }
-    }
-    std::fs::rename(&tmp, dir)
-        .with_context(|| format!("cannot move the fetched plugin to {}", dir.display()))?;
-    Ok(true)
-}
-
-/// Run git in `cwd`, never prompting; its stdout, or its last stderr line
-/// as the error.
-fn git(cwd: &Path, args: &[&OsStr]) -> anyhow::Result<Vec<u8>> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(cwd)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .output()
-        .context("cannot run git (is it installed?)")?;
-    if output.status.success() {
-        return Ok(output.stdout);
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-    bail!("git {}", last.unwrap_or("failed").trim())
-}
-
-/// The checkout's commit, uncommitted changes and file digests.
-fn state(spec: &Spec, dir: &Path) -> anyhow::Result<LockedPlugin> {
-    let why = || {
-        format!(
-            "plugin {}: cannot read the checkout {}",
-            spec.name,
-            dir.display()
-        )
-    };
-    let head = git(dir, &[OsStr::new("rev-parse"), OsStr::new("HEAD")]).with_context(why)?;
-    let diff = [
-        OsStr::new("diff"),
-        OsStr::new("--no-ext-diff"),
-        OsStr::new("--binary"),
-        OsStr::new("HEAD"),
-    ];
-    let diff = git(dir, &diff).with_context(why)?;
-    let mut files = BTreeMap::new();
-    for name in FILES {
-        let path = dir.join(name);
-        if path.is_file() {
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            files.insert(name.to_string(), sha256(&bytes));
-        }
-    }
-    Ok(LockedPlugin {
-        url: spec.url.clone(),
-        git_ref: spec.git_ref.clone(),
-        commit: String::from_utf8_lossy(&head).trim().to_string(),
-        local_changes: (!diff.is_empty()).then(|| sha256(&diff)),
-        files,
-    })
-}
-
-/// `sha256:<hex>` of some bytes.
-pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// Compare every plugin with its lock entry: new ones are recorded, changed
@@ -416,7 +267,7 @@ fn check_lock(
     plugins: &[ExternalPlugin],
     update_lock: bool,
     notes: &mut Vec<String>,
-    errors: &mut Vec<String>,
+    problems: &mut Problems,
 ) {
     for plugin in plugins {
         let name = &plugin.name;
@@ -449,18 +300,20 @@ fn check_lock(
             ));
             continue;
         }
-        errors.push(format!(
-            "plugin {name} ({}): its content changed since {LOCK_FILE} recorded it: {} — review \
-             the change, then accept it with --update-lock",
+        let message = format!(
+            "plugin {name} ({}): its content changed since {LOCK_FILE} recorded it: {}",
             plugin.dir.display(),
             changes.join(", ")
-        ));
+        );
+        problems.push(
+            Problem::new(message).advise("review the change, then accept it with --update-lock"),
+        );
     }
 }
 
-/// Write the lock with exactly the enabled plugins (entries of plugins no
+/// The lock with exactly the enabled plugins (entries of plugins no
 /// longer enabled are dropped).
-fn write_lock(path: &Path, hooks: &[PlannedHook]) -> anyhow::Result<()> {
+fn new_lock(hooks: &[PlannedHook]) -> Lock {
     let mut lock = Lock {
         version: 1,
         ..Lock::default()
@@ -469,13 +322,13 @@ fn write_lock(path: &Path, hooks: &[PlannedHook]) -> anyhow::Result<()> {
         lock.plugins
             .insert(plugin.name.clone(), plugin.state.clone());
     }
-    lock.save(path)
+    lock
 }
 
 /// `plugin_requires NAME OTHER` lines of every plugin's settings: OTHER
 /// must be enabled too (DevStack never checked). A line whose words are
 /// not literal is left to the helper at run time.
-fn check_requires(plugins: &[ExternalPlugin], errors: &mut Vec<String>) {
+fn check_requires(plugins: &[ExternalPlugin], problems: &mut Problems) {
     let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
     for plugin in plugins {
         let Some(settings) = &plugin.settings else {
@@ -484,21 +337,21 @@ fn check_requires(plugins: &[ExternalPlugin], errors: &mut Vec<String>) {
         let text = std::fs::read_to_string(settings).unwrap_or_default();
         for (line, words) in requires_lines(&text) {
             let [who, other] = words.as_slice() else {
-                errors.push(format!(
-                    "{}:{line}: plugin_requires takes NAME OTHER (the plugin, then the plugin \
-                     it requires)",
-                    settings.display()
+                problems.push(Problem::at(
+                    settings,
+                    Some(line),
+                    "plugin_requires takes NAME OTHER (the plugin, then the plugin it requires)",
                 ));
                 continue;
             };
             if other.contains('$') || names.contains(&other.as_str()) {
                 continue;
             }
-            errors.push(format!(
-                "{}:{line}: plugin {who} requires plugin {other}, which local.conf does not \
-                 enable — add `enable_plugin {other} URL` to [[local|localrc]]",
-                settings.display()
-            ));
+            let message =
+                format!("plugin {who} requires plugin {other}, which local.conf does not enable");
+            problems.push(Problem::at(settings, Some(line), message).advise(format!(
+                "add `enable_plugin {other} URL` to [[local|localrc]]"
+            )));
         }
     }
 }
@@ -555,7 +408,7 @@ fn plan_hook(stack: &Stack, mut plugin: ExternalPlugin) -> anyhow::Result<Planne
         path,
         manifest,
     };
-    let mut hook = crate::plan::plan_hook(stack, file)?;
+    let mut hook = plan_file(stack, file)?;
     if kind == HookKind::Wasm {
         read_wasm_settings(&mut plugin, &hook)?;
     }
@@ -567,7 +420,7 @@ fn plan_hook(stack: &Stack, mut plugin: ExternalPlugin) -> anyhow::Result<Planne
 /// against what it may write.
 fn read_wasm_settings(plugin: &mut ExternalPlugin, hook: &PlannedHook) -> anyhow::Result<()> {
     let policy = hook.policy.clone().unwrap_or_default();
-    let mut errors = Vec::new();
+    let mut problems = Problems::new();
     for (file, ops) in [
         (&plugin.settings, &mut plugin.settings_ops),
         (&plugin.override_defaults, &mut plugin.override_ops),
@@ -578,32 +431,29 @@ fn read_wasm_settings(plugin: &mut ExternalPlugin, hook: &PlannedHook) -> anyhow
         match localconf::parse_statements(file, &without_plugin_lines(&text)) {
             Ok(parsed) => *ops = parsed,
             Err(e) => {
-                for line in e.errors {
-                    errors.push(format!(
-                        "{line} (a WASM plugin's settings are read, never run)"
-                    ));
+                for mut problem in e.0 {
+                    let why = " (a WASM plugin's settings are read, never run)";
+                    match &mut problem.advice {
+                        Some(advice) => advice.push_str(why),
+                        None => problem.message.push_str(why),
+                    }
+                    problems.push(problem);
                 }
                 continue;
             }
         }
         for op in ops.iter() {
             if let Some(var) = written_var(&op.value).filter(|v| !policy.may_write_var(v)) {
-                errors.push(format!(
-                    "{}:{}: sets {var}, which plugin {} may not write — request it in \
-                     devstack/plugin.toml (vars-write) and grant it under [grants.{}] in \
-                     hookhost.toml",
-                    file.display(),
-                    op.line,
-                    plugin.name,
-                    plugin.name
-                ));
+                let name = &plugin.name;
+                let message = format!("sets {var}, which plugin {name} may not write");
+                problems.push(Problem::at(file, Some(op.line), message).advise(format!(
+                    "request it in devstack/plugin.toml (vars-write) and grant it under \
+                     [grants.{name}] in hookhost.toml"
+                )));
             }
         }
     }
-    match errors.is_empty() {
-        true => Ok(()),
-        false => bail!("{}", errors.join("\n")),
-    }
+    problems.or_ok(()).map_err(anyhow::Error::new)
 }
 
 /// Settings text with its `define_plugin`/`plugin_requires` lines blanked

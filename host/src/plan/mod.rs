@@ -3,38 +3,33 @@
 //! checked against the operator's grants. Everything that would refuse a
 //! run is found here, before anything runs; `hookhost plan` prints the
 //! result without running it.
+//!
+//! [`make_plan`] calls the producers of hooks (`discovery` for extras.d,
+//! `external` for `enable_plugin`, `drivers` for `VIRT_DRIVER`) and
+//! assembles their answers; none of them calls back here. It reads files
+//! only: cloning plugins and writing `hookhost.lock` are the steps before
+//! and after it ([`fetch`]); [`render`] is its one text and JSON view.
 
 pub mod discovery;
 pub mod drivers;
+pub mod embedded;
 pub mod external;
+pub mod fetch;
+mod hook;
+pub(crate) mod render;
 
-use std::fmt::Write as _;
-
-use anyhow::bail;
-use serde_json::json;
-
-use crate::capabilities::{show_duration, show_size, Policy};
-use crate::config::manifest::Manifest;
+use crate::capabilities::Policy;
+use crate::config::lockfile::Lock;
 use crate::config::prelude::{self, Prelude};
 use crate::config::stack::Stack;
+use crate::model::hooks::{HookFile, HookKind};
 use crate::model::phases::{Entry, Extensions, Phase};
-use discovery::{DiscoveryOptions, HookFile, HookKind, Skipped};
+use crate::model::problems::{Problem, Problems};
+use discovery::{Discovery, DiscoveryOptions, Skipped};
 use drivers::PlannedDriver;
-use external::{ExternalPlugin, PluginPlan};
-
-/// One hook of the plan.
-#[derive(Debug, Clone)]
-pub struct PlannedHook {
-    pub file: HookFile,
-    pub manifest: Option<Manifest>,
-    /// What a WASM hook may do (bash hooks are trusted: `None`).
-    pub policy: Option<Policy>,
-    /// Set for an external plugin (`enable_plugin`, see `external`).
-    pub external: Option<Box<ExternalPlugin>>,
-    /// What the operator should know about its manifest (see
-    /// [`crate::author::embedded`]), shown in `plan` and the run.
-    pub note: Option<String>,
-}
+use external::{Fetched, PluginPlan};
+use hook::plan_hook;
+pub use hook::PlannedHook;
 
 /// The ordered sequence of a run.
 #[derive(Debug, Clone)]
@@ -63,36 +58,58 @@ pub struct PlanOptions {
     pub update_lock: bool,
 }
 
-/// Make the plan for `entry`, or say everything that prevents it.
-pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::Result<Plan> {
-    let discovery = discovery::discover(
-        &stack.top,
-        &DiscoveryOptions {
-            allow_reserved: options.allow_reserved || stack.operator.allow_reserved,
-        },
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut errors = Vec::new();
+/// What planning decided.
+#[derive(Debug)]
+pub struct Planned {
+    /// The plan, or every problem that refuses it.
+    pub plan: Result<Plan, Problems>,
+    /// The lock file the external plugins' part of the plan accepts (None:
+    /// no plugins, or they were refused). It is about the plugins alone:
+    /// [`fetch::record_lock`] writes it whether or not the rest of the
+    /// plan stands.
+    pub lock: Option<Lock>,
+}
+
+/// The hooks of the stack's extras.d (the first step: a stack whose hooks
+/// cannot be told is refused before any plugin is fetched).
+pub fn discover(stack: &Stack, options: &PlanOptions) -> Result<Discovery, Problems> {
+    let allow_reserved = options.allow_reserved || stack.operator.allow_reserved;
+    discovery::discover(&stack.top, &DiscoveryOptions { allow_reserved })
+}
+
+/// Make the plan for `entry` from the stack's `discovery`, or say
+/// everything that prevents it. `fetched` is what the fetch step
+/// ([`fetch::fetch_plugins`]) found of the external plugins; planning
+/// itself reads files and never writes or reaches the network.
+pub fn make_plan(
+    stack: &Stack,
+    entry: Entry,
+    options: &PlanOptions,
+    discovery: Discovery,
+    fetched: &Fetched,
+) -> Planned {
+    let mut problems = Problems::new();
     let mut hooks = Vec::new();
     for file in discovery.hooks {
         match plan_hook(stack, file) {
             Ok(hook) => hooks.push(hook),
-            Err(e) => errors.push(format!("{e:#}")),
+            Err(e) => problems.push_error(&e),
         }
     }
     // External plugins (enable_plugin) run after every extras.d hook.
-    let plugins = external::plan_plugins(stack, options.update_lock).unwrap_or_else(|e| {
-        errors.push(format!("{e:#}"));
+    let plugins = external::plan_plugins(stack, fetched, options.update_lock).unwrap_or_else(|e| {
+        problems.extend(e);
         PluginPlan::default()
     });
+    let lock = plugins.lock.clone();
     hooks.extend(plugins.hooks);
-    check_data_dirs(&hooks, &mut errors);
-    check_confine(stack, &hooks, &mut errors);
-    let driver = drivers::plan_driver(stack, drivers::environment().as_deref(), &hooks)
-        .unwrap_or_else(|e| {
-            errors.push(format!("{e:#}"));
-            None
-        });
+    check_data_dirs(&hooks, &mut problems);
+    check_confine(stack, &hooks, &mut problems);
+    let from_env = drivers::from_environment(stack);
+    let driver = drivers::plan_driver(stack, from_env, &hooks).unwrap_or_else(|e| {
+        problems.push_error(&e);
+        None
+    });
     let prelude = prelude::plan(
         &stack.top,
         entry,
@@ -100,11 +117,14 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
         stack.local_conf.as_ref(),
     )
     .unwrap_or_else(|e| {
-        errors.push(format!("{e:#}"));
+        problems.push_error(&e);
         None
     });
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
+    if !problems.is_empty() {
+        return Planned {
+            plan: Err(problems),
+            lock,
+        };
     }
     let mut extensions = options.extensions;
     extensions.override_defaults |= plugins.override_defaults;
@@ -119,7 +139,7 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
         None => stack.vars.clone(),
     };
     vars.extend(plugins.vars);
-    Ok(Plan {
+    let plan = Plan {
         stack: stack.clone(),
         entry,
         phases: entry.phases(extensions),
@@ -129,82 +149,36 @@ pub fn make_plan(stack: &Stack, entry: Entry, options: &PlanOptions) -> anyhow::
         driver,
         notes,
         prelude,
-    })
-}
-
-/// Plan one hook: its manifest, and its policy (a WASM hook's grants and
-/// data directory by name, a confined bash hook's paths).
-pub(crate) fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<PlannedHook> {
-    let crate::author::embedded::Chosen { manifest, note } =
-        crate::author::embedded::manifest_for(&file)?;
-    let policy = match file.kind {
-        HookKind::Bash => confined_policy(stack, &file, manifest.as_ref())?,
-        HookKind::Wasm => {
-            let requested = manifest.as_ref().map(|m| &m.capabilities);
-            let data_dir = stack.plugin_data_dir(&file.name);
-            Some(
-                stack
-                    .operator
-                    .resolve(&stack.top, &file, requested, &data_dir)?,
-            )
-        }
     };
-    Ok(PlannedHook {
-        file,
-        manifest,
-        policy,
-        external: None,
-        note,
-    })
-}
-
-/// A bash hook is trusted unless its manifest or the operator confines it;
-/// a confined one gets its paths checked like a plugin's, and is refused
-/// where the kernel cannot confine it.
-fn confined_policy(
-    stack: &Stack,
-    file: &HookFile,
-    manifest: Option<&Manifest>,
-) -> anyhow::Result<Option<Policy>> {
-    let requested = manifest.map(|m| &m.capabilities);
-    if !requested.is_some_and(|c| c.confine) && !stack.operator.confines(file) {
-        return Ok(None);
+    Planned {
+        plan: Ok(plan),
+        lock,
     }
-    crate::bash::confine::probe().map_err(|why| {
-        anyhow::anyhow!(
-            "{}: is to run confined, but {why}; refusing to run it unconfined",
-            file.path.display()
-        )
-    })?;
-    let policy = stack
-        .operator
-        .resolve_confined(&stack.top, file, requested)?;
-    Ok(Some(policy))
 }
 
 /// Every hook the operator confines must be a bash hook of the stack: a
 /// typo must not leave the hook meant running unconfined.
-fn check_confine(stack: &Stack, hooks: &[PlannedHook], errors: &mut Vec<String>) {
+fn check_confine(stack: &Stack, hooks: &[PlannedHook], problems: &mut Problems) {
     for wanted in &stack.operator.confine {
         let found = hooks
             .iter()
             .find(|h| h.file.stem == *wanted || h.file.name == *wanted);
         match found {
             Some(hook) if hook.file.kind == HookKind::Bash => {}
-            Some(hook) => errors.push(format!(
+            Some(hook) => problems.push(Problem::new(format!(
                 "confine {wanted}: {} is a WASM hook, always sandboxed; confine names bash hooks",
                 hook.file.path.display()
-            )),
-            None => errors.push(format!(
+            ))),
+            None => problems.push(Problem::new(format!(
                 "confine {wanted}: no bash hook of that stem or name in {}",
                 stack.extras_dir().display()
-            )),
+            ))),
         }
     }
 }
 
 /// Two WASM hooks with one name would share a private data directory.
-fn check_data_dirs(hooks: &[PlannedHook], errors: &mut Vec<String>) {
+fn check_data_dirs(hooks: &[PlannedHook], problems: &mut Problems) {
     let wasm: Vec<&HookFile> = hooks
         .iter()
         .map(|h| &h.file)
@@ -212,14 +186,12 @@ fn check_data_dirs(hooks: &[PlannedHook], errors: &mut Vec<String>) {
         .collect();
     for (i, a) in wasm.iter().enumerate() {
         if let Some(b) = wasm[..i].iter().find(|b| b.name == a.name) {
-            errors.push(format!(
-                "{}: has the same name as {} ({}), so both would share the data directory \
+            let message = format!(
+                "has the same name as {} ({}), so both would share the data directory \
                  .hookhost/plugin-data/{}; rename one",
-                a.path.display(),
-                b.stem,
-                a.name,
-                a.name
-            ));
+                b.stem, a.name, a.name
+            );
+            problems.push(Problem::at(&a.path, None, message));
         }
     }
 }
@@ -243,248 +215,161 @@ impl Plan {
         names.dedup();
         names
     }
+}
 
-    /// The plan as people read it.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "hookhost {} in {}: {} hook(s), {} phase(s)",
-            self.entry.name(),
-            self.stack.top.display(),
-            self.hooks.len(),
-            self.phases.len()
-        );
-        if let Some(prelude) = &self.prelude {
-            prelude.render(&mut out);
-        }
-        out.push_str("\nhooks, in order:\n");
-        for hook in &self.hooks {
-            render_hook(&mut out, hook);
-        }
-        drivers::render(&mut out, self.driver.as_ref(), &self.phases);
-        if !self.skipped.is_empty() {
-            out.push_str("\nskipped:\n");
-            for s in &self.skipped {
-                let _ = writeln!(out, "  {}: {}", s.path.display(), s.reason);
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use super::*;
+    use crate::config::lockfile::LOCK_FILE;
+    use crate::model::phases::Entry;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c"])
+            .arg("init.defaultBranch=main")
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// A plugin repository with one commit of `devstack/plugin.sh`.
+    fn plugin_repo(dir: &Path) -> PathBuf {
+        let repo = dir.join("repo");
+        write(&repo.join("devstack/plugin.sh"), "echo plugin\n");
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-qm", "v1"]);
+        repo
+    }
+
+    /// Every file under `dir`, with its content.
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(next) = todo.pop() {
+            for entry in std::fs::read_dir(&next).unwrap().flatten() {
+                let path = entry.path();
+                match path.is_dir() {
+                    true => todo.push(path),
+                    false => {
+                        files.insert(path.clone(), std::fs::read(&path).unwrap());
+                    }
+                }
             }
         }
-        if !self.notes.is_empty() {
-            out.push_str("\nnotes:\n");
-            for note in &self.notes {
-                let _ = writeln!(out, "  {note}");
+        files
+    }
+
+    fn plan(stack: &Stack, fetched: &Fetched) -> Planned {
+        let options = PlanOptions::default();
+        let discovery = discover(stack, &options).unwrap();
+        make_plan(stack, Entry::Stack, &options, discovery, fetched)
+    }
+
+    fn open(top: &Path, env: &[(&str, &str)]) -> Stack {
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Stack::open(top, &env).unwrap()
+    }
+
+    #[test]
+    fn planning_writes_nothing_the_fetch_step_clones_and_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = plugin_repo(dir.path());
+        let top = dir.path().join("stack");
+        let conf = format!("[[local|localrc]]\nenable_plugin p {}\n", repo.display());
+        write(&top.join("local.conf"), &conf);
+        let stack = open(&top, &[]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        assert!(stack.dest.join("p/devstack/plugin.sh").is_file());
+        let before = snapshot(&top);
+        let planned = plan(&stack, &fetched);
+        let plan = planned.plan.unwrap();
+        assert_eq!(plan.hooks.len(), 1);
+        assert_eq!(snapshot(&top), before, "planning changed the stack");
+        assert!(!top.join(LOCK_FILE).exists());
+        fetch::record_lock(&stack, planned.lock.as_ref()).unwrap();
+        let lock = std::fs::read_to_string(top.join(LOCK_FILE)).unwrap();
+        assert!(lock.contains("[plugins.p]"), "{lock}");
+    }
+
+    #[test]
+    fn planning_takes_virt_driver_from_the_environment_the_stack_was_opened_with() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("lib/nova_plugins/hypervisor-fake"), "");
+        let stack = open(dir.path(), &[("VIRT_DRIVER", "fake")]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        let driver = plan(&stack, &fetched).plan.unwrap().driver;
+        let driver = driver.expect("the stack's environment selects it");
+        assert_eq!(driver.name, "fake");
+        let stack = open(dir.path(), &[]);
+        assert!(plan(&stack, &fetched).plan.unwrap().driver.is_none());
+    }
+
+    #[test]
+    fn every_problem_comes_back_typed_with_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        write(&top.join("extras.d/10-x.wasm"), "");
+        write(&top.join("extras.d/20-x.wasm"), "");
+        write(&top.join("hookhost.toml"), "confine = [\"nope\"]\n");
+        let stack = open(&top, &[]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        let problems = plan(&stack, &fetched).plan.unwrap_err();
+        assert_eq!(problems.0.len(), 2, "{problems}");
+        let shared = &problems.0[0];
+        assert_eq!(
+            shared.file.as_deref(),
+            Some(&*top.join("extras.d/20-x.wasm"))
+        );
+        assert!(
+            shared.message.contains("share the data directory"),
+            "{shared}"
+        );
+        assert!(problems.0[1].message.starts_with("confine nope: "));
+    }
+
+    #[test]
+    fn plan_shows_a_confined_hooks_request_to_be_confined() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("extras.d/40-legacy.sh"), "true\n");
+        let manifest = "[capabilities]\nconfine = true\n";
+        write(&dir.path().join("extras.d/40-legacy.toml"), manifest);
+        let stack = open(dir.path(), &[]);
+        let fetched = fetch::fetch_plugins(&stack, false);
+        let planned = plan(&stack, &fetched);
+        match crate::bash::confine::probe() {
+            Ok(()) => {
+                let plan = planned.plan.unwrap();
+                let text = plan.render();
+                assert!(
+                    text.contains("requests confine (bash hook confined by Landlock)"),
+                    "{text}"
+                );
+                let json = plan.to_json();
+                let requested = json["hooks"][0]["requested"].to_string();
+                assert!(requested.contains("confine"), "{requested}");
+            }
+            Err(_) => {
+                let problems = planned.plan.unwrap_err().to_string();
+                assert!(
+                    problems.contains("refusing to run it unconfined"),
+                    "{problems}"
+                );
             }
         }
-        out.push_str("\nsequence:\n");
-        let names: Vec<&str> = self.hooks.iter().map(|h| h.file.stem.as_str()).collect();
-        for phase in &self.phases {
-            let steps = drivers::sequence(self.driver.as_ref(), *phase, &names);
-            let _ = writeln!(out, "  {:<18} {}", phase.to_string(), steps.join(", "));
-        }
-        out
     }
-
-    /// The plan as one JSON document.
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "entry": self.entry.name(),
-            "top": self.stack.top,
-            "phases": self.phases.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-            "hooks": self.hooks.iter().map(hook_json).collect::<Vec<_>>(),
-            "skipped": self.skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
-            "driver": self.driver.as_ref().map(|d| drivers::to_json(d, &self.phases)),
-            "notes": self.notes,
-            "prelude": self.prelude.as_ref().map(Prelude::to_json),
-        })
-    }
-}
-
-fn render_hook(out: &mut String, hook: &PlannedHook) {
-    let file = match &hook.external {
-        // An external plugin's file is always plugin.sh/.wasm: name the plugin.
-        Some(plugin) => format!("plugin {} ({})", plugin.name, plugin.state.describe()).into(),
-        None => hook
-            .file
-            .path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy(),
-    };
-    let Some(policy) = &hook.policy else {
-        let _ = writeln!(
-            out,
-            "  {file:<28} bash  trusted (runs in the shared bash session)"
-        );
-        return;
-    };
-    match policy.confine {
-        true => {
-            let _ = writeln!(
-                out,
-                "  {file:<28} bash  confined (Landlock, in a child bash): read-only system dirs and its grants"
-            );
-        }
-        false => {
-            let _ = writeln!(
-                out,
-                "  {file:<28} wasm  sandboxed: memory {}, time limit {} per call",
-                show_size(policy.memory),
-                show_duration(policy.timeout)
-            );
-        }
-    }
-    let requested = hook.manifest.as_ref().map(|m| &m.capabilities);
-    for line in requested.map(requested_lines).unwrap_or_default() {
-        let _ = writeln!(out, "  {:<28}       requests {line}", "");
-    }
-    for line in policy_lines(policy) {
-        let _ = writeln!(out, "  {:<28}       granted  {line}", "");
-    }
-    if policy.confine {
-        let ignored = requested.map(unenforced_for_bash).unwrap_or_default();
-        if !ignored.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {:<28}       not enforced on bash: {}",
-                "",
-                ignored.join(", ")
-            );
-        }
-    }
-}
-
-/// One line per requested capability, in manifest terms.
-pub fn requested_lines(request: &crate::config::manifest::Capabilities) -> Vec<String> {
-    let mut lines = Vec::new();
-    let lists = [
-        ("read", &request.read),
-        ("write", &request.write),
-        ("vars-read", &request.vars_read),
-        ("vars-write", &request.vars_write),
-        ("functions", &request.functions),
-        ("commands", &request.commands),
-        ("net", &request.net),
-        ("packages", &request.packages),
-    ];
-    for (key, values) in lists {
-        if !values.is_empty() {
-            lines.push(format!("{key} {}", values.join(", ")));
-        }
-    }
-    if let Some(memory) = request.memory {
-        lines.push(format!("memory {}", show_size(memory)));
-    }
-    if let Some(timeout) = request.timeout {
-        lines.push(format!("timeout {}", show_duration(timeout)));
-    }
-    lines
-}
-
-/// The kinds a confined bash hook's manifest asks for that Landlock cannot
-/// enforce on bash (they are not granted either).
-fn unenforced_for_bash(request: &crate::config::manifest::Capabilities) -> Vec<&'static str> {
-    let kinds = [
-        ("vars-read", request.vars_read.is_empty()),
-        ("vars-write", request.vars_write.is_empty()),
-        ("functions", request.functions.is_empty()),
-        ("commands", request.commands.is_empty()),
-        ("packages", request.packages.is_empty()),
-        ("memory", request.memory.is_none()),
-        ("timeout", request.timeout.is_none()),
-    ];
-    kinds
-        .iter()
-        .filter(|(_, empty)| !empty)
-        .map(|(kind, _)| *kind)
-        .collect()
-}
-
-/// One line per granted capability, in manifest terms.
-pub fn policy_lines(policy: &Policy) -> Vec<String> {
-    let mut lines = Vec::new();
-    for dir in &policy.dirs {
-        let mode = if dir.writable { "write" } else { "read" };
-        match policy.confine {
-            true => lines.push(format!("{mode} {}", dir.host.display())),
-            false => lines.push(format!("{mode} {} as {}", dir.host.display(), dir.guest)),
-        }
-    }
-    let lists = [
-        ("vars-read", &policy.vars_read),
-        ("vars-write", &policy.vars_write),
-        ("net", &policy.net),
-        ("packages", &policy.packages),
-        ("git", &policy.git),
-    ];
-    for (key, values) in lists {
-        if !values.is_empty() {
-            lines.push(format!("{key} {}", values.join(", ")));
-        }
-    }
-    lines.extend(trusted_power(policy));
-    lines.extend(reserved_writes(policy));
-    lines
-}
-
-/// What a `vars-write` grant names that hookhost refuses a plugin anyway
-/// (bash, the linker or programs trusted hooks run read it as code or
-/// configuration), and a grant of every variable, said as such.
-fn reserved_writes(policy: &Policy) -> Vec<String> {
-    let mut lines = Vec::new();
-    for name in &policy.vars_write {
-        if name == "*" {
-            lines.push(
-                "vars-write * (TRUSTED: every variable trusted hooks read, except those \
-                 hookhost refuses at run time)"
-                    .to_string(),
-            );
-        } else if let Some(why) = crate::model::names::reserved_variable(name) {
-            lines.push(format!("vars-write {name} is refused at run time: {why}"));
-        }
-    }
-    lines
-}
-
-/// The grants that hand a plugin the operator's own power, each said as
-/// such: a shell function runs in the trusted bash session, a command as
-/// the operator, neither sandboxed; packages are installed as root.
-fn trusted_power(policy: &Policy) -> Vec<String> {
-    let mut lines = Vec::new();
-    for function in &policy.functions {
-        lines.push(format!(
-            "function {function} (TRUSTED: runs in the bash session with your rights, \
-             any arguments)"
-        ));
-    }
-    for command in &policy.commands {
-        let any = match command.args.iter().any(|a| a == "**") {
-            true => ", any arguments",
-            false => "",
-        };
-        let shown = std::iter::once(command.program.as_str())
-            .chain(command.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ");
-        lines.push(format!(
-            "command {shown} (TRUSTED: runs unsandboxed with your rights{any})"
-        ));
-    }
-    if policy.install && !policy.packages.is_empty() {
-        lines.push("install (TRUSTED: packages are really installed, as root)".to_string());
-    }
-    lines
-}
-
-fn hook_json(hook: &PlannedHook) -> serde_json::Value {
-    json!({
-        "hook": hook.file.stem,
-        "kind": hook.file.kind.to_string(),
-        "path": hook.file.path,
-        "manifest": hook.file.manifest,
-        "requested": hook.manifest.as_ref().map(|m| requested_lines(&m.capabilities)),
-        "granted": hook.policy.as_ref().map(policy_lines),
-        "confined": hook.policy.as_ref().is_some_and(|p| p.confine),
-        "memory": hook.policy.as_ref().map(|p| p.memory),
-        "timeout_ms": hook.policy.as_ref().map(|p| p.timeout.as_millis() as u64),
-    })
 }

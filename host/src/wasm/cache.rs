@@ -449,14 +449,7 @@ fn create_secret(dir: &Path, path: &Path) -> io::Result<()> {
 /// `$HOOKHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/hookhost`, else
 /// `$HOME/.cache/hookhost`. Empty variables count as unset.
 pub fn default_dir() -> Option<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(dir) = var("HOOKHOST_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(dir).join("hookhost"));
-    }
-    var("HOME").map(|home| PathBuf::from(home).join(".cache").join("hookhost"))
+    crate::config::operator::compile_cache_dir()
 }
 
 /// What [`clean`] removed.

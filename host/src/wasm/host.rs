@@ -450,7 +450,9 @@ impl PluginState {
 
     /// DevStack's `trueorfalse` over a value read with [`Self::var`].
     pub(super) fn truth(default: bool, value: Option<&str>) -> bool {
-        value.and_then(crate::model::truth::truth).unwrap_or(default)
+        value
+            .and_then(crate::model::truth::truth)
+            .unwrap_or(default)
     }
 
     pub(super) fn set_variable(&mut self, name: &str, value: &str) -> Reply<()> {

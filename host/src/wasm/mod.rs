@@ -23,6 +23,7 @@ pub mod output;
 pub mod plugin;
 mod refusal;
 mod sandbox;
+pub mod sections;
 pub mod wit;
 
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! The manifest a WASM hook's run uses. `hookhost build` embeds the
 //! plugin's manifest in the component (custom section
-//! [`MANIFEST_SECTION`]); it counts:
+//! [`MANIFEST_SECTION`](crate::wasm::sections::MANIFEST_SECTION)); it counts:
 //!
 //! - only the `.toml` beside it: that one;
 //! - only the embedded one: that one (a component copied without its
@@ -14,9 +14,9 @@
 
 use std::path::Path;
 
-use super::inspect::read_sections;
 use crate::config::manifest::{self, Manifest};
-use crate::plan::discovery::{HookFile, HookKind};
+use crate::model::hooks::{HookFile, HookKind};
+use crate::wasm::sections::read_sections;
 use crate::wasm::wit::{self, WitVersion};
 
 /// The manifest chosen for a hook, and a note for the operator.

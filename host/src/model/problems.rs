@@ -1,0 +1,182 @@
+//! What refuses a stack, as data rather than joined text: each problem
+//! with the file it is in, the line when known, what is wrong and what to
+//! do about it. The layers that check a stack collect them (every problem
+//! in one pass where they can); the binary renders them in one place.
+//!
+//! A problem renders as the one line the operator reads:
+//! `FILE:LINE: MESSAGE — ADVICE` (each part only when known).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One thing wrong with a stack, found before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file the problem is in, when it is about one.
+    pub file: Option<PathBuf>,
+    /// The 1-based line of `file`, when known.
+    pub line: Option<usize>,
+    /// What is wrong (may span lines: a list of missing grants).
+    pub message: String,
+    /// What the operator can do about it.
+    pub advice: Option<String>,
+}
+
+impl Problem {
+    /// A problem not tied to one file (or whose message names it already).
+    pub fn new(message: impl Into<String>) -> Problem {
+        Problem {
+            file: None,
+            line: None,
+            message: message.into(),
+            advice: None,
+        }
+    }
+
+    /// A problem in `file`, at `line` when known.
+    pub fn at(
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            file: Some(file.into()),
+            line,
+            message: message.into(),
+            advice: None,
+        }
+    }
+
+    /// The same problem, with what to do about it.
+    pub fn advise(mut self, advice: impl Into<String>) -> Problem {
+        self.advice = Some(advice.into());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display())?,
+            (Some(file), None) => write!(f, "{}: ", file.display())?,
+            (None, _) => {}
+        }
+        f.write_str(&self.message)?;
+        match &self.advice {
+            Some(advice) => write!(f, " — {advice}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Every problem found, in the order found; one line (or more) each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn new() -> Problems {
+        Problems::default()
+    }
+
+    pub fn push(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+
+    /// The problems an error carries: its own list when it is one, else
+    /// the error's text (with its causes) as one problem.
+    pub fn push_error(&mut self, error: &anyhow::Error) {
+        match error.downcast_ref::<Problems>() {
+            // Only an unwrapped list: a context around it says more.
+            Some(problems) if error.chain().count() == 1 => self.0.extend(problems.0.clone()),
+            _ => self.push(Problem::new(format!("{error:#}"))),
+        }
+    }
+
+    /// Every problem of `other`, after these.
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter()
+    }
+
+    /// `value` when nothing was found wrong, else these problems.
+    pub fn or_ok<T>(self, value: T) -> Result<T, Problems> {
+        match self.is_empty() {
+            true => Ok(value),
+            false => Err(self),
+        }
+    }
+}
+
+impl From<Problem> for Problems {
+    fn from(problem: Problem) -> Problems {
+        Problems(vec![problem])
+    }
+}
+
+impl From<anyhow::Error> for Problems {
+    fn from(error: anyhow::Error) -> Problems {
+        let mut problems = Problems::new();
+        problems.push_error(&error);
+        problems
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_renders_its_known_parts_only() {
+        let full = Problem::at("local.conf", Some(3), "enabled twice").advise("enable it once");
+        assert_eq!(
+            full.to_string(),
+            "local.conf:3: enabled twice — enable it once"
+        );
+        let no_line = Problem::at("hookhost.toml", None, "bad key");
+        assert_eq!(no_line.to_string(), "hookhost.toml: bad key");
+        assert_eq!(Problem::new("plain").to_string(), "plain");
+    }
+
+    #[test]
+    fn problems_render_one_per_line_in_order() {
+        let mut problems = Problems::new();
+        problems.push(Problem::new("first"));
+        problems.push(Problem::at("b", Some(1), "second"));
+        assert_eq!(problems.to_string(), "first\nb:1: second");
+    }
+
+    #[test]
+    fn an_error_carrying_problems_gives_them_back_one_by_one() {
+        let inner = Problems(vec![Problem::new("a"), Problem::new("b")]);
+        let mut problems = Problems::new();
+        problems.push_error(&anyhow::Error::new(inner.clone()));
+        assert_eq!(problems, inner);
+        // A context around the list says more than the list: kept as text.
+        let wrapped = anyhow::Error::new(inner).context("plugin x");
+        let mut problems = Problems::new();
+        problems.push_error(&wrapped);
+        assert_eq!(problems.0.len(), 1);
+        assert_eq!(problems.to_string(), "plugin x: a\nb");
+    }
+}
