@@ -602,9 +602,9 @@ fn apply_script(changes: &[Change]) -> String {
     script
 }
 
-/// Single-quote for bash: `'...'`, each `'` written as `'\''`.
+/// Single-quote for bash (the session's one quoting function).
 fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
+    String::from_utf8_lossy(&super::framing::quote(value.as_bytes())).into_owned()
 }
 
 /// Sourced in the session: write its variables and functions to "$1".

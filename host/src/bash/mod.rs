@@ -29,7 +29,7 @@
 
 mod batch;
 pub mod confine;
-mod framing;
+pub(crate) mod framing;
 mod mailbox;
 mod mirror;
 mod process;

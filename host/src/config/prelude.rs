@@ -102,6 +102,10 @@ pub struct Skipped {
 pub struct Part {
     pub steps: Vec<Step>,
     pub padded: String,
+    /// Files of the tree (relative to it) sourced after `padded`, in order:
+    /// hookhost.toml's list. The session side writes the `source` lines,
+    /// quoting each path.
+    pub sources: Vec<String>,
 }
 
 /// Where a variable's value comes from.
@@ -160,17 +164,20 @@ pub fn plan(
 /// The prelude from hookhost.toml's list: the environment stack.sh set up,
 /// then each file sourced in order (override_defaults runs after it all).
 fn configured(top: &Path, list: &[String]) -> anyhow::Result<Prelude> {
-    let mut padded = String::from(ENVIRONMENT);
     let mut steps = Vec::new();
     for entry in list {
         check_entry(top, entry)?;
         let text = format!("source $TOP_DIR/{entry}");
-        let _ = writeln!(padded, "builtin source \"$TOP_DIR\"/{}", shell_quote(entry));
         steps.push(Step { line: 0, text });
     }
+    let part = Part {
+        steps,
+        padded: ENVIRONMENT.to_string(),
+        sources: list.to_vec(),
+    };
     Ok(Prelude {
         script: crate::config::stack::OPERATOR_CONFIG.to_string(),
-        parts: vec![Part { steps, padded }],
+        parts: vec![part],
         split: false,
         skipped: Vec::new(),
         extract_localrc: top.join("inc/meta-config").is_file(),
@@ -203,11 +210,6 @@ fn check_entry(top: &Path, entry: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Single-quote `s` for bash.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// The prelude derived from the entry script of the tree.
@@ -285,6 +287,7 @@ impl Builder {
             .map(|(steps, padded)| Part {
                 steps,
                 padded: padded.join("\n") + "\n",
+                sources: Vec::new(),
             })
             .collect();
         Prelude {
@@ -841,231 +844,6 @@ impl Prelude {
                 "name": o.name, "value": o.value, "from": o.from,
             })).collect::<Vec<_>>(),
         })
-    }
-}
-
-/// The prelude of a run, in its session: the padded parts written under
-/// the state directory, the ones run so far (a restarted session runs them
-/// again), and, in a dry run, `.localrc.auto` as it was before (put back
-/// when the run ends: the prelude writes it, as stack.sh did).
-pub struct Runner {
-    prelude: Prelude,
-    paths: Vec<PathBuf>,
-    localrc_step: Option<PathBuf>,
-    done: usize,
-    /// Held for its `Drop`, which puts the file back.
-    _restore: Option<Restore>,
-}
-
-/// A file to put back as it was.
-struct Restore {
-    path: PathBuf,
-    before: Option<Vec<u8>>,
-}
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        let _ = match &self.before {
-            Some(bytes) => std::fs::write(&self.path, bytes),
-            None => std::fs::remove_file(&self.path).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e),
-            }),
-        };
-    }
-}
-
-/// hookhost's own extraction of `[[local|localrc]]` into `.localrc.auto`,
-/// with the tree's inc/meta-config, as stack.sh did it (for unstack.sh,
-/// clean.sh and a configured list, whose scripts do not). In a subshell:
-/// nothing it defines stays.
-const LOCALRC_STEP: &str = r##"(
-builtin source "$TOP_DIR/inc/meta-config" || builtin exit 1
-command rm -f "$TOP_DIR/.localrc.auto"
-if [[ -r $TOP_DIR/local.conf ]]; then
-    for lfile in $(get_meta_section_files "$TOP_DIR/local.conf" local); do
-        if [[ $lfile == localrc ]]; then
-            if [[ -r $TOP_DIR/localrc ]]; then
-                builtin echo "[WARNING] localrc and local.conf:[[local]] both exist, using localrc"
-            else
-                builtin echo "# Generated file, do not edit" >"$TOP_DIR/.localrc.auto"
-                get_meta_section "$TOP_DIR/local.conf" local "$lfile" >>"$TOP_DIR/.localrc.auto"
-            fi
-        fi
-    done
-fi
-)
-"##;
-
-impl Runner {
-    /// Write the padded parts under `state_dir`; in a dry run, remember
-    /// `.localrc.auto` to put it back.
-    pub fn new(
-        prelude: &Prelude,
-        top: &Path,
-        state_dir: &Path,
-        dry_run: bool,
-    ) -> anyhow::Result<Runner> {
-        let write = |path: &Path, text: &str| -> anyhow::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-            }
-            std::fs::write(path, text)
-                .map_err(|e| anyhow::anyhow!("cannot write the prelude {}: {e}", path.display()))
-        };
-        let mut paths = Vec::new();
-        for (i, part) in prelude.parts.iter().enumerate() {
-            let path = prelude.part_path(state_dir, i);
-            write(&path, &part.padded)?;
-            paths.push(path);
-        }
-        let localrc_step = match prelude.extract_localrc {
-            true => {
-                let path = state_dir.join(DIR).join("localrc.sh");
-                write(&path, LOCALRC_STEP)?;
-                Some(path)
-            }
-            false => None,
-        };
-        let restore = dry_run.then(|| {
-            let path = top.join(".localrc.auto");
-            let before = std::fs::read(&path).ok();
-            Restore { path, before }
-        });
-        Ok(Runner {
-            prelude: prelude.clone(),
-            paths,
-            localrc_step,
-            done: 0,
-            _restore: restore,
-        })
-    }
-
-    /// Parts not run yet.
-    pub fn pending(&self) -> bool {
-        self.done < self.paths.len()
-    }
-
-    /// Parts run so far.
-    pub fn done(&self) -> usize {
-        self.done
-    }
-
-    /// Whether `override_defaults` belongs after the first part.
-    pub fn split(&self) -> bool {
-        self.prelude.split
-    }
-
-    /// Run the next part in `session` (the localrc step before the first).
-    /// An error when the part ended bash (a `die`, `exit`), naming it.
-    pub fn run_next(
-        &mut self,
-        session: &mut crate::bash::BashSession,
-        out: &mut dyn FnMut(crate::bash::Stream, &str),
-    ) -> anyhow::Result<()> {
-        let part = self.done;
-        self.run_part(session, part, out)?;
-        self.done += 1;
-        Ok(())
-    }
-
-    fn run_part(
-        &self,
-        session: &mut crate::bash::BashSession,
-        part: usize,
-        out: &mut dyn FnMut(crate::bash::Stream, &str),
-    ) -> anyhow::Result<()> {
-        use crate::bash::Outcome;
-        if let (0, Some(step)) = (part, &self.localrc_step) {
-            let label = "local.conf [[local|localrc]] -> .localrc.auto";
-            if let Outcome::SessionEnded { .. } = session.source_prelude(step, label, out)? {
-                bail!("the bash session ended while writing .localrc.auto from local.conf");
-            }
-        }
-        let label = format!("{} (prelude)", self.prelude.script);
-        match session.source_prelude(&self.paths[part], &label, out)? {
-            Outcome::SessionEnded { .. } => bail!(
-                "the bash session ended in the DevStack prelude (what {} runs before its hooks; \
-                 see its output above, and `hookhost plan` for the list)",
-                self.prelude.script
-            ),
-            Outcome::Success | Outcome::Failed { .. } => Ok(()),
-        }
-    }
-}
-
-/// What a restarted session runs again, in the order it first ran: the
-/// prelude's parts and every bash hook's `override_defaults` and `source`,
-/// so what they defined is defined again.
-#[derive(Default)]
-pub struct Replay {
-    runner: Option<Runner>,
-    steps: Vec<ReplayStep>,
-}
-
-enum ReplayStep {
-    Part(usize),
-    Source(PathBuf, Vec<String>),
-}
-
-impl Replay {
-    pub fn set_runner(&mut self, runner: Runner) {
-        self.runner = Some(runner);
-    }
-
-    pub fn runner(&mut self) -> Option<&mut Runner> {
-        self.runner.as_mut()
-    }
-
-    /// Run the prelude's next part and remember it.
-    pub fn run_part(
-        &mut self,
-        session: &mut crate::bash::BashSession,
-        out: &mut dyn FnMut(crate::bash::Stream, &str),
-    ) -> anyhow::Result<()> {
-        let Some(runner) = &mut self.runner else {
-            return Ok(());
-        };
-        let part = runner.done();
-        runner.run_next(session, out)?;
-        self.steps.push(ReplayStep::Part(part));
-        Ok(())
-    }
-
-    /// A hook's file was sourced with `args` in a phase that defines.
-    pub fn sourced(&mut self, path: &Path, args: &[&str]) {
-        let args = args.iter().map(|a| a.to_string()).collect();
-        self.steps
-            .push(ReplayStep::Source(path.to_path_buf(), args));
-    }
-
-    /// Run every step again in a fresh `session`, output discarded. Stops
-    /// at a step that ends bash, with an error naming it.
-    pub fn run(&self, session: &mut crate::bash::BashSession) -> anyhow::Result<()> {
-        use crate::bash::Outcome;
-        let mut ignore = |_: crate::bash::Stream, _: &str| {};
-        for step in &self.steps {
-            match step {
-                ReplayStep::Part(part) => {
-                    if let Some(runner) = &self.runner {
-                        runner.run_part(session, *part, &mut ignore)?;
-                    }
-                }
-                ReplayStep::Source(path, args) => {
-                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                    if let Outcome::SessionEnded { .. } =
-                        session.source_hook(path, &args, &mut ignore)?
-                    {
-                        bail!(
-                            "{} ended the session when it was sourced again",
-                            path.display()
-                        );
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 
