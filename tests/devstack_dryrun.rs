@@ -179,3 +179,88 @@ fn die_in_a_dry_run_ends_the_phase_not_the_run() {
         "{records:?}"
     );
 }
+
+#[test]
+fn a_redirection_outside_the_state_directory_is_refused_and_reported() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let run = hookhost(top, &["stack", "--dry-run", "--json"]);
+    run.assert_no_panic();
+    let all = run.all();
+    let junk = top.join("mini-junk.conf");
+    assert!(
+        !junk.exists(),
+        "the redirection wrote {}\n{all}",
+        junk.display()
+    );
+    let records = records(&run);
+    let refused = records.iter().find(|r| {
+        r["kind"] == "file"
+            && r["hook"] == "50-mini"
+            && r["phase"] == "stack post-config"
+            && r["place"] == "extras.d/50-mini.sh:24"
+            && r["command"] == format!("would write {}", junk.display())
+    });
+    assert!(refused.is_some(), "{records:#?}\n{all}");
+    // A finding, not the hook's failure; the report says how the run was
+    // confined.
+    let text = hookhost(top, &["stack", "--dry-run"]).all();
+    assert!(
+        !text.contains("hook 50-mini (bash) failed in `stack post-config`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("writes: confined by Landlock") || text.contains("writes: NOT confined"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_dry_run_does_not_reach_a_listener_on_loopback() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::fs::write(
+        top.join("extras.d/60-net.sh"),
+        format!(
+            "if [[ $1 == stack && $2 == install ]]; then\n\
+             \x20   curl -s http://127.0.0.1:{port}/\n\
+             \x20   bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}' && echo NET-CONNECTED\n\
+             fi\n"
+        ),
+    )
+    .unwrap();
+    let run = hookhost(top, &["stack", "--dry-run"]);
+    run.assert_no_panic();
+    let all = run.all();
+    assert!(all.contains("network: "), "{all}");
+    if all.contains("network: NOT cut off") {
+        eprintln!("skipped: this machine cuts a dry run off the network in no way\n{all}");
+        return;
+    }
+    assert!(!all.contains("NET-CONNECTED"), "{all}");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the dry run connected to the listener: {other:?}\n{all}"),
+    }
+    // The listener itself works: a connection from here is accepted.
+    let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    listener.set_nonblocking(false).unwrap();
+    assert!(listener.accept().is_ok());
+}
+
+#[test]
+fn plan_dry_run_says_how_a_dry_run_would_be_confined() {
+    let tree = mini_tree();
+    let run = hookhost(tree.path(), &["plan", "stack", "--dry-run"]);
+    run.assert_no_panic().assert_code(0);
+    let all = run.all();
+    assert!(
+        all.contains("dry run (--dry-run) on this machine:"),
+        "{all}"
+    );
+    assert!(all.contains("  writes: "), "{all}");
+    assert!(all.contains("  network: "), "{all}");
+}

@@ -91,6 +91,65 @@ fn parse(line: &str, hook: &str, phase: &str) -> Option<Record> {
     })
 }
 
+/// What a dry run's confinement refused, from the line bash printed for
+/// it (`FILE: line N: PATH: Permission denied`, a redirection), as a record
+/// line for the record file: kind `file`, the place mapped back to the
+/// hook's (or the tree's) file relative to `top`. None for other lines.
+pub fn refused_write(line: &str, top: &Path) -> Option<String> {
+    let body = line.strip_suffix(": Permission denied")?;
+    let (file, rest) = body.split_once(": line ")?;
+    let (number, path) = rest.split_once(": ")?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || path.is_empty() {
+        return None;
+    }
+    let place = format!("{}:{number}", place_file(file, top));
+    let path = path.replace(['\t', '\n'], " ");
+    Some(format!(
+        "file\t{place}\twould write {path}\trefused by the dry run's confinement\n"
+    ))
+}
+
+/// A file bash named, as the report names it: relative to the stack, and
+/// the prelude's padded copies (`.hookhost/prelude/N/stack.sh`) as the
+/// tree's own script.
+fn place_file(file: &str, top: &Path) -> String {
+    let top = top.to_string_lossy();
+    let relative = file
+        .strip_prefix(top.as_ref())
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or(file);
+    match relative.strip_prefix(".hookhost/prelude/") {
+        Some(padded) => padded
+            .split_once('/')
+            .map_or(padded, |(_, script)| script)
+            .to_string(),
+        None => relative.to_string(),
+    }
+}
+
+/// In a dry run, note a refused write `line` (see [`refused_write`]) in the
+/// record file of `state_dir`, for the step running now.
+pub fn note_refused_write(line: &str, top: &Path, state_dir: &Path) {
+    use std::io::Write;
+    let Some(record) = refused_write(line, top) else {
+        return;
+    };
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(state_dir.join(FILE));
+    if let Ok(mut file) = file {
+        let _ = file.write_all(record.as_bytes());
+    }
+}
+
+/// Whether a hook's output ends with a write the confinement refused: its
+/// non-zero status then comes from that refusal, which the dry run reports
+/// as a finding (`would write PATH`), not as the hook's failure.
+pub fn ended_at_refused_write(tail: &[String], top: &Path) -> bool {
+    tail.last()
+        .is_some_and(|line| refused_write(line, top).is_some())
+}
+
 /// The report's sections: record kind, title, and how a record's command
 /// is written (`sudo mkdir ...`, `install_package x`).
 const SECTIONS: [(&str, &str, &str); 13] = [
@@ -121,9 +180,14 @@ const SECTIONS: [(&str, &str, &str); 13] = [
     ("merge", "local.conf meta-sections (not merged)", ""),
 ];
 
-/// The report's lines: one per record, grouped by kind, and a count.
+/// The report's lines: how this dry run was confined, then one line per
+/// record, grouped by kind, and a count.
 pub fn render(records: &[Record]) -> Vec<String> {
-    let mut lines = Vec::new();
+    render_with(&crate::bash::confine::dry_run_status(), records)
+}
+
+fn render_with(status: &crate::bash::confine::DryRunStatus, records: &[Record]) -> Vec<String> {
+    let mut lines = status.lines();
     for (kind, title, prefix) in SECTIONS {
         let of_kind: Vec<&Record> = records.iter().filter(|r| r.kind == kind).collect();
         if of_kind.is_empty() {
@@ -141,7 +205,7 @@ pub fn render(records: &[Record]) -> Vec<String> {
             lines.push(line);
         }
     }
-    if lines.is_empty() {
+    if records.is_empty() {
         lines.push("nothing: every command existed and nothing needed sudo or packages".into());
     }
     lines
@@ -375,10 +439,21 @@ const ALLOWED: &[&str] = &[
 /// command of SHIMS, `real/NAME` -> the system's NAME (when installed),
 /// `allow/NAME` -> the system's NAME for each read-only command, `tmp/`.
 /// Made afresh for each run (the system's commands may have moved).
-pub fn prepare_bin(state_dir: &Path) -> std::io::Result<PathBuf> {
+///
+/// For a DevStack tree, `.localrc.auto` is made to exist (empty) before the
+/// confined session starts, since Landlock can let it write only a file
+/// that exists (stack.sh's prelude writes it); `CREATED_LOCALRC` in the
+/// directory says the run made it, so the prelude's restore removes it.
+pub fn prepare_bin(top: &Path, state_dir: &Path, devstack: bool) -> std::io::Result<PathBuf> {
     let dir = state_dir.join(BIN);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let localrc = top.join(".localrc.auto");
+    if devstack && !localrc.exists() {
+        std::fs::write(&localrc, b"")?;
+        std::fs::write(dir.join(CREATED_LOCALRC), b"")?;
     }
     for sub in ["shims", "real", "allow", "tmp"] {
         std::fs::create_dir_all(dir.join(sub))?;
@@ -401,6 +476,9 @@ pub fn prepare_bin(state_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// The marker of a `.localrc.auto` the dry run created (see [`prepare_bin`]).
+pub const CREATED_LOCALRC: &str = "created-localrc.auto";
+
 /// The shim every recorded command runs.
 const SHIM_SH: &str = include_str!("../bash/shim.sh");
 
@@ -419,6 +497,27 @@ fn find_on(search: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_redirection_becomes_a_file_record_at_the_hook_s_line() {
+        let top = Path::new("/srv/tree");
+        let line = "/srv/tree/extras.d/50-x.sh: line 25: /etc/x.conf: Permission denied";
+        assert_eq!(
+            refused_write(line, top).as_deref(),
+            Some("file\textras.d/50-x.sh:25\twould write /etc/x.conf\trefused by the dry run's confinement\n")
+        );
+        let padded = "/srv/tree/.hookhost/prelude/1/stack.sh: line 9: /opt/x: Permission denied";
+        assert!(refused_write(padded, top)
+            .unwrap()
+            .contains("\tstack.sh:9\t"));
+        for other in [
+            "cp: cannot create regular file '/x': Permission denied",
+            "x.sh: line : /x: Permission denied",
+            "x.sh: line 3: /x: No such file or directory",
+        ] {
+            assert_eq!(refused_write(other, top), None, "{other}");
+        }
+    }
 
     #[test]
     fn collects_whole_new_lines_only() {
@@ -446,11 +545,17 @@ mod tests {
             ("60-y", "undefined")
         );
         assert!(recorder.collect("z", "p").is_empty());
-        let lines = render(&got);
+        let status = crate::bash::confine::DryRunStatus {
+            writes: Err("no Landlock".into()),
+            network: crate::bash::confine::NetworkCut::None,
+        };
+        let lines = render_with(&status, &got);
+        assert!(lines[0].starts_with("writes: NOT confined (no Landlock)"));
+        assert!(lines[1].starts_with("network: NOT cut off"));
         assert_eq!(
-            lines[0],
+            lines[2],
             "not defined here (functions or commands that do not exist): 1"
         );
-        assert!(lines[1].contains("pip_install x  [60-y in `stack extra`, lib/a:9]"));
+        assert!(lines[3].contains("pip_install x  [60-y in `stack extra`, lib/a:9]"));
     }
 }

@@ -127,7 +127,12 @@ pub fn execute(
     let started = Instant::now();
     if options.dry_run {
         // Before the session starts: its PATH is these shims.
-        crate::run::dryrun::prepare_bin(&plan.stack.state_dir).with_context(|| {
+        crate::run::dryrun::prepare_bin(
+            &plan.stack.top,
+            &plan.stack.state_dir,
+            plan.prelude.is_some(),
+        )
+        .with_context(|| {
             format!(
                 "cannot prepare the dry run's commands in {}",
                 plan.stack.state_dir.display()
@@ -439,8 +444,13 @@ impl Run<'_> {
         let mut tail = VecDeque::new();
         let reporter = self.reporter.clone();
         let name = hook.file.stem.clone();
+        let stack = &self.plan.stack;
+        let dry_run = self.dry_run.is_some();
         let mut out = |stream: BashStream, line: &str| {
             lock(&reporter).output(&name, stream == BashStream::Stderr, line);
+            if dry_run && stream == BashStream::Stderr {
+                dryrun::note_refused_write(line, &stack.top, &stack.state_dir);
+            }
             if tail.len() == TAIL_LINES {
                 tail.pop_front();
             }
@@ -480,6 +490,13 @@ impl Run<'_> {
         };
         let reason = match outcome {
             Ok(Outcome::Success) => return Ok(()),
+            // A dry run's refused write is a finding (`would write PATH`).
+            Ok(Outcome::Failed { .. })
+                if dry_run
+                    && dryrun::ended_at_refused_write(tail.make_contiguous(), &stack.top) =>
+            {
+                return Ok(())
+            }
             Ok(Outcome::Failed { status }) => format!("exited with status {status}"),
             // Ctrl-C ended the session: the run stops, nothing to restart.
             Ok(Outcome::SessionEnded { .. }) if interrupt::requested() => {

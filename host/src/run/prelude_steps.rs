@@ -61,8 +61,12 @@ fn run_part(
 ) -> anyhow::Result<()> {
     lock(reporter).hook_started(STEP, "bash", phase);
     let started = Instant::now();
+    let dry_run = space.replay_log().runner().and_then(|r| r.dry_run.clone());
     let mut out = |stream: BashStream, line: &str| {
         lock(reporter).output(STEP, stream == BashStream::Stderr, line);
+        if let (Some((top, state)), BashStream::Stderr) = (&dry_run, stream) {
+            crate::run::dryrun::note_refused_write(line, top, state);
+        }
     };
     let result = space.run_prelude_part(&mut out);
     let timing = Timing {
@@ -118,6 +122,9 @@ pub(crate) struct Runner {
     paths: Vec<PathBuf>,
     localrc_step: Option<PathBuf>,
     done: usize,
+    /// In a dry run, the stack and its state directory (for the prelude's
+    /// refused writes).
+    dry_run: Option<(PathBuf, PathBuf)>,
     /// Held for its `Drop`, which puts the file back.
     _restore: Option<Restore>,
 }
@@ -195,7 +202,13 @@ impl Runner {
         };
         let restore = dry_run.then(|| {
             let path = top.join(".localrc.auto");
-            let before = std::fs::read(&path).ok();
+            let created = state_dir
+                .join(crate::run::dryrun::BIN)
+                .join(crate::run::dryrun::CREATED_LOCALRC);
+            let before = match created.exists() {
+                true => None,
+                false => std::fs::read(&path).ok(),
+            };
             Restore { path, before }
         });
         Ok(Runner {
@@ -203,6 +216,7 @@ impl Runner {
             paths,
             localrc_step,
             done: 0,
+            dry_run: dry_run.then(|| (top.to_path_buf(), state_dir.to_path_buf())),
             _restore: restore,
         })
     }
