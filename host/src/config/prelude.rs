@@ -127,6 +127,11 @@ pub struct Prelude {
     pub parts: Vec<Part>,
     /// The entry script runs `run_phase override_defaults` between the parts.
     pub split: bool,
+    /// stack.sh's steps after `run_phase source` that define what later
+    /// phases use (passwords, the database URL, `save_stackenv`): run after
+    /// the hooks' `source`, before `stack pre-install`. None for unstack.sh,
+    /// clean.sh and a configured list.
+    pub post_source: Option<Part>,
     pub skipped: Vec<Skipped>,
     /// hookhost writes `.localrc.auto` from local.conf before the prelude
     /// (the script does not: unstack.sh, clean.sh, a configured list).
@@ -179,6 +184,7 @@ fn configured(top: &Path, list: &[String]) -> anyhow::Result<Prelude> {
         script: crate::config::stack::OPERATOR_CONFIG.to_string(),
         parts: vec![part],
         split: false,
+        post_source: None,
         skipped: Vec::new(),
         extract_localrc: top.join("inc/meta-config").is_file(),
         origins: Vec::new(),
@@ -227,8 +233,27 @@ fn derived(top: &Path, entry: Entry) -> anyhow::Result<Prelude> {
     };
     let lines: Vec<&str> = text.lines().collect();
     let mut builder = Builder::new(lines.len());
+    let mut after_source = false;
     for statement in statements(&lines) {
-        match classify(&lines[statement.first..=statement.last]) {
+        let text = &lines[statement.first..=statement.last];
+        if after_source {
+            match classify_post_source(text) {
+                Class::Stop => break,
+                Class::Split => {
+                    builder.keep(&lines, &statement);
+                    break;
+                }
+                Class::Keep => builder.keep(&lines, &statement),
+                Class::Skip(why) => builder.skip(&lines, &statement, why),
+            }
+            continue;
+        }
+        match classify(text) {
+            // stack.sh goes on to define what later phases use.
+            Class::Stop if entry == Entry::Stack && first_word(text[0]) == "run_phase" => {
+                builder.start_post_source();
+                after_source = true;
+            }
             Class::Stop => break,
             Class::Split => builder.split(),
             Class::Keep => builder.keep(&lines, &statement),
@@ -245,6 +270,8 @@ struct Builder {
     skipped: Vec<Skipped>,
     len: usize,
     has_localrc: bool,
+    /// The last of `parts` is the post-source step.
+    post_source: bool,
 }
 
 impl Builder {
@@ -254,7 +281,13 @@ impl Builder {
             skipped: Vec::new(),
             len,
             has_localrc: false,
+            post_source: false,
         }
+    }
+
+    fn start_post_source(&mut self) {
+        self.parts.push((Vec::new(), vec![String::new(); self.len]));
+        self.post_source = true;
     }
 
     fn split(&mut self) {
@@ -280,8 +313,7 @@ impl Builder {
     }
 
     fn finish(self, script: String, extract_localrc: bool) -> Prelude {
-        let split = self.parts.len() == 2;
-        let parts = self
+        let mut parts: Vec<Part> = self
             .parts
             .into_iter()
             .map(|(steps, padded)| Part {
@@ -290,10 +322,15 @@ impl Builder {
                 sources: Vec::new(),
             })
             .collect();
+        let post_source = match self.post_source {
+            true => parts.pop(),
+            false => None,
+        };
         Prelude {
             script,
+            split: parts.len() == 2,
             parts,
-            split,
+            post_source,
             skipped: self.skipped,
             extract_localrc,
             origins: Vec::new(),
@@ -494,6 +531,49 @@ fn classify(lines: &[&str]) -> Class {
         if let Some(class) = classify_block(lines) {
             return class;
         }
+    }
+    Class::Skip(skip_reason(lines))
+}
+
+/// Calls stack.sh makes after `run_phase source` that only set variables
+/// (hookhost's `read_password` never prompts and writes only its state).
+const POST_SOURCE_CALLS: [&str; 3] = ["read_password", "initialize_database_backends", "echo"];
+
+/// What the post-source step does with a statement of stack.sh after
+/// `run_phase source`: `save_stackenv` is its last statement (`Split`:
+/// kept, then the step ends); package installs and other phases end it.
+fn classify_post_source(lines: &[&str]) -> Class {
+    let first = lines[0].trim();
+    let word = first_word(first);
+    if word == "save_stackenv" {
+        return Class::Split;
+    }
+    if word == "run_phase" || lines.iter().any(|l| l.contains("install_prereqs")) {
+        return Class::Stop;
+    }
+    if let Some(name) = function_name(first) {
+        return match OWNED_FUNCTIONS.contains(&name) {
+            true => Class::Skip("hookhost provides its own"),
+            false => Class::Keep,
+        };
+    }
+    let chain_keeps = |line: &&str| {
+        let code = strip_comment(line).trim();
+        code.split(';')
+            .flat_map(|part| part.split("&&"))
+            .flat_map(|part| part.split("||"))
+            .all(|command| {
+                let command = command.trim();
+                let word = first_word(command);
+                keeps(command) || POST_SOURCE_CALLS.contains(&word) || word.starts_with('[')
+            })
+    };
+    let simple = lines.len() == 1 || matches!(word, "if" | "for");
+    if simple
+        && !lines.iter().any(|l| l.trim_end().ends_with('\\'))
+        && lines.iter().all(chain_keeps)
+    {
+        return Class::Keep;
     }
     Class::Skip(skip_reason(lines))
 }
@@ -804,6 +884,12 @@ impl Prelude {
                 let _ = writeln!(out, "  {}", self.place(step));
             }
         }
+        if let Some(post) = &self.post_source {
+            out.push_str("  -- source phase; then, before `stack pre-install` --\n");
+            for step in &post.steps {
+                let _ = writeln!(out, "  {}", self.place(step));
+            }
+        }
         if !self.skipped.is_empty() {
             let _ = writeln!(out, "  not run ({} steps):", self.skipped.len());
             for skipped in &self.skipped {
@@ -837,6 +923,7 @@ impl Prelude {
             "extract_localrc": self.extract_localrc,
             "parts": self.parts.iter().map(steps).collect::<Vec<_>>(),
             "override_defaults_between_parts": self.split,
+            "post_source": self.post_source.as_ref().map(steps),
             "skipped": self.skipped.iter().map(|s| json!({
                 "line": s.step.line, "text": s.step.text, "why": s.why,
             })).collect::<Vec<_>>(),
@@ -896,6 +983,37 @@ mod tests {
     fn continued_lines_belong_to_their_statement() {
         let script = "sudo grep -q x /etc/sudoers ||\n    echo y | sudo tee -a /etc/sudoers\nA=1\n";
         assert_eq!(kept(script), ["A=1"]);
+    }
+
+    #[test]
+    fn stack_sh_after_run_phase_source_gives_the_post_source_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "source $TOP_DIR/functions\nrun_phase source\n\
+                      function read_password {\n    read -e $1\n}\n\
+                      initialize_database_backends && echo \"Using $DATABASE_TYPE\" || echo none\n\
+                      if is_service_enabled key; then\n    read_password ADMIN_PASSWORD \"X\"\nfi\n\
+                      sudo mkdir -p /opt\nsave_stackenv $LINENO\nA=after\n";
+        std::fs::write(dir.path().join("stack.sh"), script).unwrap();
+        let prelude = derived(dir.path(), Entry::Stack).unwrap();
+        let post = prelude.post_source.expect("a post-source step");
+        let kept: Vec<usize> = post.steps.iter().map(|s| s.line).collect();
+        assert_eq!(kept, [6, 7, 11]);
+        assert!(post
+            .padded
+            .lines()
+            .nth(5)
+            .unwrap()
+            .starts_with("initialize_database_backends"));
+        assert_eq!(post.padded.lines().nth(1), Some(""));
+        assert!(prelude.skipped.iter().any(|s| s.step.line == 3));
+        assert!(prelude.skipped.iter().any(|s| s.step.line == 10));
+        assert!(!post.padded.contains("A=after"));
+        assert_eq!(prelude.parts.len(), 1);
+        std::fs::write(dir.path().join("unstack.sh"), script).unwrap();
+        assert_eq!(
+            derived(dir.path(), Entry::Unstack).unwrap().post_source,
+            None
+        );
     }
 
     #[test]

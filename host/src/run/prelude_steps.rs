@@ -42,13 +42,26 @@ pub(super) fn start(
     Ok(())
 }
 
-/// Run the parts still pending (before a phase other than `override_defaults`).
+/// Run the parts still pending (before a phase other than
+/// `override_defaults`), and the post-source step before a phase after
+/// `source`.
 pub(super) fn finish(
     space: &mut Space,
     phase: Phase,
     reporter: &Arc<Mutex<Reporter>>,
 ) -> anyhow::Result<()> {
     while space.replay_log().runner().is_some_and(|r| r.pending()) {
+        run_part(space, phase, reporter)?;
+    }
+    // stack.sh's passwords, database URL, save_stackenv: after the hooks'
+    // `source`, before the first phase that installs.
+    let after_source = !matches!(phase, Phase::OverrideDefaults | Phase::Source);
+    if after_source
+        && space
+            .replay_log()
+            .runner()
+            .is_some_and(|r| r.post_source_pending())
+    {
         run_part(space, phase, reporter)?;
     }
     Ok(())
@@ -187,7 +200,9 @@ impl Runner {
                 .map_err(|e| anyhow::anyhow!("cannot write the prelude {}: {e}", path.display()))
         };
         let mut paths = Vec::new();
-        for (i, part) in prelude.parts.iter().enumerate() {
+        // The post-source step, if any, is the last part.
+        let parts = prelude.parts.iter().chain(&prelude.post_source);
+        for (i, part) in parts.enumerate() {
             let path = prelude.part_path(state_dir, i);
             write(&path, &part_script(part))?;
             paths.push(path);
@@ -221,9 +236,14 @@ impl Runner {
         })
     }
 
-    /// Parts not run yet.
+    /// Parts of the prelude not run yet.
     pub(crate) fn pending(&self) -> bool {
-        self.done < self.paths.len()
+        self.done < self.prelude.parts.len()
+    }
+
+    /// The post-source step is next (the prelude ran, the step did not).
+    pub(crate) fn post_source_pending(&self) -> bool {
+        self.done == self.prelude.parts.len() && self.done < self.paths.len()
     }
 
     /// Parts run so far.
@@ -261,12 +281,21 @@ impl Runner {
                 bail!("the bash session ended while writing .localrc.auto from local.conf");
             }
         }
-        let label = format!("{} (prelude)", self.prelude.script);
+        let script = &self.prelude.script;
+        let (label, what) = match part < self.prelude.parts.len() {
+            true => (
+                format!("{script} (prelude)"),
+                format!("the DevStack prelude (what {script} runs before its hooks"),
+            ),
+            false => (
+                format!("{script} (after run_phase source)"),
+                format!("what {script} runs between its hooks' `source` and `stack pre-install` ("),
+            ),
+        };
         match session.source_prelude(&self.paths[part], &label, out)? {
             Outcome::SessionEnded { .. } => bail!(
-                "the bash session ended in the DevStack prelude (what {} runs before its hooks; \
-                 see its output above, and `hookhost plan` for the list)",
-                self.prelude.script
+                "the bash session ended in {what}; see its output above, and `hookhost plan` \
+                 for the list)"
             ),
             Outcome::Success | Outcome::Failed { .. } => Ok(()),
         }
