@@ -108,7 +108,7 @@ fn a_dry_run_records_commands_and_changes_nothing() {
             .any(|l| l.contains(text) && l.contains(&place(line)));
         assert!(found, "no record of `{text}` at line {line}\n{all}");
     }
-    assert!(all.contains("package installs (not run): 1"), "{all}");
+    assert!(all.contains("package installs (not run): 2"), "{all}");
     assert!(all.contains("network (not reached)"), "{all}");
     // The read-only git form ran for real and was not recorded.
     assert!(!all.contains("rev-parse"), "{all}");
@@ -263,4 +263,32 @@ fn plan_dry_run_says_how_a_dry_run_would_be_confined() {
     );
     assert!(all.contains("  writes: "), "{all}");
     assert!(all.contains("  network: "), "{all}");
+}
+
+#[test]
+fn sudo_is_recorded_by_the_command_it_runs() {
+    let tree = mini_tree();
+    let run = hookhost(tree.path(), &["stack", "--dry-run", "--json"]);
+    run.assert_no_panic();
+    let records = records(&run);
+    let at = |line: u32| {
+        records
+            .iter()
+            .find(|r| {
+                r["hook"] == "50-mini"
+                    && r["phase"] == "stack extra"
+                    && r["place"] == format!("extras.d/50-mini.sh:{line}")
+            })
+            .unwrap_or_else(|| panic!("no record at line {line}: {records:#?}"))
+    };
+    assert_eq!(at(27)["kind"], "package");
+    assert_eq!(
+        at(27)["command"],
+        "sudo -E apt-get install -y mini-sudo-pkg"
+    );
+    assert_eq!(at(28)["kind"], "service");
+    assert_eq!(at(28)["command"], "sudo /bin/systemctl start mini");
+    // A shell under sudo says nothing about what it does: a sudo record.
+    assert_eq!(at(29)["kind"], "sudo");
+    assert!(!Path::new("/etc/mini.conf").exists());
 }

@@ -459,3 +459,37 @@ fn the_steps_after_source_give_passwords_and_the_database_url() {
     assert!(kept.contains("ADMIN_PASSWORD="), "{kept}");
     assert!(!copy.path().join(".stackenv").exists());
 }
+
+/// stack.sh's descriptors 3 and 6 are open for hooks and lib code
+/// (`>&3`), and the tree's `die` prints a call trace that names the
+/// hook's file and line, with no frame of the session's own script.
+#[test]
+fn descriptors_3_and_6_are_open_and_die_s_trace_names_the_hook() {
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
+    let hook = "function probe_inner {\n\
+                \x20   die $LINENO \"inner failure\"\n\
+                }\n\
+                if [[ $1 == source ]]; then\n\
+                \x20   echo via-fd-3 >&3\n\
+                \x20   echo via-fd-6 >&6\n\
+                \x20   probe_inner\n\
+                fi\n";
+    let copy = copy_with_hooks(&tree, &[("10-trace.sh", hook)]);
+    std::fs::write(
+        copy.path().join("local.conf"),
+        "[[local|localrc]]\nVIRT_DRIVER=fake\n",
+    )
+    .unwrap();
+    let run = hookhost(copy.path(), &["stack"], None);
+    run.assert_no_panic();
+    let all = run.all();
+    assert!(all.contains("[10-trace] via-fd-3"), "{all}");
+    assert!(all.contains("[10-trace] via-fd-6"), "{all}");
+    assert!(!all.contains("Bad file descriptor"), "{all}");
+    assert!(all.contains("[Call Trace]"), "{all}");
+    assert!(all.contains("extras.d/10-trace.sh:7:probe_inner"), "{all}");
+    assert!(all.contains("extras.d/10-trace.sh:2:die"), "{all}");
+    assert!(!all.contains("/dev/stdin"), "{all}");
+}
