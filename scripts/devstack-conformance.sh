@@ -70,7 +70,7 @@ for line in open(sys.argv[2]):
     if e.get("event") == "hook-end":
         ends[(e["hook"], e["phase"])] = "ok" if e.get("error") is None else "FAILED"
     if e.get("event") == "dry-run":
-        records = e.get("data") or []
+        records = (e.get("data") or {}).get("records") or []
 dies = {(r["hook"], r["phase"]) for r in records if r["kind"] == "die"}
 missing = 0
 for h in plan["hooks"]:

@@ -61,7 +61,7 @@ fn records(run: &Run) -> Vec<serde_json::Value> {
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| e["event"] == "dry-run")
-        .find_map(|e| e["data"].as_array().cloned())
+        .find_map(|e| e["data"]["records"].as_array().cloned())
         .unwrap_or_default()
 }
 
@@ -88,7 +88,8 @@ fn a_dry_run_records_commands_and_changes_nothing() {
     assert!(!Path::new("/opt/hookhost-mini-dest").exists(), "{all}");
     assert!(!Path::new("/tmp/hookhost-mini-download").exists(), "{all}");
     // The text report, grouped, with hook, phase and file:line.
-    let place = |line: u32| format!("[50-mini in `stack install`, extras.d/50-mini.sh:{line}]");
+    let install = support::dry_run_block(&all, "50-mini", "stack install");
+    let place = |line: u32| format!("[extras.d/50-mini.sh:{line}]");
     for (text, line) in [
         ("apt-get install -y hookhost-mini-pkg", 3),
         (
@@ -103,7 +104,7 @@ fn a_dry_run_records_commands_and_changes_nothing() {
         ("iniset DEFAULT debug True", 9),
         ("timeout 60 sh -c", 10),
     ] {
-        let found = all
+        let found = install
             .lines()
             .any(|l| l.contains(text) && l.contains(&place(line)));
         assert!(found, "no record of `{text}` at line {line}\n{all}");
@@ -114,7 +115,7 @@ fn a_dry_run_records_commands_and_changes_nothing() {
     assert!(!all.contains("rev-parse"), "{all}");
     // A function of the tree that was not sourced is told apart.
     assert!(
-        all.contains("configure_mini_later  [50-mini in `stack install`, extras.d/50-mini.sh:11] (DevStack function, defined in lib/mini (not sourced here))"),
+        install.contains("configure_mini_later  [extras.d/50-mini.sh:11] (DevStack function, defined in lib/mini (not sourced here))"),
         "{all}"
     );
     assert!(
@@ -131,7 +132,8 @@ fn die_in_a_dry_run_ends_the_phase_not_the_run() {
     run.assert_no_panic().assert_code(1);
     let all = run.all();
     assert!(
-        all.contains("would stop here: no keyring after 3 tries  [50-mini in `stack install`, extras.d/50-mini.sh:16]"),
+        support::dry_run_block(&all, "50-mini", "stack install")
+            .contains("would stop here: no keyring after 3 tries  [extras.d/50-mini.sh:16]"),
         "{all}"
     );
     // The phase ended at die (the wait loop did not go on; the line after

@@ -180,35 +180,132 @@ const SECTIONS: [(&str, &str, &str); 13] = [
     ("merge", "local.conf meta-sections (not merged)", ""),
 ];
 
-/// The report's lines: how this dry run was confined, then one line per
-/// record, grouped by kind, and a count.
+/// The report's lines: how this dry run was confined, the count of each
+/// kind, then a block per hook (in the order they ran), a block per phase
+/// inside it, and in each the records of that step by kind, each with its
+/// file:line.
 pub fn render(records: &[Record]) -> Vec<String> {
     render_with(&crate::bash::confine::dry_run_status(), records)
 }
 
 fn render_with(status: &crate::bash::confine::DryRunStatus, records: &[Record]) -> Vec<String> {
     let mut lines = status.lines();
+    if records.is_empty() {
+        lines.push("nothing: every command existed and nothing needed sudo or packages".into());
+        return lines;
+    }
+    lines.push(format!("in all: {} records", records.len()));
+    for (kind, title, _) in SECTIONS {
+        let count = records.iter().filter(|r| r.kind == kind).count();
+        if count > 0 {
+            lines.push(format!("  {title}: {count}"));
+        }
+    }
+    for hook in first_seen(records.iter().map(|r| r.hook.as_str())) {
+        lines.push(hook.to_string());
+        let of_hook: Vec<&Record> = records.iter().filter(|r| r.hook == hook).collect();
+        for phase in first_seen(of_hook.iter().map(|r| r.phase.as_str())) {
+            lines.push(format!("  {phase}"));
+            let step: Vec<&Record> = of_hook
+                .iter()
+                .copied()
+                .filter(|r| r.phase == phase)
+                .collect();
+            render_step(&step, &mut lines);
+        }
+    }
+    lines
+}
+
+/// One hook's phase: its records by kind.
+fn render_step(step: &[&Record], lines: &mut Vec<String>) {
     for (kind, title, prefix) in SECTIONS {
-        let of_kind: Vec<&Record> = records.iter().filter(|r| r.kind == kind).collect();
+        let of_kind: Vec<&&Record> = step.iter().filter(|r| r.kind == kind).collect();
         if of_kind.is_empty() {
             continue;
         }
-        lines.push(format!("{title}: {}", of_kind.len()));
+        lines.push(format!("    {title}: {}", of_kind.len()));
         for r in of_kind {
-            let mut line = format!(
-                "  {prefix}{}  [{} in `{}`, {}]",
-                r.command, r.hook, r.phase, r.place
-            );
+            let mut line = format!("      {prefix}{}  [{}]", r.command, r.place);
             if !r.note.is_empty() {
                 line.push_str(&format!(" ({})", r.note));
             }
             lines.push(line);
         }
     }
-    if records.is_empty() {
-        lines.push("nothing: every command existed and nothing needed sudo or packages".into());
+}
+
+/// The distinct items of `items`, in the order they first appear.
+fn first_seen<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
     }
-    lines
+    seen
+}
+
+/// The report as JSON (`--json`'s `dry-run` event's data): how the run
+/// was confined, every record (its place also as `file` and `line`), and
+/// the same records by hook, phase and kind.
+pub fn to_json(records: &[Record]) -> serde_json::Value {
+    let status = crate::bash::confine::dry_run_status();
+    let hooks: Vec<serde_json::Value> = first_seen(records.iter().map(|r| r.hook.as_str()))
+        .into_iter()
+        .map(|hook| hook_json(hook, records))
+        .collect();
+    serde_json::json!({
+        "confinement": {
+            "writes": status.writes.is_ok(),
+            "network": format!("{:?}", status.network).to_lowercase(),
+            "lines": status.lines(),
+        },
+        "records": records.iter().map(record_json).collect::<Vec<_>>(),
+        "hooks": hooks,
+    })
+}
+
+/// One hook's records: by phase, then kind.
+fn hook_json(hook: &str, records: &[Record]) -> serde_json::Value {
+    let of_hook: Vec<&Record> = records.iter().filter(|r| r.hook == hook).collect();
+    let phases: Vec<serde_json::Value> = first_seen(of_hook.iter().map(|r| r.phase.as_str()))
+        .into_iter()
+        .map(|phase| {
+            let mut kinds = serde_json::Map::new();
+            for (kind, _, _) in SECTIONS {
+                let of_kind: Vec<serde_json::Value> = of_hook
+                    .iter()
+                    .filter(|r| r.phase == phase && r.kind == kind)
+                    .map(|r| record_json(r))
+                    .collect();
+                if !of_kind.is_empty() {
+                    kinds.insert(kind.to_string(), of_kind.into());
+                }
+            }
+            serde_json::json!({"phase": phase, "kinds": kinds})
+        })
+        .collect();
+    serde_json::json!({"hook": hook, "phases": phases})
+}
+
+fn record_json(r: &Record) -> serde_json::Value {
+    let (file, line) = split_place(&r.place);
+    serde_json::json!({
+        "hook": r.hook, "phase": r.phase, "kind": r.kind, "place": r.place,
+        "file": file, "line": line, "command": r.command, "note": r.note,
+    })
+}
+
+/// `lib/ironic:40` as its file and line (no line when it has none).
+fn split_place(place: &str) -> (&str, Option<u64>) {
+    match place.rsplit_once(':') {
+        Some((file, line)) => match line.parse() {
+            Ok(line) => (file, Some(line)),
+            Err(_) => (place, None),
+        },
+        None => (place, None),
+    }
 }
 
 /// The directory of a dry run's commands, under the state directory.
@@ -553,9 +650,20 @@ mod tests {
         assert!(lines[0].starts_with("writes: NOT confined (no Landlock)"));
         assert!(lines[1].starts_with("network: NOT cut off"));
         assert_eq!(
-            lines[2],
-            "not defined here (functions or commands that do not exist): 1"
+            lines[2..],
+            [
+                "in all: 1 records",
+                "  not defined here (functions or commands that do not exist): 1",
+                "60-y",
+                "  stack extra",
+                "    not defined here (functions or commands that do not exist): 1",
+                "      pip_install x  [lib/a:9]",
+            ]
         );
-        assert!(lines[3].contains("pip_install x  [60-y in `stack extra`, lib/a:9]"));
+        let json = to_json(&got);
+        let record = &json["hooks"][0]["phases"][0]["kinds"]["undefined"][0];
+        assert_eq!(record["file"], "lib/a");
+        assert_eq!(record["line"], 9);
+        assert_eq!(json["records"][0]["command"], "pip_install x");
     }
 }
