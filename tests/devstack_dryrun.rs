@@ -294,3 +294,80 @@ fn sudo_is_recorded_by_the_command_it_runs() {
     assert_eq!(at(29)["kind"], "sudo");
     assert!(!Path::new("/etc/mini.conf").exists());
 }
+
+/// The plugin fixture as a git repository in `dir`.
+fn plugin_repo(dir: &Path) -> PathBuf {
+    let repo = dir.join("miniplug");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(repo_root().join("tests/fixtures/devstack-plugin-mini"))
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying the plugin fixture failed");
+    for args in [
+        &["init", "-q", "-b", "master"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-qm",
+            "import",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    repo
+}
+
+#[test]
+fn an_external_plugin_s_calls_are_recorded_and_its_own_functions_named() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let outside = tempfile::tempdir().unwrap();
+    let repo = plugin_repo(outside.path());
+    let dest = outside.path().join("dest");
+    std::fs::write(
+        top.join("local.conf"),
+        format!(
+            "[[local|localrc]]\nDEST={}\nenable_plugin miniplug {}\n",
+            dest.display(),
+            repo.display()
+        ),
+    )
+    .unwrap();
+    let run = hookhost(top, &["stack", "--dry-run", "--json"]);
+    run.assert_no_panic();
+    let records = records(&run);
+    let of_plugin = |kind: &str, command: &str| {
+        records.iter().find(|r| {
+            r["hook"] == "miniplug"
+                && r["phase"] == "stack install"
+                && r["kind"] == kind
+                && r["command"].as_str().is_some_and(|c| c.contains(command))
+        })
+    };
+    let missing = of_plugin("undefined", "install_miniplug").expect("install_miniplug recorded");
+    assert_eq!(
+        missing["place"],
+        format!("{}:3", dest.join("miniplug/devstack/plugin.sh").display())
+    );
+    assert!(
+        missing["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("a function of an external plugin")
+                && n.contains("miniplug/devstack/miniplug-functions.sh")),
+        "{missing}"
+    );
+    assert!(of_plugin("git", "git clone git@example.invalid:miniplug/driver.git").is_some());
+    assert!(of_plugin("file", "mkdir -p /opt/hookhost-miniplug").is_some());
+    assert!(!Path::new("/opt/hookhost-miniplug").exists());
+}

@@ -211,13 +211,26 @@ builtin unset -v __hh_n
 # that was not sourced, a system command that is not on the allow-list,
 # or neither.
 __hh_missing_note() {
-    builtin local hit path
-    if ((__hh_tree)) && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ ]]; then
-        hit=$(command grep -rlE -m1 "^(function[[:space:]]+$1[[:space:]]*(\(\))?|$1[[:space:]]*\(\))[[:space:]]*\{?[[:space:]]*$" \
-            "$__hh_top"/functions "$__hh_top"/functions-common "$__hh_top"/lib "$__hh_top"/inc 2>/dev/null |
-            command head -n 1)
-        if [[ -n $hit ]]; then
+    builtin local hit path plugin
+    builtin local -a dirs
+    if [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ ]]; then
+        if ((__hh_tree)); then
+            dirs=("$__hh_top"/functions "$__hh_top"/functions-common "$__hh_top"/lib "$__hh_top"/inc)
+        fi
+        # An external plugin's own files (plugin.sh that forgot to source one).
+        for plugin in ${DEVSTACK_PLUGINS//,/ }; do
+            path=${GITDIR[$plugin]-}
+            [[ -n $path && -d $path/devstack ]] && dirs+=("$path/devstack")
+        done
+        if ((${#dirs[@]})); then
+            hit=$(command grep -rlE -m1 "^(function[[:space:]]+$1[[:space:]]*(\(\))?|$1[[:space:]]*\(\))[[:space:]]*\{?[[:space:]]*$" \
+                "${dirs[@]}" 2>/dev/null | command head -n 1)
+        fi
+        if [[ -n $hit && $hit == "$__hh_top"/* ]]; then
             builtin printf 'DevStack function, defined in %s (not sourced here)' "${hit#"$__hh_top"/}"
+            return
+        elif [[ -n $hit ]]; then
+            builtin printf "a function of an external plugin, defined in %s (not sourced here)" "$hit"
             return
         fi
     fi
