@@ -371,3 +371,43 @@ fn an_external_plugin_s_calls_are_recorded_and_its_own_functions_named() {
     assert!(of_plugin("file", "mkdir -p /opt/hookhost-miniplug").is_some());
     assert!(!Path::new("/opt/hookhost-miniplug").exists());
 }
+
+#[test]
+fn a_confined_hook_in_a_dry_run_is_recorded_like_any_other() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let before = listing(top);
+    let run = hookhost(
+        top,
+        &["stack", "--dry-run", "--confine", "50-mini", "--json"],
+    );
+    run.assert_no_panic();
+    let all = run.all();
+    assert_eq!(listing(top), before, "the dry run changed the tree\n{all}");
+    let records = records(&run);
+    for (kind, line, command) in [
+        ("package", 3, "apt-get install -y hookhost-mini-pkg"),
+        ("network", 6, "curl -sf https://example.invalid/mini.tgz"),
+        ("die", 16, "would stop here: no keyring after 3 tries"),
+        ("package", 27, "sudo -E apt-get install -y mini-sudo-pkg"),
+    ] {
+        let found = records.iter().any(|r| {
+            r["kind"] == kind
+                && r["place"] == format!("extras.d/50-mini.sh:{line}")
+                && r["command"].as_str().is_some_and(|c| c.contains(command))
+        });
+        assert!(
+            found,
+            "no {kind} record at line {line}\n{records:#?}\n{all}"
+        );
+    }
+    // The shims ran in the confined child (not refused), and the refused
+    // redirection is a finding there too.
+    assert!(!all.contains("dry-run.d/shims"), "{all}");
+    assert!(
+        records.iter().any(
+            |r| r["command"] == format!("would write {}", top.join("mini-junk.conf").display())
+        ),
+        "{records:#?}"
+    );
+}

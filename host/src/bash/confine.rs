@@ -418,6 +418,10 @@ pub struct Job<'a> {
     pub state_dir: &'a Path,
     /// stack.sh's errexit semantics (the `stack` entry point).
     pub errexit: bool,
+    /// A dry run: the child may run the dry run's shims (and append to its
+    /// record), connects nowhere, and is kept off the network as the
+    /// session is (see [`dry_run_status`]).
+    pub dry_run: bool,
 }
 
 /// The files of one confined hook.
@@ -526,6 +530,15 @@ fn rules_for(job: &Job<'_>, files: &Files) -> anyhow::Result<Rules> {
         .iter()
         .filter_map(|n| NetGrant::parse(n)?.port)
         .collect();
+    let mut ports: Vec<u16> = ports.into_iter().collect();
+    let mut netns = false;
+    if job.dry_run {
+        // The session's PATH, which the child inherits, is the shims.
+        read.push(job.state_dir.join("dry-run.d"));
+        write.push(job.state_dir.join("dry-run"));
+        ports.clear();
+        netns = dry_run_status().network == NetworkCut::Namespace;
+    }
     let bash = find_bash().context("cannot find bash on PATH")?;
     let mut argv: Vec<OsString> = vec![
         bash.into(),
@@ -543,10 +556,10 @@ fn rules_for(job: &Job<'_>, files: &Files) -> anyhow::Result<Rules> {
     Ok(Rules {
         read,
         write,
-        ports: ports.into_iter().collect(),
+        ports,
         error_file: Some(files.error.clone()),
         argv,
-        netns: false,
+        netns,
     })
 }
 
@@ -792,6 +805,12 @@ builtin mapfile -t __hh_cns <"$1.names"
         BASH* | EUID | UID | PPID | SHELLOPTS | FUNCNAME | GROUPS | RANDOM | SRANDOM | \
             SECONDS | LINENO | HISTCMD | EPOCHSECONDS | EPOCHREALTIME | DIRSTACK | \
             PIPESTATUS | _ | __hh_cn | __hh_cns) continue ;;
+        # The session's functions are defined in this file in the child:
+        # frames there are the session's own (see __hh_caller).
+        __hh_main)
+            builtin printf 'declare -r __hh_main=%q\n' "$1"
+            continue
+            ;;
         esac
         builtin declare -p -- "$__hh_cn"
     done

@@ -102,11 +102,29 @@ pub fn refused_write(line: &str, top: &Path) -> Option<String> {
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || path.is_empty() {
         return None;
     }
+    if !is_write_target(path, top) {
+        return None;
+    }
     let place = format!("{}:{number}", place_file(file, top));
     let path = path.replace(['\t', '\n'], " ");
     Some(format!(
         "file\t{place}\twould write {path}\trefused by the dry run's confinement\n"
     ))
+}
+
+/// Whether bash's `PATH: Permission denied` is about writing PATH: bash
+/// words a refused exec the same way, so a PATH that is an executable file,
+/// or lies inside hookhost's state (which a dry run may write; the shims
+/// live there), is not taken for a write.
+fn is_write_target(path: &str, top: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let absolute = top.join(path);
+    if absolute.starts_with(top.join(".hookhost")) {
+        return false;
+    }
+    let executable = std::fs::metadata(&absolute)
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    !executable
 }
 
 /// A file bash named, as the report names it: relative to the stack, and
@@ -607,7 +625,16 @@ mod tests {
         assert!(refused_write(padded, top)
             .unwrap()
             .contains("\tstack.sh:9\t"));
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let exec = format!("x.sh: line 3: {}: Permission denied", tool.display());
+        let shim = "x.sh: line 3: /srv/tree/.hookhost/dry-run.d/shims/apt-get: Permission denied";
         for other in [
+            exec.as_str(),
+            shim,
             "cp: cannot create regular file '/x': Permission denied",
             "x.sh: line : /x: Permission denied",
             "x.sh: line 3: /x: No such file or directory",

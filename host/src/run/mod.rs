@@ -476,7 +476,9 @@ impl Run<'_> {
                     policy,
                     top_dir: &self.plan.stack.top,
                     state_dir: &self.plan.stack.state_dir,
-                    errexit: self.plan.entry.stops_at_first_failure(),
+                    // A dry run surveys: no errexit, as in the session.
+                    errexit: self.plan.entry.stops_at_first_failure() && !dry_run,
+                    dry_run,
                 };
                 crate::bash::confine::run_hook(space.session(), &job, &mut out)
             }
