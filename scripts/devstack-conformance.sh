@@ -95,6 +95,13 @@ done
 echo "hook x phase (ok / FAILED / die = would stop there; NOT REACHED fails the check)"
 cat "$table"
 
+# How this machine confined the dry runs (Landlock, network namespace).
+confinement=$("$bin" plan stack --dry-run --top "$top" | sed -n '/^dry run (--dry-run) on this machine:/,$p')
+echo "$confinement"
+if grep -q 'NOT ' <<<"$confinement"; then
+    echo "WARNING: the dry runs above were not fully confined on this machine (see above)"
+fi
+
 # System paths modified while the dry runs ran (others' builds excepted).
 changed=$(find /etc /opt /var/lib /usr/local -xdev -newer "$marker" \
     -not -path '/usr/local/cargo/*' -not -path '/usr/local/rustup/*' 2>/dev/null | head -20 || true)
