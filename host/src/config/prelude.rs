@@ -249,8 +249,9 @@ fn derived(top: &Path, entry: Entry) -> anyhow::Result<Prelude> {
             continue;
         }
         match classify(text) {
-            // stack.sh goes on to define what later phases use.
-            Class::Stop if entry == Entry::Stack && first_word(text[0]) == "run_phase" => {
+            // stack.sh goes on to define what later phases use (after
+            // `run_phase source`, or the extras.d loop of older trees).
+            Class::Stop if entry == Entry::Stack => {
                 builder.start_post_source();
                 after_source = true;
             }
@@ -323,7 +324,7 @@ impl Builder {
             })
             .collect();
         let post_source = match self.post_source {
-            true => parts.pop(),
+            true => parts.pop().filter(|part| !part.steps.is_empty()),
             false => None,
         };
         Prelude {
@@ -548,7 +549,8 @@ fn classify_post_source(lines: &[&str]) -> Class {
     if word == "save_stackenv" {
         return Class::Split;
     }
-    if word == "run_phase" || lines.iter().any(|l| l.contains("install_prereqs")) {
+    let extras_loop = word == "for" && first.contains("extras.d/");
+    if word == "run_phase" || extras_loop || lines.iter().any(|l| l.contains("install_prereqs")) {
         return Class::Stop;
     }
     if let Some(name) = function_name(first) {
@@ -1014,6 +1016,22 @@ mod tests {
             derived(dir.path(), Entry::Unstack).unwrap().post_source,
             None
         );
+        // An older stack.sh: inline extras.d loops instead of run_phase.
+        let older = "source $TOP_DIR/functions\n\
+                     for i in $TOP_DIR/extras.d/*.sh; do\n    [[ -r $i ]] && source $i source\ndone\n\
+                     read_password SERVICE_TOKEN \"X\"\n\
+                     for i in $TOP_DIR/extras.d/*.sh; do\n    [[ -r $i ]] && source $i stack pre-install\ndone\n\
+                     B=later\n";
+        std::fs::write(dir.path().join("stack.sh"), older).unwrap();
+        let prelude = derived(dir.path(), Entry::Stack).unwrap();
+        let post = prelude.post_source.expect("a post-source step");
+        let kept: Vec<usize> = post.steps.iter().map(|s| s.line).collect();
+        assert_eq!(kept, [5]);
+        assert!(!post.padded.contains("B=later"));
+        // Nothing kept after the hooks' source: no step.
+        let bare = "source $TOP_DIR/functions\nrun_phase source\nsudo mkdir /opt\n";
+        std::fs::write(dir.path().join("stack.sh"), bare).unwrap();
+        assert_eq!(derived(dir.path(), Entry::Stack).unwrap().post_source, None);
     }
 
     #[test]
