@@ -70,7 +70,7 @@ for line in open(sys.argv[2]):
     if e.get("event") == "hook-end":
         ends[(e["hook"], e["phase"])] = "ok" if e.get("error") is None else "FAILED"
     if e.get("event") == "dry-run":
-        records = e.get("data") or []
+        records = (e.get("data") or {}).get("records") or []
 dies = {(r["hook"], r["phase"]) for r in records if r["kind"] == "die"}
 missing = 0
 for h in plan["hooks"]:
@@ -94,6 +94,13 @@ done
 
 echo "hook x phase (ok / FAILED / die = would stop there; NOT REACHED fails the check)"
 cat "$table"
+
+# How this machine confined the dry runs (Landlock, network namespace).
+confinement=$("$bin" plan stack --dry-run --top "$top" | sed -n '/^dry run (--dry-run) on this machine:/,$p')
+echo "$confinement"
+if grep -q 'NOT ' <<<"$confinement"; then
+    echo "WARNING: the dry runs above were not fully confined on this machine (see above)"
+fi
 
 # System paths modified while the dry runs ran (others' builds excepted).
 changed=$(find /etc /opt /var/lib /usr/local -xdev -newer "$marker" \

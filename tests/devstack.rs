@@ -181,38 +181,59 @@ fn dry_run_records_undefined_functions_sudo_and_installs_instead_of_running_them
     let run = stack.hookhost(&["stack", "--dry-run", "--allow-install"]);
     run.assert_code(0).assert_no_panic();
     let report = &run.stdout[run.stdout.find("dry run: recorded").expect("no report")..];
+    // The totals, then a block per hook and phase, each record at its place.
     assert_in_order(
         report,
         &[
             "not defined here (functions or commands that do not exist): 2",
-            "pip_install networking-odl  [40-opendaylight in `stack install`, extras.d/40-opendaylight.sh:13]",
-            "run_process odl-server",
-            "[40-opendaylight in `stack extra`, extras.d/40-opendaylight.sh:17]",
-            "sudo (not run): 2",
-            "sudo mkdir -p",
-            "[20-ceph in `stack install`, lib/ceph:26]",
-            "[40-opendaylight in `stack install`, extras.d/40-opendaylight.sh:14]",
             "package installs (not run): 2",
-            "install_package ceph  [20-ceph in `stack pre-install`, lib/ceph:21]",
-            "install_package unzip openjdk-7-jre-headless",
             "git_clone (not fetched): 1",
-            "[30-ironic in `stack install`, lib/ironic:15]",
             "local.conf meta-sections (not merged): 2",
-            "[[post-config|$IRONIC_CONF]]",
         ],
     );
+    let block = |hook: &str, phase: &str| support::dry_run_block(report, hook, phase);
+    let install = block("40-opendaylight", "stack install");
+    assert!(
+        install.contains("pip_install networking-odl  [extras.d/40-opendaylight.sh:13]"),
+        "{report}"
+    );
+    assert!(
+        block("40-opendaylight", "stack extra").contains("run_process odl-server"),
+        "{report}"
+    );
+    assert!(
+        block("20-ceph", "stack pre-install").contains("install_package ceph  [lib/ceph:21]"),
+        "{report}"
+    );
+    assert!(
+        install.contains("install_package unzip openjdk-7-jre-headless"),
+        "{report}"
+    );
+    assert!(
+        block("30-ironic", "stack install").contains("[lib/ironic:15]"),
+        "{report}"
+    );
+    assert!(report.contains("[[post-config|$IRONIC_CONF]]"), "{report}");
     // The hook went on after the call it could not make.
     run.assert_stdout_has("dry run: not run (undefined): pip_install networking-odl");
     // Nothing was run: no clone, no directory sudo would have made, no merge.
     assert!(!stack.path(".hookhost/dest/ironic").exists());
     assert!(!stack.path(".hookhost/dest/data/ceph").exists());
-    // The hooks' own `mkdir -p $TOP_DIR/etc/...` and iniset were recorded too.
+    // `sudo mkdir` is a file record (sudo's command decides the kind); the
+    // hooks' own `mkdir -p $TOP_DIR/etc/...` and iniset were recorded too.
+    assert!(!report.contains("sudo (not run)"), "{report}");
+    let ceph = block("20-ceph", "stack install");
     assert_in_order(
-        report,
+        &ceph,
         &[
             "files outside the state directory (not written)",
-            "mkdir -p",
+            "sudo mkdir -p",
+            "[lib/ceph:26]",
         ],
+    );
+    assert_in_order(
+        &install,
+        &["sudo mkdir -p", "[extras.d/40-opendaylight.sh:14]"],
     );
     assert!(!stack.path("etc/ironic").exists());
 }
@@ -228,7 +249,7 @@ fn dry_run_report_is_one_json_event() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|v| v["event"] == "dry-run")
         .expect("a dry-run event");
-    let records = event["data"].as_array().unwrap();
+    let records = event["data"]["records"].as_array().unwrap();
     let pip = records
         .iter()
         .find(|r| r["command"] == "pip_install networking-odl")

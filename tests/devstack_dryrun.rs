@@ -61,7 +61,7 @@ fn records(run: &Run) -> Vec<serde_json::Value> {
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| e["event"] == "dry-run")
-        .find_map(|e| e["data"].as_array().cloned())
+        .find_map(|e| e["data"]["records"].as_array().cloned())
         .unwrap_or_default()
 }
 
@@ -88,7 +88,8 @@ fn a_dry_run_records_commands_and_changes_nothing() {
     assert!(!Path::new("/opt/hookhost-mini-dest").exists(), "{all}");
     assert!(!Path::new("/tmp/hookhost-mini-download").exists(), "{all}");
     // The text report, grouped, with hook, phase and file:line.
-    let place = |line: u32| format!("[50-mini in `stack install`, extras.d/50-mini.sh:{line}]");
+    let install = support::dry_run_block(&all, "50-mini", "stack install");
+    let place = |line: u32| format!("[extras.d/50-mini.sh:{line}]");
     for (text, line) in [
         ("apt-get install -y hookhost-mini-pkg", 3),
         (
@@ -103,18 +104,18 @@ fn a_dry_run_records_commands_and_changes_nothing() {
         ("iniset DEFAULT debug True", 9),
         ("timeout 60 sh -c", 10),
     ] {
-        let found = all
+        let found = install
             .lines()
             .any(|l| l.contains(text) && l.contains(&place(line)));
         assert!(found, "no record of `{text}` at line {line}\n{all}");
     }
-    assert!(all.contains("package installs (not run): 1"), "{all}");
+    assert!(all.contains("package installs (not run): 2"), "{all}");
     assert!(all.contains("network (not reached)"), "{all}");
     // The read-only git form ran for real and was not recorded.
     assert!(!all.contains("rev-parse"), "{all}");
     // A function of the tree that was not sourced is told apart.
     assert!(
-        all.contains("configure_mini_later  [50-mini in `stack install`, extras.d/50-mini.sh:11] (DevStack function, defined in lib/mini (not sourced here))"),
+        install.contains("configure_mini_later  [extras.d/50-mini.sh:11] (DevStack function, defined in lib/mini (not sourced here))"),
         "{all}"
     );
     assert!(
@@ -131,7 +132,8 @@ fn die_in_a_dry_run_ends_the_phase_not_the_run() {
     run.assert_no_panic().assert_code(1);
     let all = run.all();
     assert!(
-        all.contains("would stop here: no keyring after 3 tries  [50-mini in `stack install`, extras.d/50-mini.sh:16]"),
+        support::dry_run_block(&all, "50-mini", "stack install")
+            .contains("would stop here: no keyring after 3 tries  [extras.d/50-mini.sh:16]"),
         "{all}"
     );
     // The phase ended at die (the wait loop did not go on; the line after
@@ -177,5 +179,235 @@ fn die_in_a_dry_run_ends_the_phase_not_the_run() {
             "configure_mini_later"
         ),
         "{records:?}"
+    );
+}
+
+#[test]
+fn a_redirection_outside_the_state_directory_is_refused_and_reported() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let run = hookhost(top, &["stack", "--dry-run", "--json"]);
+    run.assert_no_panic();
+    let all = run.all();
+    let junk = top.join("mini-junk.conf");
+    assert!(
+        !junk.exists(),
+        "the redirection wrote {}\n{all}",
+        junk.display()
+    );
+    let records = records(&run);
+    let refused = records.iter().find(|r| {
+        r["kind"] == "file"
+            && r["hook"] == "50-mini"
+            && r["phase"] == "stack post-config"
+            && r["place"] == "extras.d/50-mini.sh:24"
+            && r["command"] == format!("would write {}", junk.display())
+    });
+    assert!(refused.is_some(), "{records:#?}\n{all}");
+    // A finding, not the hook's failure; the report says how the run was
+    // confined.
+    let text = hookhost(top, &["stack", "--dry-run"]).all();
+    assert!(
+        !text.contains("hook 50-mini (bash) failed in `stack post-config`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("writes: confined by Landlock") || text.contains("writes: NOT confined"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_dry_run_does_not_reach_a_listener_on_loopback() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::fs::write(
+        top.join("extras.d/60-net.sh"),
+        format!(
+            "if [[ $1 == stack && $2 == install ]]; then\n\
+             \x20   curl -s http://127.0.0.1:{port}/\n\
+             \x20   bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}' && echo NET-CONNECTED\n\
+             fi\n"
+        ),
+    )
+    .unwrap();
+    let run = hookhost(top, &["stack", "--dry-run"]);
+    run.assert_no_panic();
+    let all = run.all();
+    assert!(all.contains("network: "), "{all}");
+    if all.contains("network: NOT cut off") {
+        eprintln!("skipped: this machine cuts a dry run off the network in no way\n{all}");
+        return;
+    }
+    assert!(!all.contains("NET-CONNECTED"), "{all}");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the dry run connected to the listener: {other:?}\n{all}"),
+    }
+    // The listener itself works: a connection from here is accepted.
+    let _client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    listener.set_nonblocking(false).unwrap();
+    assert!(listener.accept().is_ok());
+}
+
+#[test]
+fn plan_dry_run_says_how_a_dry_run_would_be_confined() {
+    let tree = mini_tree();
+    let run = hookhost(tree.path(), &["plan", "stack", "--dry-run"]);
+    run.assert_no_panic().assert_code(0);
+    let all = run.all();
+    assert!(
+        all.contains("dry run (--dry-run) on this machine:"),
+        "{all}"
+    );
+    assert!(all.contains("  writes: "), "{all}");
+    assert!(all.contains("  network: "), "{all}");
+}
+
+#[test]
+fn sudo_is_recorded_by_the_command_it_runs() {
+    let tree = mini_tree();
+    let run = hookhost(tree.path(), &["stack", "--dry-run", "--json"]);
+    run.assert_no_panic();
+    let records = records(&run);
+    let at = |line: u32| {
+        records
+            .iter()
+            .find(|r| {
+                r["hook"] == "50-mini"
+                    && r["phase"] == "stack extra"
+                    && r["place"] == format!("extras.d/50-mini.sh:{line}")
+            })
+            .unwrap_or_else(|| panic!("no record at line {line}: {records:#?}"))
+    };
+    assert_eq!(at(27)["kind"], "package");
+    assert_eq!(
+        at(27)["command"],
+        "sudo -E apt-get install -y mini-sudo-pkg"
+    );
+    assert_eq!(at(28)["kind"], "service");
+    assert_eq!(at(28)["command"], "sudo /bin/systemctl start mini");
+    // A shell under sudo says nothing about what it does: a sudo record.
+    assert_eq!(at(29)["kind"], "sudo");
+    assert!(!Path::new("/etc/mini.conf").exists());
+}
+
+/// The plugin fixture as a git repository in `dir`.
+fn plugin_repo(dir: &Path) -> PathBuf {
+    let repo = dir.join("miniplug");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(repo_root().join("tests/fixtures/devstack-plugin-mini"))
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(status.success(), "copying the plugin fixture failed");
+    for args in [
+        &["init", "-q", "-b", "master"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-qm",
+            "import",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    repo
+}
+
+#[test]
+fn an_external_plugin_s_calls_are_recorded_and_its_own_functions_named() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let outside = tempfile::tempdir().unwrap();
+    let repo = plugin_repo(outside.path());
+    let dest = outside.path().join("dest");
+    std::fs::write(
+        top.join("local.conf"),
+        format!(
+            "[[local|localrc]]\nDEST={}\nenable_plugin miniplug {}\n",
+            dest.display(),
+            repo.display()
+        ),
+    )
+    .unwrap();
+    let run = hookhost(top, &["stack", "--dry-run", "--json"]);
+    run.assert_no_panic();
+    let records = records(&run);
+    let of_plugin = |kind: &str, command: &str| {
+        records.iter().find(|r| {
+            r["hook"] == "miniplug"
+                && r["phase"] == "stack install"
+                && r["kind"] == kind
+                && r["command"].as_str().is_some_and(|c| c.contains(command))
+        })
+    };
+    let missing = of_plugin("undefined", "install_miniplug").expect("install_miniplug recorded");
+    assert_eq!(
+        missing["place"],
+        format!("{}:3", dest.join("miniplug/devstack/plugin.sh").display())
+    );
+    assert!(
+        missing["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("a function of an external plugin")
+                && n.contains("miniplug/devstack/miniplug-functions.sh")),
+        "{missing}"
+    );
+    assert!(of_plugin("git", "git clone git@example.invalid:miniplug/driver.git").is_some());
+    assert!(of_plugin("file", "mkdir -p /opt/hookhost-miniplug").is_some());
+    assert!(!Path::new("/opt/hookhost-miniplug").exists());
+}
+
+#[test]
+fn a_confined_hook_in_a_dry_run_is_recorded_like_any_other() {
+    let tree = mini_tree();
+    let top = tree.path();
+    let before = listing(top);
+    let run = hookhost(
+        top,
+        &["stack", "--dry-run", "--confine", "50-mini", "--json"],
+    );
+    run.assert_no_panic();
+    let all = run.all();
+    assert_eq!(listing(top), before, "the dry run changed the tree\n{all}");
+    let records = records(&run);
+    for (kind, line, command) in [
+        ("package", 3, "apt-get install -y hookhost-mini-pkg"),
+        ("network", 6, "curl -sf https://example.invalid/mini.tgz"),
+        ("die", 16, "would stop here: no keyring after 3 tries"),
+        ("package", 27, "sudo -E apt-get install -y mini-sudo-pkg"),
+    ] {
+        let found = records.iter().any(|r| {
+            r["kind"] == kind
+                && r["place"] == format!("extras.d/50-mini.sh:{line}")
+                && r["command"].as_str().is_some_and(|c| c.contains(command))
+        });
+        assert!(
+            found,
+            "no {kind} record at line {line}\n{records:#?}\n{all}"
+        );
+    }
+    // The shims ran in the confined child (not refused), and the refused
+    // redirection is a finding there too.
+    assert!(!all.contains("dry-run.d/shims"), "{all}");
+    assert!(
+        records.iter().any(
+            |r| r["command"] == format!("would write {}", top.join("mini-junk.conf").display())
+        ),
+        "{records:#?}"
     );
 }

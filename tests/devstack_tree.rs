@@ -275,7 +275,7 @@ fn dry_run_of_the_tree_s_own_hooks_gets_every_hook_through_source() {
     );
     // 60-ceph's die is a finding with the tree's file and line.
     assert!(
-        all.contains("would stop here: If you wish to install Ceph on this distribution anyway run with FORCE_CEPH_INSTALL=yes  [60-ceph in `stack pre-install`, lib/ceph:116]"),
+        support::dry_run_block(&all, "60-ceph", "stack pre-install").contains("would stop here: If you wish to install Ceph on this distribution anyway run with FORCE_CEPH_INSTALL=yes  [lib/ceph:116]"),
         "{all}"
     );
     // Nothing in the tree changed: not the prelude's .localrc.auto, nor
@@ -408,4 +408,89 @@ fn readme_is_skipped_quietly_and_crlf_is_named() {
         .hookhost(&["stack"])
         .assert_code(2)
         .assert_stderr_has("extras.d/60-dos.sh: has Windows (CRLF) line endings");
+}
+
+/// stack.sh's steps between `run_phase source` and `stack pre-install`:
+/// the database URL and the service passwords exist for the later phases,
+/// `save_stackenv` is recorded (a dry run), and `plan` lists the steps.
+#[test]
+fn the_steps_after_source_give_passwords_and_the_database_url() {
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
+    let probe = "if [[ $1 == stack && $2 == pre-install ]]; then\n\
+                 \x20   echo \"PROBE url=$(database_connection_url ironic)\"\n\
+                 \x20   echo \"PROBE admin=${#ADMIN_PASSWORD} service=${#SERVICE_PASSWORD}\"\n\
+                 fi\n";
+    let copy = copy_with_hooks(&tree, &[("10-probe.sh", probe)]);
+    std::fs::write(
+        copy.path().join("local.conf"),
+        "[[local|localrc]]\nVIRT_DRIVER=fake\n",
+    )
+    .unwrap();
+    hookhost(copy.path(), &["plan", "stack"], None)
+        .assert_code(0)
+        .assert_stdout_has("-- source phase; then, before `stack pre-install` --")
+        .assert_stdout_has("stack.sh:615  initialize_database_backends")
+        .assert_stdout_has("stack.sh:673  save_stackenv $LINENO");
+    let run = hookhost(copy.path(), &["stack", "--dry-run"], None);
+    run.assert_no_panic();
+    let all = run.all();
+    let url = all
+        .lines()
+        .find_map(|l| l.split("PROBE url=").nth(1))
+        .unwrap_or_else(|| panic!("no probe output\n{all}"));
+    // mysql+pymysql://root:PASSWORD@HOST/ironic?charset=utf8, not
+    // `/ironic?charset=utf8` as without the step.
+    assert!(url.starts_with("mysql"), "{url}\n{all}");
+    let password = url.split("root:").nth(1).and_then(|r| r.split('@').next());
+    assert!(password.is_some_and(|p| !p.is_empty()), "{url}");
+    assert!(
+        all.contains("PROBE admin=") && !all.contains("PROBE admin=0 "),
+        "{all}"
+    );
+    assert!(!all.contains("service=0"), "{all}");
+    assert!(
+        support::dry_run_block(&all, "prelude", "stack pre-install")
+            .contains("save_stackenv 673  [stack.sh:673]"),
+        "{all}"
+    );
+    // The passwords are kept in hookhost's state, never in the tree.
+    let kept = std::fs::read_to_string(copy.path().join(".hookhost/passwords")).unwrap();
+    assert!(kept.contains("ADMIN_PASSWORD="), "{kept}");
+    assert!(!copy.path().join(".stackenv").exists());
+}
+
+/// stack.sh's descriptors 3 and 6 are open for hooks and lib code
+/// (`>&3`), and the tree's `die` prints a call trace that names the
+/// hook's file and line, with no frame of the session's own script.
+#[test]
+fn descriptors_3_and_6_are_open_and_die_s_trace_names_the_hook() {
+    let Some(tree) = support::devstack_tree() else {
+        return;
+    };
+    let hook = "function probe_inner {\n\
+                \x20   die $LINENO \"inner failure\"\n\
+                }\n\
+                if [[ $1 == source ]]; then\n\
+                \x20   echo via-fd-3 >&3\n\
+                \x20   echo via-fd-6 >&6\n\
+                \x20   probe_inner\n\
+                fi\n";
+    let copy = copy_with_hooks(&tree, &[("10-trace.sh", hook)]);
+    std::fs::write(
+        copy.path().join("local.conf"),
+        "[[local|localrc]]\nVIRT_DRIVER=fake\n",
+    )
+    .unwrap();
+    let run = hookhost(copy.path(), &["stack"], None);
+    run.assert_no_panic();
+    let all = run.all();
+    assert!(all.contains("[10-trace] via-fd-3"), "{all}");
+    assert!(all.contains("[10-trace] via-fd-6"), "{all}");
+    assert!(!all.contains("Bad file descriptor"), "{all}");
+    assert!(all.contains("[Call Trace]"), "{all}");
+    assert!(all.contains("extras.d/10-trace.sh:7:probe_inner"), "{all}");
+    assert!(all.contains("extras.d/10-trace.sh:2:die"), "{all}");
+    assert!(!all.contains("/dev/stdin"), "{all}");
 }

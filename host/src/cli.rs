@@ -117,6 +117,9 @@ pub enum Command {
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
+        /// Also say how a `--dry-run` would be confined on this machine (Landlock, network).
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -49,7 +49,12 @@ fn main() -> ExitCode {
         Command::Stack(args) => run_entry(Entry::Stack, &args),
         Command::Unstack(args) => run_entry(Entry::Unstack, &args),
         Command::Clean(args) => run_entry(Entry::Clean, &args),
-        Command::Plan { entry, stack, json } => show_plan(entry.into(), &stack, json),
+        Command::Plan {
+            entry,
+            stack,
+            json,
+            dry_run,
+        } => show_plan(entry.into(), &stack, json, dry_run),
         Command::List { stack, json } => show_list(&stack, json),
         Command::Completions { shell } => {
             let mut command = Cli::command();
@@ -102,11 +107,31 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
     Ok(planned.plan?)
 }
 
-fn show_plan(entry: Entry, args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
+fn show_plan(
+    entry: Entry,
+    args: &StackArgs,
+    json: bool,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
     let plan = plan_for(entry, args)?;
+    let confinement = dry_run.then(|| hookhost::bash::confine::dry_run_status().lines());
     match json {
-        true => println!("{}", serde_json::to_string_pretty(&plan.to_json())?),
-        false => print!("{}", plan.render()),
+        true => {
+            let mut value = plan.to_json();
+            if let (Some(lines), Some(object)) = (&confinement, value.as_object_mut()) {
+                object.insert("dry_run_confinement".into(), serde_json::json!(lines));
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?)
+        }
+        false => {
+            print!("{}", plan.render());
+            if let Some(lines) = confinement {
+                println!("\ndry run (--dry-run) on this machine:");
+                for line in lines {
+                    println!("  {line}");
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -200,3 +200,23 @@ pub fn devstack_tree() -> Option<PathBuf> {
     );
     None
 }
+
+/// The lines of a dry run's text report in the block of `hook`'s `phase`
+/// (the report is indented: the hook at 2 columns, its phases at 4, their
+/// records deeper), joined; empty when there is no such block.
+pub fn dry_run_block(report: &str, hook: &str, phase: &str) -> String {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut lines = report.lines();
+    let mut in_hook = false;
+    for line in lines.by_ref() {
+        match (indent(line), line.trim()) {
+            (2, name) => in_hook = name == hook,
+            (4, name) if in_hook && name == phase => break,
+            _ => {}
+        }
+    }
+    lines
+        .take_while(|l| indent(l) > 4)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -116,6 +116,8 @@ struct Rules {
     write: Vec<PathBuf>,
     /// TCP ports it may connect to.
     ports: Vec<u16>,
+    /// Enter a new network namespace first (only a loopback, down).
+    netns: bool,
     /// Where the launcher reports that it could not confine.
     error_file: Option<PathBuf>,
     /// The program and its arguments.
@@ -134,6 +136,9 @@ impl Rules {
         for port in &self.ports {
             args.push("--port".into());
             args.push(port.to_string().into());
+        }
+        if self.netns {
+            args.push("--netns".into());
         }
         if let Some(file) = &self.error_file {
             args.push("--error-file".into());
@@ -157,6 +162,7 @@ impl Rules {
                     rules.ports.push(port.ok_or("--port needs a number")?);
                 }
                 Some("--error-file") => rules.error_file = Some(value()?.into()),
+                Some("--netns") => rules.netns = true,
                 Some("--") => {
                     rules.argv = args.collect();
                     break;
@@ -199,6 +205,30 @@ pub fn launcher_main() -> ExitCode {
 /// enforced; network and scope restrictions are added where the kernel has
 /// them (a second layer, so their absence cannot weaken the first).
 fn restrict(rules: &Rules) -> Result<(), String> {
+    if rules.netns {
+        enter_network_namespace()?;
+    }
+    let fail = |e: landlock::RulesetError| format!("cannot confine it with Landlock: {e}");
+    if !rules.read.is_empty() || !rules.write.is_empty() {
+        restrict_files(rules)?;
+    }
+    let ports = rules
+        .ports
+        .iter()
+        .map(|&port| NetPort::new(port, AccessNet::ConnectTcp));
+    Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .handle_access(AccessNet::from_all(ABI::V4))
+        .and_then(|r| r.scope(Scope::from_all(ABI::V6)))
+        .and_then(|r| r.create())
+        .and_then(|r| r.add_rules(ports.map(Ok::<_, landlock::RulesetError>)))
+        .and_then(|r| r.restrict_self())
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// The filesystem ruleset, which must be fully enforced.
+fn restrict_files(rules: &Rules) -> Result<(), String> {
     let fail = |e: landlock::RulesetError| format!("cannot confine it with Landlock: {e}");
     let status = Ruleset::default()
         .set_compatibility(CompatLevel::HardRequirement)
@@ -219,19 +249,161 @@ fn restrict(rules: &Rules) -> Result<(), String> {
             status.ruleset
         ));
     }
-    let ports = rules
-        .ports
-        .iter()
-        .map(|&port| NetPort::new(port, AccessNet::ConnectTcp));
-    Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(AccessNet::from_all(ABI::V4))
-        .and_then(|r| r.scope(Scope::from_all(ABI::V6)))
-        .and_then(|r| r.create())
-        .and_then(|r| r.add_rules(ports.map(Ok::<_, landlock::RulesetError>)))
-        .and_then(|r| r.restrict_self())
-        .map_err(fail)?;
     Ok(())
+}
+
+/// unshare(CLONE_NEWNET): from here on this process (and what it starts)
+/// sees only a loopback device that is down.
+fn enter_network_namespace() -> Result<(), String> {
+    // SAFETY: unshare(2) with a flag constant; it changes only this
+    // process's namespace membership (the launcher has one thread).
+    match unsafe { libc::unshare(libc::CLONE_NEWNET) } {
+        0 => Ok(()),
+        _ => Err(format!(
+            "cannot enter a network namespace of its own: {}",
+            std::io::Error::last_os_error()
+        )),
+    }
+}
+
+/// How a dry run's session is kept from changing the machine beyond the
+/// command layer (see `dry_run_status`): the filesystem ruleset and the
+/// network cut that apply here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRunStatus {
+    /// Writes are confined; else why not.
+    pub writes: Result<(), String>,
+    pub network: NetworkCut,
+}
+
+/// How a dry run's session is kept off the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkCut {
+    /// A network namespace of its own: no device but a loopback that is down.
+    Namespace,
+    /// Landlock refuses every TCP connect and bind (UDP, DNS included, is not
+    /// covered).
+    LandlockTcp,
+    /// Neither is available here: only the command layer keeps it off.
+    None,
+}
+
+impl DryRunStatus {
+    /// What a dry run's report and `plan --dry-run` say about it.
+    pub fn lines(&self) -> Vec<String> {
+        let writes = match &self.writes {
+            Ok(()) => "writes: confined by Landlock to the stack's .hookhost/ (and /dev/null); \
+                       a refused write is reported as `would write PATH`"
+                .to_string(),
+            Err(why) => format!(
+                "writes: NOT confined ({why}); only the shims keep commands from writing, \
+                 a shell redirection (`>`, `>>`) still writes"
+            ),
+        };
+        let network = match self.network {
+            NetworkCut::Namespace => "network: cut off (a network namespace of its own)",
+            NetworkCut::LandlockTcp => {
+                "network: TCP connects refused by Landlock (no network namespace permitted \
+                 here; UDP and DNS are not covered)"
+            }
+            NetworkCut::None => {
+                "network: NOT cut off (neither a network namespace nor Landlock's TCP rules \
+                 are available); only the shims keep commands off it"
+            }
+        };
+        vec![writes, network.to_string()]
+    }
+}
+
+/// What this machine allows a dry run's session (probed once).
+pub fn dry_run_status() -> DryRunStatus {
+    static STATUS: std::sync::OnceLock<DryRunStatus> = std::sync::OnceLock::new();
+    STATUS
+        .get_or_init(|| DryRunStatus {
+            writes: probe(),
+            network: match (netns_permitted(), probe_net()) {
+                (true, _) => NetworkCut::Namespace,
+                (false, true) => NetworkCut::LandlockTcp,
+                (false, false) => NetworkCut::None,
+            },
+        })
+        .clone()
+}
+
+/// Whether this process may create a network namespace: tried on a thread
+/// of its own, which ends right after (a namespace is a thread's).
+fn netns_permitted() -> bool {
+    // SAFETY: unshare(2) with a flag constant on a thread that does nothing
+    // else and ends at once; no other thread's namespaces change.
+    thread::spawn(|| unsafe { libc::unshare(libc::CLONE_NEWNET) } == 0)
+        .join()
+        .unwrap_or(false)
+}
+
+/// Whether Landlock confines TCP ports here (ABI 4).
+fn probe_net() -> bool {
+    Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(AccessNet::from_all(ABI::V4))
+        .and_then(|r| r.create())
+        .is_ok()
+}
+
+/// A dry run's session: what it may write beside the state directory.
+pub struct DryRunSandbox<'a> {
+    /// Everything beneath is writable: hookhost's state, the mailbox.
+    pub dirs: Vec<PathBuf>,
+    /// Single files it may write (they exist): the tree's `.localrc.auto`.
+    pub files: Vec<PathBuf>,
+    /// Variables the session starts with (HOST_IP, found outside the
+    /// namespace).
+    pub env: Vec<(&'a str, String)>,
+}
+
+/// Devices a dry run's session may write.
+const DRY_RUN_DEVICES: [&str; 3] = ["/dev/null", "/dev/zero", "/dev/tty"];
+
+impl DryRunSandbox<'_> {
+    /// `hookhost __confine ... -- PROGRAM ARGS`: the command that starts
+    /// `argv` confined as far as this machine allows; None when it allows
+    /// nothing (the report says so).
+    pub fn command(&self, argv: &[&str]) -> anyhow::Result<Option<Command>> {
+        let status = dry_run_status();
+        let mut rules = Rules {
+            netns: status.network == NetworkCut::Namespace,
+            argv: argv.iter().map(OsString::from).collect(),
+            ..Rules::default()
+        };
+        if status.writes.is_ok() {
+            rules.read.push("/".into());
+            rules.write.extend(self.dirs.iter().cloned());
+            rules
+                .write
+                .extend(self.files.iter().filter(|f| f.exists()).cloned());
+            let devices = DRY_RUN_DEVICES.iter().map(PathBuf::from);
+            rules.write.extend(devices.filter(|d| d.exists()));
+        }
+        if status.writes.is_err() && status.network == NetworkCut::None {
+            return Ok(None);
+        }
+        let launcher = std::env::current_exe().context("cannot find the hookhost binary")?;
+        let mut command = Command::new(launcher);
+        command.args(rules.to_args());
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        Ok(Some(command))
+    }
+}
+
+/// This machine's address on its default route, as DevStack's
+/// `get_default_host_ip` would find it outside a network namespace (no
+/// packet is sent: a UDP socket is only connected).
+pub fn default_host_ip() -> Option<String> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then(|| ip.to_string())
 }
 
 /// One phase of a confined bash hook.
@@ -246,6 +418,10 @@ pub struct Job<'a> {
     pub state_dir: &'a Path,
     /// stack.sh's errexit semantics (the `stack` entry point).
     pub errexit: bool,
+    /// A dry run: the child may run the dry run's shims (and append to its
+    /// record), connects nowhere, and is kept off the network as the
+    /// session is (see [`dry_run_status`]).
+    pub dry_run: bool,
 }
 
 /// The files of one confined hook.
@@ -354,6 +530,15 @@ fn rules_for(job: &Job<'_>, files: &Files) -> anyhow::Result<Rules> {
         .iter()
         .filter_map(|n| NetGrant::parse(n)?.port)
         .collect();
+    let mut ports: Vec<u16> = ports.into_iter().collect();
+    let mut netns = false;
+    if job.dry_run {
+        // The session's PATH, which the child inherits, is the shims.
+        read.push(job.state_dir.join("dry-run.d"));
+        write.push(job.state_dir.join("dry-run"));
+        ports.clear();
+        netns = dry_run_status().network == NetworkCut::Namespace;
+    }
     let bash = find_bash().context("cannot find bash on PATH")?;
     let mut argv: Vec<OsString> = vec![
         bash.into(),
@@ -371,9 +556,10 @@ fn rules_for(job: &Job<'_>, files: &Files) -> anyhow::Result<Rules> {
     Ok(Rules {
         read,
         write,
-        ports: ports.into_iter().collect(),
+        ports,
         error_file: Some(files.error.clone()),
         argv,
+        netns,
     })
 }
 
@@ -602,9 +788,9 @@ fn apply_script(changes: &[Change]) -> String {
     script
 }
 
-/// Single-quote for bash: `'...'`, each `'` written as `'\''`.
+/// Single-quote for bash (the session's one quoting function).
 fn quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
+    String::from_utf8_lossy(&super::framing::quote(value.as_bytes())).into_owned()
 }
 
 /// Sourced in the session: write its variables and functions to "$1".
@@ -619,6 +805,12 @@ builtin mapfile -t __hh_cns <"$1.names"
         BASH* | EUID | UID | PPID | SHELLOPTS | FUNCNAME | GROUPS | RANDOM | SRANDOM | \
             SECONDS | LINENO | HISTCMD | EPOCHSECONDS | EPOCHREALTIME | DIRSTACK | \
             PIPESTATUS | _ | __hh_cn | __hh_cns) continue ;;
+        # The session's functions are defined in this file in the child:
+        # frames there are the session's own (see __hh_caller).
+        __hh_main)
+            builtin printf 'declare -r __hh_main=%q\n' "$1"
+            continue
+            ;;
         esac
         builtin declare -p -- "$__hh_cn"
     done
@@ -706,6 +898,7 @@ mod tests {
             ports: vec![8080],
             error_file: Some("/tmp/err".into()),
             argv: vec!["/bin/bash".into(), "-c".into(), "--read".into()],
+            netns: true,
         };
         let args = rules.to_args();
         assert_eq!(args[0], LAUNCHER);

@@ -158,6 +158,47 @@ sleep() {
     return 0
 }
 
+# __hh_sudo_kind COMMAND...: the record kind of what sudo would run, in
+# __hh_kind: the kind of the command itself (sudo's options and NAME=VALUE
+# words skipped, a path's directory ignored), as the shims classify it;
+# `sudo` when it is none of those (a shell, a program of the stack).
+__hh_sudo_kind() {
+    while (($#)); do
+        case $1 in
+            -u | -g | -C | -D | -h | -p | -r | -t | -U | -T) builtin shift 2 ;;
+            --) builtin shift && break ;;
+            -* | [A-Za-z_]*=*) builtin shift ;;
+            *) break ;;
+        esac
+    done
+    case ${1##*/} in
+        apt-get | apt | aptitude | yum | dnf | zypper | dpkg | rpm | gem | npm) __hh_kind=package ;;
+        pip | pip2 | pip3 | pip-python | easy_install | virtualenv | tox) __hh_kind=pip ;;
+        git) __hh_kind=git ;;
+        curl | wget | ssh | scp | rsync | nc | ftp | openstack | keystone | nova | glance | neutron | \
+            cinder | swift | heat | ironic | sahara | zaqar | mysql | mysqladmin | psql | mongo | \
+            rabbitmqctl | ceph | rados | rbd) __hh_kind=network ;;
+        screen | tmux | service | systemctl | initctl | start-stop-daemon | update-rc.d | chkconfig | \
+            pkill | killall | kill) __hh_kind=service ;;
+        cp | mv | rm | mkdir | rmdir | ln | touch | chmod | chown | chgrp | install | tee | truncate | \
+            sed | tar | unzip | patch | dd) __hh_kind=file ;;
+        *) __hh_kind=sudo ;;
+    esac
+}
+
+# __hh_dry_sudo ARGS...: `sudo ARGS` in a dry run: recorded, by the kind of
+# the command it runs (`sudo apt-get install x` is a package record, `sudo
+# systemctl start x` a service), the line keeping its `sudo`.
+__hh_dry_sudo() {
+    builtin local __hh_kind
+    __hh_sudo_kind "$@"
+    if [[ $__hh_kind == sudo ]]; then
+        __hh_record sudo "$@"
+    else
+        __hh_record "$__hh_kind" sudo "$@"
+    fi
+}
+
 # Commands the session itself names: each gets a function passing the place.
 for __hh_n in "$__hh_dry_dir"/shims/* env xargs nohup setsid; do
     __hh_n=${__hh_n##*/}
@@ -170,13 +211,26 @@ builtin unset -v __hh_n
 # that was not sourced, a system command that is not on the allow-list,
 # or neither.
 __hh_missing_note() {
-    builtin local hit path
-    if ((__hh_tree)) && [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ ]]; then
-        hit=$(command grep -rlE -m1 "^(function[[:space:]]+$1[[:space:]]*(\(\))?|$1[[:space:]]*\(\))[[:space:]]*\{?[[:space:]]*$" \
-            "$__hh_top"/functions "$__hh_top"/functions-common "$__hh_top"/lib "$__hh_top"/inc 2>/dev/null |
-            command head -n 1)
-        if [[ -n $hit ]]; then
+    builtin local hit path plugin
+    builtin local -a dirs
+    if [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_-]*$ ]]; then
+        if ((__hh_tree)); then
+            dirs=("$__hh_top"/functions "$__hh_top"/functions-common "$__hh_top"/lib "$__hh_top"/inc)
+        fi
+        # An external plugin's own files (plugin.sh that forgot to source one).
+        for plugin in ${DEVSTACK_PLUGINS//,/ }; do
+            path=${GITDIR[$plugin]-}
+            [[ -n $path && -d $path/devstack ]] && dirs+=("$path/devstack")
+        done
+        if ((${#dirs[@]})); then
+            hit=$(command grep -rlE -m1 "^(function[[:space:]]+$1[[:space:]]*(\(\))?|$1[[:space:]]*\(\))[[:space:]]*\{?[[:space:]]*$" \
+                "${dirs[@]}" 2>/dev/null | command head -n 1)
+        fi
+        if [[ -n $hit && $hit == "$__hh_top"/* ]]; then
             builtin printf 'DevStack function, defined in %s (not sourced here)' "${hit#"$__hh_top"/}"
+            return
+        elif [[ -n $hit ]]; then
+            builtin printf "a function of an external plugin, defined in %s (not sourced here)" "$hit"
             return
         fi
     fi
@@ -215,4 +269,4 @@ fi
 
 builtin readonly __hh_orig_path __hh_dry_dir
 builtin readonly -f __hh_record_at __hh_w_die __hh_die_unwind __hh_w_record __hh_w_ini __hh_cmd \
-    __hh_missing_note
+    __hh_missing_note __hh_sudo_kind __hh_dry_sudo

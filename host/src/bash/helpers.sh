@@ -10,6 +10,13 @@
 # A DevStack tree's own stackrc sets them (its defaults test `isset`, so
 # nothing may be set before it: __hh_tree).
 
+# stack.sh's descriptors: 3 its console (`exec 3>&1`), 6 its summary log;
+# lib code writes `>&3` (`_run_process`, `echo_nolog`). Both go where hook
+# output goes.
+if ((__hh_tree)); then
+    command exec 3>&"$__hh_out" 6>&"$__hh_out"
+fi
+
 if ((!__hh_tree)); then
     : "${DATA_DIR:=$DEST/data}"
     : "${FILES:=$TOP_DIR/files}"
@@ -447,7 +454,7 @@ fi
 # root where sudo is not installed (containers), the command itself.
 sudo() {
     if ((__hh_dry_run)); then
-        __hh_record sudo "$@"
+        __hh_dry_sudo "$@"
         return 0
     fi
     if builtin type -P sudo >/dev/null; then

@@ -29,7 +29,7 @@
 
 mod batch;
 pub mod confine;
-mod framing;
+pub(crate) mod framing;
 mod mailbox;
 mod mirror;
 mod process;
@@ -235,9 +235,14 @@ impl BashSession {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        let mailbox = Mailbox::create().ok();
+        let sandbox = config
+            .dry_run
+            .then(|| dry_run_sandbox(config, &top_dir, &state_dir, mailbox.as_ref()));
+        let dest = (!config.devstack).then_some(&*config.dest);
         let mut session = BashSession {
-            bash: BashProcess::spawn(&top_dir, (!config.devstack).then_some(&*config.dest))?,
-            mailbox: Mailbox::create().ok(),
+            bash: BashProcess::spawn(&top_dir, dest, sandbox.as_ref())?,
+            mailbox,
             mirror: Mirror::new(&config.watch),
             top_dir,
             framers: Default::default(),
@@ -927,6 +932,35 @@ impl Stopper {
 /// is left to Ctrl-C, which must still end the session.
 fn stop_signal() -> i32 {
     libc::SIGRTMIN() + 7
+}
+
+/// What a dry run's session may write: hookhost's state, the mailbox (its
+/// snapshots), and a DevStack tree's `.localrc.auto` (stack.sh's prelude
+/// writes it; the run puts it back). In a network namespace a tree's
+/// stackrc would find no address: HOST_IP is found here, unless set.
+fn dry_run_sandbox<'a>(
+    config: &SessionConfig,
+    top_dir: &Path,
+    state_dir: &Path,
+    mailbox: Option<&Mailbox>,
+) -> confine::DryRunSandbox<'a> {
+    let mut dirs = vec![state_dir.to_path_buf()];
+    dirs.extend(mailbox.and_then(|m| m.snapshot_path().parent().map(Path::to_path_buf)));
+    let mut sandbox = confine::DryRunSandbox {
+        dirs,
+        files: Vec::new(),
+        env: Vec::new(),
+    };
+    if config.devstack {
+        sandbox.files.push(top_dir.join(".localrc.auto"));
+        let netns = confine::dry_run_status().network == confine::NetworkCut::Namespace;
+        if netns && std::env::var_os("HOST_IP").is_none() {
+            sandbox
+                .env
+                .extend(confine::default_host_ip().map(|ip| ("HOST_IP", ip)));
+        }
+    }
+    sandbox
 }
 
 /// The script that turns a fresh bash into a session: stdin to /dev/null

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use super::confine::DryRunSandbox;
 use super::Stream;
 
 /// Output of the bash process, as the reader sees it.
@@ -62,12 +63,26 @@ impl BashProcess {
     /// Start `bash --noprofile --norc /dev/stdin`: bash reads its script
     /// from the control pipe (reopened through /dev/stdin, so it lives on a
     /// close-on-exec descriptor inside bash and stdin can become /dev/null).
-    pub fn spawn(top_dir: &Path, dest: Option<&Path>) -> Result<BashProcess> {
-        let mut command = Command::new("bash");
-        command
-            .args(["--noprofile", "--norc", "/dev/stdin"])
-            .current_dir(top_dir)
-            .env("TOP_DIR", top_dir);
+    ///
+    /// With a `sandbox` (a dry run), bash starts through hookhost's
+    /// launcher, confined by Landlock and in a network namespace where the
+    /// machine allows (see `confine::DryRunSandbox`).
+    pub fn spawn(
+        top_dir: &Path,
+        dest: Option<&Path>,
+        sandbox: Option<&DryRunSandbox<'_>>,
+    ) -> Result<BashProcess> {
+        const ARGV: [&str; 4] = ["bash", "--noprofile", "--norc", "/dev/stdin"];
+        let confined = match sandbox {
+            Some(sandbox) => sandbox.command(&ARGV)?,
+            None => None,
+        };
+        let mut command = confined.unwrap_or_else(|| {
+            let mut plain = Command::new(ARGV[0]);
+            plain.args(&ARGV[1..]);
+            plain
+        });
+        command.current_dir(top_dir).env("TOP_DIR", top_dir);
         // A DevStack tree's stackrc sets DEST itself (None).
         if let Some(dest) = dest {
             command.env("DEST", dest);

@@ -102,6 +102,10 @@ pub struct Skipped {
 pub struct Part {
     pub steps: Vec<Step>,
     pub padded: String,
+    /// Files of the tree (relative to it) sourced after `padded`, in order:
+    /// hookhost.toml's list. The session side writes the `source` lines,
+    /// quoting each path.
+    pub sources: Vec<String>,
 }
 
 /// Where a variable's value comes from.
@@ -123,6 +127,11 @@ pub struct Prelude {
     pub parts: Vec<Part>,
     /// The entry script runs `run_phase override_defaults` between the parts.
     pub split: bool,
+    /// stack.sh's steps after `run_phase source` that define what later
+    /// phases use (passwords, the database URL, `save_stackenv`): run after
+    /// the hooks' `source`, before `stack pre-install`. None for unstack.sh,
+    /// clean.sh and a configured list.
+    pub post_source: Option<Part>,
     pub skipped: Vec<Skipped>,
     /// hookhost writes `.localrc.auto` from local.conf before the prelude
     /// (the script does not: unstack.sh, clean.sh, a configured list).
@@ -160,18 +169,22 @@ pub fn plan(
 /// The prelude from hookhost.toml's list: the environment stack.sh set up,
 /// then each file sourced in order (override_defaults runs after it all).
 fn configured(top: &Path, list: &[String]) -> anyhow::Result<Prelude> {
-    let mut padded = String::from(ENVIRONMENT);
     let mut steps = Vec::new();
     for entry in list {
         check_entry(top, entry)?;
         let text = format!("source $TOP_DIR/{entry}");
-        let _ = writeln!(padded, "builtin source \"$TOP_DIR\"/{}", shell_quote(entry));
         steps.push(Step { line: 0, text });
     }
+    let part = Part {
+        steps,
+        padded: ENVIRONMENT.to_string(),
+        sources: list.to_vec(),
+    };
     Ok(Prelude {
         script: crate::config::stack::OPERATOR_CONFIG.to_string(),
-        parts: vec![Part { steps, padded }],
+        parts: vec![part],
         split: false,
+        post_source: None,
         skipped: Vec::new(),
         extract_localrc: top.join("inc/meta-config").is_file(),
         origins: Vec::new(),
@@ -205,11 +218,6 @@ fn check_entry(top: &Path, entry: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Single-quote `s` for bash.
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// The prelude derived from the entry script of the tree.
 fn derived(top: &Path, entry: Entry) -> anyhow::Result<Prelude> {
     let script = format!("{}.sh", entry.name());
@@ -225,8 +233,28 @@ fn derived(top: &Path, entry: Entry) -> anyhow::Result<Prelude> {
     };
     let lines: Vec<&str> = text.lines().collect();
     let mut builder = Builder::new(lines.len());
+    let mut after_source = false;
     for statement in statements(&lines) {
-        match classify(&lines[statement.first..=statement.last]) {
+        let text = &lines[statement.first..=statement.last];
+        if after_source {
+            match classify_post_source(text) {
+                Class::Stop => break,
+                Class::Split => {
+                    builder.keep(&lines, &statement);
+                    break;
+                }
+                Class::Keep => builder.keep(&lines, &statement),
+                Class::Skip(why) => builder.skip(&lines, &statement, why),
+            }
+            continue;
+        }
+        match classify(text) {
+            // stack.sh goes on to define what later phases use (after
+            // `run_phase source`, or the extras.d loop of older trees).
+            Class::Stop if entry == Entry::Stack => {
+                builder.start_post_source();
+                after_source = true;
+            }
             Class::Stop => break,
             Class::Split => builder.split(),
             Class::Keep => builder.keep(&lines, &statement),
@@ -243,6 +271,8 @@ struct Builder {
     skipped: Vec<Skipped>,
     len: usize,
     has_localrc: bool,
+    /// The last of `parts` is the post-source step.
+    post_source: bool,
 }
 
 impl Builder {
@@ -252,7 +282,13 @@ impl Builder {
             skipped: Vec::new(),
             len,
             has_localrc: false,
+            post_source: false,
         }
+    }
+
+    fn start_post_source(&mut self) {
+        self.parts.push((Vec::new(), vec![String::new(); self.len]));
+        self.post_source = true;
     }
 
     fn split(&mut self) {
@@ -278,19 +314,24 @@ impl Builder {
     }
 
     fn finish(self, script: String, extract_localrc: bool) -> Prelude {
-        let split = self.parts.len() == 2;
-        let parts = self
+        let mut parts: Vec<Part> = self
             .parts
             .into_iter()
             .map(|(steps, padded)| Part {
                 steps,
                 padded: padded.join("\n") + "\n",
+                sources: Vec::new(),
             })
             .collect();
+        let post_source = match self.post_source {
+            true => parts.pop().filter(|part| !part.steps.is_empty()),
+            false => None,
+        };
         Prelude {
             script,
+            split: parts.len() == 2,
             parts,
-            split,
+            post_source,
             skipped: self.skipped,
             extract_localrc,
             origins: Vec::new(),
@@ -491,6 +532,50 @@ fn classify(lines: &[&str]) -> Class {
         if let Some(class) = classify_block(lines) {
             return class;
         }
+    }
+    Class::Skip(skip_reason(lines))
+}
+
+/// Calls stack.sh makes after `run_phase source` that only set variables
+/// (hookhost's `read_password` never prompts and writes only its state).
+const POST_SOURCE_CALLS: [&str; 3] = ["read_password", "initialize_database_backends", "echo"];
+
+/// What the post-source step does with a statement of stack.sh after
+/// `run_phase source`: `save_stackenv` is its last statement (`Split`:
+/// kept, then the step ends); package installs and other phases end it.
+fn classify_post_source(lines: &[&str]) -> Class {
+    let first = lines[0].trim();
+    let word = first_word(first);
+    if word == "save_stackenv" {
+        return Class::Split;
+    }
+    let extras_loop = word == "for" && first.contains("extras.d/");
+    if word == "run_phase" || extras_loop || lines.iter().any(|l| l.contains("install_prereqs")) {
+        return Class::Stop;
+    }
+    if let Some(name) = function_name(first) {
+        return match OWNED_FUNCTIONS.contains(&name) {
+            true => Class::Skip("hookhost provides its own"),
+            false => Class::Keep,
+        };
+    }
+    let chain_keeps = |line: &&str| {
+        let code = strip_comment(line).trim();
+        code.split(';')
+            .flat_map(|part| part.split("&&"))
+            .flat_map(|part| part.split("||"))
+            .all(|command| {
+                let command = command.trim();
+                let word = first_word(command);
+                keeps(command) || POST_SOURCE_CALLS.contains(&word) || word.starts_with('[')
+            })
+    };
+    let simple = lines.len() == 1 || matches!(word, "if" | "for");
+    if simple
+        && !lines.iter().any(|l| l.trim_end().ends_with('\\'))
+        && lines.iter().all(chain_keeps)
+    {
+        return Class::Keep;
     }
     Class::Skip(skip_reason(lines))
 }
@@ -801,6 +886,12 @@ impl Prelude {
                 let _ = writeln!(out, "  {}", self.place(step));
             }
         }
+        if let Some(post) = &self.post_source {
+            out.push_str("  -- source phase; then, before `stack pre-install` --\n");
+            for step in &post.steps {
+                let _ = writeln!(out, "  {}", self.place(step));
+            }
+        }
         if !self.skipped.is_empty() {
             let _ = writeln!(out, "  not run ({} steps):", self.skipped.len());
             for skipped in &self.skipped {
@@ -834,6 +925,7 @@ impl Prelude {
             "extract_localrc": self.extract_localrc,
             "parts": self.parts.iter().map(steps).collect::<Vec<_>>(),
             "override_defaults_between_parts": self.split,
+            "post_source": self.post_source.as_ref().map(steps),
             "skipped": self.skipped.iter().map(|s| json!({
                 "line": s.step.line, "text": s.step.text, "why": s.why,
             })).collect::<Vec<_>>(),
@@ -841,231 +933,6 @@ impl Prelude {
                 "name": o.name, "value": o.value, "from": o.from,
             })).collect::<Vec<_>>(),
         })
-    }
-}
-
-/// The prelude of a run, in its session: the padded parts written under
-/// the state directory, the ones run so far (a restarted session runs them
-/// again), and, in a dry run, `.localrc.auto` as it was before (put back
-/// when the run ends: the prelude writes it, as stack.sh did).
-pub struct Runner {
-    prelude: Prelude,
-    paths: Vec<PathBuf>,
-    localrc_step: Option<PathBuf>,
-    done: usize,
-    /// Held for its `Drop`, which puts the file back.
-    _restore: Option<Restore>,
-}
-
-/// A file to put back as it was.
-struct Restore {
-    path: PathBuf,
-    before: Option<Vec<u8>>,
-}
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        let _ = match &self.before {
-            Some(bytes) => std::fs::write(&self.path, bytes),
-            None => std::fs::remove_file(&self.path).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e),
-            }),
-        };
-    }
-}
-
-/// hookhost's own extraction of `[[local|localrc]]` into `.localrc.auto`,
-/// with the tree's inc/meta-config, as stack.sh did it (for unstack.sh,
-/// clean.sh and a configured list, whose scripts do not). In a subshell:
-/// nothing it defines stays.
-const LOCALRC_STEP: &str = r##"(
-builtin source "$TOP_DIR/inc/meta-config" || builtin exit 1
-command rm -f "$TOP_DIR/.localrc.auto"
-if [[ -r $TOP_DIR/local.conf ]]; then
-    for lfile in $(get_meta_section_files "$TOP_DIR/local.conf" local); do
-        if [[ $lfile == localrc ]]; then
-            if [[ -r $TOP_DIR/localrc ]]; then
-                builtin echo "[WARNING] localrc and local.conf:[[local]] both exist, using localrc"
-            else
-                builtin echo "# Generated file, do not edit" >"$TOP_DIR/.localrc.auto"
-                get_meta_section "$TOP_DIR/local.conf" local "$lfile" >>"$TOP_DIR/.localrc.auto"
-            fi
-        fi
-    done
-fi
-)
-"##;
-
-impl Runner {
-    /// Write the padded parts under `state_dir`; in a dry run, remember
-    /// `.localrc.auto` to put it back.
-    pub fn new(
-        prelude: &Prelude,
-        top: &Path,
-        state_dir: &Path,
-        dry_run: bool,
-    ) -> anyhow::Result<Runner> {
-        let write = |path: &Path, text: &str| -> anyhow::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-            }
-            std::fs::write(path, text)
-                .map_err(|e| anyhow::anyhow!("cannot write the prelude {}: {e}", path.display()))
-        };
-        let mut paths = Vec::new();
-        for (i, part) in prelude.parts.iter().enumerate() {
-            let path = prelude.part_path(state_dir, i);
-            write(&path, &part.padded)?;
-            paths.push(path);
-        }
-        let localrc_step = match prelude.extract_localrc {
-            true => {
-                let path = state_dir.join(DIR).join("localrc.sh");
-                write(&path, LOCALRC_STEP)?;
-                Some(path)
-            }
-            false => None,
-        };
-        let restore = dry_run.then(|| {
-            let path = top.join(".localrc.auto");
-            let before = std::fs::read(&path).ok();
-            Restore { path, before }
-        });
-        Ok(Runner {
-            prelude: prelude.clone(),
-            paths,
-            localrc_step,
-            done: 0,
-            _restore: restore,
-        })
-    }
-
-    /// Parts not run yet.
-    pub fn pending(&self) -> bool {
-        self.done < self.paths.len()
-    }
-
-    /// Parts run so far.
-    pub fn done(&self) -> usize {
-        self.done
-    }
-
-    /// Whether `override_defaults` belongs after the first part.
-    pub fn split(&self) -> bool {
-        self.prelude.split
-    }
-
-    /// Run the next part in `session` (the localrc step before the first).
-    /// An error when the part ended bash (a `die`, `exit`), naming it.
-    pub fn run_next(
-        &mut self,
-        session: &mut crate::bash::BashSession,
-        out: &mut dyn FnMut(crate::bash::Stream, &str),
-    ) -> anyhow::Result<()> {
-        let part = self.done;
-        self.run_part(session, part, out)?;
-        self.done += 1;
-        Ok(())
-    }
-
-    fn run_part(
-        &self,
-        session: &mut crate::bash::BashSession,
-        part: usize,
-        out: &mut dyn FnMut(crate::bash::Stream, &str),
-    ) -> anyhow::Result<()> {
-        use crate::bash::Outcome;
-        if let (0, Some(step)) = (part, &self.localrc_step) {
-            let label = "local.conf [[local|localrc]] -> .localrc.auto";
-            if let Outcome::SessionEnded { .. } = session.source_prelude(step, label, out)? {
-                bail!("the bash session ended while writing .localrc.auto from local.conf");
-            }
-        }
-        let label = format!("{} (prelude)", self.prelude.script);
-        match session.source_prelude(&self.paths[part], &label, out)? {
-            Outcome::SessionEnded { .. } => bail!(
-                "the bash session ended in the DevStack prelude (what {} runs before its hooks; \
-                 see its output above, and `hookhost plan` for the list)",
-                self.prelude.script
-            ),
-            Outcome::Success | Outcome::Failed { .. } => Ok(()),
-        }
-    }
-}
-
-/// What a restarted session runs again, in the order it first ran: the
-/// prelude's parts and every bash hook's `override_defaults` and `source`,
-/// so what they defined is defined again.
-#[derive(Default)]
-pub struct Replay {
-    runner: Option<Runner>,
-    steps: Vec<ReplayStep>,
-}
-
-enum ReplayStep {
-    Part(usize),
-    Source(PathBuf, Vec<String>),
-}
-
-impl Replay {
-    pub fn set_runner(&mut self, runner: Runner) {
-        self.runner = Some(runner);
-    }
-
-    pub fn runner(&mut self) -> Option<&mut Runner> {
-        self.runner.as_mut()
-    }
-
-    /// Run the prelude's next part and remember it.
-    pub fn run_part(
-        &mut self,
-        session: &mut crate::bash::BashSession,
-        out: &mut dyn FnMut(crate::bash::Stream, &str),
-    ) -> anyhow::Result<()> {
-        let Some(runner) = &mut self.runner else {
-            return Ok(());
-        };
-        let part = runner.done();
-        runner.run_next(session, out)?;
-        self.steps.push(ReplayStep::Part(part));
-        Ok(())
-    }
-
-    /// A hook's file was sourced with `args` in a phase that defines.
-    pub fn sourced(&mut self, path: &Path, args: &[&str]) {
-        let args = args.iter().map(|a| a.to_string()).collect();
-        self.steps
-            .push(ReplayStep::Source(path.to_path_buf(), args));
-    }
-
-    /// Run every step again in a fresh `session`, output discarded. Stops
-    /// at a step that ends bash, with an error naming it.
-    pub fn run(&self, session: &mut crate::bash::BashSession) -> anyhow::Result<()> {
-        use crate::bash::Outcome;
-        let mut ignore = |_: crate::bash::Stream, _: &str| {};
-        for step in &self.steps {
-            match step {
-                ReplayStep::Part(part) => {
-                    if let Some(runner) = &self.runner {
-                        runner.run_part(session, *part, &mut ignore)?;
-                    }
-                }
-                ReplayStep::Source(path, args) => {
-                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                    if let Outcome::SessionEnded { .. } =
-                        session.source_hook(path, &args, &mut ignore)?
-                    {
-                        bail!(
-                            "{} ended the session when it was sourced again",
-                            path.display()
-                        );
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -1118,6 +985,53 @@ mod tests {
     fn continued_lines_belong_to_their_statement() {
         let script = "sudo grep -q x /etc/sudoers ||\n    echo y | sudo tee -a /etc/sudoers\nA=1\n";
         assert_eq!(kept(script), ["A=1"]);
+    }
+
+    #[test]
+    fn stack_sh_after_run_phase_source_gives_the_post_source_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "source $TOP_DIR/functions\nrun_phase source\n\
+                      function read_password {\n    read -e $1\n}\n\
+                      initialize_database_backends && echo \"Using $DATABASE_TYPE\" || echo none\n\
+                      if is_service_enabled key; then\n    read_password ADMIN_PASSWORD \"X\"\nfi\n\
+                      sudo mkdir -p /opt\nsave_stackenv $LINENO\nA=after\n";
+        std::fs::write(dir.path().join("stack.sh"), script).unwrap();
+        let prelude = derived(dir.path(), Entry::Stack).unwrap();
+        let post = prelude.post_source.expect("a post-source step");
+        let kept: Vec<usize> = post.steps.iter().map(|s| s.line).collect();
+        assert_eq!(kept, [6, 7, 11]);
+        assert!(post
+            .padded
+            .lines()
+            .nth(5)
+            .unwrap()
+            .starts_with("initialize_database_backends"));
+        assert_eq!(post.padded.lines().nth(1), Some(""));
+        assert!(prelude.skipped.iter().any(|s| s.step.line == 3));
+        assert!(prelude.skipped.iter().any(|s| s.step.line == 10));
+        assert!(!post.padded.contains("A=after"));
+        assert_eq!(prelude.parts.len(), 1);
+        std::fs::write(dir.path().join("unstack.sh"), script).unwrap();
+        assert_eq!(
+            derived(dir.path(), Entry::Unstack).unwrap().post_source,
+            None
+        );
+        // An older stack.sh: inline extras.d loops instead of run_phase.
+        let older = "source $TOP_DIR/functions\n\
+                     for i in $TOP_DIR/extras.d/*.sh; do\n    [[ -r $i ]] && source $i source\ndone\n\
+                     read_password SERVICE_TOKEN \"X\"\n\
+                     for i in $TOP_DIR/extras.d/*.sh; do\n    [[ -r $i ]] && source $i stack pre-install\ndone\n\
+                     B=later\n";
+        std::fs::write(dir.path().join("stack.sh"), older).unwrap();
+        let prelude = derived(dir.path(), Entry::Stack).unwrap();
+        let post = prelude.post_source.expect("a post-source step");
+        let kept: Vec<usize> = post.steps.iter().map(|s| s.line).collect();
+        assert_eq!(kept, [5]);
+        assert!(!post.padded.contains("B=later"));
+        // Nothing kept after the hooks' source: no step.
+        let bare = "source $TOP_DIR/functions\nrun_phase source\nsudo mkdir /opt\n";
+        std::fs::write(dir.path().join("stack.sh"), bare).unwrap();
+        assert_eq!(derived(dir.path(), Entry::Stack).unwrap().post_source, None);
     }
 
     #[test]

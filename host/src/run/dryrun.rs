@@ -91,6 +91,82 @@ fn parse(line: &str, hook: &str, phase: &str) -> Option<Record> {
     })
 }
 
+/// What a dry run's confinement refused, from the line bash printed for
+/// it (`FILE: line N: PATH: Permission denied`, a redirection), as a record
+/// line for the record file: kind `file`, the place mapped back to the
+/// hook's (or the tree's) file relative to `top`. None for other lines.
+pub fn refused_write(line: &str, top: &Path) -> Option<String> {
+    let body = line.strip_suffix(": Permission denied")?;
+    let (file, rest) = body.split_once(": line ")?;
+    let (number, path) = rest.split_once(": ")?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || path.is_empty() {
+        return None;
+    }
+    if !is_write_target(path, top) {
+        return None;
+    }
+    let place = format!("{}:{number}", place_file(file, top));
+    let path = path.replace(['\t', '\n'], " ");
+    Some(format!(
+        "file\t{place}\twould write {path}\trefused by the dry run's confinement\n"
+    ))
+}
+
+/// Whether bash's `PATH: Permission denied` is about writing PATH: bash
+/// words a refused exec the same way, so a PATH that is an executable file,
+/// or lies inside hookhost's state (which a dry run may write; the shims
+/// live there), is not taken for a write.
+fn is_write_target(path: &str, top: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let absolute = top.join(path);
+    if absolute.starts_with(top.join(".hookhost")) {
+        return false;
+    }
+    let executable = std::fs::metadata(&absolute)
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    !executable
+}
+
+/// A file bash named, as the report names it: relative to the stack, and
+/// the prelude's padded copies (`.hookhost/prelude/N/stack.sh`) as the
+/// tree's own script.
+fn place_file(file: &str, top: &Path) -> String {
+    let top = top.to_string_lossy();
+    let relative = file
+        .strip_prefix(top.as_ref())
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or(file);
+    match relative.strip_prefix(".hookhost/prelude/") {
+        Some(padded) => padded
+            .split_once('/')
+            .map_or(padded, |(_, script)| script)
+            .to_string(),
+        None => relative.to_string(),
+    }
+}
+
+/// In a dry run, note a refused write `line` (see [`refused_write`]) in the
+/// record file of `state_dir`, for the step running now.
+pub fn note_refused_write(line: &str, top: &Path, state_dir: &Path) {
+    use std::io::Write;
+    let Some(record) = refused_write(line, top) else {
+        return;
+    };
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(state_dir.join(FILE));
+    if let Ok(mut file) = file {
+        let _ = file.write_all(record.as_bytes());
+    }
+}
+
+/// Whether a hook's output ends with a write the confinement refused: its
+/// non-zero status then comes from that refusal, which the dry run reports
+/// as a finding (`would write PATH`), not as the hook's failure.
+pub fn ended_at_refused_write(last_line: Option<&str>, top: &Path) -> bool {
+    last_line.is_some_and(|line| refused_write(line, top).is_some())
+}
+
 /// The report's sections: record kind, title, and how a record's command
 /// is written (`sudo mkdir ...`, `install_package x`).
 const SECTIONS: [(&str, &str, &str); 13] = [
@@ -121,30 +197,132 @@ const SECTIONS: [(&str, &str, &str); 13] = [
     ("merge", "local.conf meta-sections (not merged)", ""),
 ];
 
-/// The report's lines: one per record, grouped by kind, and a count.
+/// The report's lines: how this dry run was confined, the count of each
+/// kind, then a block per hook (in the order they ran), a block per phase
+/// inside it, and in each the records of that step by kind, each with its
+/// file:line.
 pub fn render(records: &[Record]) -> Vec<String> {
-    let mut lines = Vec::new();
+    render_with(&crate::bash::confine::dry_run_status(), records)
+}
+
+fn render_with(status: &crate::bash::confine::DryRunStatus, records: &[Record]) -> Vec<String> {
+    let mut lines = status.lines();
+    if records.is_empty() {
+        lines.push("nothing: every command existed and nothing needed sudo or packages".into());
+        return lines;
+    }
+    lines.push(format!("in all: {} records", records.len()));
+    for (kind, title, _) in SECTIONS {
+        let count = records.iter().filter(|r| r.kind == kind).count();
+        if count > 0 {
+            lines.push(format!("  {title}: {count}"));
+        }
+    }
+    for hook in first_seen(records.iter().map(|r| r.hook.as_str())) {
+        lines.push(hook.to_string());
+        let of_hook: Vec<&Record> = records.iter().filter(|r| r.hook == hook).collect();
+        for phase in first_seen(of_hook.iter().map(|r| r.phase.as_str())) {
+            lines.push(format!("  {phase}"));
+            let step: Vec<&Record> = of_hook
+                .iter()
+                .copied()
+                .filter(|r| r.phase == phase)
+                .collect();
+            render_step(&step, &mut lines);
+        }
+    }
+    lines
+}
+
+/// One hook's phase: its records by kind.
+fn render_step(step: &[&Record], lines: &mut Vec<String>) {
     for (kind, title, prefix) in SECTIONS {
-        let of_kind: Vec<&Record> = records.iter().filter(|r| r.kind == kind).collect();
+        let of_kind: Vec<&&Record> = step.iter().filter(|r| r.kind == kind).collect();
         if of_kind.is_empty() {
             continue;
         }
-        lines.push(format!("{title}: {}", of_kind.len()));
+        lines.push(format!("    {title}: {}", of_kind.len()));
         for r in of_kind {
-            let mut line = format!(
-                "  {prefix}{}  [{} in `{}`, {}]",
-                r.command, r.hook, r.phase, r.place
-            );
+            let mut line = format!("      {prefix}{}  [{}]", r.command, r.place);
             if !r.note.is_empty() {
                 line.push_str(&format!(" ({})", r.note));
             }
             lines.push(line);
         }
     }
-    if lines.is_empty() {
-        lines.push("nothing: every command existed and nothing needed sudo or packages".into());
+}
+
+/// The distinct items of `items`, in the order they first appear.
+fn first_seen<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
     }
-    lines
+    seen
+}
+
+/// The report as JSON (`--json`'s `dry-run` event's data): how the run
+/// was confined, every record (its place also as `file` and `line`), and
+/// the same records by hook, phase and kind.
+pub fn to_json(records: &[Record]) -> serde_json::Value {
+    let status = crate::bash::confine::dry_run_status();
+    let hooks: Vec<serde_json::Value> = first_seen(records.iter().map(|r| r.hook.as_str()))
+        .into_iter()
+        .map(|hook| hook_json(hook, records))
+        .collect();
+    serde_json::json!({
+        "confinement": {
+            "writes": status.writes.is_ok(),
+            "network": format!("{:?}", status.network).to_lowercase(),
+            "lines": status.lines(),
+        },
+        "records": records.iter().map(record_json).collect::<Vec<_>>(),
+        "hooks": hooks,
+    })
+}
+
+/// One hook's records: by phase, then kind.
+fn hook_json(hook: &str, records: &[Record]) -> serde_json::Value {
+    let of_hook: Vec<&Record> = records.iter().filter(|r| r.hook == hook).collect();
+    let phases: Vec<serde_json::Value> = first_seen(of_hook.iter().map(|r| r.phase.as_str()))
+        .into_iter()
+        .map(|phase| {
+            let mut kinds = serde_json::Map::new();
+            for (kind, _, _) in SECTIONS {
+                let of_kind: Vec<serde_json::Value> = of_hook
+                    .iter()
+                    .filter(|r| r.phase == phase && r.kind == kind)
+                    .map(|r| record_json(r))
+                    .collect();
+                if !of_kind.is_empty() {
+                    kinds.insert(kind.to_string(), of_kind.into());
+                }
+            }
+            serde_json::json!({"phase": phase, "kinds": kinds})
+        })
+        .collect();
+    serde_json::json!({"hook": hook, "phases": phases})
+}
+
+fn record_json(r: &Record) -> serde_json::Value {
+    let (file, line) = split_place(&r.place);
+    serde_json::json!({
+        "hook": r.hook, "phase": r.phase, "kind": r.kind, "place": r.place,
+        "file": file, "line": line, "command": r.command, "note": r.note,
+    })
+}
+
+/// `lib/ironic:40` as its file and line (no line when it has none).
+fn split_place(place: &str) -> (&str, Option<u64>) {
+    match place.rsplit_once(':') {
+        Some((file, line)) => match line.parse() {
+            Ok(line) => (file, Some(line)),
+            Err(_) => (place, None),
+        },
+        None => (place, None),
+    }
 }
 
 /// The directory of a dry run's commands, under the state directory.
@@ -375,10 +553,21 @@ const ALLOWED: &[&str] = &[
 /// command of SHIMS, `real/NAME` -> the system's NAME (when installed),
 /// `allow/NAME` -> the system's NAME for each read-only command, `tmp/`.
 /// Made afresh for each run (the system's commands may have moved).
-pub fn prepare_bin(state_dir: &Path) -> std::io::Result<PathBuf> {
+///
+/// For a DevStack tree, `.localrc.auto` is made to exist (empty) before the
+/// confined session starts, since Landlock can let it write only a file
+/// that exists (stack.sh's prelude writes it); `CREATED_LOCALRC` in the
+/// directory says the run made it, so the prelude's restore removes it.
+pub fn prepare_bin(top: &Path, state_dir: &Path, devstack: bool) -> std::io::Result<PathBuf> {
     let dir = state_dir.join(BIN);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    let localrc = top.join(".localrc.auto");
+    if devstack && !localrc.exists() {
+        std::fs::write(&localrc, b"")?;
+        std::fs::write(dir.join(CREATED_LOCALRC), b"")?;
     }
     for sub in ["shims", "real", "allow", "tmp"] {
         std::fs::create_dir_all(dir.join(sub))?;
@@ -401,6 +590,9 @@ pub fn prepare_bin(state_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// The marker of a `.localrc.auto` the dry run created (see [`prepare_bin`]).
+pub const CREATED_LOCALRC: &str = "created-localrc.auto";
+
 /// The shim every recorded command runs.
 const SHIM_SH: &str = include_str!("../bash/shim.sh");
 
@@ -419,6 +611,36 @@ fn find_on(search: &std::ffi::OsStr, name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_redirection_becomes_a_file_record_at_the_hook_s_line() {
+        let top = Path::new("/srv/tree");
+        let line = "/srv/tree/extras.d/50-x.sh: line 25: /etc/x.conf: Permission denied";
+        assert_eq!(
+            refused_write(line, top).as_deref(),
+            Some("file\textras.d/50-x.sh:25\twould write /etc/x.conf\trefused by the dry run's confinement\n")
+        );
+        let padded = "/srv/tree/.hookhost/prelude/1/stack.sh: line 9: /opt/x: Permission denied";
+        assert!(refused_write(padded, top)
+            .unwrap()
+            .contains("\tstack.sh:9\t"));
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let exec = format!("x.sh: line 3: {}: Permission denied", tool.display());
+        let shim = "x.sh: line 3: /srv/tree/.hookhost/dry-run.d/shims/apt-get: Permission denied";
+        for other in [
+            exec.as_str(),
+            shim,
+            "cp: cannot create regular file '/x': Permission denied",
+            "x.sh: line : /x: Permission denied",
+            "x.sh: line 3: /x: No such file or directory",
+        ] {
+            assert_eq!(refused_write(other, top), None, "{other}");
+        }
+    }
 
     #[test]
     fn collects_whole_new_lines_only() {
@@ -446,11 +668,28 @@ mod tests {
             ("60-y", "undefined")
         );
         assert!(recorder.collect("z", "p").is_empty());
-        let lines = render(&got);
+        let status = crate::bash::confine::DryRunStatus {
+            writes: Err("no Landlock".into()),
+            network: crate::bash::confine::NetworkCut::None,
+        };
+        let lines = render_with(&status, &got);
+        assert!(lines[0].starts_with("writes: NOT confined (no Landlock)"));
+        assert!(lines[1].starts_with("network: NOT cut off"));
         assert_eq!(
-            lines[0],
-            "not defined here (functions or commands that do not exist): 1"
+            lines[2..],
+            [
+                "in all: 1 records",
+                "  not defined here (functions or commands that do not exist): 1",
+                "60-y",
+                "  stack extra",
+                "    not defined here (functions or commands that do not exist): 1",
+                "      pip_install x  [lib/a:9]",
+            ]
         );
-        assert!(lines[1].contains("pip_install x  [60-y in `stack extra`, lib/a:9]"));
+        let json = to_json(&got);
+        let record = &json["hooks"][0]["phases"][0]["kinds"]["undefined"][0];
+        assert_eq!(record["file"], "lib/a");
+        assert_eq!(record["line"], 9);
+        assert_eq!(json["records"][0]["command"], "pip_install x");
     }
 }

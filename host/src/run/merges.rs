@@ -223,7 +223,7 @@ impl Run<'_> {
         self.collect_dry_run("hookhost", "end of run");
         let records = &self.summary.dry_run;
         let lines = crate::run::dryrun::render(records);
-        let data = serde_json::to_value(records).unwrap_or_default();
+        let data = crate::run::dryrun::to_json(records);
         tell(
             &self.observer,
             Event::Report {

@@ -106,7 +106,12 @@ pub fn execute(
     let started = Instant::now();
     if options.dry_run {
         // Before the session starts: its PATH is these shims.
-        crate::run::dryrun::prepare_bin(&plan.stack.state_dir).with_context(|| {
+        crate::run::dryrun::prepare_bin(
+            &plan.stack.top,
+            &plan.stack.state_dir,
+            plan.prelude.is_some(),
+        )
+        .with_context(|| {
             format!(
                 "cannot prepare the dry run's commands in {}",
                 plan.stack.state_dir.display()
@@ -426,7 +431,14 @@ impl Run<'_> {
         phase: Phase,
         step: &mut Step,
     ) -> Result<(), StepFailure> {
-        let mut out = |stream: BashStream, line: &str| step.output(stream, line);
+        let stack = &self.plan.stack;
+        let dry_run = self.dry_run.is_some();
+        let mut out = |stream: BashStream, line: &str| {
+            if dry_run && stream == BashStream::Stderr {
+                dryrun::note_refused_write(line, &stack.top, &stack.state_dir);
+            }
+            step.output(stream, line)
+        };
         // An external plugin sources another file per phase (or none).
         let (path, args) = match &hook.external {
             Some(plugin) => match plugin.bash_step(phase) {
@@ -447,7 +459,9 @@ impl Run<'_> {
                     policy,
                     top_dir: &self.plan.stack.top,
                     state_dir: &self.plan.stack.state_dir,
-                    errexit: self.plan.entry.stops_at_first_failure(),
+                    // A dry run surveys: no errexit, as in the session.
+                    errexit: self.plan.entry.stops_at_first_failure() && !dry_run,
+                    dry_run,
                 };
                 space.run_confined(&job, &mut out)
             }
@@ -458,6 +472,12 @@ impl Run<'_> {
         };
         match outcome {
             Ok(Outcome::Success) => Ok(()),
+            // A dry run's refused write is a finding (`would write PATH`).
+            Ok(Outcome::Failed { .. })
+                if dry_run && dryrun::ended_at_refused_write(step.last_line(), &stack.top) =>
+            {
+                Ok(())
+            }
             Ok(Outcome::Failed { status }) => {
                 Err(StepFailure::new(format!("exited with status {status}")))
             }

@@ -33,7 +33,7 @@ pub struct Space {
     /// The WASM hook whose calls reach the session now, for messages.
     caller: String,
     /// What a restarted session runs again (the prelude, hooks' `source`).
-    replay: crate::config::prelude::Replay,
+    replay: crate::run::prelude_steps::Replay,
     /// How the session ended during a plugin's host call, until the run
     /// takes it for that plugin's failure.
     ended_in_call: Option<SessionEnded>,
@@ -230,7 +230,7 @@ impl Space {
     }
 
     /// The prelude and the hooks' sources a restart replays.
-    pub fn replay_log(&mut self) -> &mut crate::config::prelude::Replay {
+    pub(crate) fn replay_log(&mut self) -> &mut crate::run::prelude_steps::Replay {
         &mut self.replay
     }
 

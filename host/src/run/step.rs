@@ -103,6 +103,11 @@ impl Step {
         self.took.get_or_insert_with(|| self.started.elapsed());
     }
 
+    /// The last line of output so far.
+    pub fn last_line(&self) -> Option<&str> {
+        self.tail.back().map(String::as_str)
+    }
+
     /// The last lines of output so far (taken: the step keeps none).
     pub fn take_tail(&mut self) -> Vec<String> {
         self.tail.drain(..).collect()
