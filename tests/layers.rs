@@ -154,7 +154,7 @@ fn the_layer_table_has_no_cycle() {
 #[test]
 fn the_import_reader_sees_groups_and_skips_comments() {
     let text = "use crate::{model::X, config};\n// crate::run\nlet x = crate::plan::make();\n";
-    let names: Vec<_> = imports(text).into_iter().map(|(l, n)| (l, n)).collect();
+    let names = imports(text);
     assert_eq!(
         names,
         vec![
