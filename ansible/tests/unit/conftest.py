@@ -1,41 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Test set-up for the module's unit tests: the collection importable as
-ansible_collections.hookhost.stack (a symlink to this checkout), the real
-hookhost binary, and small stacks of bash hooks made per test."""
+"""Test set-up for the module's unit tests: small stacks of bash hooks made
+per test, the probe plugin, and the module run in this process (the
+collection and the binary come from ../conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-import tempfile
 
 import pytest
 
-COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REPO = os.path.dirname(COLLECTION)
-
-
-def _stage_collection():
-    """ansible_collections/hookhost/stack -> this checkout's ansible/, on sys.path."""
-    root = tempfile.mkdtemp(prefix="hookhost-collections-")
-    parent = os.path.join(root, "ansible_collections", "hookhost")
-    os.makedirs(parent)
-    os.symlink(COLLECTION, os.path.join(parent, "stack"))
-    sys.path.insert(0, root)
-
-
-_stage_collection()
-
-
-@pytest.fixture(scope="session")
-def hookhost_bin():
-    """The real binary: $HOOKHOST_BIN, else the release build of this checkout."""
-    path = os.environ.get("HOOKHOST_BIN") or os.path.join(REPO, "target", "release", "hookhost")
-    if not os.access(path, os.X_OK):
-        pytest.fail("no hookhost binary at %s: run `cargo build --release -p hookhost` "
-                    "or set HOOKHOST_BIN" % path)
-    return path
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +43,7 @@ def _make_stack(top, hooks, localrc=None):
 def _run_module(capsys, args, check_mode=False):
     """Run the module's main() in this process as Ansible would, and return
     its JSON result (exit_json and fail_json both end in SystemExit)."""
-    # Imported here: the collection is importable only after _stage_collection.
+    # Imported here: the collection is importable only once ../conftest.py staged it.
     from ansible.module_utils.testing import patch_module_args
     from ansible_collections.hookhost.stack.plugins.modules import hookhost
 
