@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """End to end: ansible-playbook runs hookhost.stack.multinode over three
-"nodes" on this machine (ansible_connection=local, or ssh when
-E2E_CONNECTION=ssh), each with its own stack directory and local.conf.
+"nodes" on this machine, each with its own stack directory and local.conf:
+ansible_connection=local, or, with E2E_SSH_NODES set (scripts/ansible-test.sh
+sets it where it can), ssh to an sshd per node in its own network namespace.
 
 The fixture stack (tests/e2e/stack) records, from inside the real runs,
 when each phase began and ended on each node, what local.conf gave its
@@ -65,16 +66,21 @@ def local_connection(dummy_name, dummy_spec):
     return {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 
 
-def ssh_connection(name, spec):
-    """E2E_SSH_NODES (JSON: node -> {host, port, user, key, python}), made by
-    scripts/ansible-test.sh's network namespaces."""
-    node = json.loads(os.environ["E2E_SSH_NODES"])[name]
+def ssh_connection(name, dummy_spec):
+    """The node as tests/e2e/ssh-nodes.sh made it (the JSON file named by
+    E2E_SSH_NODES): its sshd in its own network namespace, reached by ssh,
+    sftp and scp wrappers that enter that namespace."""
+    with open(os.environ["E2E_SSH_NODES"]) as raw:
+        node = json.load(raw)[name]
     return {
         "ansible_connection": "ssh",
         "ansible_host": node["host"],
         "ansible_port": node["port"],
         "ansible_user": node["user"],
         "ansible_ssh_private_key_file": node["key"],
+        "ansible_ssh_executable": node["ssh"],
+        "ansible_sftp_executable": node["sftp"],
+        "ansible_scp_executable": node["scp"],
         "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
         "ansible_python_interpreter": node["python"],
     }
@@ -161,7 +167,7 @@ class Run:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, hookhost_bin, collections_path):
     work = str(tmp_path_factory.mktemp("multinode"))
-    ssh = os.environ.get("E2E_CONNECTION") == "ssh"
+    ssh = bool(os.environ.get("E2E_SSH_NODES"))
     inventory = write_inventory(work, hookhost_bin, ssh_connection if ssh else local_connection)
     return Stack(work, inventory, collections_path)
 
