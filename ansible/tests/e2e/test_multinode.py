@@ -40,6 +40,8 @@ def node_vars(work, name, spec):
         "hookhost_localrc": {"NODE_NAME": name, "E2E_RECORD": os.path.join(node, "record.tsv"),
                              "E2E_COMPUTES": len(COMPUTES)},
     }
+    if spec["group"] == "controller":
+        values["hookhost_enabled_services_controller"] = CONTROLLER_SERVICES
     values.update(spec.get("connection", {}))
     return values
 
@@ -221,6 +223,7 @@ def test_each_node_gets_its_own_local_conf(stack):
     with open(run.node_file("compute1", "local.conf")) as conf:
         text = conf.read()
     assert "SERVICE_HOST=%s\n" % controller_ip in text
+    assert "VNCSERVER_LISTEN=$HOST_IP\n" in text
     with open(run.node_file("controller1", "local.conf")) as conf:
         assert "SERVICE_HOST=$HOST_IP\n" in conf.read()
 
