@@ -29,6 +29,8 @@ export PATH=$venv/bin:$PATH
 # cryptography warns about DSA when ansible loads its ssh-agent support.
 export PYTHONWARNINGS="ignore:DSA is deprecated"
 export ANSIBLE_NOCOLOR=1 NO_COLOR=1
+# No __pycache__ directories in the checkout from the test runs.
+export PYTHONDONTWRITEBYTECODE=1
 
 passed=0 failed=0 skipped=0
 failures=()

@@ -108,7 +108,7 @@ class Stack:
         })
         return env
 
-    def run(self, label, entry, fail_node=None):
+    def run(self, label, entry, fail_node=None, check=False):
         """ansible-playbook hookhost.stack.multinode once per label (the runs
         build on each other: unstack after stack)."""
         if label in self.runs:
@@ -121,6 +121,8 @@ class Stack:
         results = os.path.join(self.work, "results", label)
         extra = {"hookhost_entry": entry, "hookhost_results_dir": results, "hookhost_extra_env": extra_env}
         cmd = ["ansible-playbook", "-i", self.inventory, "hookhost.stack.multinode", "-e", json.dumps(extra)]
+        if check:
+            cmd.append("--check")
         done = subprocess.run(cmd, env=self.env(), cwd=self.work, capture_output=True, text=True,
                               timeout=900, check=False)
         with open(os.path.join(self.work, "%s.out" % label), "w") as out:
@@ -270,6 +272,18 @@ def test_clean_runs_the_computes_then_the_controller(stack):
         assert last(stack.times(compute, "clean1", "end")) < controller_begin, compute
     assert [r[1] for r in stack.records("controller1", "clean1") if r[0] == "end"] == [
         "source", "unstack", "clean"]
+
+
+def test_check_mode_is_a_dry_run_on_every_node(stack):
+    assert stack.run("stack1", "stack").rc == 0
+    run = stack.run("check1", "stack", check=True)
+    assert run.rc == 0, run.where()
+    for node in NODES:
+        result = run.result(node, "stack")
+        assert "--dry-run" in result["cmd"], node
+        assert result["changed"] is False and result["dry_run"] == [], node
+        # A hookhost dry run still runs the hooks: they recorded this run.
+        assert "stack extra" in [r[1] for r in stack.records(node, "check1") if r[0] == "end"], node
 
 
 def test_a_failed_compute_is_reported_by_node_and_hook(stack):
