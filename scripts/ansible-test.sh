@@ -90,7 +90,12 @@ count() {
 # ansible_collections/NS/NAME/, outside this git checkout (inside it,
 # ansible-test lists the files through git, and target/ is ignored).
 collections=$(mktemp -d "${TMPDIR:-/tmp}/hookhost-ansible-test.XXXXXX")
-trap 'rm -rf "$collections"' EXIT
+ssh_nodes=""
+cleanup() {
+    rm -rf "$collections"
+    [[ -z $ssh_nodes ]] || ansible/tests/e2e/ssh-nodes.sh down "$ssh_nodes"
+}
+trap cleanup EXIT
 stage=$collections/ansible_collections/hookhost/stack
 mkdir -p "$stage"
 cp -a ansible/. "$stage/"
@@ -125,13 +130,12 @@ run_ssh_e2e() {
         skipped=$((skipped + 1))
         return
     fi
+    ssh_nodes=$work # taken down at exit, however the script ends
     if ((status != 0)); then
-        ansible/tests/e2e/ssh-nodes.sh down "$work"
         count "ssh-e2e set-up" "$status"
         return
     fi
     E2E_SSH_NODES=$work/ssh-nodes.json ANSIBLE_PIPELINING=1 run_pytest ssh-e2e ansible/tests/e2e
-    ansible/tests/e2e/ssh-nodes.sh down "$work"
 }
 
 run_pytest unit ansible/tests/unit

@@ -9,8 +9,6 @@ hookhost has no remote execution of its own; this module is how Ansible
 runs it on each node and turns its JSON event lines into a task result.
 """
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 ---
 module: hookhost
@@ -637,9 +635,10 @@ def main():
     env = command_env(params["extra_env"])
     result = base_result(params, cmd, state_dir, dry_run)
     rc, stdout, stderr, timed_out = run(module, cmd, env, params["timeout"])
-    events = fill_from_run(result, rc, stdout, stderr, timed_out)
+    planning = params["entry"] == "plan"
+    events = fill_from_run(result, rc, "" if planning else stdout, stderr, timed_out)
 
-    if params["entry"] == "plan":
+    if planning:
         fill_plan(result, rc, stdout)
     else:
         if result["summary"] is not None:
@@ -651,7 +650,8 @@ def main():
             module.warn("hookhost: %s" % message)
 
     if result["status"] != "ok" or rc != 0:
-        result["msg"] = failure_message(result, events, params["timeout"])
+        # One line, whatever the reason's text holds.
+        result["msg"] = " ".join(failure_message(result, events, params["timeout"]).splitlines())
         module.fail_json(**result)
     module.exit_json(**result)
 

@@ -87,6 +87,7 @@ up() {
     probe=$(namespace "$work" probe)
     ip netns add "$probe" 2>/dev/null || cannot "\`ip netns add\` is not allowed"
     ip netns del "$probe"
+    down "$work" # what a run of the same WORK killed halfway left
     install_sshd
     mkdir -p /run/sshd
     python=/usr/bin/python3

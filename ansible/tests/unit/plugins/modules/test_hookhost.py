@@ -111,6 +111,7 @@ def test_plan_runs_nothing_and_returns_the_plan(make_stack, run_module, marks_fi
     assert result["plan"]["phases"] == ["source", "unstack", "clean"]
     assert [h["hook"] for h in result["plan"]["hooks"]] == ["10-a"]
     assert result["cmd"][1:3] == ["plan", "clean"]
+    assert "unparsed_lines" not in result and result["events_count"] == 0
     assert not os.path.exists(marks_file)
 
 
@@ -185,6 +186,8 @@ def test_grants_reach_the_binary(make_stack, run_module, probe_wasm, tmp_path):
     refused = run_module({"top": top})
     assert refused["status"] == "refused"
     assert "--allow-env=PROBE_*" in refused["msg"]
+    # hookhost's refusal is several lines; the task's message stays one.
+    assert len(refused["errors"]) > 1 and "\n" not in refused["msg"]
 
     granted = run_module({"top": top, "grants": {"allow": {"env": ["PROBE_*"]}}})
     assert granted.get("failed") is not True, granted.get("msg")
