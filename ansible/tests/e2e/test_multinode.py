@@ -11,6 +11,7 @@ order and variables reads those records, not what the playbook says."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -20,6 +21,9 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STACK = os.path.join(HERE, "stack")
+COMPUTE_FILES = os.path.join(HERE, "compute-files")
+PROBE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))),
+                     "plugins", "target", "wasm32-wasip2", "release", "probe.wasm")
 NODES = {
     "controller1": {"group": "controller", "ip": "127.0.0.11"},
     "compute1": {"group": "compute", "ip": "127.0.0.12"},
@@ -42,8 +46,24 @@ def node_vars(work, name, spec):
     }
     if spec["group"] == "controller":
         values["hookhost_enabled_services_controller"] = CONTROLLER_SERVICES
+    else:
+        # Only the computes get the probe plugin, its manifest and the
+        # hookhost.toml that grants what it requests.
+        values["hookhost_stack_files"] = [
+            {"src": PROBE, "dest": "extras.d/25-probe.wasm"},
+            {"src": os.path.join(COMPUTE_FILES, "25-probe.toml"), "dest": "extras.d/25-probe.toml"},
+        ]
+        values["hookhost_config_src"] = os.path.join(COMPUTE_FILES, "hookhost.toml")
     values.update(spec.get("connection", {}))
     return values
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_inventory(work, hookhost_bin, connection):
@@ -51,6 +71,13 @@ def write_inventory(work, hookhost_bin, connection):
     for name, spec in NODES.items():
         spec = dict(spec, connection=connection(name, spec))
         groups[spec["group"]]["hosts"][name] = node_vars(work, name, spec)
+    # The controller installs the binary from a URL with its checksum (the
+    # computes copy it from the Ansible controller).
+    groups["controller"]["hosts"]["controller1"].update({
+        "hookhost_binary_src": "",
+        "hookhost_binary_url": "file://" + hookhost_bin,
+        "hookhost_binary_checksum": "sha256:" + sha256_of(hookhost_bin),
+    })
     inventory = {"all": {
         "vars": {
             "hookhost_binary_src": hookhost_bin,
@@ -228,6 +255,18 @@ def test_each_node_gets_its_own_local_conf(stack):
     assert "VNCSERVER_LISTEN=$HOST_IP\n" in text
     with open(run.node_file("controller1", "local.conf")) as conf:
         assert "SERVICE_HOST=$HOST_IP\n" in conf.read()
+
+
+def test_plugins_and_grants_reach_only_the_computes(stack):
+    run = stack.run("stack1", "stack")
+    assert run.rc == 0, run.where()
+    for node, spec in NODES.items():
+        with open(run.node_file(node, "stack-events.jsonl")) as lines:
+            said = [json.loads(line).get("line") for line in lines]
+        probed = "probe 25-probe stack install" in said
+        assert probed == (spec["group"] == "compute"), node
+        installed = os.path.join(stack.work, "nodes", node, "bin", "hookhost")
+        assert os.access(installed, os.X_OK), node
 
 
 def test_every_node_result_is_collected(stack):
