@@ -62,3 +62,4 @@ fi
 
 hookhost_log "setup: building the plugins"
 "$root/scripts/build-plugins.sh"
+"$root/scripts/ansible-setup.sh"

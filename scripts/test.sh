@@ -10,6 +10,10 @@ cargo fmt --all --check
 cargo clippy --release --workspace --all-targets -- -D warnings
 cargo test --release --workspace
 
+# The Ansible collection (ansible/): its module against the binary, the
+# multi-node play, ansible-test sanity and ansible-lint.
+scripts/ansible-test.sh
+
 # A DevStack tree's dry run, end to end (see scripts/devstack-conformance.sh).
 if [[ -n ${HOOKHOST_DEVSTACK_TREE-} && -d $HOOKHOST_DEVSTACK_TREE ]]; then
     scripts/devstack-conformance.sh "$HOOKHOST_DEVSTACK_TREE"
