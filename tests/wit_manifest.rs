@@ -6,7 +6,7 @@
 mod support;
 
 use hookhost::author::inspect::with_custom_section;
-use hookhost::author::MANIFEST_SECTION;
+use hookhost::wasm::sections::MANIFEST_SECTION;
 use support::{component, repo_root, TestStack};
 
 const REQUEST: &str = "[capabilities]\nvars-read = [\"CONFIGURER_*\"]\n";

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use hookhost::capabilities::GrantFlags;
+use hookhost::config::operator::GrantFlags;
 use hookhost::model::phases::{Entry, Extensions};
 
 #[derive(Debug, Parser)]

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use super::absolute;
 use super::inspect::{self, with_custom_section};
-use super::{absolute, MANIFEST_SECTION};
 use crate::config::manifest;
+use crate::wasm::sections::MANIFEST_SECTION;
 
 pub const TARGET: &str = "wasm32-wasip2";
 const DEBIAN_PACKAGES: &str = "rustc-web cargo-web rust-web-src lld-19 wasi-libc";

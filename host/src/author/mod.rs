@@ -8,8 +8,6 @@ pub mod scaffold;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::wasm::sections::MANIFEST_SECTION;
-
 /// The hookhost checkout this binary was built from, if it is still there:
 /// plugins made with `hookhost new` depend on its `sdk/` by path.
 pub fn repo_root() -> Option<PathBuf> {

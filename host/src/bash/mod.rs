@@ -78,7 +78,7 @@ const RESEND: Duration = Duration::from_millis(50);
 // The errors a caller acts on by type (a plugin's time limit, bash's own
 // refusal of a value) live in the model, so the WebAssembly host can
 // downcast to them without depending on the session.
-pub use crate::model::errors::{DeadlinePassed, SessionNote, SetRefused};
+use crate::model::errors::{DeadlinePassed, SessionNote, SetRefused};
 
 /// What the session's own lines in a hook's output say: session.sh's
 /// errexit trap and the end of its loop, and the helpers' `die`. The one

@@ -22,12 +22,12 @@ use anyhow::{bail, Context};
 use super::policy::{
     pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY, DEFAULT_TIMEOUT,
 };
-use super::{show_duration, show_size};
 use crate::capabilities::audit::{self, Decision};
 use crate::config::manifest::{self, Capabilities};
 use crate::config::operator::{compile_cache_dir, GrantSet, OperatorConfig};
 use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
 use crate::model::hooks::HookFile;
+use crate::model::units::{show_limit as show_duration, show_size};
 
 impl OperatorConfig {
     /// The grants that apply to `hook`: `"*"`, then its name, then its stem.

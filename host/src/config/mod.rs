@@ -2,10 +2,10 @@
 //! `hookhost.lock`, the operator's `hookhost.toml`, the stack directory
 //! itself and a DevStack tree's prelude.
 
-pub mod ini;
+pub(crate) mod ini;
 pub mod localconf;
-pub mod lockfile;
+pub(crate) mod lockfile;
 pub mod manifest;
 pub mod operator;
-pub mod prelude;
+pub(crate) mod prelude;
 pub mod stack;

@@ -5,14 +5,14 @@
 //! how durations, sizes and times are shown, the hook files every layer
 //! talks about, and the problems that refuse a stack.
 
-pub mod errors;
+pub(crate) mod errors;
 pub mod events;
-pub mod held;
+pub(crate) mod held;
 pub mod hooks;
-pub mod inert;
-pub mod limits;
-pub mod names;
+pub(crate) mod inert;
+pub(crate) mod limits;
+pub(crate) mod names;
 pub mod phases;
-pub mod problems;
-pub mod truth;
-pub mod units;
+pub(crate) mod problems;
+pub(crate) mod truth;
+pub(crate) mod units;

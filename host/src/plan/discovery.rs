@@ -32,7 +32,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use crate::model::hooks::{HookFile, HookKind};
+use crate::model::hooks::{HookFile, HookKind};
 use crate::model::names::is_file_name_char;
 use crate::model::problems::{Problem, Problems};
 

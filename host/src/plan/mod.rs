@@ -10,10 +10,10 @@
 //! only: cloning plugins and writing `hookhost.lock` are the steps before
 //! and after it ([`fetch`]); [`render`] is its one text and JSON view.
 
-pub mod discovery;
-pub mod drivers;
-pub mod embedded;
-pub mod external;
+pub(crate) mod discovery;
+pub(crate) mod drivers;
+pub(crate) mod embedded;
+pub(crate) mod external;
 pub mod fetch;
 mod hook;
 pub(crate) mod render;

@@ -7,10 +7,11 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::capabilities::{show_duration, show_size, Policy};
+use crate::capabilities::Policy;
 use crate::config::manifest::Capabilities;
 use crate::config::prelude::Prelude;
 use crate::model::phases::Phase;
+use crate::model::units::{show_limit as show_duration, show_size};
 use crate::plan::drivers::{self, At, PlannedDriver, VIRT_DRIVER};
 use crate::plan::{Plan, PlannedHook};
 

@@ -39,14 +39,12 @@ use serde_json::json;
 
 use crate::model::errors::SessionNote;
 use crate::model::events::{
-    Cause, Event, HookFailure, Interrupted, RunEnd, RunObserver, RunStart, StepStatus,
+    Cause, Event, HookFailure, Interrupted, RunEnd, RunObserver, RunStart, StepStatus, Timing,
 };
 use crate::model::held::HeldLine;
 use crate::model::inert::{inert, inert_lines};
 use crate::model::phases::Phase;
 use crate::model::units::{file_timestamp, millis, show_elapsed, utc_time_of_day, utc_timestamp};
-
-pub use crate::model::events::Timing;
 
 /// How events are shown on the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 
 mod batch;
 mod driver;
-pub mod dryrun;
+pub(crate) mod dryrun;
 mod merges;
 mod prelude_steps;
 mod settings;
@@ -26,8 +26,8 @@ use anyhow::Context;
 use crate::bash::{BatchHook, Outcome, SessionConfig, Stream as BashStream};
 use crate::interrupt;
 use crate::model::events::{Cause, Event, RunEnd, RunStart, StepStatus};
+use crate::model::hooks::HookKind;
 use crate::model::phases::Phase;
-use crate::plan::discovery::HookKind;
 use crate::plan::drivers;
 use crate::plan::{Plan, PlannedHook};
 use crate::run::driver::LiveDriver;
@@ -35,7 +35,7 @@ use crate::run::space::{AfterEnd, Space};
 use crate::run::step::{lock, tell, Step, StepFailure};
 use crate::wasm::{self, LineSink, Plugin, PluginConfig, Runtime, SharedServices};
 
-pub use crate::model::events::{HookFailure, Interrupted, RunObserver};
+use crate::model::events::{HookFailure, Interrupted};
 pub use step::Observer;
 
 /// What a failure says after the session was restarted.

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
 
-use super::host::{HostError, PluginState, Reply};
+use super::host::{PluginState, Reply};
+use super::HostError;
 use crate::capabilities::audit::Decision;
 use crate::capabilities::DirGrant;
 use crate::config::ini;

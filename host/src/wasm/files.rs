@@ -198,7 +198,7 @@ impl FileGuard {
             format!(
                 "wrote more than {} into its writable directories ({}) in one call, the most \
                  hookhost lets a plugin add; remove what it left there",
-                crate::capabilities::show_size(MAX_GROWTH),
+                crate::model::units::show_size(MAX_GROWTH),
                 show_paths(&self.roots)
             )
         })

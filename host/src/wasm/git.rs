@@ -21,7 +21,8 @@
 //! removed after the call, as any link the plugin leaves ([`super::files`]).
 
 use super::command::{self, Failure};
-use super::host::{HostError, PluginState, Reply};
+use super::host::{PluginState, Reply};
+use super::HostError;
 use crate::capabilities::audit::Decision;
 use crate::capabilities::matches_any;
 use crate::model::inert::quoted;

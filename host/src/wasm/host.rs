@@ -27,15 +27,16 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::command::CommandOutput;
 use super::output::{GuestOutput, Stream};
-pub use super::refusal::HostError;
+use super::refusal::HostError;
 use crate::capabilities::audit::{self, At, Decision, Record};
-use crate::capabilities::{show_duration, show_size, Policy};
+use crate::capabilities::Policy;
 use crate::model::inert::quoted;
 use crate::model::limits::{
     cut, list_problem, MAX_ARGS, MAX_LINE, MAX_LIST, MAX_MESSAGE, MAX_NAME, MAX_PACKAGES_PER_RUN,
     MAX_VALUE, MAX_VARS_PER_RUN, MAX_WARNINGS_PER_CALL, MAX_WARNINGS_PER_RUN,
 };
 use crate::model::names;
+use crate::model::units::{show_limit as show_duration, show_size};
 
 /// What the run provides to every plugin: the shared variable space and the
 /// DevStack helpers over it. Implemented by the run over its bash session.

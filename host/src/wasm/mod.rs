@@ -15,16 +15,16 @@
 pub mod cache;
 mod command;
 mod config;
-pub mod files;
+pub(crate) mod files;
 mod git;
-pub mod host;
-pub mod load;
-pub mod output;
-pub mod plugin;
+pub(crate) mod host;
+pub(crate) mod load;
+pub(crate) mod output;
+pub(crate) mod plugin;
 mod refusal;
 mod sandbox;
 pub mod sections;
-pub mod wit;
+pub(crate) mod wit;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -16,8 +16,9 @@ use super::output::{GuestOutput, LineSink};
 use super::sandbox::{self, Limiter};
 use super::wit::{Driver, Hook};
 use super::{Runtime, EPOCH_TICK};
-use crate::capabilities::{show_duration, show_size, Policy};
+use crate::capabilities::Policy;
 use crate::model::phases::Phase;
+use crate::model::units::{show_limit as show_duration, show_size};
 
 /// How one plugin is set up for a run.
 pub struct PluginConfig {

@@ -22,7 +22,8 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use super::output::{GuestOutput, Stream};
 use crate::capabilities::audit::{self, At, Decision, Record};
-use crate::capabilities::{show_size, NetGrant, Policy};
+use crate::capabilities::{NetGrant, Policy};
+use crate::model::units::show_size;
 
 /// Build the WASI context for a plugin.
 /// The guest's environment holds only `HOOKHOST_HOOK`, its own stem, so a

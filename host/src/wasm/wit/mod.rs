@@ -13,8 +13,8 @@
 //! Adding a version: a folder `wit/vX.Y.Z/`, a module `since_vX_Y_Z.rs`, a
 //! variant in each enum here. Earlier modules are not changed.
 
-pub mod since_v0_1_0;
-pub mod since_v0_2_0;
+pub(crate) mod since_v0_1_0;
+pub(crate) mod since_v0_2_0;
 
 use std::fmt;
 

@@ -20,8 +20,9 @@ use wasmtime::Store;
 
 use crate::model::phases::{Phase, StackStep};
 use crate::wasm::command::CommandOutput;
-use crate::wasm::host::{HostError, PluginState};
+use crate::wasm::host::PluginState;
 use crate::wasm::plugin::DriverCall;
+use crate::wasm::HostError;
 
 impl types::Host for PluginState {}
 
