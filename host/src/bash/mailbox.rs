@@ -55,7 +55,7 @@ fn session_loop(polls: usize) -> Vec<u8> {
     s
 }
 
-/// How often the loop polls before it sleeps: 25 times (~100 µs) with two
+/// How often the loop polls before it sleeps: 25 times with two
 /// cores or more, never on one, where polling only delays the host.
 fn polls() -> usize {
     match std::thread::available_parallelism() {
@@ -224,9 +224,8 @@ fn new_file(path: &std::path::Path) -> Result<File> {
 }
 
 /// Where the mailbox may go, best first: the user's runtime dir and
-/// /dev/shm are tmpfs, where writing a request costs a few
-/// microseconds (on ext4, truncating and rewriting a file measured ~100 µs a
-/// request); then the temp dir (`$TMPDIR`, /tmp).
+/// /dev/shm are tmpfs, where writing a request costs far less than on a
+/// disk file system; then the temp dir (`$TMPDIR`, /tmp).
 fn parent_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {

@@ -20,7 +20,7 @@
 //! once at start-up ([`Mirror::definition`]); an assignment is a call of
 //! session.sh's `__hh_assign`. bash parses every byte of a request each
 //! time, and at every hand-over these are most of what bash does besides
-//! the hook: as inline lines they cost ~25 µs more per request. bash
+//! the hook: as inline lines they would be parsed on every request. bash
 //! remembers what the host was last told of `NAME` in `__hh_s_NAME`
 //! (`S<attributes>:<value>`, empty when unset) and compares it as a
 //! string, so no value is ever evaluated as arithmetic, whatever a hook

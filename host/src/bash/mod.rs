@@ -1036,8 +1036,8 @@ fn bootstrap_script(config: &SessionConfig, top_dir: &Path, state_dir: &Path) ->
 }
 
 /// `script` with its comment lines emptied (not removed: line numbers stay):
-/// bash reads and parses every byte it is given, and 40% of the session's
-/// own ~31 KB were comments, ~1 ms of every run's start-up. A line is a
+/// bash reads and parses every byte it is given, and much of the session's
+/// own scripts is comments, parsed at every run's start-up. A line is a
 /// comment when its first non-blank character is `#`; the scripts hold no
 /// multi-line strings or here-documents where that would change a value
 /// (the tests compare every function and variable defined both ways).

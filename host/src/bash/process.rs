@@ -54,9 +54,9 @@ pub struct BashProcess {
 
 /// How long after a request or a piece of output the reader keeps
 /// checking the pipes without sleeping. Waking a sleeping reader on the
-/// other core costs the writer and the reader ~20 µs each on a VM (a pipe
-/// round trip measured 55 µs sleeping, 21 µs with the reader spinning);
-/// most replies come within this, and a long hook costs one spin.
+/// other core costs the writer and the reader more than a short spin does
+/// (the benchmark's hand-over row shows it); most replies come within
+/// this, and a long hook costs one spin.
 const SPIN: Duration = Duration::from_micros(150);
 
 impl BashProcess {

@@ -2,7 +2,7 @@
 //! `extras.d/NN-name.wasm` (component), with the manifest `NN-name.toml`
 //! beside it, in the order they run.
 //!
-//! Rules (PRODUCT §1), and the decisions this module makes where it is silent:
+//! DevStack's rules, and the decisions this module makes where DevStack is silent:
 //!
 //! - **Name rule.** A hook file is `NN-name.EXT`: `NN` two ASCII digits, a
 //!   `-`, a name of one or more ASCII letters, digits, `_` and `-`, then

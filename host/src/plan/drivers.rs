@@ -1,4 +1,4 @@
-//! Hypervisor driver plugins (PRODUCT §6), DevStack's second plugin
+//! Hypervisor driver plugins, DevStack's second plugin
 //! mechanism: `VIRT_DRIVER=<name>` selects one driver, a bash file
 //! `lib/nova_plugins/hypervisor-<name>` or a component
 //! `lib/nova_plugins/hypervisor-<name>.wasm`, and the host calls its five

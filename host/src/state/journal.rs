@@ -18,8 +18,8 @@
 //!   step then reads as where the run stopped) and the record being built;
 //! - the file is `fdatasync`ed at an interrupt, at the end of the run, and
 //!   at the end of a phase when the last sync is [`SYNC_EVERY`] ago. Not per
-//!   record, nor per phase of a quick run: a sync costs 1-4 ms here, more
-//!   than a whole no-op hook, and only a power cut (not a crash of
+//!   record, nor per phase of a quick run: a sync costs more than a whole
+//!   no-op hook, and only a power cut (not a crash of
 //!   hookhost) can lose unsynced records. A run that takes minutes, the
 //!   case that matters after a power cut, is synced phase by phase;
 //! - reading skips a line that does not parse (a record torn by a power

@@ -1,7 +1,8 @@
 //! The compiled-component cache: what makes a warm start cheap.
 //!
-//! Compiling a component with Cranelift takes 60-190 ms; loading the machine
-//! code compiled by an earlier run takes a fraction of a millisecond. So each
+//! Compiling a component with Cranelift takes a noticeable part of a
+//! second; loading the machine code compiled by an earlier run takes a
+//! small fraction of that. So each
 //! component a run compiles is stored in a cache directory, and later runs
 //! load it from there.
 //!

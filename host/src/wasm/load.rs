@@ -3,7 +3,7 @@
 //! or one importing what the host does not provide are refused with one line
 //! naming the file and what is wrong.
 //!
-//! Compiling is what costs (60-190 ms a component): [`load_all`] takes
+//! Compiling is what costs: [`load_all`] takes
 //! compiled code from the cache ([`super::cache`]) and compiles what is not
 //! there on every core at once, one component per core (wasmtime compiles
 //! each component on the thread that asks, see `engine_config`).
