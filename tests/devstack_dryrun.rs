@@ -356,10 +356,13 @@ fn an_external_plugin_s_calls_are_recorded_and_its_own_functions_named() {
         })
     };
     let missing = of_plugin("undefined", "install_miniplug").expect("install_miniplug recorded");
+    // A dry run clones a plugin not checked out yet into .hookhost/, never
+    // into DEST.
     assert_eq!(
         missing["place"],
-        format!("{}:3", dest.join("miniplug/devstack/plugin.sh").display())
+        ".hookhost/dry-run-plugins/miniplug/devstack/plugin.sh:3"
     );
+    assert!(!dest.exists(), "a dry run cloned into DEST");
     assert!(
         missing["note"]
             .as_str()

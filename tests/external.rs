@@ -612,3 +612,50 @@ fn plan_fetches_and_locks_the_plugins_even_when_a_hook_refuses_the_run() {
     let lock = std::fs::read_to_string(stack.path("hookhost.lock")).unwrap();
     assert!(lock.contains("[plugins.kept]"), "{lock}");
 }
+
+#[test]
+fn a_dry_run_fetches_local_plugins_into_hookhost_and_writes_no_lock() {
+    let stack = TestStack::new();
+    stack.bash("10-a.sh", &tracer("10-a"));
+    let zeta = plugin_repo(&stack, "zeta", &[]);
+    let dest = stack.path("dest");
+    local_conf(
+        &stack,
+        &format!(
+            "DEST={}\nenable_plugin zeta {}\n",
+            dest.display(),
+            zeta.display()
+        ),
+    );
+    let run = stack.hookhost(&["stack", "--dry-run"]);
+    run.assert_code(0).assert_no_panic();
+    assert!(
+        trace(&run).contains(&"zeta stack install".to_string()),
+        "{}",
+        run.all()
+    );
+    assert!(!dest.exists(), "a dry run cloned into DEST:\n{}", run.all());
+    assert!(!stack.path("hookhost.lock").exists(), "{}", run.all());
+    assert!(stack
+        .path(".hookhost/dry-run-plugins/zeta/devstack/plugin.sh")
+        .is_file());
+    // The real run fetches into DEST and records the lock.
+    stack.hookhost(&["stack"]).assert_code(0);
+    assert!(dest.join("zeta/devstack/plugin.sh").is_file());
+    assert!(stack.path("hookhost.lock").is_file());
+}
+
+#[test]
+fn a_dry_run_does_not_fetch_over_the_network() {
+    let stack = TestStack::new();
+    stack.bash("10-a.sh", &tracer("10-a"));
+    local_conf(
+        &stack,
+        "enable_plugin remote https://git.example.invalid/remote.git\n",
+    );
+    let run = stack.hookhost(&["stack", "--dry-run"]);
+    run.assert_code(2)
+        .assert_no_panic()
+        .assert_stderr_has("a dry run uses no network");
+    assert!(!stack.path(".hookhost/dest/remote").exists());
+}

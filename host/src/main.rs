@@ -85,7 +85,7 @@ fn main() -> ExitCode {
 }
 
 /// Open the stack and plan `entry` with the operator's grants applied.
-fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
+fn plan_for(entry: Entry, args: &StackArgs, dry_run: bool) -> anyhow::Result<Plan> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let mut stack = Stack::open(&args.top, &env)?;
     stack.operator.apply_flags(&args.grants.flags());
@@ -101,9 +101,15 @@ fn plan_for(entry: Entry, args: &StackArgs) -> anyhow::Result<Plan> {
     // the one step that clones; planning only checks, and the lock is
     // written after it.
     let discovery = discover(&stack, &options)?;
-    let fetched = fetch::fetch_plugins(&stack, args.update_lock);
+    // A dry run changes nothing outside .hookhost/ and uses no network.
+    let fetched = match dry_run {
+        true => fetch::preview_plugins(&stack),
+        false => fetch::fetch_plugins(&stack, args.update_lock),
+    };
     let planned = make_plan(&stack, entry, &options, discovery, &fetched);
-    fetch::record_lock(&stack, planned.lock.as_ref())?;
+    if !dry_run {
+        fetch::record_lock(&stack, planned.lock.as_ref())?;
+    }
     Ok(planned.plan?)
 }
 
@@ -113,7 +119,7 @@ fn show_plan(
     json: bool,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let plan = plan_for(entry, args)?;
+    let plan = plan_for(entry, args, dry_run)?;
     let confinement = dry_run.then(|| hookhost::bash::confine::dry_run_status().lines());
     match json {
         true => {
@@ -162,7 +168,7 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     // One run per stack, from before planning (which may fetch plugins) to the end.
     let (_lock, journal) = guard_stack(entry, &args.stack.top)?.unzip();
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, e, started);
-    let plan = match plan_for(entry, &args.stack).inspect_err(refused) {
+    let plan = match plan_for(entry, &args.stack, args.dry_run).inspect_err(refused) {
         Ok(plan) => plan,
         Err(e) if mode == Mode::Json => {
             // CI reading the events learns why nothing ran; people read stderr.

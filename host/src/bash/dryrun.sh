@@ -226,11 +226,12 @@ __hh_missing_note() {
             hit=$(command grep -rlE -m1 "^(function[[:space:]]+$1[[:space:]]*(\(\))?|$1[[:space:]]*\(\))[[:space:]]*\{?[[:space:]]*$" \
                 "${dirs[@]}" 2>/dev/null | command head -n 1)
         fi
-        if [[ -n $hit && $hit == "$__hh_top"/* ]]; then
+        # A dry run's own checkouts of plugins are under .hookhost/.
+        if [[ -n $hit && $hit == "$__hh_top"/* && $hit != "$__hh_top"/.hookhost/* ]]; then
             builtin printf 'DevStack function, defined in %s (not sourced here)' "${hit#"$__hh_top"/}"
             return
         elif [[ -n $hit ]]; then
-            builtin printf "a function of an external plugin, defined in %s (not sourced here)" "$hit"
+            builtin printf "a function of an external plugin, defined in %s (not sourced here)" "${hit#"$__hh_top"/}"
             return
         fi
     fi

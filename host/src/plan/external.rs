@@ -93,6 +93,8 @@ pub struct Fetched {
     pub(crate) plugins: Option<Result<Vec<ExternalPlugin>, Problems>>,
     /// `hookhost.lock` as it was before this run.
     pub(crate) lock: Lock,
+    /// Fetched for a dry run: the lock will not be written.
+    pub(crate) preview: bool,
 }
 
 /// A plugin local.conf enables, as `hookhost list` shows it: nothing is
@@ -166,7 +168,7 @@ pub fn plan_plugins(
     let mut problems = Problems::new();
     let mut plan = PluginPlan::default();
     check_lock(
-        &fetched.lock,
+        fetched,
         &plugins,
         update_lock,
         &mut plan.notes,
@@ -263,17 +265,22 @@ fn lookup(stack: &Stack, name: &str) -> String {
 /// Compare every plugin with its lock entry: new ones are recorded, changed
 /// ones refused (or accepted with `update_lock`).
 fn check_lock(
-    lock: &Lock,
+    fetched: &Fetched,
     plugins: &[ExternalPlugin],
     update_lock: bool,
     notes: &mut Vec<String>,
     problems: &mut Problems,
 ) {
+    let lock = &fetched.lock;
+    let record = match fetched.preview {
+        true => "would record (not in a dry run)",
+        false => "recorded",
+    };
     for plugin in plugins {
         let name = &plugin.name;
         let Some(old) = lock.plugins.get(name) else {
             notes.push(format!(
-                "{LOCK_FILE}: recorded plugin {name} at {}",
+                "{LOCK_FILE}: {record} plugin {name} at {}",
                 plugin.state.describe()
             ));
             continue;

@@ -6,11 +6,16 @@
 //! ([`crate::plan::make_plan`]) only checks what this step found.
 //!
 //! `stack`, `unstack`, `clean` and `plan` take this step; `list` does not
-//! (it shows the plugins as they are on disk).
+//! (it shows the plugins as they are on disk). A dry run takes it as
+//! [`preview_plugins`]: it changes nothing outside the stack's `.hookhost/`
+//! and uses no network, so a plugin not checked out yet is cloned into
+//! `.hookhost/dry-run-plugins/NAME` when its source is a local path or a
+//! `file://` URL, and is a problem otherwise (there is nothing to read its
+//! hooks from); the lock is left as it is.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
@@ -30,10 +35,31 @@ const FILES: [&str; 5] = [
     "devstack/plugin.toml",
 ];
 
+/// Where the fetch step may clone a plugin that has no checkout yet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Into `$DEST/NAME`, from wherever its URL points.
+    Fetch,
+    /// Into the stack's `.hookhost/dry-run-plugins/NAME`, from a local
+    /// source only.
+    DryRun,
+}
+
 /// Fetch every plugin local.conf enables that has no checkout yet, and
 /// read what each is; every problem is collected for planning to report.
 /// `update_lock`: a fresh clone takes REF, not the commit the lock records.
 pub fn fetch_plugins(stack: &Stack, update_lock: bool) -> Fetched {
+    fetch_with(stack, update_lock, Mode::Fetch)
+}
+
+/// The fetch step of a dry run: plugins already checked out are read where
+/// they are; one that is not is cloned into the stack's `.hookhost/` from
+/// a local source, never from the network (see the module's doc).
+pub fn preview_plugins(stack: &Stack) -> Fetched {
+    fetch_with(stack, false, Mode::DryRun)
+}
+
+fn fetch_with(stack: &Stack, update_lock: bool, mode: Mode) -> Fetched {
     let Some(conf) = &stack.local_conf else {
         return Fetched::default();
     };
@@ -42,14 +68,16 @@ pub fn fetch_plugins(stack: &Stack, update_lock: bool) -> Fetched {
         return Fetched::default();
     }
     let specs = specs(stack, &conf.path, &enabled);
-    match specs.and_then(|specs: Vec<Spec>| fetch_all(stack, &specs, update_lock)) {
+    match specs.and_then(|specs: Vec<Spec>| fetch_all(stack, &specs, update_lock, mode)) {
         Ok((plugins, lock)) => Fetched {
             plugins: Some(Ok(plugins)),
             lock,
+            preview: mode == Mode::DryRun,
         },
         Err(problems) => Fetched {
             plugins: Some(Err(problems)),
             lock: Lock::default(),
+            preview: mode == Mode::DryRun,
         },
     }
 }
@@ -59,15 +87,18 @@ fn fetch_all(
     stack: &Stack,
     specs: &[Spec],
     update_lock: bool,
+    mode: Mode,
 ) -> Result<(Vec<ExternalPlugin>, Lock), Problems> {
     let lock = Lock::load(&stack.top.join(LOCK_FILE))?;
-    std::fs::create_dir_all(&stack.dest)
-        .with_context(|| format!("cannot create DEST {}", stack.dest.display()))?;
+    if mode == Mode::Fetch {
+        std::fs::create_dir_all(&stack.dest)
+            .with_context(|| format!("cannot create DEST {}", stack.dest.display()))?;
+    }
     let mut problems = Problems::new();
     let mut plugins = Vec::new();
     for spec in specs {
         let locked = lock.plugins.get(&spec.name).filter(|_| !update_lock);
-        match prepare(stack, spec, locked) {
+        match prepare(stack, spec, locked, mode) {
             Ok(plugin) => plugins.push(plugin),
             Err(e) => problems.push_error(&e),
         }
@@ -88,8 +119,9 @@ fn prepare(
     stack: &Stack,
     spec: &Spec,
     locked: Option<&LockedPlugin>,
+    mode: Mode,
 ) -> anyhow::Result<ExternalPlugin> {
-    let dir = stack.dest.join(&spec.name);
+    let dir = checkout_dir(stack, spec, mode)?;
     let fetched = clone_once(stack, spec, &dir, locked)?;
     let devstack = dir.join("devstack");
     let file = |name: &str| Some(devstack.join(name)).filter(|p| p.is_file());
@@ -108,6 +140,35 @@ fn prepare(
         dir,
     };
     Ok(plugin)
+}
+
+/// Where the plugin's checkout is, or is to be cloned.
+fn checkout_dir(stack: &Stack, spec: &Spec, mode: Mode) -> anyhow::Result<PathBuf> {
+    let dest = stack.dest.join(&spec.name);
+    if mode == Mode::Fetch || dest.exists() {
+        return Ok(dest);
+    }
+    if !is_local(&spec.url) {
+        bail!(
+            "plugin {}: not fetched yet, and a dry run uses no network — run `hookhost plan` \
+             first (it fetches {} into {}), or enable the plugin from a local path",
+            spec.name,
+            spec.url,
+            dest.display()
+        );
+    }
+    let scratch = stack.state_dir.join("dry-run-plugins");
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
+    Ok(scratch.join(&spec.name))
+}
+
+/// A source git reads without the network: a path or a `file://` URL.
+fn is_local(url: &str) -> bool {
+    url.starts_with('/')
+        || url.starts_with("./")
+        || url.starts_with("../")
+        || url.starts_with("file://")
 }
 
 /// Clone the plugin into `dir` unless a checkout is there. A fresh clone of
@@ -131,7 +192,8 @@ fn clone_once(
         }
         return Ok(false);
     }
-    let tmp = stack.dest.join(format!(".{name}.hookhost-fetch"));
+    let parent = dir.parent().unwrap_or(&stack.dest);
+    let tmp = parent.join(format!(".{name}.hookhost-fetch"));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)
             .with_context(|| format!("cannot remove the unfinished fetch {}", tmp.display()))?;
