@@ -13,7 +13,7 @@
 # componentize-py is looked up as: $HOOKHOST_COMPONENTIZE_PY, else the
 # virtual environment that --install makes (target/componentize-py), else
 # PATH. When none is there the build exits 3, saying how to install it
-# (tests/python_plugin.rs skips on that status).
+# (host/tests/python_plugin.rs skips on that status).
 #
 # --install is idempotent and non-interactive (scripts/setup.sh runs it): it
 # does nothing when the pinned version is already there. Without python3 it

@@ -1,6 +1,6 @@
 //! File attacks on the trusted code that runs after the plugin: links and
 //! entries left in the plugin's writable directories for a bash hook or the
-//! host to follow later (`tests/boundary_files.rs`).
+//! host to follow later (`host/tests/boundary_files.rs`).
 //!
 //! | attack | what it does |
 //! |---|---|

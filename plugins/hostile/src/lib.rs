@@ -1,4 +1,4 @@
-//! Test fixture for hookhost's sandbox tests (`tests/sandbox.rs`); never
+//! Test fixture for hookhost's sandbox tests (`host/tests/sandbox.rs`); never
 //! shipped, never part of the demo.
 //!
 //! In the phase named by `HOSTILE_PHASE` (default `source`) it carries out

@@ -95,7 +95,7 @@ fn a_broken_embedded_manifest_is_refused_naming_it() {
 #[test]
 fn a_0_1_0_plugin_without_a_manifest_still_runs() {
     let stack = TestStack::new();
-    let fixture = repo_root().join("tests/fixtures/wit-0.1.0/probe-0.1.0.wasm");
+    let fixture = repo_root().join("host/tests/fixtures/wit-0.1.0/probe-0.1.0.wasm");
     std::fs::copy(fixture, stack.path("extras.d/20-old.wasm")).unwrap();
     let run = stack.hookhost(&["stack"]);
     run.assert_code(0)

@@ -3,7 +3,7 @@
 //! recorded (with hook, phase, file:line) instead of run, whatever calls
 //! them; DevStack's `die` is a finding that ends only the hook's phase;
 //! nothing outside `.hookhost/` changes. Uses the small hand-written tree
-//! in tests/fixtures/devstack-mini, copied to a temp dir per test.
+//! in host/tests/fixtures/devstack-mini, copied to a temp dir per test.
 
 mod support;
 
@@ -17,7 +17,7 @@ fn mini_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new("cp")
         .arg("-a")
-        .arg(repo_root().join("tests/fixtures/devstack-mini/."))
+        .arg(repo_root().join("host/tests/fixtures/devstack-mini/."))
         .arg(dir.path())
         .status()
         .unwrap();
@@ -300,7 +300,7 @@ fn plugin_repo(dir: &Path) -> PathBuf {
     let repo = dir.join("miniplug");
     let status = Command::new("cp")
         .arg("-a")
-        .arg(repo_root().join("tests/fixtures/devstack-plugin-mini"))
+        .arg(repo_root().join("host/tests/fixtures/devstack-plugin-mini"))
         .arg(&repo)
         .status()
         .unwrap();

@@ -187,7 +187,7 @@ fn a_variable_relayed_through_alternating_bash_and_wasm_hooks_arrives_intact() {
     // and 3 plugins per phase, 5 phases: the last bash hook sees 15 and
     // every plugin's copy went through the session both ways.
     let stack = TestStack::new();
-    let manifest = include_str!("../plugins/relay/relay.toml");
+    let manifest = include_str!("../../plugins/relay/relay.toml");
     for i in 0..3 {
         stack
             .bash(

@@ -1,5 +1,5 @@
 //! DevStack compatibility, end to end: hooks written in the style of
-//! DevStack's 2014 extras.d scripts (tests/fixtures/devstack/, with stub
+//! DevStack's 2014 extras.d scripts (host/tests/fixtures/devstack/, with stub
 //! lib/ files) run unmodified through every entry point with real bash and
 //! a real git repository; `--dry-run`; local.conf's meta-sections merged at
 //! DevStack's points.
@@ -45,7 +45,7 @@ fn git(dir: &Path, args: &[&str]) {
 fn legacy_stack() -> TestStack {
     let stack = TestStack::new();
     copy_tree(
-        &repo_root().join("tests/fixtures/devstack/legacy"),
+        &repo_root().join("host/tests/fixtures/devstack/legacy"),
         stack.top(),
     );
     let repo = stack.path("repos/ironic");
@@ -165,7 +165,7 @@ fn historical_hooks_run_through_unstack_and_clean() {
 fn dry_run_stack() -> TestStack {
     let stack = legacy_stack();
     std::fs::copy(
-        repo_root().join("tests/fixtures/devstack/dry-run/40-opendaylight.sh"),
+        repo_root().join("host/tests/fixtures/devstack/dry-run/40-opendaylight.sh"),
         stack.path("extras.d/40-opendaylight.sh"),
     )
     .unwrap();

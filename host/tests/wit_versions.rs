@@ -1,5 +1,5 @@
 //! WIT versions side by side: a component built for 0.1.0 (kept as a
-//! binary in tests/fixtures/wit-0.1.0, never rebuilt) runs in one stack
+//! binary in host/tests/fixtures/wit-0.1.0, never rebuilt) runs in one stack
 //! with a 0.2.0 plugin built from source and bash hooks, through every
 //! phase, over one variable space; 0.2.0's INI helpers write what bash's
 //! write and are refused, typed, outside the plugin's grants; a component
@@ -13,7 +13,7 @@ use support::{repo_root, Run, TestStack};
 
 /// The 0.1.0 fixture component.
 fn fixture_0_1_0() -> PathBuf {
-    repo_root().join("tests/fixtures/wit-0.1.0/probe-0.1.0.wasm")
+    repo_root().join("host/tests/fixtures/wit-0.1.0/probe-0.1.0.wasm")
 }
 
 /// Add the 0.1.0 fixture as `extras.d/<stem>.wasm` with `manifest`.
