@@ -1121,18 +1121,7 @@ fn var_round_trips(dir: &Path) -> Result<(f64, f64)> {
 }
 
 fn session_config(top: &Path) -> SessionConfig {
-    SessionConfig {
-        top_dir: top.to_path_buf(),
-        dest: top.join("dest"),
-        state_dir: top.to_path_buf(),
-        errexit: false,
-        allow_install: false,
-        dry_run: false,
-        script: None,
-        vars: Vec::new(),
-        watch: Vec::new(),
-        devstack: false,
-    }
+    SessionConfig::new(top)
 }
 
 fn quiet_sink() -> LineSink {

@@ -123,16 +123,8 @@ mod tests {
 
     fn session(dir: &Path, errexit: bool) -> BashSession {
         BashSession::start(&SessionConfig {
-            top_dir: dir.to_path_buf(),
-            dest: dir.join("dest"),
-            state_dir: dir.to_path_buf(),
             errexit,
-            allow_install: false,
-            dry_run: false,
-            script: None,
-            vars: Vec::new(),
-            watch: Vec::new(),
-            devstack: false,
+            ..SessionConfig::new(dir)
         })
         .unwrap()
     }

@@ -140,6 +140,26 @@ pub struct SessionConfig {
     pub devstack: bool,
 }
 
+impl SessionConfig {
+    /// A plain session at `top_dir`: DEST is `<top_dir>/dest`, the state
+    /// directory `top_dir` itself, no errexit, nothing installed or
+    /// recorded, no variables; set the fields that differ.
+    pub fn new(top_dir: &Path) -> SessionConfig {
+        SessionConfig {
+            top_dir: top_dir.to_path_buf(),
+            dest: top_dir.join("dest"),
+            state_dir: top_dir.to_path_buf(),
+            errexit: false,
+            allow_install: false,
+            dry_run: false,
+            script: None,
+            vars: Vec::new(),
+            watch: Vec::new(),
+            devstack: false,
+        }
+    }
+}
+
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {

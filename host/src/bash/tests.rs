@@ -35,19 +35,14 @@ fn stack() -> Stack {
 impl Stack {
     fn config(&self, errexit: bool, vars: &[(&str, &str)]) -> SessionConfig {
         SessionConfig {
-            top_dir: self.top.clone(),
             dest: self.dest.clone(),
             state_dir: self.state.clone(),
             errexit,
-            allow_install: false,
-            dry_run: false,
-            script: None,
             vars: vars
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            watch: Vec::new(),
-            devstack: false,
+            ..SessionConfig::new(&self.top)
         }
     }
 
@@ -1384,19 +1379,7 @@ fn a_helper_stopped_inside_its_own_loop_costs_the_session_nothing() {
 fn the_bash_and_rust_ini_readers_and_inicomment_agree() {
     use crate::config::ini::{inicomment, iniget, join_lines, split_lines};
     let dir = tempfile::tempdir().unwrap();
-    let mut session = BashSession::start(&SessionConfig {
-        top_dir: dir.path().to_path_buf(),
-        dest: dir.path().join("dest"),
-        state_dir: dir.path().to_path_buf(),
-        errexit: false,
-        allow_install: false,
-        dry_run: false,
-        script: None,
-        vars: Vec::new(),
-        watch: Vec::new(),
-        devstack: false,
-    })
-    .unwrap();
+    let mut session = BashSession::start(&SessionConfig::new(dir.path())).unwrap();
     let pieces = [
         "[DEFAULT]",
         "[db]",

@@ -40,6 +40,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::names::is_variable_name;
+use crate::model::problems::io_message;
 use crate::model::problems::{Problem, Problems};
 
 /// The phases DevStack knows for `[[phase|file]]` headers.
@@ -1051,15 +1052,6 @@ fn take_name(src: &mut Src) -> String {
         src.bump();
     }
     name
-}
-
-/// An I/O error as plain words, without the `(os error N)` suffix.
-fn io_message(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ use anyhow::{anyhow, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::model::problems::io_message;
 use crate::model::problems::{Problem, Problems};
 
 /// A parsed and checked manifest.
@@ -490,15 +491,6 @@ pub fn escape_controls(text: &str) -> String {
         }
     }
     out
-}
-
-/// An I/O error as plain words, without the `(os error N)` suffix.
-fn io_message(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -142,6 +142,15 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
+/// An I/O error as plain words, without the `(os error N)` suffix.
+pub fn io_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::hooks::{HookFile, HookKind};
 use crate::model::names::is_file_name_char;
+use crate::model::problems::io_message;
 use crate::model::problems::{Problem, Problems};
 
 /// The valid form, repeated in every skip reason.
@@ -395,15 +396,6 @@ fn reserved_message(shown: &str, number: u8) -> String {
         "{shown}: sequence number {number:02} is reserved for hookhost's own hooks (00-09, 90-99); \
          renumber it, or pass --allow-reserved if you trust it"
     )
-}
-
-/// An I/O error as plain words, without the `(os error N)` suffix.
-fn io_message(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

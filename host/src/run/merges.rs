@@ -248,19 +248,7 @@ mod tests {
         use crate::bash::SessionConfig;
         use crate::run::space::Space;
         let dir = tempfile::tempdir().unwrap();
-        let mut session = Space::start(SessionConfig {
-            top_dir: dir.path().to_path_buf(),
-            dest: dir.path().join("dest"),
-            state_dir: dir.path().to_path_buf(),
-            errexit: false,
-            allow_install: false,
-            dry_run: false,
-            script: None,
-            vars: Vec::new(),
-            watch: Vec::new(),
-            devstack: false,
-        })
-        .unwrap();
+        let mut session = Space::start(SessionConfig::new(dir.path())).unwrap();
         let files = [
             "",
             "[DEFAULT]\ndebug = False\n",
