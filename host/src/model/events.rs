@@ -76,6 +76,8 @@ pub struct HookFailure {
     pub kind: String,
     pub phase: Phase,
     pub reason: String,
+    /// What the operator can do, when the cause says (a limit to raise).
+    pub help: Option<String>,
     pub output_tail: Vec<String>,
     pub cause: Cause,
     /// What the bash session itself said in the output tail.

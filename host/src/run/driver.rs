@@ -161,6 +161,7 @@ impl<'a> LiveDriver<'a> {
             Some(plugin) => plugin.driver_call(call),
             None => Err(CallFailure {
                 reason: "was not called: the driver could not be started in this run".into(),
+                help: None,
                 output_tail: Vec::new(),
             }),
         }

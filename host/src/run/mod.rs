@@ -28,6 +28,7 @@ use crate::interrupt;
 use crate::model::events::{Cause, Event, RunEnd, RunStart, StepStatus};
 use crate::model::hooks::HookKind;
 use crate::model::phases::Phase;
+use crate::model::problems::{Problem, Problems};
 use crate::plan::drivers;
 use crate::plan::{Plan, PlannedHook};
 use crate::run::driver::LiveDriver;
@@ -196,7 +197,7 @@ fn load_components(
     // Compiled in parallel (or read from the compiled cache).
     let mut results = wasm::load_all(runtime, &wanted).into_iter();
     let mut loaded = Vec::new();
-    let mut errors = Vec::new();
+    let mut problems = Problems::new();
     for hook in &plan.hooks {
         let result = match hook.file.kind {
             HookKind::Wasm => results.next(),
@@ -205,16 +206,13 @@ fn load_components(
         match result {
             Some(Ok(component)) => loaded.push(Some(component)),
             Some(Err(e)) => {
-                errors.push(e.to_string());
+                problems.push(Problem::new(e.to_string()));
                 loaded.push(None);
             }
             None => loaded.push(None),
         }
     }
-    if !errors.is_empty() {
-        anyhow::bail!("{}", errors.join("\n"));
-    }
-    Ok(loaded)
+    Ok(problems.or_ok(loaded)?)
 }
 
 /// Create what a run writes into: the state directory (a fresh record of

@@ -28,6 +28,8 @@ pub fn tell(observer: &Observer, event: Event) {
 #[derive(Debug)]
 pub struct StepFailure {
     pub reason: String,
+    /// What the operator can do about this failure, when its cause says.
+    pub help: Option<String>,
     /// Its last lines of output (a WASM plugin keeps its own).
     pub output_tail: Vec<String>,
     pub cause: Cause,
@@ -37,6 +39,7 @@ impl StepFailure {
     pub fn new(reason: String) -> StepFailure {
         StepFailure {
             reason,
+            help: None,
             output_tail: Vec::new(),
             cause: Cause::Failed,
         }
@@ -47,6 +50,7 @@ impl From<CallFailure> for StepFailure {
     fn from(failure: CallFailure) -> StepFailure {
         StepFailure {
             reason: failure.reason,
+            help: failure.help,
             output_tail: failure.output_tail,
             cause: Cause::Failed,
         }
@@ -160,6 +164,7 @@ pub fn hook_failure(hook: &str, kind: &str, phase: Phase, failure: StepFailure) 
         phase,
         notes: crate::bash::session_notes(&failure.output_tail),
         reason: failure.reason,
+        help: failure.help,
         output_tail: failure.output_tail,
         cause: failure.cause,
     }

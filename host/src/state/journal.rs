@@ -702,6 +702,7 @@ mod tests {
             kind: "wasm".into(),
             phase,
             reason: "broke".into(),
+            help: None,
             output_tail: Vec::new(),
             cause: Cause::Failed,
             notes: Vec::new(),

@@ -92,8 +92,7 @@ impl std::fmt::Display for TimeLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "ran past its time limit of {} in a host call ({} was stopped); raise it with \
-             `timeout` in the operator's grants",
+            "ran past its time limit of {} in a host call ({} was stopped)",
             show_duration(self.limit),
             self.what
         )

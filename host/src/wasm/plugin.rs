@@ -56,8 +56,17 @@ impl DriverCall {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallFailure {
     pub reason: String,
+    /// What the operator can do about it, when the host knows (a limit
+    /// the grants can raise).
+    pub help: Option<String>,
     pub output_tail: Vec<String>,
 }
+
+/// The advice for a plugin stopped at its time limit.
+pub(crate) const TIME_LIMIT_HELP: &str = "raise it with `timeout` in the operator's grants";
+
+/// The advice for a plugin stopped at its memory limit.
+const MEMORY_LIMIT_HELP: &str = "raise it with `memory` in the operator's grants";
 
 /// A guest call, or why it failed around the call itself.
 enum Guarded<T> {
@@ -87,6 +96,7 @@ impl Runtime {
         let wasi =
             sandbox::wasi_ctx(&config.name, &config.policy, &output).map_err(|e| CallFailure {
                 reason: format!("cannot set up its sandbox: {e:#}"),
+                help: None,
                 output_tail: Vec::new(),
             })?;
         let timeout = config.policy.timeout;
@@ -142,12 +152,14 @@ impl Runtime {
             Guarded::Refused(reason) => {
                 return Err(CallFailure {
                     reason,
+                    help: None,
                     output_tail: tail,
                 })
             }
         };
         let load = |e| CallFailure {
             reason: format!("its exports cannot be used: {}", first_line(&e)),
+            help: None,
             output_tail: Vec::new(),
         };
         if let Some(indices) = &loaded.hook {
@@ -194,6 +206,7 @@ impl Plugin {
             Guarded::Refused(reason) => {
                 return Err(CallFailure {
                     reason,
+                    help: None,
                     output_tail: tail,
                 })
             }
@@ -205,6 +218,7 @@ impl Plugin {
                     "returned an error: {}",
                     self.store.data().hook_error(&message)
                 ),
+                help: None,
                 output_tail: tail,
             }),
             Err(trap) => {
@@ -250,6 +264,7 @@ impl Plugin {
     fn refusal(&self, why: &str) -> CallFailure {
         CallFailure {
             reason: why.to_string(),
+            help: None,
             output_tail: Vec::new(),
         }
     }
@@ -257,6 +272,7 @@ impl Plugin {
     /// Turn a trap into a reason an operator can act on.
     fn failure(&self, error: wasmtime::Error, tail: Vec<String>) -> CallFailure {
         let limiter = &self.store.data().limiter;
+        let mut help = None;
         let reason = if let Some(died) = error.downcast_ref::<Died>() {
             died.to_string()
         } else if let Some(disk) = error.downcast_ref::<DiskLimit>() {
@@ -267,6 +283,7 @@ impl Plugin {
             );
             disk.0.clone()
         } else if let Some(limit) = error.downcast_ref::<TimeLimit>() {
+            help = Some(TIME_LIMIT_HELP.to_string());
             limit.to_string()
         } else if let Some(wanted) = limiter.exceeded() {
             self.store.data().audit(
@@ -274,8 +291,9 @@ impl Plugin {
                 &show_size(wanted),
                 crate::capabilities::audit::Decision::Exceeded,
             );
+            help = Some(MEMORY_LIMIT_HELP.to_string());
             format!(
-                "hit its memory limit of {} (it asked for {}); raise it with `memory` in the operator's grants",
+                "hit its memory limit of {} (it asked for {})",
                 show_size(limiter.max()),
                 show_size(wanted)
             )
@@ -288,9 +306,8 @@ impl Plugin {
                         &limit,
                         crate::capabilities::audit::Decision::Exceeded,
                     );
-                    format!(
-                        "ran past its time limit of {limit}; raise it with `timeout` in the operator's grants"
-                    )
+                    help = Some(TIME_LIMIT_HELP.to_string());
+                    format!("ran past its time limit of {limit}")
                 }
                 Some(Trap::StackOverflow) => "overflowed its stack (wasm trap)".to_string(),
                 // A Rust guest keeps its stack in linear memory, below its
@@ -310,6 +327,7 @@ impl Plugin {
         };
         CallFailure {
             reason,
+            help,
             output_tail: tail,
         }
     }
