@@ -101,4 +101,10 @@ fn a_0_1_0_plugin_without_a_manifest_still_runs() {
     run.assert_code(0)
         .assert_stdout_has("probe 20-old source")
         .assert_stdout_has("probe 20-old stack extra");
+    // ...and `plan` says it has no capabilities, so a plugin copied
+    // without its .toml is not crippled silently.
+    stack
+        .hookhost(&["plan", "stack"])
+        .assert_code(0)
+        .assert_stdout_has("requests nothing: no manifest beside it and none embedded");
 }

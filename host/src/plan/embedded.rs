@@ -9,8 +9,8 @@
 //!   note in `plan` and in the run says so;
 //! - neither: a WIT 0.2.0 (or later) component is refused (it must say
 //!   what it requests, an empty `[capabilities]` if nothing); a 0.1.0
-//!   component runs with no capabilities, as it always did (its `plan`
-//!   shows no request).
+//!   component runs with no capabilities, as it always did, and `plan`
+//!   says so (a 0.1.0 component has no way to say it requests nothing).
 
 use std::path::Path;
 

@@ -104,6 +104,16 @@ fn render_hook(out: &mut String, hook: &PlannedHook) {
     for line in requested.map(requested_lines).unwrap_or_default() {
         let _ = writeln!(out, "  {:<28}       requests {line}", "");
     }
+    // A component with no manifest at all runs with no capabilities: say
+    // so, so a plugin copied without its .toml is not silently crippled.
+    if hook.manifest.is_none() && !policy.confine {
+        let _ = writeln!(
+            out,
+            "  {:<28}       requests nothing: no manifest beside it and none embedded \
+             (it runs with no capabilities)",
+            ""
+        );
+    }
     for line in policy_lines(policy) {
         let _ = writeln!(out, "  {:<28}       granted  {line}", "");
     }
