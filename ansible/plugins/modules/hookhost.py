@@ -296,6 +296,12 @@ dry_run:
   returned: always
   type: list
   elements: dict
+dry_run_confinement:
+  description:
+    - How the dry run was confined on the node (writes, network), as hookhost
+      reports it; absent when this was not a dry run.
+  returned: when a dry run reported it
+  type: raw
 summary:
   description: hookhost's closing C(summary) event (status, failures, hooks_run, duration_ms, stopped_at, log).
   returned: when the run ended with a summary
@@ -603,7 +609,13 @@ def fill_from_run(result, rc, stdout, stderr, timed_out):
     if run_start is not None:
         result["log"] = run_start.get("log")
     if dry is not None:
-        result["dry_run"] = dry.get("data") or []
+        data = dry.get("data") or []
+        if isinstance(data, dict):
+            # {confinement, records, hooks}: the records are the list.
+            result["dry_run"] = data.get("records") or []
+            result["dry_run_confinement"] = data.get("confinement")
+        else:
+            result["dry_run"] = data
     if other:
         result["unparsed_lines"] = other
     return events
