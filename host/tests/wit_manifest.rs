@@ -59,7 +59,10 @@ fn a_0_2_0_plugin_with_no_manifest_at_all_is_refused() {
     stack.write("extras.d/30-new.toml", "[capabilities]\n");
     let run = stack.hookhost(&["stack"]);
     run.assert_code(1)
-        .assert_stderr_has("may not read variable CONFIGURER_PEEK: not granted (vars-read)");
+        .assert_stderr_has("may not read variable CONFIGURER_PEEK: not granted (vars-read)")
+        .assert_stderr_has(
+            "the operator grants it with [grants.\"30-new\"] vars-read = [\"CONFIGURER_PEEK\"]",
+        );
     assert!(stack.path("ran").exists());
 }
 

@@ -42,7 +42,11 @@ impl HostError {
 impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostError::Denied { message, .. } => f.write_str(message),
+            // The grant too: a plugin that passes the error on with `?`
+            // tells the operator exactly what would allow it.
+            HostError::Denied { message, grant, .. } => {
+                write!(f, "{message}; the operator grants it with {grant}")
+            }
             HostError::NotFound(m) | HostError::Invalid(m) | HostError::Failed(m) => f.write_str(m),
         }
     }
