@@ -46,14 +46,61 @@ pub struct Record {
 pub struct Recorder {
     path: PathBuf,
     offset: u64,
+    /// Values shown as `****` in every record (see [`Recorder::start`]).
+    secrets: Vec<String>,
+    /// Where `read_password` keeps the passwords it made up.
+    passwords: PathBuf,
 }
 
+/// The shortest value masked: shorter ones would blot out ordinary words.
+const MIN_SECRET: usize = 4;
+
+/// How a secret is shown in a record.
+const MASK: &str = "****";
+
 impl Recorder {
-    /// Start with an empty record file in `state_dir`.
-    pub fn start(state_dir: &Path) -> std::io::Result<Recorder> {
+    /// Start with an empty record file in `state_dir`, readable by its
+    /// owner only (a recorded command may carry a password). The values of
+    /// `vars` whose names say they are secret (`*PASSWORD*`, `*SECRET*`,
+    /// `*TOKEN*`, `*_PASS`), and the passwords `read_password` made up,
+    /// are masked in every record the run reports.
+    pub fn start(state_dir: &Path, vars: &[(String, String)]) -> std::io::Result<Recorder> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = state_dir.join(FILE);
-        std::fs::write(&path, b"")?;
-        Ok(Recorder { path, offset: 0 })
+        let _ = std::fs::remove_file(&path);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        let secrets = vars
+            .iter()
+            .filter(|(name, _)| is_secret_name(name))
+            .map(|(_, value)| value.clone())
+            .collect();
+        Ok(Recorder {
+            path,
+            offset: 0,
+            secrets,
+            passwords: state_dir.join("passwords"),
+        })
+    }
+
+    /// Every secret known now: the configured ones and those in the
+    /// password file, longest first (so a secret inside another is not
+    /// masked half).
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.secrets.clone();
+        if let Ok(text) = std::fs::read_to_string(&self.passwords) {
+            secrets.extend(
+                text.lines()
+                    .filter_map(|l| l.split_once('=').map(|(_, v)| v.to_string())),
+            );
+        }
+        secrets.retain(|s| s.len() >= MIN_SECRET);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        secrets
     }
 
     /// The records written since the last call, attributed to `hook` in `phase`.
@@ -72,10 +119,34 @@ impl Recorder {
         };
         self.offset += end as u64 + 1;
         let text = String::from_utf8_lossy(&bytes[..end]);
+        let secrets = self.secrets();
         text.lines()
             .filter_map(|line| parse(line, hook, phase))
+            .map(|record| masked(record, &secrets))
             .collect()
     }
+}
+
+/// Whether a variable's name says its value is secret.
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["PASSWORD", "PASSWD", "SECRET", "TOKEN"]
+        .iter()
+        .any(|word| upper.contains(word))
+        || upper.ends_with("_PASS")
+}
+
+/// `record` with every secret in its command and note shown as `****`.
+fn masked(mut record: Record, secrets: &[String]) -> Record {
+    for secret in secrets {
+        if record.command.contains(secret.as_str()) {
+            record.command = record.command.replace(secret.as_str(), MASK);
+        }
+        if record.note.contains(secret.as_str()) {
+            record.note = record.note.replace(secret.as_str(), MASK);
+        }
+    }
+    record
 }
 
 fn parse(line: &str, hook: &str, phase: &str) -> Option<Record> {
@@ -613,6 +684,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn secrets_are_masked_in_every_record_and_the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let vars = [
+            ("ADMIN_PASSWORD".to_string(), "labstack9".to_string()),
+            ("HOST_IP".to_string(), "10.0.0.5".to_string()),
+            ("short_pass".to_string(), "ab".to_string()),
+        ];
+        let mut recorder = Recorder::start(dir.path(), &vars).unwrap();
+        let mode = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A password read_password made up during the run.
+        std::fs::write(dir.path().join("passwords"), "SERVICE_PASSWORD=0f3a9c\n").unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            "undefined\tx:1\topenstack user create --password labstack9 --os-token 0f3a9c on 10.0.0.5 ab\tnote labstack9\n",
+        )
+        .unwrap();
+        let records = recorder.collect("10-a", "stack install");
+        assert_eq!(
+            records[0].command,
+            "openstack user create --password **** --os-token **** on 10.0.0.5 ab"
+        );
+        assert_eq!(records[0].note, "note ****");
+    }
+
+    #[test]
     fn a_refused_redirection_becomes_a_file_record_at_the_hook_s_line() {
         let top = Path::new("/srv/tree");
         let line = "/srv/tree/extras.d/50-x.sh: line 25: /etc/x.conf: Permission denied";
@@ -645,7 +746,7 @@ mod tests {
     #[test]
     fn collects_whole_new_lines_only() {
         let dir = tempfile::tempdir().unwrap();
-        let mut recorder = Recorder::start(dir.path()).unwrap();
+        let mut recorder = Recorder::start(dir.path(), &[]).unwrap();
         let path = dir.path().join(FILE);
         std::fs::write(
             &path,

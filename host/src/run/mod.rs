@@ -138,12 +138,13 @@ pub fn execute(
     prepare_dirs(plan)?;
     let dry_run = match options.dry_run {
         true => Some(
-            crate::run::dryrun::Recorder::start(&plan.stack.state_dir).with_context(|| {
-                format!(
-                    "cannot write the dry run's record in {}",
-                    plan.stack.state_dir.display()
-                )
-            })?,
+            crate::run::dryrun::Recorder::start(&plan.stack.state_dir, &plan.stack.vars)
+                .with_context(|| {
+                    format!(
+                        "cannot write the dry run's record in {}",
+                        plan.stack.state_dir.display()
+                    )
+                })?,
         ),
         false => None,
     };
