@@ -16,12 +16,14 @@ const GRANTS: &str = "[grants.hostile2]\nvars-read = [\"HOSTILE2_*\"]\nwrite = [
                       git = [\"https://opendev.org/openstack/*\"]\n";
 
 /// Each attack and the start of what it must print.
-const ATTACKS: [(&str, &str); 18] = [
+const ATTACKS: [(&str, &str); 20] = [
     ("ini-dotdot", "invalid 50-hostile2 may not use the path"),
     ("ini-absolute", "invalid 50-hostile2 may not use the path \"/etc/hookhost-owned.conf\": only /stack/... and /data/..."),
     ("ini-outside", "denied 50-hostile2 may not write /stack/etc/other/x.conf: not granted (write etc/other)"),
-    ("ini-newline", "invalid 50-hostile2 may not iniset: a newline or NUL in a value"),
-    ("ini-section-newline", "invalid 50-hostile2 may not iniset: a newline or NUL in the section"),
+    ("ini-newline", "invalid 50-hostile2 may not iniset: a line break or NUL in a value"),
+    ("ini-section-newline", "invalid 50-hostile2 may not iniset: a line break or NUL in the section"),
+    ("ini-cr", "invalid 50-hostile2 may not iniset: a line break or NUL in a value"),
+    ("ini-section-bracket", "invalid 50-hostile2 may not iniset: the section \"DEFAULT] owned = yes [x\" is not a section name"),
     ("ini-option-equals", "invalid 50-hostile2 may not iniset: the option \"owned = yes\" is not an option name"),
     ("ini-huge", "invalid 50-hostile2 may not iniset: its values are"),
     ("ini-many", "invalid 50-hostile2 may not iniset-multiline: its values are 5000 entries, more than the limit of 1024"),

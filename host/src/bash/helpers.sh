@@ -669,10 +669,11 @@ iniset() {
     fi
     builtin local file section option value
     file=${1-} section=${2-} option=${3-} value=${4-}
-    # A newline would start a line of its own: a value (from a plugin,
-    # say) could add sections and options to the file.
-    if [[ $section$option$value == *$'\n'* ]]; then
-        builtin printf 'iniset: a newline in the section, option or value for %s is refused\n' \
+    # A newline (or a carriage return, a line break to Python's readers)
+    # would start a line of its own: a value (from a plugin, say) could add
+    # sections and options to the file.
+    if [[ $section$option$value == *[$'\n\r']* ]]; then
+        builtin printf 'iniset: a line break in the section, option or value for %s is refused\n' \
             "$file" >&2
         if [[ $xtrace == *x* ]]; then builtin set -o xtrace; fi
         return 1

@@ -36,7 +36,7 @@ pub fn is_file_name_char(c: char) -> bool {
 /// and run (`IFS`, `SHELLOPTS`, `TMOUT`), and `__hh*` are the session's
 /// own. Returns why, or None.
 pub fn reserved_variable(name: &str) -> Option<&'static str> {
-    const CODE: [&str; 17] = [
+    const CODE: &[&str] = &[
         "PS0",
         "PS1",
         "PS2",
@@ -49,7 +49,12 @@ pub fn reserved_variable(name: &str) -> Option<&'static str> {
         "PATH",
         "CDPATH",
         "GLOBIGNORE",
+        "EXECIGNORE",
+        "FUNCNEST",
         "TMOUT",
+        "OPTIND",
+        "OPTERR",
+        "INPUTRC",
         "LD_PRELOAD",
         "LD_LIBRARY_PATH",
         "LD_AUDIT",
@@ -61,7 +66,11 @@ pub fn reserved_variable(name: &str) -> Option<&'static str> {
     if name.starts_with("BASH") || CODE.contains(&name) {
         return Some("bash or the dynamic linker reads it as code or as where code is found");
     }
-    if PROGRAM_CONFIG.contains(&name) || PROGRAM_PREFIXES.iter().any(|p| name.starts_with(p)) {
+    if PROGRAM_CONFIG.contains(&name)
+        || PROGRAM_PREFIXES.iter().any(|p| name.starts_with(p))
+        || PROGRAM_SINGLES.contains(&name)
+        || is_python_variable(name)
+    {
         return Some(
             "programs trusted hooks run read it as where their configuration or code is \
              (a plugin could point git, python or pip at files it wrote)",
@@ -126,7 +135,69 @@ const PROGRAM_CONFIG: [&str; 49] = [
     "MANPAGER",
 ];
 
-const PROGRAM_PREFIXES: [&str; 3] = ["XDG_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"];
+/// Families of such variables, by prefix: git's (where it fetches from,
+/// what it runs, what it trusts), the TLS trust of OpenSSL, curl, requests
+/// and git (a plugin's CA file would let it read later HTTPS traffic), the
+/// dynamic linker's and C library's, and the settings files of package
+/// tools and interpreters.
+const PROGRAM_PREFIXES: &[&str] = &[
+    "XDG_",
+    "GIT_",
+    "SSL_",
+    "OPENSSL_",
+    "CURL_",
+    "REQUESTS_",
+    "LD_",
+    "GLIBC_",
+    "MALLOC_",
+    "GCONV_",
+    "PIP_",
+    "UV_",
+    "NPM_CONFIG_",
+    "npm_config_",
+    "NODE_",
+    "PERL",
+    "RUBY",
+    "GEM_",
+    "BUNDLE_",
+    "JAVA_",
+    "_JAVA_",
+    "JDK_",
+    "KRB5",
+    "SSH_",
+    "SUDO_",
+    "DOCKER_",
+    "ANSIBLE_",
+    "KUBECONFIG",
+    "TERMINFO",
+];
+
+/// The other programs' settings read from one variable each.
+const PROGRAM_SINGLES: &[&str] = &[
+    "WGETRC",
+    "NETRC",
+    "LOCPATH",
+    "NLSPATH",
+    "HOSTALIASES",
+    "RES_OPTIONS",
+    "LOCALDOMAIN",
+    "CLASSPATH",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "GOPATH",
+    "GOFLAGS",
+    "AWS_CONFIG_FILE",
+    "BOTO_CONFIG",
+];
+
+/// Python's own variables (`PYTHONPATH`, `PYTHONSTARTUP`, `PYTHONWARNINGS`,
+/// ...): `PYTHON` and a letter. DevStack's `PYTHON3_VERSION` and the like
+/// are not Python's.
+fn is_python_variable(name: &str) -> bool {
+    name.strip_prefix("PYTHON")
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_alphabetic())
+}
 
 /// A DevStack service name (`n-cpu`, `q-agt`, `ceilometer-acompute`,
 /// `tempest`): a letter or digit, then letters, digits, `_` and `-`. No
@@ -219,6 +290,22 @@ mod tests {
             "PYTHONPATH",
             "XDG_CONFIG_HOME",
             "PIP_INDEX_URL",
+            "FUNCNEST",
+            "EXECIGNORE",
+            "SSL_CERT_FILE",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+            "GIT_SSL_NO_VERIFY",
+            "GIT_BASE",
+            "OPENSSL_CONF",
+            "GCONV_PATH",
+            "UV_INDEX_URL",
+            "CURL_HOME",
+            "WGETRC",
+            "NETRC",
+            "SUDO_EDITOR",
+            "GLIBC_TUNABLES",
+            "PYTHONWARNINGS",
         ] {
             assert!(reserved_variable(name).is_some(), "{name}");
         }
@@ -227,8 +314,9 @@ mod tests {
             "PS5",
             "MY_PATH",
             "ENABLED_SERVICES",
-            "GIT_BASE_X",
             "HOMEDIR",
+            "PYTHON3_VERSION",
+            "SSLX",
         ] {
             assert!(reserved_variable(name).is_none(), "{name}");
         }

@@ -129,8 +129,10 @@ impl PluginState {
     }
 
     /// Section, option and values as the bash helpers can hold them: no
-    /// newline (it would start lines of its own: new sections, options),
-    /// no NUL, bounded; section and option not empty.
+    /// line break (`\n`, or `\r`, which Python's config readers take for
+    /// one: either would start lines of its own, new sections and options),
+    /// no NUL, no bracket in a section name, bounded; section and option
+    /// not empty.
     fn ini_arguments(
         &self,
         call: &str,
@@ -149,9 +151,15 @@ impl PluginState {
             if text.is_empty() || text.len() > MAX_NAME {
                 return refuse(format!("the {what} must be 1 to {MAX_NAME} bytes"));
             }
-            if text.contains(['\n', '\0']) {
-                return refuse(format!("a newline or NUL in the {what} {}", shown(text)));
+            if text.contains(['\n', '\r', '\0']) {
+                return refuse(format!("a line break or NUL in the {what} {}", shown(text)));
             }
+        }
+        if section.contains(['[', ']']) {
+            return refuse(format!(
+                "the section {} is not a section name",
+                shown(section)
+            ));
         }
         if option.contains('=') || option.starts_with(['[', '#', ';']) {
             return refuse(format!(
@@ -162,8 +170,8 @@ impl PluginState {
         if let Some(why) = list_problem(values, MAX_VALUE) {
             return refuse(format!("its values are {why}"));
         }
-        if values.iter().any(|v| v.contains(['\n', '\0'])) {
-            return refuse("a newline or NUL in a value".to_string());
+        if values.iter().any(|v| v.contains(['\n', '\r', '\0'])) {
+            return refuse("a line break or NUL in a value".to_string());
         }
         Ok(())
     }

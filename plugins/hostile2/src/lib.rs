@@ -13,6 +13,9 @@
 //! - `ini-outside`: iniset on `/stack/etc/other/x.conf` (no grant);
 //! - `ini-newline`: a value with a newline and a forged section;
 //! - `ini-section-newline`: a section with a newline;
+//! - `ini-cr`: a value with carriage returns (a line break to Python's
+//!   config readers) forging a section;
+//! - `ini-section-bracket`: a section with `]` in it;
 //! - `ini-option-equals`: an option with `=` (a forged `key = value`);
 //! - `ini-huge`: a value of 2 MiB;
 //! - `ini-many`: iniset-multiline with 5000 values;
@@ -42,6 +45,8 @@ fn attack(name: &str) -> HostResult {
         "ini-outside" => iniset("/stack/etc/other/x.conf", "DEFAULT", "owned", "yes"),
         "ini-newline" => iniset(&conf, "DEFAULT", "k", "v\n[DEFAULT]\nowned = yes"),
         "ini-section-newline" => iniset(&conf, "DEFAULT]\n[x", "owned", "yes"),
+        "ini-cr" => iniset(&conf, "DEFAULT", "debug", "True\r[auth]\rinsecure = true"),
+        "ini-section-bracket" => iniset(&conf, "DEFAULT] owned = yes [x", "k", "v"),
         "ini-option-equals" => iniset(&conf, "DEFAULT", "owned = yes", "x"),
         "ini-huge" => iniset(&conf, "DEFAULT", "k", "x".repeat(2 << 20)),
         "ini-many" => {
