@@ -16,7 +16,7 @@ const GRANTS: &str = "[grants.hostile2]\nvars-read = [\"HOSTILE2_*\"]\nwrite = [
                       git = [\"https://opendev.org/openstack/*\"]\n";
 
 /// Each attack and the start of what it must print.
-const ATTACKS: [(&str, &str); 20] = [
+const ATTACKS: [(&str, &str); 22] = [
     ("ini-dotdot", "invalid 50-hostile2 may not use the path"),
     ("ini-absolute", "invalid 50-hostile2 may not use the path \"/etc/hookhost-owned.conf\": only /stack/... and /data/..."),
     ("ini-outside", "denied 50-hostile2 may not write /stack/etc/other/x.conf: not granted (write etc/other)"),
@@ -35,6 +35,8 @@ const ATTACKS: [(&str, &str); 20] = [
     ("git-ungranted", "denied 50-hostile2 may not clone https://evil.example/x: not granted (git)"),
     ("git-ref-option", "invalid 50-hostile2 may not clone https://opendev.org/openstack/nova at \"--upload-pack=touch /tmp/hostile2\""),
     ("git-dest-outside", "denied 50-hostile2 may not write /stack/etc/other/g: not granted (write etc/other)"),
+    ("ini-fifo-read", "invalid /stack/etc/granted/fifo.conf is not a regular file"),
+    ("ini-fifo-write", "invalid /stack/etc/granted/fifo.conf is not a regular file"),
     ("secret", "denied 50-hostile2 may not read variable ADMIN_PASSWORD: not granted (vars-read)"),
     ("pkg-option", "invalid 50-hostile2 may not install package \"-rf\""),
 ];
@@ -55,6 +57,12 @@ fn every_attack_on_the_0_2_0_helpers_is_refused_and_nothing_escapes() {
         )
         .write("etc/granted/.keep", "")
         .write("etc/other/.keep", "");
+    let fifo = stack.path("etc/granted/fifo.conf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
     let run = stack.hookhost(&["stack"]);
     run.assert_code(0).assert_no_panic();
     for (name, expected) in ATTACKS {

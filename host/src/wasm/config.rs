@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use cap_std::ambient_authority;
-use cap_std::fs::{Dir, OpenOptions};
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
 
 use super::host::{PluginState, Reply};
 use super::HostError;
@@ -285,10 +285,12 @@ fn guest_parts(file: &str) -> Result<Vec<&str>, String> {
 
 /// The file's text, `None` when it does not exist.
 fn read_ini(dir: &Dir, relative: &Path, guest: &str) -> Result<Option<String>, HostError> {
-    let file = match dir.open(relative) {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    let file = match open_regular(dir, relative, guest, &mut options) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(open_error(guest, e)),
+        Err(HostError::NotFound(_)) if !exists(dir, relative) => return Ok(None),
+        Err(e) => return Err(e),
     };
     let mut bytes = Vec::new();
     file.take(MAX_INI_FILE + 1)
@@ -313,12 +315,37 @@ fn write_ini(dir: &Dir, relative: &Path, guest: &str, text: &str) -> Result<(), 
         )));
     }
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    let mut file = dir
-        .open_with(relative, &options)
-        .map_err(|e| open_error(guest, e))?;
+    options.write(true).create(true);
+    let mut file = open_regular(dir, relative, guest, &mut options)?;
+    file.set_len(0)
+        .map_err(|e| HostError::Failed(format!("cannot write {guest}: {e}")))?;
     file.write_all(text.as_bytes())
         .map_err(|e| HostError::Failed(format!("cannot write {guest}: {e}")))
+}
+
+/// Open a regular file only. Without blocking (a FIFO in a grant would
+/// hang the host on open or read), and nothing but a plain file is read or
+/// written: a FIFO, socket or device is refused.
+fn open_regular(
+    dir: &Dir,
+    relative: &Path,
+    guest: &str,
+    options: &mut OpenOptions,
+) -> Result<cap_std::fs::File, HostError> {
+    options.custom_flags(libc::O_NONBLOCK);
+    let file = dir
+        .open_with(relative, options)
+        .map_err(|e| open_error(guest, e))?;
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    if !regular {
+        return Err(HostError::Invalid(format!("{guest} is not a regular file")));
+    }
+    Ok(file)
+}
+
+/// Whether `relative` names anything (a dangling name is not a file).
+fn exists(dir: &Dir, relative: &Path) -> bool {
+    dir.symlink_metadata(relative).is_ok()
 }
 
 /// cap-std refuses a path that leads out of the grant (a symlink, say)

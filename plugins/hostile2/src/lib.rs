@@ -27,6 +27,8 @@
 //! - `git-ungranted`: a repository no grant covers;
 //! - `git-ref-option`: a ref that is an option;
 //! - `git-dest-outside`: a destination outside the write grant;
+//! - `ini-fifo-read`, `ini-fifo-write`: iniget and iniset on a FIFO the
+//!   test put in the grant (opening or reading it would block the host);
 //! - `secret`: reads `ADMIN_PASSWORD` (not granted);
 //! - `pkg-option`: is-package-installed of `-rf`.
 
@@ -54,6 +56,8 @@ fn attack(name: &str) -> HostResult {
             iniset_multiline(&conf, "DEFAULT", "k", values)
         }
         "ini-dir" => iniset(OUT, "DEFAULT", "owned", "yes"),
+        "ini-fifo-read" => iniget(&format!("{OUT}/fifo.conf"), "DEFAULT", "k").map(|_| ()),
+        "ini-fifo-write" => iniset(&format!("{OUT}/fifo.conf"), "DEFAULT", "k", "v"),
         "git-option" => git_clone(
             "--upload-pack=touch /tmp/hostile2",
             &format!("{OUT}/g"),
