@@ -373,3 +373,40 @@ fn an_ungranted_path_refuses_the_confined_hook_before_anything_runs() {
         .assert_stderr_has("read lib: add `read = [\"lib\"]` under [grants.\"50-jail\"]");
     assert!(!run.stdout.contains("ran"), "{}", run.all());
 }
+
+#[test]
+fn a_confined_hook_changes_no_mode_owner_or_attribute_outside_its_grants() {
+    use std::os::unix::fs::PermissionsExt;
+    let jail = attempts(
+        "chmod 4777 TARGET",
+        &["$TOP_DIR/private.txt", "$TOP_DIR/../outside/secret.txt"],
+    ) + &attempts("chown 1:1 TARGET", &["$TOP_DIR/private.txt"])
+        + &attempts(
+            "python3 -c 'import os,sys; os.setxattr(sys.argv[1], \"user.hh\", b\"1\")' TARGET",
+            &["$TOP_DIR/private.txt"],
+        )
+        + &attempts("chmod 700 TARGET", &["$TOP_DIR/work"]);
+    let arena = Arena::new(&jail);
+    if !landlock(&arena) {
+        return;
+    }
+    let private = arena.stack.path("private.txt");
+    let mode = std::fs::metadata(&private).unwrap().permissions().mode();
+    let run = arena.contained(&["stack"]);
+    run.assert_code(0);
+    for refused in [
+        "REFUSED $TOP_DIR/private.txt",
+        "REFUSED $TOP_DIR/../outside/secret.txt",
+    ] {
+        run.assert_stdout_has(refused);
+    }
+    assert!(
+        !run.stdout.contains("GOT $TOP_DIR/private.txt"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode(),
+        mode
+    );
+}

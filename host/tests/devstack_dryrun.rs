@@ -414,3 +414,67 @@ fn a_confined_hook_in_a_dry_run_is_recorded_like_any_other() {
         "{records:#?}"
     );
 }
+
+#[test]
+fn a_dry_run_changes_no_mode_owner_or_time_and_reaches_no_local_daemon() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tree = mini_tree();
+    let top = tree.path();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("target");
+    std::fs::write(&target, "x").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = std::fs::metadata(&target).unwrap();
+    let socket = outside.path().join("daemon.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    // Programs that run for real in a dry run (python3 -c) make the calls
+    // Landlock's filesystem rules do not cover.
+    std::fs::write(
+        top.join("extras.d/60-meta.sh"),
+        format!(
+            "if [[ $1 == stack && $2 == install ]]; then\n\
+             \x20   python3 -c 'import os,sys; t=sys.argv[1]; os.chmod(t, 0o4777); os.chown(t, 1, 1); os.utime(t, (0, 0))' {target}\n\
+             \x20   python3 -c 'import os; os.setxattr(\"{target}\", \"user.hh\", b\"1\")'\n\
+             \x20   python3 -c 'import socket; s=socket.socket(socket.AF_UNIX); s.connect(\"{socket}\"); print(\"UNIX-CONNECTED\")'\n\
+             fi\n",
+            target = target.display(),
+            socket = socket.display()
+        ),
+    )
+    .unwrap();
+    let run = hookhost(top, &["stack", "--dry-run"]);
+    run.assert_no_panic();
+    let all = run.all();
+    let after = std::fs::metadata(&target).unwrap();
+    assert_eq!(after.permissions().mode() & 0o7777, 0o600, "{all}");
+    assert_eq!(
+        (after.uid(), after.gid()),
+        (before.uid(), before.gid()),
+        "{all}"
+    );
+    assert_eq!(
+        after.modified().unwrap(),
+        before.modified().unwrap(),
+        "{all}"
+    );
+    assert!(xattr_absent(&target), "{all}");
+    assert!(!all.contains("UNIX-CONNECTED"), "{all}");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the dry run reached the UNIX socket: {other:?}\n{all}"),
+    }
+}
+
+/// Whether `path` has no `user.hh` extended attribute.
+fn xattr_absent(path: &Path) -> bool {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os,sys; print('user.hh' in os.listxattr(sys.argv[1]))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "False"
+}

@@ -118,6 +118,10 @@ struct Rules {
     ports: Vec<u16>,
     /// Enter a new network namespace first (only a loopback, down).
     netns: bool,
+    /// A dry run's process: also refuse `connect(2)` (UNIX sockets reach
+    /// local daemons, which a network namespace does not cut off) and
+    /// changing a file's times.
+    dry_run: bool,
     /// Where the launcher reports that it could not confine.
     error_file: Option<PathBuf>,
     /// The program and its arguments.
@@ -139,6 +143,9 @@ impl Rules {
         }
         if self.netns {
             args.push("--netns".into());
+        }
+        if self.dry_run {
+            args.push("--dry-run".into());
         }
         if let Some(file) = &self.error_file {
             args.push("--error-file".into());
@@ -163,6 +170,7 @@ impl Rules {
                 }
                 Some("--error-file") => rules.error_file = Some(value()?.into()),
                 Some("--netns") => rules.netns = true,
+                Some("--dry-run") => rules.dry_run = true,
                 Some("--") => {
                     rules.argv = args.collect();
                     break;
@@ -224,7 +232,72 @@ fn restrict(rules: &Rules) -> Result<(), String> {
         .and_then(|r| r.add_rules(ports.map(Ok::<_, landlock::RulesetError>)))
         .and_then(|r| r.restrict_self())
         .map_err(fail)?;
-    Ok(())
+    restrict_system_calls(rules.dry_run)
+}
+
+/// System calls a confined process may not make (they fail with EPERM):
+/// those that change files in ways Landlock's rules do not cover (mode,
+/// owner, extended attributes: Landlock confines writes to a file's
+/// contents and names, not these, so a dry run or a confined hook could
+/// otherwise chmod or chown anything root owns), those that change the
+/// machine itself (host name, clock, mounts, swap, kernel modules,
+/// reboot), and those that would leave the network cut (`setns`,
+/// `unshare`). In a dry run also `connect` and changing a file's times
+/// (a confined hook keeps `touch` on its own files).
+fn restrict_system_calls(dry_run: bool) -> Result<(), String> {
+    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter};
+    let mut calls: Vec<i64> = vec![
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_setxattr,
+        libc::SYS_lsetxattr,
+        libc::SYS_fsetxattr,
+        libc::SYS_removexattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_fremovexattr,
+        libc::SYS_sethostname,
+        libc::SYS_setdomainname,
+        libc::SYS_settimeofday,
+        libc::SYS_clock_settime,
+        libc::SYS_clock_adjtime,
+        libc::SYS_adjtimex,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_pivot_root,
+        libc::SYS_swapon,
+        libc::SYS_swapoff,
+        libc::SYS_reboot,
+        libc::SYS_init_module,
+        libc::SYS_finit_module,
+        libc::SYS_delete_module,
+        libc::SYS_kexec_load,
+        libc::SYS_setns,
+        libc::SYS_unshare,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    calls.extend([libc::SYS_chmod, libc::SYS_chown, libc::SYS_lchown]);
+    if dry_run {
+        calls.extend([libc::SYS_connect, libc::SYS_utimensat]);
+        #[cfg(target_arch = "x86_64")]
+        calls.extend([libc::SYS_utime, libc::SYS_utimes, libc::SYS_futimesat]);
+    }
+    let rules = calls.into_iter().map(|call| (call, Vec::new())).collect();
+    let arch = std::env::consts::ARCH
+        .try_into()
+        .map_err(|e| format!("cannot filter its system calls: {e:?}"))?;
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EPERM as u32),
+        arch,
+    )
+    .map_err(|e| format!("cannot filter its system calls: {e}"))?;
+    let program: BpfProgram = filter
+        .try_into()
+        .map_err(|e| format!("cannot filter its system calls: {e:?}"))?;
+    seccompiler::apply_filter(&program).map_err(|e| format!("cannot filter its system calls: {e}"))
 }
 
 /// The filesystem ruleset, which must be fully enforced.
@@ -371,6 +444,7 @@ impl DryRunSandbox<'_> {
         let status = dry_run_status();
         let mut rules = Rules {
             netns: status.network == NetworkCut::Namespace,
+            dry_run: true,
             argv: argv.iter().map(OsString::from).collect(),
             ..Rules::default()
         };
@@ -560,6 +634,7 @@ fn rules_for(job: &Job<'_>, files: &Files) -> anyhow::Result<Rules> {
         error_file: Some(files.error.clone()),
         argv,
         netns,
+        dry_run: job.dry_run,
     })
 }
 
@@ -899,6 +974,7 @@ mod tests {
             error_file: Some("/tmp/err".into()),
             argv: vec!["/bin/bash".into(), "-c".into(), "--read".into()],
             netns: true,
+            dry_run: true,
         };
         let args = rules.to_args();
         assert_eq!(args[0], LAUNCHER);
