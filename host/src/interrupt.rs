@@ -159,6 +159,17 @@ fn on_signal() {
     }
 }
 
+/// Make this process the one that orphans below it are re-parented to (a
+/// daemon a hook double-forked, say), so [`descendants`] still finds them:
+/// a dry run stops what its hooks left running.
+pub fn adopt_orphans() {
+    // SAFETY: prctl(2) with PR_SET_CHILD_SUBREAPER and plain integers
+    // changes only this process's attributes.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
 /// Send `signal` to every process below this one (children first found,
 /// then theirs), read from /proc. Processes that exited meanwhile are
 /// skipped; a process cannot escape by re-parenting only if it was found

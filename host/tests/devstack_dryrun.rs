@@ -478,3 +478,35 @@ fn xattr_absent(path: &Path) -> bool {
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim() == "False"
 }
+
+#[test]
+fn a_dry_run_leaves_no_process_running() {
+    let tree = mini_tree();
+    let top = tree.path();
+    // A background job and a double fork; each would outlive the run.
+    // (`sleep` is instant in a dry run: /bin/sleep is not.)
+    let marker = format!("{}", 40_000 + std::process::id() % 10_000);
+    std::fs::write(
+        top.join("extras.d/60-bg.sh"),
+        format!(
+            "if [[ $1 == stack && $2 == install ]]; then\n\
+             \x20   /bin/sleep {marker}1 &\n\
+             \x20   ( /bin/sleep {marker}2 & )\n\
+             fi\n"
+        ),
+    )
+    .unwrap();
+    let run = hookhost(top, &["stack", "--dry-run"]);
+    run.assert_no_panic();
+    let all = run.all();
+    assert!(all.contains("dry run: stopped 2 processes"), "{all}");
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("/bin/sleep {marker}")])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "left running: {}\n{all}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}

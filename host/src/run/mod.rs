@@ -36,7 +36,7 @@ use crate::run::space::{AfterEnd, Space};
 use crate::run::step::{lock, tell, Step, StepFailure};
 use crate::wasm::{self, LineSink, Plugin, PluginConfig, Runtime, SharedServices};
 
-use crate::model::events::{HookFailure, Interrupted};
+use crate::model::events::{HookFailure, Interrupted, RunObserver};
 pub use step::Observer;
 
 /// What a failure says after the session was restarted.
@@ -137,15 +137,17 @@ pub fn execute(
     }
     prepare_dirs(plan)?;
     let dry_run = match options.dry_run {
-        true => Some(
+        true => Some({
+            // What a hook starts in the background is stopped at the end.
+            interrupt::adopt_orphans();
             crate::run::dryrun::Recorder::start(&plan.stack.state_dir, &plan.stack.vars)
                 .with_context(|| {
                     format!(
                         "cannot write the dry run's record in {}",
                         plan.stack.state_dir.display()
                     )
-                })?,
-        ),
+                })?
+        }),
         false => None,
     };
     let mut space = space?;
@@ -532,6 +534,9 @@ impl Run<'_> {
             )));
         }
         space.close()?;
+        if self.dry_run.is_some() {
+            stop_what_is_left(&mut *observer);
+        }
         self.summary.duration = started.elapsed();
         observer.event(&Event::Finished(&RunEnd {
             entry: self.plan.entry.name().to_string(),
@@ -590,4 +595,20 @@ fn after_end(space: &mut Space, outcome: &Outcome) -> StepFailure {
         cause: Cause::SessionEnded(ended),
         ..StepFailure::new(reason)
     }
+}
+
+/// A dry run leaves nothing running: what its hooks started in the
+/// background (orphans included, see `interrupt::adopt_orphans`) is killed,
+/// and the operator is told.
+fn stop_what_is_left(observer: &mut dyn RunObserver) {
+    let left = interrupt::descendants(std::process::id());
+    if left.is_empty() {
+        return;
+    }
+    interrupt::signal_descendants(libc::SIGKILL);
+    observer.event(&Event::Warning(&format!(
+        "dry run: stopped {} process{} its hooks left running",
+        left.len(),
+        if left.len() == 1 { "" } else { "es" }
+    )));
 }
