@@ -16,7 +16,7 @@ const GRANTS: &str = "[grants.hostile2]\nvars-read = [\"HOSTILE2_*\"]\nwrite = [
                       git = [\"https://opendev.org/openstack/*\"]\n";
 
 /// Each attack and the start of what it must print.
-const ATTACKS: [(&str, &str); 22] = [
+const ATTACKS: [(&str, &str); 24] = [
     ("ini-dotdot", "invalid 50-hostile2 may not use the path"),
     ("ini-absolute", "invalid 50-hostile2 may not use the path \"/etc/hookhost-owned.conf\": only /stack/... and /data/..."),
     ("ini-outside", "denied 50-hostile2 may not write /stack/etc/other/x.conf: not granted (write etc/other)"),
@@ -37,6 +37,8 @@ const ATTACKS: [(&str, &str); 22] = [
     ("git-dest-outside", "denied 50-hostile2 may not write /stack/etc/other/g: not granted (write etc/other)"),
     ("ini-fifo-read", "invalid /stack/etc/granted/fifo.conf is not a regular file"),
     ("ini-fifo-write", "invalid /stack/etc/granted/fifo.conf is not a regular file"),
+    ("git-plant", "failed Operation not permitted"),
+    ("ini-git-config", "invalid 50-hostile2 may not iniset \"/stack/etc/granted/proj/.git/config\": a git repository's own files"),
     ("secret", "denied 50-hostile2 may not read variable ADMIN_PASSWORD: not granted (vars-read)"),
     ("pkg-option", "invalid 50-hostile2 may not install package \"-rf\""),
 ];
@@ -73,5 +75,10 @@ fn every_attack_on_the_0_2_0_helpers_is_refused_and_nothing_escapes() {
     assert!(!stack.path("etc/other/g").exists());
     assert!(!stack.path("etc/granted/g").exists());
     assert!(!stack.path("etc/granted/x.conf").exists(), "{}", run.all());
+    assert!(
+        !stack.path("etc/granted/proj/.git").exists(),
+        "{}",
+        run.all()
+    );
     assert!(!std::path::Path::new("/etc/hookhost-owned.conf").exists());
 }

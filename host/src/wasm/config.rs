@@ -184,6 +184,15 @@ impl PluginState {
         file: &str,
         write: bool,
     ) -> Result<(Dir, PathBuf, String), HostError> {
+        if write && super::files::names_git_dir(file) {
+            self.audit_detail("write", &cut(file, MAX_LINE), Decision::Denied, call);
+            return Err(HostError::Invalid(format!(
+                "{} may not {call} {}: a git repository's own files (their hooks and config \
+                 run when trusted code runs git there)",
+                self.name,
+                shown(file)
+            )));
+        }
         let resolved = match self.resolve(file, write) {
             Ok(resolved) => resolved,
             Err(e) => {

@@ -456,6 +456,7 @@ pub(super) fn after_call(state: &mut PluginState) -> Result<(), String> {
         let item = format!("{} -> {}", link.id.path.display(), link.target.display());
         report(
             state,
+            "symlink",
             &item,
             "removed after the call: it leads outside the plugin's writable directories",
             format!(
@@ -477,9 +478,9 @@ pub(super) fn after_call(state: &mut PluginState) -> Result<(), String> {
     }
 }
 
-/// Record a refused or removed link: an audit record and a warning, for
+/// Record a refused or removed entry: an audit record and a warning, for
 /// the first [`MAX_REPORTED`] of a call.
-fn report(state: &mut PluginState, item: &str, detail: &str, message: String) {
+fn report(state: &mut PluginState, kind: &str, item: &str, detail: &str, message: String) {
     state.files.reported += 1;
     if state.files.reported > MAX_REPORTED {
         return;
@@ -490,7 +491,7 @@ fn report(state: &mut PluginState, item: &str, detail: &str, message: String) {
         hook: &state.name,
         at: At::Run,
         phase: Some(&state.phase),
-        kind: "symlink",
+        kind,
         item,
         decision: Decision::Denied,
         detail: Some(detail),
@@ -518,6 +519,7 @@ pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> anyhow::Result<
         create_directory_at,
     )?;
     types.func_wrap("[method]descriptor.open-at", open_at)?;
+    types.func_wrap("[method]descriptor.rename-at", rename_at)?;
     linker.allow_shadowing(false);
     Ok(())
 }
@@ -546,11 +548,46 @@ fn to_guest<T>(
     }
 }
 
+/// Whether a path names a git repository's own files: a `.git` component
+/// (a directory, or a file pointing to one). git runs the hooks and the
+/// commands its config names when trusted code runs git there, so a plugin
+/// may not make, rename into or write such a path in a writable directory,
+/// whatever its grants (reading is fine).
+pub(super) fn names_git_dir(path: &str) -> bool {
+    path.split('/')
+        .any(|part| part.eq_ignore_ascii_case(".git"))
+}
+
+/// Whether `dir` (a descriptor's host path) is inside a git repository's
+/// own files: a descriptor the plugin opened on `.git` itself reaches
+/// `config` without naming `.git` again.
+fn in_git_dir(dir: &Path) -> bool {
+    dir.components()
+        .any(|c| c.as_os_str().eq_ignore_ascii_case(".git"))
+}
+
+/// Refuse a change to a git repository's own files, with a warning that
+/// says why (see [`names_git_dir`]).
+fn refuse_git(state: &mut PluginState, dir: &Path, path: &str) -> ErrorCode {
+    let item = dir.join(path).display().to_string();
+    let message = format!(
+        "refused to write {item}: a git repository's own files (its hooks and config run when \
+         trusted code runs git there)"
+    );
+    report(state, "write", &item, "inside .git", message);
+    ErrorCode::NotPermitted
+}
+
 fn symlink_at(
     mut store: Store<'_>,
     (fd, target, link): (Resource<Descriptor>, String, String),
 ) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
     let state = store.data_mut();
+    if let Some(dir) = writable_dir(state, &fd)
+        .filter(|d| names_git_dir(&link) || names_git_dir(&target) || in_git_dir(d))
+    {
+        return Ok((Err(refuse_git(state, &dir, &link)),));
+    }
     if let Some(dir) = writable_dir(state, &fd) {
         if target.len() > MAX_TARGET || link.len() > MAX_TARGET {
             return Ok((Err(ErrorCode::NameTooLong),));
@@ -560,6 +597,7 @@ fn symlink_at(
             let message = format!("refused to create the symlink {item}: {why}");
             report(
                 state,
+                "symlink",
                 &item,
                 "refused: it would lead outside the plugin's writable directories",
                 message,
@@ -585,6 +623,10 @@ fn link_at(
     ),
 ) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
     let state = store.data_mut();
+    if let Some(dir) = writable_dir(state, &new_fd).filter(|d| names_git_dir(&new) || in_git_dir(d))
+    {
+        return Ok((Err(refuse_git(state, &dir, &new)),));
+    }
     // A hard link stays inside the directory grant it is made in: a file
     // of one grant linked into another (the private `/data`, say) would
     // stay writable through the other after the first grant is withdrawn.
@@ -605,6 +647,9 @@ fn create_directory_at(
     (fd, path): (Resource<Descriptor>, String),
 ) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
     let state = store.data_mut();
+    if let Some(dir) = writable_dir(state, &fd).filter(|d| names_git_dir(&path) || in_git_dir(d)) {
+        return Ok((Err(refuse_git(state, &dir, &path)),));
+    }
     if writable_dir(state, &fd).is_some() && !state.files.take_entry() {
         return Ok((Err(ErrorCode::Quota),));
     }
@@ -623,6 +668,13 @@ fn open_at(
     ),
 ) -> wasmtime::Result<(Result<Resource<Descriptor>, ErrorCode>,)> {
     let state = store.data_mut();
+    let changes = open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE)
+        || flags.intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY);
+    if let Some(dir) =
+        writable_dir(state, &fd).filter(|d| changes && (names_git_dir(&path) || in_git_dir(d)))
+    {
+        return Ok((Err(refuse_git(state, &dir, &path)),));
+    }
     if open.contains(OpenFlags::CREATE) {
         // Only a file that is not there yet is a new entry.
         let new = writable_dir(state, &fd).is_some_and(|dir| !dir.join(&path).exists());
@@ -632,6 +684,22 @@ fn open_at(
     }
     let result =
         HostDescriptor::open_at(&mut state.filesystem(), fd, path_flags, path, open, flags);
+    Ok((to_guest(state, result)?,))
+}
+
+fn rename_at(
+    mut store: Store<'_>,
+    (fd, old, new_fd, new): (Resource<Descriptor>, String, Resource<Descriptor>, String),
+) -> wasmtime::Result<(Result<(), ErrorCode>,)> {
+    let state = store.data_mut();
+    if let Some(dir) = writable_dir(state, &new_fd).filter(|d| names_git_dir(&new) || in_git_dir(d))
+    {
+        return Ok((Err(refuse_git(state, &dir, &new)),));
+    }
+    if let Some(dir) = writable_dir(state, &fd).filter(|d| names_git_dir(&old) || in_git_dir(d)) {
+        return Ok((Err(refuse_git(state, &dir, &old)),));
+    }
+    let result = HostDescriptor::rename_at(&mut state.filesystem(), fd, old, new_fd, new);
     Ok((to_guest(state, result)?,))
 }
 

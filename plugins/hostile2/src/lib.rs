@@ -29,6 +29,9 @@
 //! - `git-dest-outside`: a destination outside the write grant;
 //! - `ini-fifo-read`, `ini-fifo-write`: iniget and iniset on a FIFO the
 //!   test put in the grant (opening or reading it would block the host);
+//! - `git-plant`: makes `proj/.git/config` in its write grant (with
+//!   `core.fsmonitor`, a trusted `git status` there would run it);
+//! - `ini-git-config`: iniset on `proj/.git/config`;
 //! - `secret`: reads `ADMIN_PASSWORD` (not granted);
 //! - `pkg-option`: is-package-installed of `-rf`.
 
@@ -57,6 +60,10 @@ fn attack(name: &str) -> HostResult {
         }
         "ini-dir" => iniset(OUT, "DEFAULT", "owned", "yes"),
         "ini-fifo-read" => iniget(&format!("{OUT}/fifo.conf"), "DEFAULT", "k").map(|_| ()),
+        "git-plant" => std::fs::create_dir_all(format!("{OUT}/proj/.git"))
+            .and_then(|()| std::fs::write(format!("{OUT}/proj/.git/config"), "[core]\n"))
+            .map_err(|e| HostError::Failed(e.to_string())),
+        "ini-git-config" => iniset(&format!("{OUT}/proj/.git/config"), "core", "fsmonitor", "x"),
         "ini-fifo-write" => iniset(&format!("{OUT}/fifo.conf"), "DEFAULT", "k", "v"),
         "git-option" => git_clone(
             "--upload-pack=touch /tmp/hostile2",
