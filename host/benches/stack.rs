@@ -527,6 +527,9 @@ impl Bench {
         if let Some(manifest) = &component.manifest {
             std::fs::copy(manifest, extras.join("50-python.toml"))?;
         }
+        // What its manifest requests, granted, as the README says to.
+        std::fs::create_dir_all(top.join("files"))?;
+        std::fs::write(top.join("hookhost.toml"), PYTHON_GRANTS)?;
         let mut times = Vec::new();
         let mut peaks = Vec::new();
         for _ in 0..3 {
@@ -940,6 +943,11 @@ for args in "source" "stack pre-install" "stack install" "stack post-config" "st
   done
 done
 "#;
+
+/// The operator's grant for the Python example (what its manifest,
+/// examples/python-plugin/py-greeter.toml, requests).
+const PYTHON_GRANTS: &str = "[grants.\"50-python\"]\nread = [\"files\"]\n\
+    vars-read = [\"PY_PLUGIN_WHO\", \"PY_PLUGIN_PROBE\"]\nvars-write = [\"PY_PLUGIN_GREETING\"]\n";
 
 /// A bash hook that writes 1 KiB in every stack step, as `plugins/writer`
 /// does into its `/data`.
