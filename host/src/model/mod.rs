@@ -14,5 +14,6 @@ pub(crate) mod limits;
 pub(crate) mod names;
 pub mod phases;
 pub(crate) mod problems;
+pub(crate) mod suggest;
 pub(crate) mod truth;
 pub(crate) mod units;

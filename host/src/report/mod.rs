@@ -26,25 +26,36 @@
 //! Every line written to the log passes [`Reporter::log_raw`], which makes
 //! it inert whatever called it. `--json` keeps the exact text.
 
+mod advice;
+mod logs;
+mod terminal;
+mod timing;
+
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime};
 
-use anstream::ColorChoice;
-use anstyle::{AnsiColor, Style};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use anstyle::Style;
+use indicatif::ProgressBar;
 use serde_json::json;
 
-use crate::model::errors::SessionNote;
 use crate::model::events::{
-    Cause, Event, HookFailure, Interrupted, RunEnd, RunObserver, RunStart, StepStatus, Timing,
+    Event, HookFailure, Interrupted, RunEnd, RunObserver, RunStart, StepStatus, Timing,
 };
 use crate::model::held::HeldLine;
 use crate::model::inert::{inert, inert_lines};
 use crate::model::phases::Phase;
-use crate::model::units::{file_timestamp, millis, show_elapsed, utc_time_of_day, utc_timestamp};
+use crate::model::units::{millis, show_elapsed, utc_time_of_day, utc_timestamp};
+
+use advice::{help_for, tail_lines};
+pub use logs::{link_latest, new_log_path, KEEP_LOGS};
+use terminal::{
+    color_allowed, err_line, live_terminal, out_bytes, out_line, paint, spinner, BOLD, DIM, ERROR,
+    GOOD, PALETTE, PHASE, WARNING,
+};
+pub use timing::timing_table;
 
 /// How events are shown on the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,24 +69,6 @@ pub enum Mode {
     /// Only failures, warnings and the verdict.
     Quiet,
 }
-
-/// Colours for the hook-name prefixes, cycled in order of first output.
-const PALETTE: [AnsiColor; 6] = [
-    AnsiColor::Cyan,
-    AnsiColor::Magenta,
-    AnsiColor::Green,
-    AnsiColor::Blue,
-    AnsiColor::Yellow,
-    AnsiColor::BrightCyan,
-];
-
-/// The styles of the reporter's own words.
-const BOLD: Style = Style::new().bold();
-const DIM: Style = Style::new().dimmed();
-const PHASE: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Blue)));
-const WARNING: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
-const ERROR: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
-const GOOD: Style = BOLD.fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
 
 /// Writes the run's events to the terminal and the log.
 pub struct Reporter {
@@ -504,235 +497,6 @@ fn stamped(line: &str) -> String {
     format!("{} {line}", utc_time_of_day(SystemTime::now()))
 }
 
-/// How many run logs a stack keeps in `.hookhost/logs/` (older ones are removed).
-pub const KEEP_LOGS: usize = 30;
-
-/// A fresh log file name for a run: `DIR/<entry>-YYYYMMDD-HHMMSS.log` (UTC),
-/// with `-2`, `-3`... when a run of the same second already wrote one.
-/// Old logs beyond [`KEEP_LOGS`] are removed first.
-pub fn new_log_path(dir: &Path, entry: &str) -> PathBuf {
-    prune_logs(dir, KEEP_LOGS.saturating_sub(1));
-    let stamp = file_timestamp(SystemTime::now());
-    let mut path = dir.join(format!("{entry}-{stamp}.log"));
-    let mut n = 2;
-    while path.exists() {
-        path = dir.join(format!("{entry}-{stamp}-{n}.log"));
-        n += 1;
-    }
-    path
-}
-
-/// Point `latest.log` beside `log` at it (a relative symlink), so
-/// `less .hookhost/logs/latest.log` always shows the newest run. Best effort:
-/// a file system without symlinks just has no `latest.log`.
-pub fn link_latest(log: &Path) {
-    let (Some(dir), Some(name)) = (log.parent(), log.file_name()) else {
-        return;
-    };
-    let link = dir.join("latest.log");
-    let _ = std::fs::remove_file(&link);
-    let _ = std::os::unix::fs::symlink(name, &link);
-}
-
-/// Keep the `keep` newest run logs of `dir` (by name: they sort by time
-/// within an entry; by modification time across entries).
-fn prune_logs(dir: &Path, keep: usize) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut logs: Vec<(SystemTime, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "log"))
-        .map(|p| {
-            (
-                p.metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or(UNIX_EPOCH),
-                p,
-            )
-        })
-        .collect();
-    if logs.len() <= keep {
-        return;
-    }
-    logs.sort();
-    let excess = logs.len() - keep;
-    for (_, path) in logs.into_iter().take(excess) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
-/// One line on stdout, flushed. A closed stdout (`hookhost stack | head`)
-/// must not stop the installer halfway: the line is dropped there and kept
-/// in the log.
-fn out_line(line: &str) {
-    out_bytes(format!("{line}\n").as_bytes());
-}
-
-/// Whole lines on stdout in one write_all (nothing when empty): stdout's
-/// line buffering would cut `writeln!` at every newline inside (a held
-/// event before this one). Errors ignored as for [`out_line`].
-fn out_bytes(lines: &[u8]) {
-    if lines.is_empty() {
-        return;
-    }
-    let mut out = io::stdout().lock();
-    let _ = out.write_all(lines);
-    let _ = out.flush();
-}
-
-/// One line (or block) on stderr; errors ignored as for [`out_line`].
-fn err_line(text: &str) {
-    let _ = writeln!(io::stderr().lock(), "{text}");
-}
-
-/// Colour is for terminals, and never when `NO_COLOR` is set (no-color.org)
-/// or the terminal is dumb; `anstream` decides by the common conventions.
-fn color_allowed(stream: &impl anstream::stream::RawStream) -> bool {
-    anstream::AutoStream::choice(stream) != ColorChoice::Never
-}
-
-fn dumb_terminal() -> bool {
-    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
-}
-
-/// A spinner needs stderr to be a terminal that can redraw a line.
-fn live_terminal() -> bool {
-    io::stderr().is_terminal() && !dumb_terminal()
-}
-
-fn spinner(steps: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
-    let template = if color_allowed(&io::stderr()) {
-        "{spinner:.cyan} [{pos}/{len}] {prefix:.bold} {msg} {elapsed:.dim}"
-    } else {
-        "{spinner} [{pos}/{len}] {prefix} {msg} {elapsed}"
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
-}
-
-fn paint(on: bool, style: Style, text: &str) -> String {
-    match on {
-        true => format!("{style}{text}{style:#}"),
-        false => text.to_string(),
-    }
-}
-
-/// The output tail as rustc shows source: a gutter of `|`.
-fn tail_lines(tail: &[String]) -> Vec<String> {
-    if tail.is_empty() {
-        return Vec::new();
-    }
-    let mut lines = vec![format!(
-        "  = output (last {} line{}):",
-        tail.len(),
-        if tail.len() == 1 { "" } else { "s" }
-    )];
-    lines.extend(tail.iter().map(|l| format!("   | {}", inert(l))));
-    lines
-}
-
-/// What to do next, from what failed (its cause and what the bash session
-/// said in its output, never the wording of its reason).
-fn help_for(failure: &HookFailure, entry: &str, log: Option<&Path>) -> String {
-    let log = match log {
-        Some(path) => format!("the whole run is in {}", path.display()),
-        None => "`--log FILE` keeps the whole run".to_string(),
-    };
-    let said = |note| failure.notes.contains(&note);
-    let ended = match &failure.cause {
-        Cause::SessionEnded(ended) => Some(ended),
-        _ => None,
-    };
-    if said(SessionNote::StrayBreak) {
-        return format!(
-            "`break` and `continue` belong inside the hook's own loops; to leave the hook early use `return`; {log}"
-        );
-    }
-    // DevStack's own `die` (its `[ERROR] file:line` message) stopped the
-    // hook on purpose, as it stopped stack.sh: the message says why.
-    if said(SessionNote::Died) && ended.is_some() {
-        return format!(
-            "the [ERROR] line above says why the hook stopped (DevStack's `die`); {log}"
-        );
-    }
-    // Under errexit the session's ERR trap names the failing command; without
-    // that line, the hook itself ended the shell.
-    let by_hook = ended.is_some_and(|e| e.signal.is_none());
-    if by_hook && !said(SessionNote::CommandFailed) {
-        return format!(
-            "a bash hook is sourced into the run's shared shell: use `return N`, not `exit N` or `exec`; {log}"
-        );
-    }
-    if failure.cause == Cause::NotCalled {
-        return format!("its first failure in this run is reported above; {log}");
-    }
-    format!("fix the hook, then run `hookhost {entry}` again; {log}")
-}
-
-/// DevStack-style timing table: per phase, then per hook, then the total.
-/// A hook that failed is marked, and so is the one Ctrl-C stopped.
-pub fn timing_table(timings: &[Timing], total: Duration, interrupted: Option<&str>) -> String {
-    let mut out = String::from("\n=========================\nhookhost timing\n");
-    let width = timings
-        .iter()
-        .map(|t| t.hook.len())
-        .max()
-        .unwrap_or(4)
-        .max(18);
-    out.push_str("per phase:\n");
-    for (phase, d, _) in sums(timings, |t| t.phase.to_string()) {
-        out.push_str(&format!("  {phase:<width$} {:>10}\n", show_elapsed(d)));
-    }
-    out.push_str("per hook:\n");
-    for (hook, d, failed) in sums(timings, |t| t.hook.clone()) {
-        let shown = inert(&hook);
-        let kind = timings
-            .iter()
-            .find(|t| t.hook == hook)
-            .map_or("", |t| t.kind.as_str());
-        let mark = match (interrupted == Some(hook.as_str()), failed) {
-            (true, _) => "  INTERRUPTED",
-            (false, true) => "  FAILED",
-            (false, false) => "",
-        };
-        out.push_str(&format!(
-            "  {shown:<width$} {:>10}  {kind}{mark}\n",
-            show_elapsed(d)
-        ));
-    }
-    out.push_str(&format!(
-        "  {:<width$} {:>10}\n",
-        "total",
-        show_elapsed(total)
-    ));
-    out.push_str("=========================\n");
-    out
-}
-
-/// Durations summed by `key`, in order of first appearance, with whether
-/// any of them failed.
-fn sums(timings: &[Timing], key: impl Fn(&Timing) -> String) -> Vec<(String, Duration, bool)> {
-    let mut out: Vec<(String, Duration, bool)> = Vec::new();
-    for t in timings {
-        let k = key(t);
-        match out.iter_mut().find(|(name, _, _)| *name == k) {
-            Some((_, d, failed)) => {
-                *d += t.duration;
-                *failed |= !t.ok;
-            }
-            None => out.push((k, t.duration, !t.ok)),
-        }
-    }
-    out
-}
-
 impl RunObserver for Reporter {
     fn event(&mut self, event: &Event) {
         match *event {
@@ -757,34 +521,5 @@ impl RunObserver for Reporter {
             } => self.report(event, title, lines, data.clone()),
             Event::Finished(end) => self.finished(end),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_table_sums_per_phase_and_hook_and_marks_failures() {
-        let t = |hook: &str, phase, ms, ok| Timing {
-            phase,
-            hook: hook.into(),
-            kind: "bash".into(),
-            duration: Duration::from_millis(ms),
-            ok,
-        };
-        let table = timing_table(
-            &[
-                t("10-a", Phase::Source, 1, true),
-                t("20-b", Phase::Source, 2, true),
-                t("10-a", Phase::Unstack, 4, false),
-            ],
-            Duration::from_millis(10),
-            None,
-        );
-        assert!(table.contains("source"), "{table}");
-        assert!(table.contains("3.00 ms"), "{table}");
-        assert!(table.contains("5.00 ms  bash  FAILED"), "{table}");
-        assert!(table.contains("total"), "{table}");
     }
 }
