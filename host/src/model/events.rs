@@ -56,6 +56,19 @@ pub struct Timing {
     pub ok: bool,
 }
 
+/// Work of the host itself rather than of a hook, timed so that the
+/// timing table's rows add up to its total: `start-up` (reading the stack,
+/// planning), `compile` (components not found in the cache), `session
+/// start` (the bash session and any DevStack prelude).
+#[derive(Debug, Clone)]
+pub struct HostWork {
+    /// `start-up`, `compile` or `session start`.
+    pub name: String,
+    /// What it was, for people: `3 components (2 cached)`.
+    pub detail: String,
+    pub duration: Duration,
+}
+
 /// Why a step failed, as far as what to do next depends on it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Cause {
@@ -145,6 +158,8 @@ pub enum Event<'a> {
         error: Option<&'a str>,
     },
     HookFailed(&'a HookFailure),
+    /// The host's own work finished (see [`HostWork`]).
+    HostWork(&'a HostWork),
     Interrupted(&'a Interrupted),
     /// A warning that is not a step's output.
     Warning(&'a str),

@@ -510,6 +510,7 @@ impl RunObserver for Reporter {
                 error,
             } => self.hook_finished(timing.clone(), status, error),
             Event::HookFailed(failure) => self.hook_failed(failure),
+            Event::HostWork(_) => {}
             Event::Interrupted(at) => self.interrupted(at),
             Event::Warning(message) => self.warning(message),
             Event::Error(message) => self.error(message),
