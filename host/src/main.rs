@@ -21,7 +21,9 @@ use hookhost::config::stack::Stack;
 use hookhost::interrupt;
 use hookhost::model::events::{Event, Observers, RunObserver};
 use hookhost::model::phases::Entry;
-use hookhost::plan::{discover, fetch, make_plan, Plan, PlanOptions};
+use hookhost::model::hooks::HookKind;
+use hookhost::model::problems::{Problem, Problems};
+use hookhost::plan::{discover, fetch, make_plan, unmatched_grant_tables, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, run_start, Observer, RunOptions};
 use hookhost::state::journal::{self, Journal, JournalObserver};
@@ -78,17 +80,37 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            print_refusal(&e);
             ExitCode::from(2)
         }
     }
 }
 
-/// Open the stack and plan `entry` with the operator's grants applied.
-fn plan_for(entry: Entry, args: &StackArgs, dry_run: bool) -> anyhow::Result<Plan> {
+/// What refused the command, one `error:` line per problem.
+fn print_refusal(error: &anyhow::Error) {
+    let mut problems = Problems::new();
+    problems.push_error(error);
+    for problem in problems.iter() {
+        eprintln!("error: {problem}");
+    }
+}
+
+/// Open the stack and plan `entry` with the operator's grants applied,
+/// or say every problem found before the first hook would run: local.conf,
+/// the grant flags, the hooks of extras.d, manifests and grants, drivers,
+/// and (`components`, or when anything else is wrong already) whether each
+/// WASM hook is a component hookhost can run.
+fn plan_for(
+    entry: Entry,
+    args: &StackArgs,
+    dry_run: bool,
+    components: bool,
+) -> anyhow::Result<Plan> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    let mut stack = Stack::open(&args.top, &env)?;
-    stack.operator.apply_flags(&args.grants.flags());
+    let (mut stack, mut problems) = Stack::open_checked(&args.top, &env)?;
+    let (flags, refused) = args.grants.flags().checked();
+    problems.extend(refused);
+    stack.operator.apply_flags(&flags);
     if let Some(path) = &args.audit {
         hookhost::capabilities::audit::start(path)?;
     }
@@ -100,7 +122,15 @@ fn plan_for(entry: Entry, args: &StackArgs, dry_run: bool) -> anyhow::Result<Pla
     // Hooks first: a stack whose extras.d is refused fetches nothing. Then
     // the one step that clones; planning only checks, and the lock is
     // written after it.
-    let discovery = discover(&stack, &options)?;
+    let discovery = match discover(&stack, &options) {
+        Ok(discovery) => discovery,
+        Err(found) => {
+            problems.extend(found);
+            return Err(problems.into());
+        }
+    };
+    let files = discovery.hooks.clone();
+    let warnings = unmatched_grant_tables(&stack, &files);
     // A dry run changes nothing outside .hookhost/ and uses no network.
     let fetched = match dry_run {
         true => fetch::preview_plugins(&stack),
@@ -110,7 +140,56 @@ fn plan_for(entry: Entry, args: &StackArgs, dry_run: bool) -> anyhow::Result<Pla
     if !dry_run {
         fetch::record_lock(&stack, planned.lock.as_ref())?;
     }
-    Ok(planned.plan?)
+    let plan = planned.plan.map_err(|found| problems.extend(found));
+    if components || !problems.is_empty() {
+        let wasm: Vec<&Path> = match &plan {
+            Ok(plan) => plan.hooks.iter().map(|h| &h.file).collect::<Vec<_>>(),
+            Err(()) => files.iter().collect(),
+        }
+        .into_iter()
+        .filter(|f| f.kind == HookKind::Wasm)
+        .map(|f| f.path.as_path())
+        .collect();
+        problems.extend(check_components(&wasm));
+    }
+    match plan {
+        Ok(mut plan) if problems.is_empty() => {
+            plan.notes.extend(warnings);
+            Ok(plan)
+        }
+        _ => {
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+            Err(problems.into())
+        }
+    }
+}
+
+/// Whether each of `wasm` is a component hookhost can run, as a run checks
+/// it before its first hook (compiled, or read from the compiled cache).
+fn check_components(wasm: &[&Path]) -> Problems {
+    let mut problems = Problems::new();
+    if wasm.is_empty() {
+        return problems;
+    }
+    let runtime = match hookhost::wasm::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            problems.push_error(&e.context("cannot start the WebAssembly runtime"));
+            return problems;
+        }
+    };
+    let wanted: Vec<_> = wasm
+        .iter()
+        .map(|path| (*path, hookhost::wasm::Role::Hook))
+        .collect();
+    for result in hookhost::wasm::load_all(&runtime, &wanted) {
+        if let Err(e) = result {
+            problems.push(Problem::new(e.to_string()));
+        }
+    }
+    problems
 }
 
 fn show_plan(
@@ -119,7 +198,7 @@ fn show_plan(
     json: bool,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let plan = plan_for(entry, args, dry_run)?;
+    let plan = plan_for(entry, args, dry_run, true)?;
     let confinement = dry_run.then(|| hookhost::bash::confine::dry_run_status().lines());
     match json {
         true => {
@@ -168,7 +247,7 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     // One run per stack, from before planning (which may fetch plugins) to the end.
     let (_lock, journal) = guard_stack(entry, &args.stack.top)?.unzip();
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, e, started);
-    let plan = match plan_for(entry, &args.stack, args.dry_run).inspect_err(refused) {
+    let plan = match plan_for(entry, &args.stack, args.dry_run, false).inspect_err(refused) {
         Ok(plan) => plan,
         Err(e) if mode == Mode::Json => {
             // CI reading the events learns why nothing ran; people read stderr.
@@ -271,12 +350,10 @@ fn report_resources() {
     }
 }
 
-/// Take the stack's run lock and open its state journal. None when there
-/// is no stack directory (planning then says so).
+/// Take the stack's run lock and open its state journal, after checking
+/// that `top` is a stack at all (so a wrong `--top` gets nothing written).
 fn guard_stack(entry: Entry, top: &Path) -> anyhow::Result<Option<(RunLock, Arc<Journal>)>> {
-    if !top.is_dir() {
-        return Ok(None);
-    }
+    hookhost::config::stack::check_is_stack(top)?;
     let top = top
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", top.display()))?;

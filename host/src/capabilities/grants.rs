@@ -24,19 +24,38 @@ use super::policy::{
 };
 use crate::capabilities::audit::{self, Decision};
 use crate::config::manifest::{self, Capabilities};
-use crate::config::operator::{compile_cache_dir, GrantSet, OperatorConfig};
+use crate::config::operator::{compile_cache_dir, grant_table, GrantSet, OperatorConfig};
 use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
 use crate::model::hooks::HookFile;
 use crate::model::units::{show_limit as show_duration, show_size};
 
 impl OperatorConfig {
-    /// The grants that apply to `hook`: `"*"`, then its name, then its stem.
+    /// The tables that grant to `hook`, in the order they merge: `"*"`,
+    /// the command line's flags, its name, then its stem; each with the
+    /// words `plan` names it by.
+    fn tables_for(&self, hook: &HookFile) -> Vec<(String, &GrantSet)> {
+        let mut tables = Vec::new();
+        if let Some(set) = self.grants.get("*") {
+            tables.push((grant_table("*"), set));
+        }
+        tables.push(("--allow-* flags".to_string(), &self.flag_grants));
+        let mut keys = vec![hook.name.as_str()];
+        if hook.stem != hook.name {
+            keys.push(hook.stem.as_str());
+        }
+        for key in keys {
+            if let Some(set) = self.grants.get(key) {
+                tables.push((grant_table(key), set));
+            }
+        }
+        tables
+    }
+
+    /// The grants that apply to `hook`, merged.
     fn grants_for(&self, hook: &HookFile) -> GrantSet {
         let mut merged = GrantSet::default();
-        for key in ["*", hook.name.as_str(), hook.stem.as_str()] {
-            if let Some(set) = self.grants.get(key) {
-                merged.extend(set);
-            }
+        for (_, set) in self.tables_for(hook) {
+            merged.extend(set);
         }
         merged
     }
@@ -92,11 +111,14 @@ impl OperatorConfig {
         let mut check = Check {
             hook,
             grants: &grants,
+            tables: self.tables_for(hook),
+            granted_by: Vec::new(),
             deny: &self.deny,
             missing: Vec::new(),
             bash,
         };
-        let policy = check.policy(top, request, data_dir, self.allow_install)?;
+        let mut policy = check.policy(top, request, data_dir, self.allow_install)?;
+        policy.granted_by = check.granted_by;
         if !check.missing.is_empty() {
             bail!(
                 "{} requests capabilities the operator has not granted:\n{}",
@@ -128,6 +150,10 @@ impl GrantSet {
 struct Check<'a> {
     hook: &'a HookFile,
     grants: &'a GrantSet,
+    /// The tables merged into `grants`, to say which granted what.
+    tables: Vec<(String, &'a GrantSet)>,
+    /// Each table that granted something, with what it granted.
+    granted_by: Vec<(String, Vec<String>)>,
     deny: &'a GrantSet,
     missing: Vec<String>,
     /// A confined bash hook: its limits are not recorded as granted.
@@ -221,20 +247,16 @@ impl Check<'_> {
             memory: self.memory(request.memory),
             timeout: self.timeout(request.timeout),
             confine: false,
+            granted_by: Vec::new(),
         })
     }
 
     fn names_granted(&mut self, key: &str, item: &str, granted: &[String], denied: &[String]) {
-        let (denied, granted) = match key {
-            "net" => (
-                denied.iter().any(|d| net_overlaps(d, item)),
-                net_covered(granted, item),
-            ),
-            _ => (
-                denied.iter().any(|d| overlaps(d, item)),
-                covered(granted, item),
-            ),
+        let denied = match key {
+            "net" => denied.iter().any(|d| net_overlaps(d, item)),
+            _ => denied.iter().any(|d| overlaps(d, item)),
         };
+        let granted = !granted.is_empty() && grants_item(self.grants, key, item);
         if denied {
             self.deny(key, item);
         } else if !granted {
@@ -244,9 +266,18 @@ impl Check<'_> {
         }
     }
 
-    /// Record a granted item.
-    fn grant(&self, key: &str, item: &str) {
+    /// Record a granted item, and the table that granted it.
+    fn grant(&mut self, key: &str, item: &str) {
         audit::plan(&self.hook.stem, key, item, Decision::Granted, None);
+        let table = self.tables.iter().find(|(_, set)| grants_item(set, key, item));
+        let Some((table, _)) = table else {
+            return;
+        };
+        let what = format!("{key} {item}");
+        match self.granted_by.iter_mut().find(|(t, _)| t == table) {
+            Some((_, items)) => items.push(what),
+            None => self.granted_by.push((table.clone(), vec![what])),
+        }
     }
 
     /// Record an item the operator denied.
@@ -303,19 +334,8 @@ impl Check<'_> {
     }
 
     fn path_granted(&mut self, path: &str, writable: bool) -> bool {
-        let (key, granted) = match writable {
-            true => ("write", &self.grants.write),
-            false => ("read", &self.grants.read),
-        };
-        // A write grant covers reading too.
-        let ok = granted
-            .iter()
-            .chain(if writable {
-                [].iter()
-            } else {
-                self.grants.write.iter()
-            })
-            .any(|g| path_within(path, g));
+        let key = access(writable);
+        let ok = grants_item(self.grants, key, path);
         let denied = self
             .deny
             .read
@@ -339,10 +359,7 @@ impl Check<'_> {
             .commands
             .iter()
             .any(|d| parse_command(d).program == wanted.program);
-        let ok = self.grants.commands.iter().any(|g| {
-            let grant = parse_command(g);
-            grant.program == wanted.program && (grant.args == wanted.args || grant.args == ["**"])
-        });
+        let ok = grants_item(self.grants, "commands", command);
         if program_denied {
             self.deny("commands", command);
         } else if !ok {
@@ -370,8 +387,10 @@ impl Check<'_> {
                     Some(&why),
                 );
                 let hint = format!(
-                    "  memory {}: {why}; add `memory = \"{}\"` under [grants.\"{}\"] in hookhost.toml",
-                    show_size(wanted), show_size(wanted), self.hook.stem
+                    "  memory {}: {why}; add `memory = \"{}\"` under {} in hookhost.toml",
+                    show_size(wanted),
+                    show_size(wanted),
+                    grant_table(&self.hook.name)
                 );
                 self.missing.push(hint);
                 return limit;
@@ -403,8 +422,10 @@ impl Check<'_> {
                     Some(&why),
                 );
                 let hint = format!(
-                    "  timeout {}: {why}; add `timeout = \"{}\"` under [grants.\"{}\"] in hookhost.toml",
-                    show_duration(wanted), show_duration(wanted), self.hook.stem
+                    "  timeout {}: {why}; add `timeout = \"{}\"` under {} in hookhost.toml",
+                    show_duration(wanted),
+                    show_duration(wanted),
+                    grant_table(&self.hook.name)
                 );
                 self.missing.push(hint);
                 return limit;
@@ -433,9 +454,37 @@ impl Check<'_> {
             _ => String::new(),
         };
         format!(
-            "  {key} {item}: add `{key} = [\"{item}\"]` under [grants.\"{}\"] in hookhost.toml{flag}",
-            self.hook.stem
+            "  {key} {item}: add `{key} = [\"{item}\"]` under {} in hookhost.toml{flag}",
+            grant_table(&self.hook.name)
         )
+    }
+}
+
+/// Does the grant table `set` grant `item` under `key`? A write grant
+/// covers reading too; a command grant names the program and either the
+/// same argument patterns or `**`.
+fn grants_item(set: &GrantSet, key: &str, item: &str) -> bool {
+    match key {
+        "read" => set
+            .read
+            .iter()
+            .chain(&set.write)
+            .any(|g| path_within(item, g)),
+        "write" => set.write.iter().any(|g| path_within(item, g)),
+        "net" => net_covered(&set.net, item),
+        "commands" => {
+            let wanted = parse_command(item);
+            set.commands.iter().any(|g| {
+                let grant = parse_command(g);
+                grant.program == wanted.program
+                    && (grant.args == wanted.args || grant.args == ["**"])
+            })
+        }
+        _ => set
+            .lists()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .is_some_and(|(_, list)| covered(list, item)),
     }
 }
 

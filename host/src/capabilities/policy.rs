@@ -49,6 +49,9 @@ pub struct Policy {
     /// A bash hook run confined (Landlock) in a child process; only `dirs`
     /// and the ports of `net` apply to it.
     pub confine: bool,
+    /// Each grant table (or the flags) that granted something, with what
+    /// it granted (`vars-read DEST`), in the order the tables merge.
+    pub granted_by: Vec<(String, Vec<String>)>,
 }
 
 impl Default for Policy {
@@ -66,6 +69,7 @@ impl Default for Policy {
             memory: DEFAULT_MEMORY,
             timeout: DEFAULT_TIMEOUT,
             confine: false,
+            granted_by: Vec::new(),
         }
     }
 }

@@ -401,6 +401,36 @@ fn check_net(entry: &str) -> Result<String, String> {
     Ok(entry.to_string())
 }
 
+/// One entry an operator grants or denies (`hookhost.toml`, a flag),
+/// checked by the rules a manifest's request of the same kind follows,
+/// except that a grant may be wider: a host without a port, and `*`.
+pub fn check_grant(field: &str, value: &str) -> Result<String, String> {
+    match field {
+        "read" | "write" => check_path(value),
+        "vars-read" | "vars-write" => check_var(value),
+        "functions" => check_function(value),
+        "commands" => check_command(value),
+        "git" => check_git(value),
+        "packages" if value == "*" => Ok(value.to_string()),
+        "packages" => check_package(value),
+        "net" if value == "*" => Ok(value.to_string()),
+        // A host alone grants every port of it.
+        "net" if bare_host(value) => check_net(&format!("{value}:1"))
+            .map(|_| value.to_string())
+            .map_err(|e| e.replace(":1\"", "\"")),
+        "net" => check_net(value),
+        _ => Ok(value.to_string()),
+    }
+}
+
+/// A net grant without a port: `pypi.org`, `[::1]`.
+fn bare_host(value: &str) -> bool {
+    match value.strip_prefix('[') {
+        Some(rest) => rest.ends_with(']'),
+        None => !value.contains(':'),
+    }
+}
+
 /// A whole number and the rest of the text (its unit), or why there is none.
 fn split_number<'a>(text: &'a str, example: &str) -> anyhow::Result<(u64, &'a str)> {
     let trimmed = text.trim();

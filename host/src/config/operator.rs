@@ -10,7 +10,7 @@
 //! [grants."*"]               # every plugin
 //! vars-read = ["ENABLED_SERVICES"]
 //!
-//! [grants."50-template"]     # one plugin, by stem (or by name: "template")
+//! [grants.template]          # one plugin, by name (or by stem: "50-template")
 //! vars-read = ["TEMPLATE_GREETING"]
 //! vars-write = ["TEMPLATE_INSTALLED"]
 //! memory = "128MiB"          # raises the ceiling for this plugin
@@ -30,6 +30,7 @@ use serde::Deserialize;
 
 use crate::config::manifest;
 use crate::model::hooks::HookFile;
+use crate::model::problems::{Problem, Problems};
 
 /// One section of grants (or denials), in manifest terms.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -75,6 +76,42 @@ pub struct OperatorConfig {
     /// `[devstack]`: whether the stack is a DevStack tree, and its prelude.
     #[serde(default)]
     pub devstack: crate::config::prelude::DevstackConfig,
+    /// The command line's `--allow-*` grants, for every plugin; apart from
+    /// `[grants."*"]` so that `plan` can say which granted what.
+    #[serde(skip)]
+    pub flag_grants: GrantSet,
+}
+
+/// The table of hookhost.toml that grants to the plugin `name`, as
+/// messages and docs write it: by the plugin's name (`[grants.greeter]`),
+/// quoted only where TOML needs it (`[grants."*"]`). A table named by the
+/// hook's stem (`[grants."20-greeter"]`) is accepted too.
+pub fn grant_table(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match bare {
+        true => format!("[grants.{name}]"),
+        false => format!("[grants.{name:?}]"),
+    }
+}
+
+impl GrantSet {
+    /// Each list with its hookhost.toml key.
+    pub fn lists(&self) -> [(&'static str, &Vec<String>); 9] {
+        [
+            ("read", &self.read),
+            ("write", &self.write),
+            ("vars-read", &self.vars_read),
+            ("vars-write", &self.vars_write),
+            ("functions", &self.functions),
+            ("commands", &self.commands),
+            ("net", &self.net),
+            ("packages", &self.packages),
+            ("git", &self.git),
+        ]
+    }
 }
 
 impl OperatorConfig {
@@ -91,27 +128,33 @@ impl OperatorConfig {
         Ok(config)
     }
 
+    /// Check every grant and denial by the rules a manifest's requests
+    /// follow (one implementation: [`manifest::check_grant`]); every
+    /// problem, one each.
     pub(crate) fn validate(&self, path: &Path) -> anyhow::Result<()> {
-        for (who, set) in self
-            .grants
-            .iter()
-            .chain([(&"[deny]".to_string(), &self.deny)])
-        {
-            let who = manifest::escape_controls(who);
-            if let Some(m) = &set.memory {
-                manifest::parse_size(m).map_err(|e| {
-                    let e = manifest::escape_controls(&e.to_string());
-                    anyhow::anyhow!("{}: grants for {who}: memory: {e}", path.display())
-                })?;
+        let mut problems = Problems::new();
+        let tables = self.grants.iter().map(|(name, set)| (grant_table(name), set));
+        for (table, set) in tables.chain([("[deny]".to_string(), &self.deny)]) {
+            let table = manifest::escape_controls(&table);
+            let mut fail = |key: &str, e: String| {
+                let e = manifest::escape_controls(&e);
+                problems.push(Problem::at(path, None, format!("{table} {key}: {e}")));
+            };
+            for (key, values) in set.lists() {
+                for value in values {
+                    if let Err(e) = manifest::check_grant(key, value) {
+                        fail(key, e);
+                    }
+                }
             }
-            if let Some(t) = &set.timeout {
-                manifest::parse_duration(t).map_err(|e| {
-                    let e = manifest::escape_controls(&e.to_string());
-                    anyhow::anyhow!("{}: grants for {who}: timeout: {e}", path.display())
-                })?;
+            if let Some(Err(e)) = set.memory.as_deref().map(manifest::parse_size) {
+                fail("memory", e.to_string());
+            }
+            if let Some(Err(e)) = set.timeout.as_deref().map(manifest::parse_duration) {
+                fail("timeout", e.to_string());
             }
         }
-        Ok(())
+        problems.or_ok(()).map_err(anyhow::Error::new)
     }
 
     /// Whether the operator confines the bash hook `hook`.
@@ -146,10 +189,50 @@ pub struct GrantFlags {
     pub confine: Vec<String>,
 }
 
+impl GrantFlags {
+    /// Each grant and denial flag with the manifest key it stands for.
+    fn lists_mut(&mut self) -> [(&'static str, &'static str, &mut Vec<String>); 12] {
+        [
+            ("--allow-read", "read", &mut self.allow_read),
+            ("--allow-write", "write", &mut self.allow_write),
+            ("--allow-env", "vars-read", &mut self.allow_env),
+            ("--allow-run", "commands", &mut self.allow_run),
+            ("--allow-net", "net", &mut self.allow_net),
+            ("--allow-function", "functions", &mut self.allow_function),
+            ("--deny-read", "read", &mut self.deny_read),
+            ("--deny-write", "write", &mut self.deny_write),
+            ("--deny-env", "vars-read", &mut self.deny_env),
+            ("--deny-run", "commands", &mut self.deny_run),
+            ("--deny-net", "net", &mut self.deny_net),
+            ("--deny-function", "functions", &mut self.deny_function),
+        ]
+    }
+
+    /// These flags without the values that could never match what a
+    /// plugin may request (`--allow-write=/etc`, `--allow-net=pypi.org:99999`),
+    /// checked by the rules a manifest's requests follow, and a problem
+    /// for each value taken away.
+    pub fn checked(mut self) -> (GrantFlags, Problems) {
+        let mut problems = Problems::new();
+        for (flag, key, values) in self.lists_mut() {
+            values.retain(|value| match manifest::check_grant(key, value) {
+                Ok(_) => true,
+                Err(e) => {
+                    let e = manifest::escape_controls(&e);
+                    let value = manifest::escape_controls(value);
+                    problems.push(Problem::new(format!("{flag}={value}: {e}")));
+                    false
+                }
+            });
+        }
+        (self, problems)
+    }
+}
+
 impl OperatorConfig {
     /// Add the command line's grants and denials.
     pub fn apply_flags(&mut self, flags: &GrantFlags) {
-        let all = self.grants.entry("*".to_string()).or_default();
+        let all = &mut self.flag_grants;
         all.read.extend(flags.allow_read.iter().cloned());
         all.write.extend(flags.allow_write.iter().cloned());
         all.vars_read.extend(flags.allow_env.iter().cloned());

@@ -24,6 +24,7 @@ use anyhow::{bail, Context};
 
 use crate::config::localconf::{self, LocalConf};
 use crate::config::operator::OperatorConfig;
+use crate::model::problems::Problems;
 
 /// hookhost's own directory inside a stack.
 pub const STATE_DIR: &str = ".hookhost";
@@ -61,26 +62,38 @@ impl Stack {
     /// Open the stack at `top`, reading local.conf and hookhost.toml.
     /// `env` is the environment local.conf may refer to (`$HOME`).
     pub fn open(top: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Stack> {
-        if !top.is_dir() {
-            bail!(
-                "{}: no such stack directory (pass --top DIR)",
-                top.display()
-            );
-        }
+        let (stack, problems) = Stack::open_checked(top, env)?;
+        problems.or_ok(stack).map_err(anyhow::Error::new)
+    }
+
+    /// [`Stack::open`], going on past local.conf's problems so that the
+    /// rest of the stack is checked in the same pass: the stack comes back
+    /// as if it had no local.conf, with those problems beside it. What
+    /// leaves nothing to check (not a stack, hookhost.toml) is an error.
+    pub fn open_checked(
+        top: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> anyhow::Result<(Stack, Problems)> {
+        check_is_stack(top)?;
         let top = top
             .canonicalize()
             .with_context(|| format!("cannot resolve {}", top.display()))?;
-        let local_conf = read_local_conf(&top)?;
-        let vars = match &local_conf {
-            Some(conf) => {
-                // As stackrc sets TOP_DIR before it sources localrc, so
-                // `$TOP_DIR/...` in local.conf names the stack, not `/...`.
-                let mut base = env.clone();
-                base.insert("TOP_DIR".to_string(), top.display().to_string());
-                conf.resolve(&base)?
-            }
-            None => Vec::new(),
-        };
+        let mut problems = Problems::new();
+        let resolved = read_local_conf(&top).and_then(|conf| {
+            let Some(conf) = conf else {
+                return Ok((None, Vec::new()));
+            };
+            // As stackrc sets TOP_DIR before it sources localrc, so
+            // `$TOP_DIR/...` in local.conf names the stack, not `/...`.
+            let mut base = env.clone();
+            base.insert("TOP_DIR".to_string(), top.display().to_string());
+            let vars = conf.resolve(&base)?;
+            Ok((Some(conf), vars))
+        });
+        let (local_conf, vars) = resolved.unwrap_or_else(|e| {
+            problems.push_error(&e);
+            (None, Vec::new())
+        });
         let operator = OperatorConfig::load(&top.join(OPERATOR_CONFIG))?;
         let state_dir = top.join(STATE_DIR);
         let devstack = crate::config::prelude::is_tree(&top, &operator.devstack);
@@ -98,7 +111,7 @@ impl Stack {
             &state_dir.join(PLUGIN_DATA),
             &[("DEST", &dest), ("DATA_DIR", &data_dir)],
         )?;
-        Ok(Stack {
+        let stack = Stack {
             top,
             state_dir,
             dest,
@@ -108,7 +121,8 @@ impl Stack {
             operator,
             devstack,
             env: env.clone(),
-        })
+        };
+        Ok((stack, problems))
     }
 
     pub fn extras_dir(&self) -> PathBuf {
@@ -120,6 +134,32 @@ impl Stack {
     pub fn plugin_data_dir(&self, name: &str) -> PathBuf {
         self.state_dir.join(PLUGIN_DATA).join(name)
     }
+}
+
+/// What marks a directory as a stack: any one of these.
+const STACK_MARKS: [&str; 4] = ["extras.d", LOCAL_CONF, "lib/nova_plugins", OPERATOR_CONFIG];
+
+/// Refuse a `--top` that is not a stack, before anything is written in
+/// it: a directory with none of [`STACK_MARKS`] (a typo'd or wrong
+/// `--top`) would otherwise run nothing, successfully, and leave a
+/// `.hookhost/` behind.
+pub fn check_is_stack(top: &Path) -> anyhow::Result<()> {
+    if !top.is_dir() {
+        bail!(
+            "{}: no such stack directory (pass --top DIR)",
+            top.display()
+        );
+    }
+    if STACK_MARKS.iter().any(|mark| top.join(mark).exists()) {
+        return Ok(());
+    }
+    bail!(
+        "{}: not a stack: it has no extras.d/, local.conf, lib/nova_plugins/ or hookhost.toml \
+         — a stack holds its hooks in extras.d/ (NN-name.sh, NN-name.wasm), DevStack's \
+         settings in local.conf, hypervisor drivers in lib/nova_plugins/ and the operator's \
+         grants in hookhost.toml; pass --top with the stack's directory",
+        top.display()
+    )
 }
 
 /// DevStack's directories must not lie in the plugins' private ones:

@@ -13,7 +13,7 @@ pub(crate) mod inert;
 pub(crate) mod limits;
 pub(crate) mod names;
 pub mod phases;
-pub(crate) mod problems;
+pub mod problems;
 pub(crate) mod suggest;
 pub(crate) mod truth;
 pub(crate) mod units;

@@ -17,6 +17,7 @@ pub(crate) mod external;
 pub mod fetch;
 mod hook;
 pub(crate) mod render;
+mod tables;
 
 use crate::capabilities::Policy;
 use crate::config::lockfile::Lock;
@@ -75,6 +76,12 @@ pub struct Planned {
 pub fn discover(stack: &Stack, options: &PlanOptions) -> Result<Discovery, Problems> {
     let allow_reserved = options.allow_reserved || stack.operator.allow_reserved;
     discovery::discover(&stack.top, &DiscoveryOptions { allow_reserved })
+}
+
+/// A warning for each grant table of hookhost.toml that names none of the
+/// stack's plugins (see `tables`), with the name it was likely meant to be.
+pub fn unmatched_grant_tables(stack: &Stack, hooks: &[HookFile]) -> Vec<String> {
+    tables::unmatched_tables(stack, hooks)
 }
 
 /// Make the plan for `entry` from the stack's `discovery`, or say

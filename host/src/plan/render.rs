@@ -117,6 +117,9 @@ fn render_hook(out: &mut String, hook: &PlannedHook) {
     for line in policy_lines(policy) {
         let _ = writeln!(out, "  {:<28}       granted  {line}", "");
     }
+    for (table, items) in &policy.granted_by {
+        let _ = writeln!(out, "  {:<28}       by {table}: {}", "", items.join(", "));
+    }
     if policy.confine {
         let ignored = requested.map(unenforced_for_bash).unwrap_or_default();
         if !ignored.is_empty() {
@@ -202,7 +205,6 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
         ("vars-read", &policy.vars_read),
         ("vars-write", &policy.vars_write),
         ("net", &policy.net),
-        ("packages", &policy.packages),
         ("git", &policy.git),
     ];
     for (key, values) in lists {
@@ -210,9 +212,25 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
             lines.push(format!("{key} {}", values.join(", ")));
         }
     }
+    if !policy.packages.is_empty() {
+        lines.push(packages_line(policy));
+    }
     lines.extend(trusted_power(policy));
     lines.extend(reserved_writes(policy));
     lines
+}
+
+/// What becomes of the packages a plugin asks to install: installed only
+/// with an install grant, else recorded (the words the run uses).
+fn packages_line(policy: &Policy) -> String {
+    let packages = policy.packages.join(", ");
+    match policy.install {
+        true => format!("packages {packages}"),
+        false => format!(
+            "packages {packages} recorded only: no install grant (--allow-install, or \
+             `packages = [...]` in its grant table, installs them)"
+        ),
+    }
 }
 
 /// What a `vars-write` grant names that hookhost refuses a plugin anyway
@@ -272,6 +290,12 @@ fn hook_json(hook: &PlannedHook) -> serde_json::Value {
         "manifest": hook.file.manifest,
         "requested": hook.manifest.as_ref().map(|m| requested_lines(&m.capabilities)),
         "granted": hook.policy.as_ref().map(policy_lines),
+        "granted_by": hook.policy.as_ref().map(|p| {
+            p.granted_by
+                .iter()
+                .map(|(table, items)| json!({"table": table, "granted": items}))
+                .collect::<Vec<_>>()
+        }),
         "confined": hook.policy.as_ref().is_some_and(|p| p.confine),
         "memory": hook.policy.as_ref().map(|p| p.memory),
         "timeout_ms": hook.policy.as_ref().map(|p| p.timeout.as_millis() as u64),

@@ -70,7 +70,16 @@ impl fmt::Display for HostError {
 /// line and, where one exists, the flag (the words `plan` uses when a
 /// request is not granted). The plugin's manifest must request it as well.
 pub fn grant_hint(hook: &str, key: &str, item: &str) -> String {
-    let line = format!("[grants.\"{hook}\"] {key} = [\"{item}\"] in hookhost.toml");
+    // The plugin's name, as hookhost.toml's tables canonically name it:
+    // `20-greeter` is `[grants.greeter]`.
+    let name = match hook.split_once('-') {
+        Some((number, name)) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => hook,
+    };
+    let table = crate::config::operator::grant_table(name);
+    let line = format!("{table} {key} = [\"{item}\"] in hookhost.toml");
     let flag = match key {
         "read" => format!("--allow-read={item}"),
         "write" => format!("--allow-write={item}"),
@@ -93,11 +102,11 @@ mod tests {
     fn a_grant_is_written_as_the_operator_writes_it() {
         assert_eq!(
             grant_hint("50-x", "write", "etc/x"),
-            "[grants.\"50-x\"] write = [\"etc/x\"] in hookhost.toml, or --allow-write=etc/x"
+            "[grants.x] write = [\"etc/x\"] in hookhost.toml, or --allow-write=etc/x"
         );
         assert_eq!(
             grant_hint("50-x", "git", "https://opendev.org/*"),
-            "[grants.\"50-x\"] git = [\"https://opendev.org/*\"] in hookhost.toml"
+            "[grants.x] git = [\"https://opendev.org/*\"] in hookhost.toml"
         );
         assert!(grant_hint("x", "vars-read", "A").ends_with("--allow-env=A"));
     }
