@@ -212,16 +212,22 @@ pub struct GrantArgs {
     /// Let plugins call this shell function of the bash session.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub allow_function: Vec<String>,
+    /// Never let plugins read this stack-relative directory (beats any grant).
     #[arg(long, value_name = "PATH", value_delimiter = ',')]
     pub deny_read: Vec<String>,
+    /// Never let plugins write this stack-relative directory (beats any grant).
     #[arg(long, value_name = "PATH", value_delimiter = ',')]
     pub deny_write: Vec<String>,
+    /// Never let plugins read or set this variable (`PREFIX_*` for a prefix; beats any grant).
     #[arg(long, value_name = "VAR", value_delimiter = ',')]
     pub deny_env: Vec<String>,
+    /// Never let plugins run this program (beats any grant).
     #[arg(long, value_name = "CMD", value_delimiter = ',')]
     pub deny_run: Vec<String>,
+    /// Never let plugins connect to this host (`HOST[:PORT]`; beats any grant).
     #[arg(long, value_name = "HOST", value_delimiter = ',')]
     pub deny_net: Vec<String>,
+    /// Never let plugins call this shell function (beats any grant).
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub deny_function: Vec<String>,
     /// Really install the packages hooks ask for (otherwise they are only recorded).

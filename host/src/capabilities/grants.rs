@@ -182,7 +182,9 @@ impl Check<'_> {
                 if let Some(why) = covers_protected(top, path, writable) {
                     self.refuse(access(writable), path, &why);
                 } else if self.path_granted(path, writable) {
-                    dirs.push(resolve_dir(top, path, writable)?);
+                    dirs.push(resolve_dir(top, path, writable).map_err(|e| {
+                        anyhow::anyhow!("{}: {e:#}", self.hook.path.display())
+                    })?);
                 }
             }
         }
@@ -666,10 +668,20 @@ fn resolve_dir(top: &Path, path: &str, writable: bool) -> anyhow::Result<DirGran
     let root = cap_std::fs::Dir::open_ambient_dir(top, cap_std::ambient_authority())
         .with_context(|| format!("cannot open the stack {}", top.display()))?;
     root.open_dir(path).map_err(|e| {
-        anyhow::anyhow!(
-            "grant `{path}`: cannot open it inside the stack {}: {e}",
-            top.display()
-        )
+        let key = access(writable);
+        match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "{key} {path}: granted, but {} does not exist — create it \
+                 (`mkdir -p {}`) before the run, or drop it from the plugin's manifest",
+                top.join(path).display(),
+                top.join(path).display()
+            ),
+            _ => anyhow::anyhow!(
+                "{key} {path}: cannot open it inside the stack {}: {}",
+                top.display(),
+                crate::model::problems::io_message(&e)
+            ),
+        }
     })?;
     let host: PathBuf = top.join(path).canonicalize()?;
     if !host.starts_with(top) {
