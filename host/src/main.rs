@@ -302,6 +302,7 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    report_denials(mode == Mode::Json);
     if let Some(journal) = &journal {
         let status = match (&summary.interrupted, summary.ok()) {
             (Some(_), _) => "interrupted",
@@ -317,6 +318,46 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// After the hooks, every request a plugin was refused during the run,
+/// per plugin: what, how often and how to grant it (with or without
+/// `--audit`). JSON: one `denials` event on stdout; else a block on stderr.
+fn report_denials(json: bool) {
+    use hookhost::capabilities::{audit, grant_hint};
+    let (denials, more) = audit::take_denials();
+    if denials.is_empty() {
+        return;
+    }
+    let how = |d: &audit::Denial| match &d.detail {
+        Some(why) => format!("refused whatever the grants: {why}"),
+        None => grant_hint(&d.hook, &d.kind, &d.item),
+    };
+    if json {
+        let list: Vec<_> = denials
+            .iter()
+            .map(|d| {
+                serde_json::json!({"hook": d.hook, "capability": d.kind, "item": d.item,
+                    "count": d.count, "grant": d.detail.is_none().then(|| how(d)),
+                    "reason": d.detail})
+            })
+            .collect();
+        let event = serde_json::json!({"event": "denials", "denials": list, "more": more});
+        println!("{event}");
+        return;
+    }
+    eprintln!("\ndenied to plugins during this run (each request was refused):");
+    for d in &denials {
+        let times = match d.count {
+            1 => String::new(),
+            n => format!(" ({n} times)"),
+        };
+        let item = hookhost::config::manifest::escape_controls(&d.item);
+        eprintln!("  {}: {} {item}{times} — {}", d.hook, d.kind, how(d));
+    }
+    if more > 0 {
+        eprintln!("  … and {more} more (--audit FILE records every one)");
+    }
 }
 
 /// `HOOKHOST_RESOURCE_REPORT=FILE` (scripts/soak.sh): when the command is

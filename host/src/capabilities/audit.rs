@@ -168,8 +168,64 @@ pub fn enabled() -> bool {
     log().lock().map(|l| l.is_some()).unwrap_or(false)
 }
 
-/// Record one decision (nothing happens unless [`start`] was called).
+/// A run-time denial, kept whether or not an audit file is open, so that
+/// the end of every run can list them ([`take_denials`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    pub hook: String,
+    /// The manifest key (`vars-read`, `write`, `net`, ...).
+    pub kind: String,
+    /// What was asked for, cut to [`MAX_AUDIT_ITEM`] bytes.
+    pub item: String,
+    /// Why, when no grant could allow it (not a variable name, inside
+    /// `.git`); None when a grant would.
+    pub detail: Option<String>,
+    /// How many times it was asked for.
+    pub count: usize,
+}
+
+/// Distinct denials kept per run; past it, they are counted only, so a
+/// plugin asking for a million names cannot grow the host's memory.
+pub const MAX_DENIALS: usize = 200;
+
+/// The denials of this run, and how many distinct ones were not kept.
+fn denials() -> &'static Mutex<(Vec<Denial>, usize)> {
+    static DENIALS: OnceLock<Mutex<(Vec<Denial>, usize)>> = OnceLock::new();
+    DENIALS.get_or_init(|| Mutex::new((Vec::new(), 0)))
+}
+
+fn keep_denial(record: &Record<'_>) {
+    if record.at != At::Run || record.decision != Decision::Denied {
+        return;
+    }
+    let mut guard = denials().lock().unwrap_or_else(|e| e.into_inner());
+    let (kept, dropped) = &mut *guard;
+    let item = cut(record.item, MAX_AUDIT_ITEM);
+    let same = |d: &Denial| d.hook == record.hook && d.kind == record.kind && d.item == *item;
+    match kept.iter().position(same) {
+        Some(at) => kept[at].count += 1,
+        None if kept.len() < MAX_DENIALS => kept.push(Denial {
+            hook: record.hook.to_string(),
+            kind: record.kind.to_string(),
+            item: item.into_owned(),
+            detail: record.detail.map(|d| cut(d, MAX_AUDIT_ITEM).into_owned()),
+            count: 1,
+        }),
+        None => *dropped += 1,
+    }
+}
+
+/// Every run-time denial since the last call, in the order first seen,
+/// and how many more distinct ones there were past [`MAX_DENIALS`].
+pub fn take_denials() -> (Vec<Denial>, usize) {
+    let mut guard = denials().lock().unwrap_or_else(|e| e.into_inner());
+    std::mem::take(&mut *guard)
+}
+
+/// Record one decision (nothing is written unless [`start`] was called;
+/// run-time denials are kept for [`take_denials`] in any case).
 pub fn record(record: Record<'_>) {
+    keep_denial(&record);
     let mut guard = log().lock().unwrap_or_else(|e| e.into_inner());
     let Some(audit) = guard.as_mut() else {
         return;

@@ -462,6 +462,39 @@ impl Check<'_> {
     }
 }
 
+/// How the operator grants `item` under `key` to the hook `hook` (its
+/// stem or name): the hookhost.toml line, in the table of the plugin's
+/// name, and, where one exists, the flag. The plugin's manifest must
+/// request it as well.
+pub fn grant_hint(hook: &str, key: &str, item: &str) -> String {
+    // `20-greeter` is `[grants.greeter]`.
+    let name = match hook.split_once('-') {
+        Some((number, name))
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => hook,
+    };
+    let line = format!(
+        "{} {key} = [\"{item}\"] in hookhost.toml",
+        grant_table(name)
+    );
+    let flag = match key {
+        "read" => format!("--allow-read={item}"),
+        "write" => format!("--allow-write={item}"),
+        "vars-read" | "vars-write" => format!("--allow-env={item}"),
+        "commands" => format!(
+            "--allow-run={}",
+            item.split_whitespace().next().unwrap_or(item)
+        ),
+        "functions" => format!("--allow-function={item}"),
+        "net" => format!("--allow-net={item}"),
+        _ => return line,
+    };
+    format!("{line}, or {flag}")
+}
+
 /// Does the grant table `set` grant `item` under `key`? A write grant
 /// covers reading too; a command grant names the program and either the
 /// same argument patterns or `**`.

@@ -5,6 +5,7 @@ pub mod audit;
 mod grants;
 mod policy;
 
+pub use grants::grant_hint;
 pub use policy::{
     matches_any, pattern_matches, CommandGrant, DirGrant, NetGrant, Policy, DEFAULT_MEMORY,
     DEFAULT_TIMEOUT,

@@ -70,28 +70,7 @@ impl fmt::Display for HostError {
 /// line and, where one exists, the flag (the words `plan` uses when a
 /// request is not granted). The plugin's manifest must request it as well.
 pub fn grant_hint(hook: &str, key: &str, item: &str) -> String {
-    // The plugin's name, as hookhost.toml's tables canonically name it:
-    // `20-greeter` is `[grants.greeter]`.
-    let name = match hook.split_once('-') {
-        Some((number, name)) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
-            name
-        }
-        _ => hook,
-    };
-    let table = crate::config::operator::grant_table(name);
-    let line = format!("{table} {key} = [\"{item}\"] in hookhost.toml");
-    let flag = match key {
-        "read" => format!("--allow-read={item}"),
-        "write" => format!("--allow-write={item}"),
-        "vars-read" | "vars-write" => format!("--allow-env={item}"),
-        "commands" => format!(
-            "--allow-run={}",
-            item.split_whitespace().next().unwrap_or(item)
-        ),
-        "functions" => format!("--allow-function={item}"),
-        _ => return line,
-    };
-    format!("{line}, or {flag}")
+    crate::capabilities::grant_hint(hook, key, item)
 }
 
 #[cfg(test)]
