@@ -370,7 +370,7 @@ fn an_ungranted_path_refuses_the_confined_hook_before_anything_runs() {
     let run = arena.stack.hookhost(&["stack"]);
     run.assert_code(2)
         .assert_stderr_has("50-jail.sh requests capabilities the operator has not granted")
-        .assert_stderr_has("read lib: add `read = [\"lib\"]` under [grants.\"50-jail\"]");
+        .assert_stderr_has("read lib: add `read = [\"lib\"]` under [grants.jail]");
     assert!(!run.stdout.contains("ran"), "{}", run.all());
 }
 

@@ -541,7 +541,7 @@ fn a_wasm_driver_gets_only_what_the_operator_grants() {
         .assert_stderr_has(
             "hypervisor-fake.wasm requests capabilities the operator has not granted",
         )
-        .assert_stderr_has("under [grants.\"hypervisor-fake\"] in hookhost.toml");
+        .assert_stderr_has("under [grants.hypervisor-fake] in hookhost.toml");
     assert_nothing_ran(&stack, &run);
 }
 

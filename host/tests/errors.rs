@@ -117,11 +117,11 @@ fn operator_config_errors_name_the_file_the_line_and_the_field() {
     );
     operator_config_refused(
         "[grants.50-x]\nmemory = \"12XB\"\n",
-        &["grants for 50-x: memory: \"12XB\": unknown unit \"XB\""],
+        &["[grants.50-x] memory: \"12XB\": unknown unit \"XB\""],
     );
     operator_config_refused(
         "[deny]\ntimeout = \"0s\"\n",
-        &["grants for [deny]: timeout: \"0s\": must be more than 0"],
+        &["[deny] timeout: \"0s\": must be more than 0"],
     );
 }
 
@@ -418,7 +418,7 @@ fn a_grant_reaching_outside_the_stack_names_the_grant() {
         &stack,
         &run,
         &[&format!(
-            "grant `outside`: cannot open it inside the stack {}",
+            "50-p.wasm: read outside: cannot open it inside the stack {}:",
             top(&stack)
         )],
     );
@@ -455,7 +455,7 @@ fn control_characters_in_quoted_values_are_shown_escaped_on_one_line() {
     assert_refused(
         &stack,
         &run,
-        &["grants for a\\u{1b}b: timeout: \"9\\nfortnights\""],
+        &["[grants.\"a\\u{1b}b\"] timeout: \"9\\nfortnights\""],
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.all());
 

@@ -216,7 +216,7 @@ fn an_ungranted_request_refuses_the_plugin_and_says_how_to_grant_it() {
         .assert_no_panic()
         .assert_stderr_has("50-p.wasm requests capabilities the operator has not granted")
         .assert_stderr_has(
-            "vars-write = [\"TEMPLATE_INSTALLED\"]` under [grants.\"50-p\"] in hookhost.toml",
+            "vars-write = [\"TEMPLATE_INSTALLED\"]` under [grants.p] in hookhost.toml",
         )
         .assert_stderr_has("--allow-env=PROBE_*");
     assert_nothing_ran(&stack);

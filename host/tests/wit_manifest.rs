@@ -61,7 +61,7 @@ fn a_0_2_0_plugin_with_no_manifest_at_all_is_refused() {
     run.assert_code(1)
         .assert_stderr_has("may not read variable CONFIGURER_PEEK: not granted (vars-read)")
         .assert_stderr_has(
-            "the operator grants it with [grants.\"30-new\"] vars-read = [\"CONFIGURER_PEEK\"]",
+            "the operator grants it with [grants.new] vars-read = [\"CONFIGURER_PEEK\"]",
         );
     assert!(stack.path("ran").exists());
 }

@@ -142,7 +142,7 @@ fn a_0_1_0_fixture_a_0_2_0_plugin_and_bash_hooks_share_one_run_through_every_pha
     // bash -> 0.1.0 (stack install) -> 0.2.0 (post-config) -> bash (extra).
     run.assert_stdout_has("[40-last] saw=hello from bash");
     // 0.2.0's get-var tells set, unset and not permitted apart.
-    run.assert_stdout_has("[30-new] get-var PROBE_COPY_FROM: denied vars-read PROBE_COPY_FROM / [grants.\"30-new\"] vars-read = [\"PROBE_COPY_FROM\"]")
+    run.assert_stdout_has("[30-new] get-var PROBE_COPY_FROM: denied vars-read PROBE_COPY_FROM / [grants.new] vars-read = [\"PROBE_COPY_FROM\"]")
         .assert_stdout_has("[30-new] get-var CONFIGURER_NOT_SET: unset")
         .assert_stdout_has("[30-new] get-var HOME: denied vars-read HOME");
 
@@ -259,7 +259,7 @@ fn ini_helpers_read_what_they_may_and_are_denied_typed_elsewhere() {
     let run = stack.hookhost(&["stack"]);
     run.assert_code(0).assert_no_panic();
     let grant = |dir: &str| {
-        format!("[grants.\"30-new\"] write = [\"{dir}\"] in hookhost.toml, or --allow-write={dir}")
+        format!("[grants.new] write = [\"{dir}\"] in hookhost.toml, or --allow-write={dir}")
     };
     run.assert_stdout_has("[30-new] edit 1: value Some(\"1\")")
         .assert_stdout_has("[30-new] edit 2: value false")
