@@ -289,7 +289,7 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
         allow_install: plan.stack.operator.allow_install,
         dry_run: args.dry_run,
     };
-    let observer: Observer = Arc::new(Mutex::new(observers));
+    let observer: Observer = Arc::new(Mutex::new(DenialsFirst(observers)));
     let summary = match execute(&plan, &options, observer.clone()) {
         Ok(summary) => summary,
         Err(e) => {
@@ -302,7 +302,6 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    report_denials(mode == Mode::Json);
     if let Some(journal) = &journal {
         let status = match (&summary.interrupted, summary.ok()) {
             (Some(_), _) => "interrupted",
@@ -320,44 +319,66 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The run's observers, told before the verdict what plugins were denied.
+struct DenialsFirst(Observers);
+
+impl RunObserver for DenialsFirst {
+    fn event(&mut self, event: &Event) {
+        if let Event::Finished(_) = event {
+            if let Some((lines, data)) = denials_report() {
+                self.0.event(&Event::Report {
+                    event: "denials",
+                    title: "denied to plugins during this run (each request was refused):",
+                    lines: &lines,
+                    data: &data,
+                });
+            }
+        }
+        self.0.event(event);
+    }
+
+    fn incomplete(&self) -> Option<String> {
+        self.0.incomplete()
+    }
+}
+
 /// After the hooks, every request a plugin was refused during the run,
 /// per plugin: what, how often and how to grant it (with or without
-/// `--audit`). JSON: one `denials` event on stdout; else a block on stderr.
-fn report_denials(json: bool) {
+/// `--audit`); None when nothing was denied.
+fn denials_report() -> Option<(Vec<String>, serde_json::Value)> {
     use hookhost::capabilities::{audit, grant_hint};
     let (denials, more) = audit::take_denials();
     if denials.is_empty() {
-        return;
+        return None;
     }
     let how = |d: &audit::Denial| match &d.detail {
         Some(why) => format!("refused whatever the grants: {why}"),
         None => grant_hint(&d.hook, &d.kind, &d.item),
     };
-    if json {
-        let list: Vec<_> = denials
-            .iter()
-            .map(|d| {
-                serde_json::json!({"hook": d.hook, "capability": d.kind, "item": d.item,
-                    "count": d.count, "grant": d.detail.is_none().then(|| how(d)),
-                    "reason": d.detail})
-            })
-            .collect();
-        let event = serde_json::json!({"event": "denials", "denials": list, "more": more});
-        println!("{event}");
-        return;
-    }
-    eprintln!("\ndenied to plugins during this run (each request was refused):");
-    for d in &denials {
-        let times = match d.count {
-            1 => String::new(),
-            n => format!(" ({n} times)"),
-        };
-        let item = hookhost::config::manifest::escape_controls(&d.item);
-        eprintln!("  {}: {} {item}{times} — {}", d.hook, d.kind, how(d));
-    }
+    let mut lines: Vec<String> = denials
+        .iter()
+        .map(|d| {
+            let times = match d.count {
+                1 => String::new(),
+                n => format!(" ({n} times)"),
+            };
+            format!("{}: {} {}{times} — {}", d.hook, d.kind, d.item, how(d))
+        })
+        .collect();
     if more > 0 {
-        eprintln!("  … and {more} more (--audit FILE records every one)");
+        lines.push(format!(
+            "… and {more} more (--audit FILE records every one)"
+        ));
     }
+    let list: Vec<_> = denials
+        .iter()
+        .map(|d| {
+            serde_json::json!({"hook": d.hook, "capability": d.kind, "item": d.item,
+                "count": d.count, "grant": d.detail.is_none().then(|| how(d)),
+                "reason": d.detail})
+        })
+        .collect();
+    Some((lines, serde_json::json!({"denials": list, "more": more})))
 }
 
 /// `HOOKHOST_RESOURCE_REPORT=FILE` (scripts/soak.sh): when the command is

@@ -207,8 +207,8 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
         );
     let run = stack.hookhost(&["stack", "--allow-env=HOSTILE_*"]);
     run.assert_code(0)
-        .assert_stderr_has("denied to plugins during this run")
-        .assert_stderr_has(
+        .assert_stdout_has("denied to plugins during this run")
+        .assert_stdout_has(
             "30-hostile: vars-read ADMIN_PASSWORD — [grants.hostile] vars-read = \
              [\"ADMIN_PASSWORD\"] in hookhost.toml, or --allow-env=ADMIN_PASSWORD",
         );
@@ -220,8 +220,12 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
         .find(|l| l.contains("\"event\":\"denials\""))
         .unwrap_or_else(|| panic!("no denials event\n{}", run.all()));
     let event: serde_json::Value = serde_json::from_str(event).unwrap();
-    assert_eq!(event["denials"][0]["item"], "ADMIN_PASSWORD");
-    assert_eq!(event["denials"][0]["capability"], "vars-read");
+    let denial = &event["data"]["denials"][0];
+    assert_eq!(denial["item"], "ADMIN_PASSWORD", "{event}");
+    assert_eq!(denial["capability"], "vars-read", "{event}");
+    // Before the verdict: the summary stays the last event.
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.contains("\"event\":\"summary\""), "{}", run.all());
 }
 
 #[test]
