@@ -20,14 +20,15 @@ use hookhost::commands::list;
 use hookhost::config::stack::Stack;
 use hookhost::interrupt;
 use hookhost::model::events::{Event, Observers, RunObserver};
-use hookhost::model::phases::Entry;
 use hookhost::model::hooks::HookKind;
+use hookhost::model::phases::Entry;
 use hookhost::model::problems::{Problem, Problems};
 use hookhost::plan::{discover, fetch, make_plan, unmatched_grant_tables, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, run_start, Observer, RunOptions};
 use hookhost::state::journal::{self, Journal, JournalObserver};
 use hookhost::state::runlock::RunLock;
+use hookhost::wasm::Role;
 
 fn main() -> ExitCode {
     // The hidden launcher of confined bash hooks (see hookhost::bash::confine).
@@ -142,14 +143,18 @@ fn plan_for(
     }
     let plan = planned.plan.map_err(|found| problems.extend(found));
     if components || !problems.is_empty() {
-        let wasm: Vec<&Path> = match &plan {
+        let mut wasm: Vec<(&Path, Role)> = match &plan {
             Ok(plan) => plan.hooks.iter().map(|h| &h.file).collect::<Vec<_>>(),
             Err(()) => files.iter().collect(),
         }
         .into_iter()
         .filter(|f| f.kind == HookKind::Wasm)
-        .map(|f| f.path.as_path())
+        .map(|f| (f.path.as_path(), Role::Hook))
         .collect();
+        let driver = plan.as_ref().ok().and_then(|p| p.driver.as_ref());
+        if let Some(driver) = driver.filter(|d| d.kind == HookKind::Wasm) {
+            wasm.push((&driver.path, Role::Driver));
+        }
         problems.extend(check_components(&wasm));
     }
     match plan {
@@ -166,9 +171,10 @@ fn plan_for(
     }
 }
 
-/// Whether each of `wasm` is a component hookhost can run, as a run checks
-/// it before its first hook (compiled, or read from the compiled cache).
-fn check_components(wasm: &[&Path]) -> Problems {
+/// Whether each of `wasm` is a component hookhost can run in its role, as
+/// a run checks it before its first hook (compiled, or read from the
+/// compiled cache).
+fn check_components(wasm: &[(&Path, Role)]) -> Problems {
     let mut problems = Problems::new();
     if wasm.is_empty() {
         return problems;
@@ -180,11 +186,7 @@ fn check_components(wasm: &[&Path]) -> Problems {
             return problems;
         }
     };
-    let wanted: Vec<_> = wasm
-        .iter()
-        .map(|path| (*path, hookhost::wasm::Role::Hook))
-        .collect();
-    for result in hookhost::wasm::load_all(&runtime, &wanted) {
+    for result in hookhost::wasm::load_all(&runtime, wasm) {
         if let Err(e) = result {
             problems.push(Problem::new(e.to_string()));
         }

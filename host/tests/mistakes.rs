@@ -37,7 +37,10 @@ fn a_directory_that_is_not_a_stack_is_refused_and_nothing_is_written() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("not a stack"), "{args:?}: {stderr}");
-        assert!(stderr.contains("a stack holds its hooks in extras.d/"), "{stderr}");
+        assert!(
+            stderr.contains("a stack holds its hooks in extras.d/"),
+            "{stderr}"
+        );
         let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(entries.len(), 1, "{args:?} wrote into the directory");
     }
@@ -76,7 +79,11 @@ fn every_problem_of_a_stack_is_told_in_one_pass() {
         run.assert_stderr_has("local.conf:2: unexpected `operator`")
             .assert_stderr_has("20-greeter.wasm requests capabilities the operator has not granted")
             .assert_stderr_has("85-broken.wasm: is not a WebAssembly file");
-        let errors = run.stderr.lines().filter(|l| l.starts_with("error: ")).count();
+        let errors = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .count();
         assert_eq!(errors, 3, "one error line per problem\n{}", run.all());
     }
 }
@@ -105,7 +112,10 @@ fn grant_flags_that_can_never_match_are_refused() {
         ("--allow-write=/etc", "\"/etc\" is absolute"),
         ("--allow-write=../..", "\"../..\" contains `..`"),
         ("--allow-read=~/x", "`~` is not expanded"),
-        ("--allow-net=pypi.org:99999", "port \"99999\" is not a number from 1 to 65535"),
+        (
+            "--allow-net=pypi.org:99999",
+            "port \"99999\" is not a number from 1 to 65535",
+        ),
         ("--allow-env=A-B", "\"A-B\" is not a variable name"),
         ("--deny-write=/", "\"/\" is absolute"),
     ] {
@@ -116,7 +126,12 @@ fn grant_flags_that_can_never_match_are_refused() {
     }
     // A host alone, `*`, and a pattern are grants that can match.
     stack
-        .hookhost(&["plan", "stack", "--allow-net=pypi.org,*", "--allow-env=NOVA_*"])
+        .hookhost(&[
+            "plan",
+            "stack",
+            "--allow-net=pypi.org,*",
+            "--allow-env=NOVA_*",
+        ])
         .assert_code(0);
 }
 
@@ -138,7 +153,10 @@ fn a_grant_table_matching_no_hook_warns_with_the_name_meant() {
     let stack = TestStack::new();
     stack
         .wasm("20-greeter", "demo-greeter", Some(GREETER))
-        .write("hookhost.toml", &format!("[grants.greter]\n{GREETER_GRANTS}"));
+        .write(
+            "hookhost.toml",
+            &format!("[grants.greter]\n{GREETER_GRANTS}"),
+        );
     let run = stack.hookhost(&["plan", "stack"]);
     run.assert_code(2)
         .assert_stderr_has("warning: ")
@@ -162,7 +180,10 @@ fn both_spellings_of_a_table_grant_and_plan_says_which_granted_what() {
     let stack = TestStack::new();
     stack.wasm("20-greeter", "demo-greeter", Some(GREETER));
     for table in ["greeter", "20-greeter", "\"20-greeter\""] {
-        stack.write("hookhost.toml", &format!("[grants.{table}]\n{GREETER_GRANTS}"));
+        stack.write(
+            "hookhost.toml",
+            &format!("[grants.{table}]\n{GREETER_GRANTS}"),
+        );
         let shown = table.trim_matches('"');
         stack
             .hookhost(&["plan", "stack"])
@@ -172,7 +193,10 @@ fn both_spellings_of_a_table_grant_and_plan_says_which_granted_what() {
                  functions render_motd"
             ));
     }
-    stack.write("hookhost.toml", "[grants.greeter]\nfunctions = [\"render_motd\"]\n");
+    stack.write(
+        "hookhost.toml",
+        "[grants.greeter]\nfunctions = [\"render_motd\"]\n",
+    );
     stack
         .hookhost(&["plan", "stack", "--allow-env=GREETING_NAME,GREETING"])
         .assert_code(0)
@@ -183,7 +207,11 @@ fn both_spellings_of_a_table_grant_and_plan_says_which_granted_what() {
 #[test]
 fn plan_and_run_agree_on_packages_without_an_install_grant() {
     let stack = TestStack::new();
-    stack.wasm("30-noop", "noop", Some("[capabilities]\npackages = [\"cowsay\"]\n"));
+    stack.wasm(
+        "30-noop",
+        "noop",
+        Some("[capabilities]\npackages = [\"cowsay\"]\n"),
+    );
     let run = stack.hookhost(&["plan", "stack"]);
     run.assert_code(0)
         .assert_stdout_has("granted  packages cowsay recorded only: no install grant");
@@ -231,13 +259,22 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
 #[test]
 fn a_missing_granted_directory_names_the_plugin_and_says_mkdir() {
     let stack = TestStack::new();
-    stack.wasm("30-noop", "noop", Some("[capabilities]\nwrite = [\"files/out\"]\n"));
+    stack.wasm(
+        "30-noop",
+        "noop",
+        Some("[capabilities]\nwrite = [\"files/out\"]\n"),
+    );
     let run = stack.hookhost(&["stack", "--allow-write=files"]);
     run.assert_code(2)
         .assert_stderr_has("30-noop.wasm: write files/out: granted, but ")
         .assert_stderr_has(&format!(
             "(`mkdir -p {}`)",
-            stack.top().canonicalize().unwrap().join("files/out").display()
+            stack
+                .top()
+                .canonicalize()
+                .unwrap()
+                .join("files/out")
+                .display()
         ));
 }
 
@@ -254,8 +291,22 @@ fn deny_flags_have_help() {
             .position(|l| l.trim_start().starts_with(&format!("--deny-{flag} ")))
             .unwrap_or_else(|| panic!("no --deny-{flag} in\n{help}"));
         let next = help.lines().nth(line + 1).unwrap_or_default();
-        let described = help.lines().nth(line).unwrap().contains("Never")
-            || next.contains("Never");
+        let described = help.lines().nth(line).unwrap().contains("Never") || next.contains("Never");
         assert!(described, "--deny-{flag} has no help:\n{help}");
+    }
+}
+
+#[test]
+fn plan_refuses_a_broken_wasm_driver_as_stack_does() {
+    let stack = TestStack::new();
+    stack
+        .bash("10-ok.sh", "true\n")
+        .write("lib/nova_plugins/hypervisor-fake.wasm", "junk\n")
+        .write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=fake\n");
+    for args in [&["plan", "stack"][..], &["stack"]] {
+        stack
+            .hookhost(args)
+            .assert_code(2)
+            .assert_stderr_has("hypervisor-fake.wasm: is not a WebAssembly file");
     }
 }

@@ -545,9 +545,7 @@ fn an_ungranted_net_request_is_refused_with_the_flag_to_grant_it() {
     );
     let run = arena.attack("stack", &[]);
     run.assert_code(2)
-        .assert_stderr_has(
-            "net 127.0.0.1:9: add `net = [\"127.0.0.1:9\"]` under [grants.hostile]",
-        )
+        .assert_stderr_has("net 127.0.0.1:9: add `net = [\"127.0.0.1:9\"]` under [grants.hostile]")
         .assert_stderr_has("--allow-net=127.0.0.1:9");
     // The flag grants it; a host-only grant covers every port.
     let run = arena

@@ -182,9 +182,10 @@ impl Check<'_> {
                 if let Some(why) = covers_protected(top, path, writable) {
                     self.refuse(access(writable), path, &why);
                 } else if self.path_granted(path, writable) {
-                    dirs.push(resolve_dir(top, path, writable).map_err(|e| {
-                        anyhow::anyhow!("{}: {e:#}", self.hook.path.display())
-                    })?);
+                    dirs.push(
+                        resolve_dir(top, path, writable)
+                            .map_err(|e| anyhow::anyhow!("{}: {e:#}", self.hook.path.display()))?,
+                    );
                 }
             }
         }
@@ -271,7 +272,10 @@ impl Check<'_> {
     /// Record a granted item, and the table that granted it.
     fn grant(&mut self, key: &str, item: &str) {
         audit::plan(&self.hook.stem, key, item, Decision::Granted, None);
-        let table = self.tables.iter().find(|(_, set)| grants_item(set, key, item));
+        let table = self
+            .tables
+            .iter()
+            .find(|(_, set)| grants_item(set, key, item));
         let Some((table, _)) = table else {
             return;
         };

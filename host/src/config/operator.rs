@@ -133,7 +133,10 @@ impl OperatorConfig {
     /// problem, one each.
     pub(crate) fn validate(&self, path: &Path) -> anyhow::Result<()> {
         let mut problems = Problems::new();
-        let tables = self.grants.iter().map(|(name, set)| (grant_table(name), set));
+        let tables = self
+            .grants
+            .iter()
+            .map(|(name, set)| (grant_table(name), set));
         for (table, set) in tables.chain([("[deny]".to_string(), &self.deny)]) {
             let table = manifest::escape_controls(&table);
             let mut fail = |key: &str, e: String| {
