@@ -226,7 +226,11 @@ fn show_plan(
 fn show_list(args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let mut stack = Stack::open(&args.top, &env)?;
-    stack.operator.apply_flags(&args.grants.flags());
+    let (flags, refused) = args.grants.flags().checked();
+    if !refused.is_empty() {
+        return Err(refused.into());
+    }
+    stack.operator.apply_flags(&flags);
     let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
     let listing = list::list(&stack, allow_reserved)?;
     match json {

@@ -278,6 +278,38 @@ mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 
+    fn deny(hook: &str, item: &str) {
+        record(Record {
+            hook,
+            at: At::Run,
+            phase: None,
+            kind: "vars-read",
+            item,
+            decision: Decision::Denied,
+            detail: None,
+        });
+    }
+
+    #[test]
+    fn denials_are_kept_without_an_audit_file_counted_and_bounded() {
+        take_denials();
+        for _ in 0..3 {
+            deny("unit-repeat", "SECRET");
+        }
+        for i in 0..MAX_DENIALS + 5 {
+            deny("unit-flood", &format!("V{i}"));
+        }
+        let (kept, more) = take_denials();
+        assert!(kept.len() <= MAX_DENIALS, "{}", kept.len());
+        assert!(more >= 5, "{more}");
+        let repeat = kept.iter().find(|d| d.hook == "unit-repeat").unwrap();
+        assert_eq!((repeat.item.as_str(), repeat.count), ("SECRET", 3));
+        assert!(take_denials()
+            .0
+            .iter()
+            .all(|d| !d.hook.starts_with("unit-")));
+    }
+
     #[test]
     fn timestamps_are_rfc3339_utc() {
         assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");

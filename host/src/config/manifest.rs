@@ -551,6 +551,27 @@ mod tests {
     }
 
     #[test]
+    fn a_grant_is_checked_as_a_request_and_may_be_wider() {
+        assert_eq!(check_grant("write", "./files/").as_deref(), Ok("files"));
+        assert!(check_grant("write", "/etc")
+            .unwrap_err()
+            .contains("is absolute"));
+        assert!(check_grant("read", "../..")
+            .unwrap_err()
+            .contains("contains `..`"));
+        assert_eq!(check_grant("net", "pypi.org").as_deref(), Ok("pypi.org"));
+        assert_eq!(check_grant("net", "[::1]").as_deref(), Ok("[::1]"));
+        assert_eq!(check_grant("net", "*").as_deref(), Ok("*"));
+        let port = check_grant("net", "pypi.org:99999").unwrap_err();
+        assert!(port.contains("port \"99999\""), "{port}");
+        let host = check_grant("net", "a b").unwrap_err();
+        assert!(host.contains("\"a b\" is not a host name"), "{host}");
+        assert_eq!(check_grant("packages", "*").as_deref(), Ok("*"));
+        assert!(check_grant("vars-read", "A-B").is_err());
+        assert!(check_grant("commands", "*").is_err());
+    }
+
+    #[test]
     fn empty_manifest_requests_nothing() {
         let m = parse("");
         assert_eq!(m, Manifest::default());

@@ -282,3 +282,34 @@ fn one_line(text: &str) -> String {
         .join(" ");
     manifest::escape_controls(&joined)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_is_named_by_the_plugin_quoted_only_where_toml_needs_it() {
+        assert_eq!(grant_table("greeter"), "[grants.greeter]");
+        assert_eq!(grant_table("20-greeter"), "[grants.20-greeter]");
+        assert_eq!(grant_table("*"), "[grants.\"*\"]");
+        assert_eq!(grant_table("a b"), "[grants.\"a b\"]");
+    }
+
+    #[test]
+    fn flags_that_can_never_match_are_taken_away_with_a_problem_each() {
+        let flags = GrantFlags {
+            allow_write: vec!["/etc".into(), "files".into()],
+            allow_net: vec!["pypi.org:99999".into()],
+            deny_env: vec!["ADMIN_*".into()],
+            ..GrantFlags::default()
+        };
+        let (kept, problems) = flags.checked();
+        assert_eq!(kept.allow_write, ["files"]);
+        assert!(kept.allow_net.is_empty());
+        assert_eq!(kept.deny_env, ["ADMIN_*"]);
+        let text = problems.to_string();
+        assert_eq!(problems.0.len(), 2, "{text}");
+        assert!(text.starts_with("--allow-write=/etc: "), "{text}");
+        assert!(text.contains("\n--allow-net=pypi.org:99999: "), "{text}");
+    }
+}
