@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 use crate::model::names::is_variable_name;
 use crate::model::problems::io_message;
 use crate::model::problems::{Problem, Problems};
+use crate::model::snippet::Snippet;
 
 /// The phases DevStack knows for `[[phase|file]]` headers.
 pub const PHASES: [&str; 5] = ["local", "post-config", "extra", "post-extra", "test-config"];
@@ -182,6 +183,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<LocalConf, LocalConfError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut errors = Errors {
         path,
+        text,
         list: Vec::new(),
     };
     let mut conf = LocalConf {
@@ -226,6 +228,7 @@ pub fn parse_statements(path: &Path, text: &str) -> Result<Vec<Line<Op>>, LocalC
         .collect();
     let mut errors = Errors {
         path,
+        text,
         list: Vec::new(),
     };
     let ops = parse_localrc(&body, &mut errors);
@@ -383,6 +386,8 @@ fn unique<'a>(services: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 /// Errors collected while parsing: the line and the message.
 struct Errors<'a> {
     path: &'a Path,
+    /// The text the lines are of, for the snippet under each problem.
+    text: &'a str,
     list: Vec<(usize, String)>,
 }
 
@@ -397,7 +402,9 @@ impl Errors<'_> {
         self.list.sort_by_key(|(line, _)| *line);
         let problems = self.list.iter().map(|(line, m)| {
             let m = crate::config::manifest::escape_controls(m);
-            Problem::at(self.path, Some(*line), m)
+            let label = m.split(" — ").next().unwrap_or_default();
+            let snippet = Snippet::line(self.path, self.text, *line, label);
+            Problem::at(self.path, Some(*line), m).show(snippet)
         });
         Problems(problems.collect())
     }
@@ -1064,7 +1071,7 @@ mod tests {
 
     fn errors(text: &str) -> Vec<String> {
         let problems = parse_str(Path::new("local.conf"), text).unwrap_err();
-        problems.iter().map(ToString::to_string).collect()
+        problems.iter().map(Problem::headline).collect()
     }
 
     /// The single error of a localrc body that starts on line 2.
@@ -1441,7 +1448,33 @@ mod tests {
                 "/s/local.conf:7:"
             ]
         );
-        assert_eq!(err.to_string().lines().count(), 4);
+        let headlines = err
+            .to_string()
+            .lines()
+            .filter(|l| l.starts_with('/'))
+            .count();
+        assert_eq!(headlines, 4);
+    }
+
+    #[test]
+    fn an_error_shows_its_line_under_the_headline() {
+        let problems = parse_str(
+            Path::new("local.conf"),
+            "[[local|localrc]]
+  A=x|y
+",
+        );
+        let shown = problems.unwrap_err().to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(
+            lines[0].starts_with("local.conf:2: shell operator `|`"),
+            "{shown}"
+        );
+        assert_eq!(lines[1], " --> local.conf:2:3", "{shown}");
+        assert!(
+            shown.contains("2 |   A=x|y\n  |   ^^^^^ shell operator"),
+            "{shown}"
+        );
     }
 
     #[test]
