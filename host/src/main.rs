@@ -78,7 +78,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", report::refusal_text(&e));
             ExitCode::from(2)
         }
     }
@@ -172,11 +172,7 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(plan) => plan,
         Err(e) if mode == Mode::Json => {
             // CI reading the events learns why nothing ran; people read stderr.
-            let problems: Vec<String> = format!("{e:#}").lines().map(str::to_string).collect();
-            println!(
-                "{}",
-                serde_json::json!({"event": "refused", "errors": problems})
-            );
+            println!("{}", report::refused_event(&e));
             return Err(e);
         }
         Err(e) => return Err(e),
@@ -308,7 +304,10 @@ fn journal_refused(
             ..journal::Record::default()
         });
     }
-    let reason = format!("{error:#}").replace('\n', "; ");
+    // Each problem's headline: the source snippets are for the terminal.
+    let problems = hookhost::model::problems::Problems::from_error(error);
+    let headlines: Vec<String> = problems.iter().map(|p| p.headline()).collect();
+    let reason = headlines.join("; ").replace('\n', "; ");
     journal.run_ended("refused", 0, started.elapsed(), Some(&reason));
 }
 

@@ -29,6 +29,9 @@ pub struct Problem {
     pub hook: Option<String>,
     /// The capability at stake (`read`, `net`, ...), when one is.
     pub capability: Option<String>,
+    /// The items a problem about several things is made of (each missing
+    /// grant of a plugin), for machines: `--json` lists them one by one.
+    pub entries: Vec<Problem>,
 }
 
 impl Problem {
@@ -42,6 +45,7 @@ impl Problem {
             snippet: None,
             hook: None,
             capability: None,
+            entries: Vec::new(),
         }
     }
 
@@ -59,6 +63,7 @@ impl Problem {
             snippet: None,
             hook: None,
             capability: None,
+            entries: Vec::new(),
         }
     }
 
@@ -138,6 +143,13 @@ impl Problems {
             Some(problems) if error.chain().count() == 1 => self.0.extend(problems.0.clone()),
             _ => self.push(Problem::new(format!("{error:#}"))),
         }
+    }
+
+    /// The problems `error` carries (see [`Problems::push_error`]).
+    pub fn from_error(error: &anyhow::Error) -> Problems {
+        let mut problems = Problems::new();
+        problems.push_error(error);
+        problems
     }
 
     /// Every problem of `other`, after these.

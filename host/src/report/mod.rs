@@ -28,6 +28,7 @@
 
 mod advice;
 mod logs;
+mod refusal;
 mod terminal;
 mod timing;
 
@@ -51,6 +52,7 @@ use crate::model::units::{millis, show_elapsed, utc_time_of_day, utc_timestamp};
 
 use advice::{help_for, tail_lines};
 pub use logs::{link_latest, new_log_path, KEEP_LOGS};
+pub use refusal::{refusal_text, refused_event};
 use terminal::{
     color_allowed, err_line, live_terminal, out_bytes, out_line, paint, spinner, BOLD, DIM, ERROR,
     GOOD, PALETTE, PHASE, WARNING,
