@@ -300,12 +300,7 @@ impl Reporter {
         }
         let help = help_for(failure, &self.entry, self.log_path.as_deref());
         let (reason, extra_help) = (failure.reason.as_str(), failure.help.as_deref());
-        let headline = format!(
-            "hook {} ({}) failed in `{}`",
-            inert(&failure.hook),
-            failure.kind,
-            failure.phase
-        );
+        let headline = inert(&failure_headline(failure)).into_owned();
         let mut body = vec![format!("  = reason: {}", inert(reason))];
         body.extend(tail_lines(&failure.output_tail));
         body.extend(extra_help.map(|h| format!("  = help: {}", inert(h))));
@@ -424,9 +419,12 @@ impl Reporter {
     fn verdict_notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         if let Some(failure) = &self.first_failure {
-            notes.push(format!("  = error: {}", inert(&first_error(failure))));
+            // As the failure was shown: its output under a `|` gutter.
+            notes.push(format!("  = error: {}", inert(&failure_headline(failure))));
+            notes.push(format!("  = reason: {}", inert(&failure.reason)));
             if let Some(last) = failure.output_tail.last() {
-                notes.push(format!("  = last output: {}", inert(last)));
+                notes.push("  = last output:".to_string());
+                notes.push(format!("   | {}", inert(last)));
             }
         }
         if let Some(log) = &self.log_path {
@@ -564,12 +562,17 @@ impl Drop for Reporter {
     }
 }
 
-/// A failure as one line: `hook X (bash) failed in `PHASE`: REASON`.
-fn first_error(failure: &HookFailure) -> String {
+/// `hook X (bash) failed in `PHASE``.
+fn failure_headline(failure: &HookFailure) -> String {
     format!(
-        "hook {} ({}) failed in `{}`: {}",
-        failure.hook, failure.kind, failure.phase, failure.reason
+        "hook {} ({}) failed in `{}`",
+        failure.hook, failure.kind, failure.phase
     )
+}
+
+/// A failure as one line, for `--json`: its headline and reason.
+fn first_error(failure: &HookFailure) -> String {
+    format!("{}: {}", failure_headline(failure), failure.reason)
 }
 
 /// `line` with the time of day in front, as log lines are.
