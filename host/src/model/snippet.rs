@@ -97,10 +97,7 @@ impl Snippet {
             false => Renderer::plain(),
         };
         // An empty span (the end of the file) still gets a caret.
-        let span = match self.span.is_empty() {
-            true => self.span.start..self.span.start,
-            false => self.span.clone(),
-        };
+        let span = self.span.clone();
         let source = Source::source(self.source.as_str())
             .line_start(self.first_line)
             .path(self.path.as_str())

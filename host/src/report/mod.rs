@@ -378,7 +378,7 @@ impl Reporter {
                 "event": "summary", "entry": entry, "status": status, "failures": failures,
                 "hooks_run": self.timings.len(), "duration_ms": millis(total),
                 "stopped_at": stopped_at,
-                "first_error": self.first_failure.as_ref().map(|f| first_error(f)),
+                "first_error": self.first_failure.as_ref().map(first_error),
                 "log": self.log_path,
             })),
             Mode::Quiet => self.print_verdict(&verdict, &notes, code),
