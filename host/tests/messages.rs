@@ -495,3 +495,29 @@ fn a_virt_driver_typo_names_the_driver_meant() {
         .assert_stderr_has("no such driver (did you mean `libvirt`?)")
         .assert_stderr_has("the drivers present: fake, libvirt");
 }
+
+#[test]
+fn a_snippet_is_coloured_only_where_colour_is_wanted() {
+    let stack = TestStack::new();
+    stack.bash("10-ok.sh", "true\n");
+    stack.write("extras.d/10-ok.toml", "[capabilities]\nredd = []\n");
+    let run = |env: &[(&str, &str)]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_hookhost"))
+            .args(["stack", "--top"])
+            .arg(stack.top())
+            .env_remove("NO_COLOR")
+            .envs(env.iter().copied())
+            .output()
+            .expect("run hookhost");
+        Run::from(output)
+    };
+    // CLICOLOR_FORCE stands in for a terminal; NO_COLOR wins over it.
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    forced.assert_code(2);
+    assert!(forced.stderr.contains("\u{1b}["), "{}", forced.all());
+    let lines: Vec<&str> = forced.stderr.lines().collect();
+    assert!(lines.len() >= 5 && lines[1].contains("-->"), "{}", forced.all());
+    let plain = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    plain.assert_code(2).assert_stderr_has("2 | redd = []");
+    assert!(!plain.stderr.contains('\u{1b}'), "{}", plain.all());
+}
