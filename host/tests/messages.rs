@@ -287,10 +287,11 @@ fn json_refused_lists_each_problem_with_its_fields() {
     let problems = event["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 2, "{event}");
     let conf = format!("{}/local.conf", top(&stack));
-    for (problem, line) in problems.iter().zip([3, 4]) {
+    // `$(` is shown with its whole line, a backtick at its column.
+    for (problem, (line, column)) in problems.iter().zip([(3, 1), (4, 3)]) {
         assert_eq!(problem["file"], conf.as_str(), "{event}");
         assert_eq!(problem["line"], line, "{event}");
-        assert_eq!(problem["column"], 1, "{event}");
+        assert_eq!(problem["column"], column, "{event}");
         assert!(problem["message"]
             .as_str()
             .unwrap()
@@ -425,7 +426,7 @@ fn a_broken_lock_file_shows_the_line_and_a_caret() {
 }
 
 #[test]
-fn a_local_conf_error_shows_the_line_under_its_headline() {
+fn a_local_conf_error_shows_the_line_and_where_in_it() {
     let stack = TestStack::new();
     stack.bash("10-ok.sh", "true\n");
     stack.write("local.conf", "[[local|localrc]]\nA=1\n  B=x|y\n");
@@ -434,9 +435,9 @@ fn a_local_conf_error_shows_the_line_under_its_headline() {
     assert_snippet(
         &run,
         &format!("{file}:3: shell operator `|` is not supported"),
-        &format!("{file}:3:3"),
+        &format!("{file}:3:6"),
         "3 |   B=x|y\n",
-        "  |   ^^^^^ shell operator `|` is not supported\n",
+        "  |      ^ shell operator `|` is not supported\n",
     );
 }
 
@@ -516,7 +517,11 @@ fn a_snippet_is_coloured_only_where_colour_is_wanted() {
     forced.assert_code(2);
     assert!(forced.stderr.contains("\u{1b}["), "{}", forced.all());
     let lines: Vec<&str> = forced.stderr.lines().collect();
-    assert!(lines.len() >= 5 && lines[1].contains("-->"), "{}", forced.all());
+    assert!(
+        lines.len() >= 5 && lines[1].contains("-->"),
+        "{}",
+        forced.all()
+    );
     let plain = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
     plain.assert_code(2).assert_stderr_has("2 | redd = []");
     assert!(!plain.stderr.contains('\u{1b}'), "{}", plain.all());
