@@ -396,6 +396,13 @@ fn a_toml_typo_in_a_manifest_shows_the_line_and_a_caret() {
     // A bad value points at the value.
     stack.write("extras.d/10-ok.toml", "[capabilities]\nmemory = \"64MB\"\n");
     let run = stack.hookhost(&["stack"]);
+    let json = stack.hookhost(&["stack", "--json"]);
+    let event: serde_json::Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    let problem = &event["problems"][0];
+    assert_eq!(problem["file"], file.as_str(), "{event}");
+    assert_eq!([&problem["line"], &problem["column"]], [2, 10], "{event}");
+    assert_eq!(problem["hook"], "10-ok", "{event}");
+    assert_eq!(problem["capability"], "memory", "{event}");
     assert_snippet(
         &run,
         "line 2: capabilities.memory: \"64MB\": unknown unit \"MB\"",

@@ -128,11 +128,16 @@ pub fn load(path: &Path) -> anyhow::Result<Manifest> {
 
 /// Check the text of a manifest; `path` names it in errors.
 pub fn parse_str(path: &Path, text: &str) -> anyhow::Result<Manifest> {
-    let raw: RawManifest = toml::from_str(text)
-        .map_err(|e| anyhow::Error::new(Problems::from(toml_problem(path, text, &e))))?;
+    let hook = hook_of(path);
+    let raw: RawManifest = toml::from_str(text).map_err(|e| {
+        let mut problem = toml_problem(path, text, &e);
+        problem.hook = hook.clone();
+        anyhow::Error::new(Problems::from(problem))
+    })?;
     let mut check = Check {
         path,
         text,
+        hook,
         problems: Problems::new(),
     };
     let manifest = check.manifest(raw);
@@ -143,6 +148,8 @@ pub fn parse_str(path: &Path, text: &str) -> anyhow::Result<Manifest> {
 struct Check<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The hook the manifest is of, for machines (`--json`).
+    hook: Option<String>,
     problems: Problems,
 }
 
@@ -176,7 +183,8 @@ impl Check<'_> {
         // about it do, so the line stays part of the message.
         let snippet = Snippet::new(self.path, self.text, span, message.clone());
         let message = format!("line {line}: capabilities.{field}: {message}");
-        let problem = Problem::at(self.path, None, message).about(field);
+        let mut problem = Problem::at(self.path, None, message).about(field);
+        problem.hook = self.hook.clone();
         self.problems.push(problem.show(Some(snippet)));
     }
 
@@ -461,6 +469,15 @@ fn line_of(text: &str, offset: usize) -> usize {
         .filter(|b| **b == b'\n')
         .count()
         + 1
+}
+
+/// The hook a manifest `NN-name.toml` is of: its stem (an embedded
+/// manifest is named after its component, and says nothing here).
+fn hook_of(path: &Path) -> Option<String> {
+    match path.extension().is_some_and(|e| e == "toml") {
+        true => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        false => None,
+    }
 }
 
 /// A TOML (or serde) error in `text`, the contents of `path`, as a
