@@ -81,18 +81,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            print_refusal(&e);
+            eprintln!("{}", report::refusal_text(&e));
             ExitCode::from(2)
         }
-    }
-}
-
-/// What refused the command, one `error:` line per problem.
-fn print_refusal(error: &anyhow::Error) {
-    let mut problems = Problems::new();
-    problems.push_error(error);
-    for problem in problems.iter() {
-        eprintln!("error: {problem}");
     }
 }
 
@@ -257,11 +248,7 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(plan) => plan,
         Err(e) if mode == Mode::Json => {
             // CI reading the events learns why nothing ran; people read stderr.
-            let problems: Vec<String> = format!("{e:#}").lines().map(str::to_string).collect();
-            println!(
-                "{}",
-                serde_json::json!({"event": "refused", "errors": problems})
-            );
+            println!("{}", report::refused_event(&e));
             return Err(e);
         }
         Err(e) => return Err(e),
@@ -453,7 +440,10 @@ fn journal_refused(
             ..journal::Record::default()
         });
     }
-    let reason = format!("{error:#}").replace('\n', "; ");
+    // Each problem's headline: the source snippets are for the terminal.
+    let problems = hookhost::model::problems::Problems::from_error(error);
+    let headlines: Vec<String> = problems.iter().map(|p| p.headline()).collect();
+    let reason = headlines.join("; ").replace('\n', "; ");
     journal.run_ended("refused", 0, started.elapsed(), Some(&reason));
 }
 

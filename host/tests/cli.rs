@@ -56,7 +56,8 @@ fn a_failing_hook_reads_like_a_rustc_error() {
         .assert_stderr_has("  = output (last ")
         .assert_stderr_has("   | why it broke")
         .assert_stderr_has(
-            "  = help: fix the hook, then run `hookhost stack` again; the whole run is in ",
+            "  = help: the `hookhost:` line above names the command that failed and its line; \
+             stack.sh's errexit stops at the first failing command; the whole run is in ",
         );
     for dump in ["Error {", "backtrace", "Some(", "RunSummary"] {
         assert!(!run.stderr.contains(dump), "{dump} shown\n{}", run.all());

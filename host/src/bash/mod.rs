@@ -103,7 +103,26 @@ pub fn session_notes(lines: &[String]) -> Vec<SessionNote> {
     if lines.iter().any(|l| l.starts_with("[ERROR] ")) {
         notes.push(SessionNote::Died);
     }
+    if lines
+        .iter()
+        .filter(ours)
+        .any(|l| l.contains(" returned status "))
+    {
+        notes.push(SessionNote::Returned);
+    }
+    if lines.last().is_some_and(|l| is_bash_error(l)) {
+        notes.push(SessionNote::BashError);
+    }
     notes
+}
+
+/// Bash's own error message: `FILE: line N: WHAT`.
+fn is_bash_error(line: &str) -> bool {
+    let Some((_, rest)) = line.split_once(": line ") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && rest[digits..].starts_with(": ")
 }
 
 /// How to start a session.

@@ -27,6 +27,7 @@ use crate::config::manifest::{self, Capabilities};
 use crate::config::operator::{compile_cache_dir, grant_table, GrantSet, OperatorConfig};
 use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
 use crate::model::hooks::HookFile;
+use crate::model::problems::{Problem, Problems};
 use crate::model::units::{show_limit as show_duration, show_size};
 
 impl OperatorConfig {
@@ -120,14 +121,44 @@ impl OperatorConfig {
         let mut policy = check.policy(top, request, data_dir, self.allow_install)?;
         policy.granted_by = check.granted_by;
         if !check.missing.is_empty() {
-            bail!(
-                "{} requests capabilities the operator has not granted:\n{}",
-                hook.path.display(),
-                check.missing.join("\n")
-            );
+            return Err(missing_grants(hook, &check.missing));
         }
         Ok(policy)
     }
+}
+
+/// The refusal of a plugin's missing grants: one problem for people (every
+/// line under one headline), one entry per item for machines, each with
+/// its capability (the first word of the item, after `grant` for an
+/// operator's own grant).
+fn missing_grants(hook: &HookFile, missing: &[String]) -> anyhow::Error {
+    let text = format!(
+        "{} requests capabilities the operator has not granted:\n{}",
+        hook.path.display(),
+        missing.join("\n")
+    );
+    // The request's line in the manifest beside the hook, when it has one.
+    let manifest = hook.path.with_extension("toml");
+    let requests = std::fs::read_to_string(&manifest).ok();
+    let entries = missing.iter().map(|line| {
+        let mut words = line.split_whitespace().skip_while(|w| *w == "grant");
+        let key = words.next().unwrap_or_default();
+        let item = words.next().unwrap_or_default().trim_end_matches(':');
+        let at = requests.as_deref().and_then(|t| {
+            let quoted = format!("\"{item}\"");
+            t.lines().position(|l| l.contains(&quoted)).map(|n| n + 1)
+        });
+        let file = match at {
+            Some(_) => &manifest,
+            None => &hook.path,
+        };
+        Problem::at(file, at, line.trim())
+            .for_hook(&hook.stem)
+            .about(key)
+    });
+    let mut problem = Problem::new(text).for_hook(&hook.stem);
+    problem.entries = entries.collect();
+    anyhow::Error::new(Problems::from(problem))
 }
 
 impl GrantSet {

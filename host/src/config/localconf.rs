@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 use crate::model::names::is_variable_name;
 use crate::model::problems::io_message;
 use crate::model::problems::{Problem, Problems};
+use crate::model::snippet::{line_offset, Snippet};
 
 /// The phases DevStack knows for `[[phase|file]]` headers.
 pub const PHASES: [&str; 5] = ["local", "post-config", "extra", "post-extra", "test-config"];
@@ -182,6 +183,7 @@ pub fn parse_str(path: &Path, text: &str) -> Result<LocalConf, LocalConfError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut errors = Errors {
         path,
+        text,
         list: Vec::new(),
     };
     let mut conf = LocalConf {
@@ -226,6 +228,7 @@ pub fn parse_statements(path: &Path, text: &str) -> Result<Vec<Line<Op>>, LocalC
         .collect();
     let mut errors = Errors {
         path,
+        text,
         list: Vec::new(),
     };
     let ops = parse_localrc(&body, &mut errors);
@@ -383,21 +386,51 @@ fn unique<'a>(services: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 /// Errors collected while parsing: the line and the message.
 struct Errors<'a> {
     path: &'a Path,
-    list: Vec<(usize, String)>,
+    /// The text the lines are of, for the snippet under each problem.
+    text: &'a str,
+    list: Vec<(usize, String, Option<Place>)>,
 }
 
 impl Errors<'_> {
     fn at(&mut self, line: usize, message: &str) {
-        self.list.push((line, message.to_string()));
+        self.list.push((line, message.to_string(), None));
+    }
+
+    fn fault(&mut self, fault: Fault) {
+        self.list.push((fault.line, fault.message, fault.at));
+    }
+
+    /// The source under a problem: the place in the line when known, else
+    /// the whole line.
+    fn snippet(&self, line: usize, place: Option<Place>, label: &str) -> Option<Snippet> {
+        let Some(place) = place else {
+            return Snippet::line(self.path, self.text, line, label);
+        };
+        let start = line_offset(self.text, line)?;
+        let body = self.text[start..].split('\n').next().unwrap_or_default();
+        let byte = |chars: usize| {
+            body.char_indices()
+                .nth(chars)
+                .map_or(body.len(), |(at, _)| at)
+        };
+        let from = byte(place.column - 1);
+        let to = byte(place.column - 1 + place.width);
+        Some(Snippet::new(
+            self.path,
+            self.text,
+            start + from..start + to,
+            label,
+        ))
     }
 
     /// The errors in line order; control characters quoted from the file
     /// (a terminal escape) are shown escaped.
     fn into_error(mut self) -> LocalConfError {
-        self.list.sort_by_key(|(line, _)| *line);
-        let problems = self.list.iter().map(|(line, m)| {
+        self.list.sort_by_key(|(line, _, _)| *line);
+        let problems = self.list.iter().map(|(line, m, place)| {
             let m = crate::config::manifest::escape_controls(m);
-            Problem::at(self.path, Some(*line), m)
+            let snippet = self.snippet(*line, *place, &m);
+            Problem::at(self.path, Some(*line), m).show(snippet)
         });
         Problems(problems.collect())
     }
@@ -483,17 +516,35 @@ fn parse_header(raw: &str) -> Result<(String, String), String> {
     Ok((phase.to_string(), file.to_string()))
 }
 
-/// A parse error at a line of local.conf.
+/// A parse error at a line of local.conf, and where in the line when the
+/// parser knows exactly (a shell operator, an extra word).
 #[derive(Debug)]
 struct Fault {
     line: usize,
     message: String,
+    at: Option<Place>,
+}
+
+/// A 1-based column of a line and a width, in characters.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    column: usize,
+    width: usize,
 }
 
 fn fault(line: usize, message: impl Into<String>) -> Fault {
     Fault {
         line,
         message: message.into(),
+        at: None,
+    }
+}
+
+impl Fault {
+    /// The same fault, at `width` characters from `column`.
+    fn at(mut self, column: usize, width: usize) -> Fault {
+        self.at = Some(Place { column, width });
+        self
     }
 }
 
@@ -539,6 +590,16 @@ impl Src {
         }
     }
 
+    /// The 1-based column of the next character in its line.
+    fn column(&self) -> usize {
+        let before = &self.chars[..self.pos.min(self.chars.len())];
+        let start = before
+            .iter()
+            .rposition(|(c, _)| *c == '\n')
+            .map_or(0, |at| at + 1);
+        self.pos - start + 1
+    }
+
     /// Skip to the end of the current line, leaving the newline.
     fn skip_comment(&mut self) {
         while !matches!(self.peek(), None | Some('\n')) {
@@ -565,6 +626,8 @@ enum Piece {
 struct RawWord {
     pieces: Vec<Piece>,
     line: usize,
+    /// The 1-based column it starts at.
+    column: usize,
     text: String,
 }
 
@@ -624,7 +687,7 @@ fn parse_localrc(body: &[Line<String>], errors: &mut Errors) -> Vec<Line<Op>> {
                     Ok(Some(op)) => ops.push(Line { line, value: op }),
                     Ok(None) => {}
                     Err(f) => {
-                        errors.at(f.line, &f.message);
+                        errors.fault(f);
                         src.skip_line();
                     }
                 }
@@ -668,7 +731,8 @@ fn after_assignment(extra: &RawWord) -> Fault {
          a value with blanks: NAME=\"a b\"",
         extra.text
     );
-    fault(extra.line, message)
+    let width = extra.text.chars().count().max(1);
+    fault(extra.line, message).at(extra.column, width)
 }
 
 fn command_op(command: &str, args: &[RawWord], line: usize) -> Result<Op, Fault> {
@@ -880,6 +944,7 @@ fn read_word(src: &mut Src) -> Result<RawWord, Fault> {
     let mut word = RawWord {
         pieces: Vec::new(),
         line: src.line(),
+        column: src.column(),
         text: String::new(),
     };
     while let Some(c) = src.peek() {
@@ -890,8 +955,10 @@ fn read_word(src: &mut Src) -> Result<RawWord, Fault> {
             '"' => double_quoted(src, &mut word)?,
             '\\' => escaped(src, &mut word)?,
             '$' => dollar(src, &mut word, false)?,
-            '`' => return Err(backtick(src.line())),
-            '|' | '&' | ';' | '<' | '>' | '(' | ')' => return Err(operator(src.line(), c)),
+            '`' => return Err(backtick(src.line()).at(src.column(), 1)),
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' => {
+                return Err(operator(src.line(), c).at(src.column(), 1))
+            }
             _ => {
                 src.bump();
                 word.push(c, false);
@@ -919,12 +986,12 @@ fn operator(line: usize, c: char) -> Fault {
 }
 
 fn single_quoted(src: &mut Src, word: &mut RawWord) -> Result<(), Fault> {
-    let start = src.line();
+    let (start, column) = (src.line(), src.column());
     src.bump();
     word.open_quote();
     loop {
         match src.bump() {
-            None => return Err(unterminated(start, '\'')),
+            None => return Err(unterminated(start, '\'').at(column, 1)),
             Some('\'') => return Ok(()),
             Some(c) => word.push(c, true),
         }
@@ -932,12 +999,12 @@ fn single_quoted(src: &mut Src, word: &mut RawWord) -> Result<(), Fault> {
 }
 
 fn double_quoted(src: &mut Src, word: &mut RawWord) -> Result<(), Fault> {
-    let start = src.line();
+    let (start, column) = (src.line(), src.column());
     src.bump();
     word.open_quote();
     loop {
         match src.peek() {
-            None => return Err(unterminated(start, '"')),
+            None => return Err(unterminated(start, '"').at(column, 1)),
             Some('"') => {
                 src.bump();
                 return Ok(());
@@ -945,7 +1012,7 @@ fn double_quoted(src: &mut Src, word: &mut RawWord) -> Result<(), Fault> {
             Some('\\') => {
                 src.bump();
                 match src.bump() {
-                    None => return Err(unterminated(start, '"')),
+                    None => return Err(unterminated(start, '"').at(column, 1)),
                     Some('\n') => {}
                     Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c, true),
                     Some(c) => {
@@ -1064,7 +1131,7 @@ mod tests {
 
     fn errors(text: &str) -> Vec<String> {
         let problems = parse_str(Path::new("local.conf"), text).unwrap_err();
-        problems.iter().map(ToString::to_string).collect()
+        problems.iter().map(Problem::headline).collect()
     }
 
     /// The single error of a localrc body that starts on line 2.
@@ -1441,7 +1508,42 @@ mod tests {
                 "/s/local.conf:7:"
             ]
         );
-        assert_eq!(err.to_string().lines().count(), 4);
+        let headlines = err
+            .to_string()
+            .lines()
+            .filter(|l| l.starts_with('/'))
+            .count();
+        assert_eq!(headlines, 4);
+    }
+
+    #[test]
+    fn an_error_shows_its_line_under_the_headline() {
+        let problems = parse_str(Path::new("local.conf"), "[[local|localrc]]\n  A=x|y\n");
+        let shown = problems.unwrap_err().to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(
+            lines[0].starts_with("local.conf:2: shell operator `|`"),
+            "{shown}"
+        );
+        assert_eq!(lines[1], " --> local.conf:2:6", "{shown}");
+        assert!(
+            shown.contains("2 |   A=x|y\n  |      ^ shell operator"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_caret_is_where_the_parser_stopped_or_under_the_whole_line() {
+        let at = |text: &str| {
+            let problems = parse_str(Path::new("l"), text).unwrap_err();
+            let snippet = problems.0[0].snippet.clone().unwrap();
+            (snippet.line_number(), snippet.column())
+        };
+        assert_eq!(at("[[local|localrc]]\nA=1 extra\n"), (2, 5));
+        assert_eq!(at("[[local|localrc]]\nA=`x`\n"), (2, 3));
+        assert_eq!(at("[[local|localrc]]\nA=é'x\n"), (2, 4));
+        assert_eq!(at("[[local|localrc]]\n  A=$(x)\n"), (2, 3));
+        assert_eq!(at("x\n[[local|localrc]]\n"), (1, 1));
     }
 
     #[test]

@@ -26,6 +26,8 @@ use std::io;
 use std::path::Path;
 
 use anyhow::Context;
+
+use crate::model::problems::Problems;
 use serde::{Deserialize, Serialize};
 
 /// The lock file's name, at the stack root.
@@ -78,12 +80,10 @@ impl Lock {
             Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
         };
         let lock: Lock = toml::from_str(&text).map_err(|e| {
-            let message = e.to_string().replace('\n', " ");
-            anyhow::anyhow!(
-                "{}: not a valid lock file: {} — fix it, or delete it to record the plugins again",
-                path.display(),
-                message.split_whitespace().collect::<Vec<_>>().join(" ")
-            )
+            let mut problem = crate::config::manifest::toml_problem(path, &text, &e)
+                .advise("fix it, or delete it to record the plugins again");
+            problem.message = format!("not a valid lock file: {}", problem.message);
+            anyhow::Error::new(Problems::from(problem))
         })?;
         if lock.version != VERSION {
             anyhow::bail!(
@@ -212,9 +212,10 @@ mod tests {
         std::fs::write(&path, "version = 1\n[plugins.x]\nurl = 3\n").unwrap();
         let err = Lock::load(&path).unwrap_err().to_string();
         assert!(
-            err.contains("hookhost.lock: not a valid lock file"),
+            err.contains("hookhost.lock: not a valid lock file: line 3: invalid type"),
             "{err}"
         );
-        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("hookhost.lock:3:7\n"), "{err}");
+        assert!(err.contains("3 | url = 3\n  |       ^"), "{err}");
     }
 }

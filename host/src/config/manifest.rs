@@ -39,6 +39,7 @@ use toml::Spanned;
 
 use crate::model::problems::io_message;
 use crate::model::problems::{Problem, Problems};
+use crate::model::snippet::Snippet;
 
 /// A parsed and checked manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,20 +128,16 @@ pub fn load(path: &Path) -> anyhow::Result<Manifest> {
 
 /// Check the text of a manifest; `path` names it in errors.
 pub fn parse_str(path: &Path, text: &str) -> anyhow::Result<Manifest> {
+    let hook = hook_of(path);
     let raw: RawManifest = toml::from_str(text).map_err(|e| {
-        let message = one_line(e.message());
-        match e.span() {
-            Some(span) => anyhow!(
-                "{}: line {}: {message}",
-                path.display(),
-                line_of(text, span.start)
-            ),
-            None => anyhow!("{}: {message}", path.display()),
-        }
+        let mut problem = toml_problem(path, text, &e);
+        problem.hook = hook.clone();
+        anyhow::Error::new(Problems::from(problem))
     })?;
     let mut check = Check {
         path,
         text,
+        hook,
         problems: Problems::new(),
     };
     let manifest = check.manifest(raw);
@@ -151,6 +148,8 @@ pub fn parse_str(path: &Path, text: &str) -> anyhow::Result<Manifest> {
 struct Check<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The hook the manifest is of, for machines (`--json`).
+    hook: Option<String>,
     problems: Problems,
 }
 
@@ -182,8 +181,11 @@ impl Check<'_> {
         let message = escape_controls(message);
         // A manifest's problems say `FILE: line N:`, as TOML's own errors
         // about it do, so the line stays part of the message.
+        let snippet = Snippet::new(self.path, self.text, span, message.clone());
         let message = format!("line {line}: capabilities.{field}: {message}");
-        self.problems.push(Problem::at(self.path, None, message));
+        let mut problem = Problem::at(self.path, None, message).about(field);
+        problem.hook = self.hook.clone();
+        self.problems.push(problem.show(Some(snippet)));
     }
 
     fn list(
@@ -499,6 +501,43 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// The hook a manifest `NN-name.toml` is of: its stem (an embedded
+/// manifest is named after its component, and says nothing here).
+fn hook_of(path: &Path) -> Option<String> {
+    match path.extension().is_some_and(|e| e == "toml") {
+        true => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        false => None,
+    }
+}
+
+/// A TOML (or serde) error in `text`, the contents of `path`, as a
+/// problem: `FILE: line N: MESSAGE` with the source and a caret under it.
+/// An unknown key says which known key it is likely a typo of.
+pub(crate) fn toml_problem(path: &Path, text: &str, error: &toml::de::Error) -> Problem {
+    let message = did_you_mean_field(&one_line(error.message()));
+    let Some(span) = error.span() else {
+        return Problem::at(path, None, message);
+    };
+    let line = line_of(text, span.start);
+    let snippet = Snippet::new(path, text, span, message.clone());
+    Problem::at(path, None, format!("line {line}: {message}")).show(Some(snippet))
+}
+
+/// serde's `unknown field `X`, expected one of `a`, `b`` with a
+/// suggestion after the field, when one of the expected names is close.
+fn did_you_mean_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let hint = crate::model::suggest::hint(field, known);
+    let expected = expected.strip_prefix(',').unwrap_or(expected);
+    format!("unknown field `{field}`{hint};{expected}")
+}
+
 fn one_line(message: &str) -> String {
     let lines: Vec<&str> = message
         .lines()
@@ -533,7 +572,21 @@ mod tests {
         parse_str(Path::new(FILE), text).unwrap()
     }
 
+    /// The headline of each problem, one per line.
     fn error(text: &str) -> String {
+        let error = parse_str(Path::new(FILE), text).unwrap_err();
+        match error.downcast_ref::<Problems>() {
+            Some(problems) => problems
+                .iter()
+                .map(Problem::headline)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None => error.to_string(),
+        }
+    }
+
+    /// Every problem as printed: each headline, then its source.
+    fn shown(text: &str) -> String {
         parse_str(Path::new(FILE), text).unwrap_err().to_string()
     }
 
@@ -650,10 +703,17 @@ confine = true
     fn unknown_fields_are_errors_with_a_line() {
         let err = cap_error("reed = [\"lib\"]");
         assert!(
-            err.starts_with("extras.d/50-x.toml: line 2: unknown field `reed`, expected one of"),
+            err.starts_with(
+                "extras.d/50-x.toml: line 2: unknown field `reed` (did you mean `read`?); \
+                 expected one of"
+            ),
             "{err}"
         );
-        assert!(!err.contains('\n'), "{err}");
+        assert_eq!(
+            err.lines().next().unwrap().matches("line 2").count(),
+            1,
+            "{err}"
+        );
         let err = error("[plugin]\nname = \"x\"\n");
         assert!(
             err.starts_with("extras.d/50-x.toml: line 2: unknown field `name`"),
@@ -667,7 +727,7 @@ confine = true
     }
 
     #[test]
-    fn toml_errors_are_one_line() {
+    fn toml_errors_have_one_headline_then_the_source_with_a_caret() {
         for (text, why) in [
             ("[capabilities]\nmemory = 64\n", "invalid type"),
             ("[capabilities]\nread = \"lib\"\n", "invalid type"),
@@ -675,10 +735,12 @@ confine = true
             ("[capabilities\n", "line 1"),
             ("[capabilities]\nread = [\"a\"\n", "expected `]`"),
         ] {
-            let err = error(text);
+            let err = shown(text);
             assert!(err.starts_with("extras.d/50-x.toml: line "), "{err}");
-            assert!(err.contains(why), "{text}: {err}");
-            assert!(!err.contains('\n'), "{err}");
+            let (headline, snippet) = err.split_once('\n').unwrap();
+            assert!(headline.contains(why), "{text}: {err}");
+            assert!(snippet.starts_with(" --> extras.d/50-x.toml:"), "{err}");
+            assert!(snippet.contains('^'), "{err}");
         }
     }
 

@@ -8,4 +8,5 @@ pub(crate) mod lockfile;
 pub mod manifest;
 pub mod operator;
 pub(crate) mod prelude;
+pub mod services;
 pub mod stack;

@@ -122,8 +122,10 @@ impl OperatorConfig {
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read it", path.display()))?;
-        let config: OperatorConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
+        let config: OperatorConfig = toml::from_str(&text).map_err(|e| {
+            let problem = manifest::toml_problem(path, &text, &e);
+            anyhow::Error::new(crate::model::problems::Problems::from(problem))
+        })?;
         config.validate(path)?;
         Ok(config)
     }
@@ -271,16 +273,6 @@ pub fn compile_cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir).join("hookhost"));
     }
     var("HOME").map(|home| PathBuf::from(home).join(".cache").join("hookhost"))
-}
-
-fn one_line(text: &str) -> String {
-    let joined = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('|'))
-        .collect::<Vec<_>>()
-        .join(" ");
-    manifest::escape_controls(&joined)
 }
 
 #[cfg(test)]

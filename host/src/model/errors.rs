@@ -73,4 +73,11 @@ pub enum SessionNote {
     StrayBreak,
     /// DevStack's `die` (or `err`) printed its `[ERROR] file:line` message.
     Died,
+    /// The hook (or function) returned a non-zero status, which errexit
+    /// turned into the end of the session.
+    Returned,
+    /// Bash itself stopped at an error of its own (`FILE: line N: ...`:
+    /// an unbound variable under `set -u`, `${VAR:?}`), which ends a
+    /// non-interactive shell.
+    BashError,
 }

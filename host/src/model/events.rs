@@ -131,6 +131,9 @@ pub struct RunEnd {
     pub entry: String,
     pub failures: usize,
     pub duration: Duration,
+    /// Where the run stopped early (`stack` at its first failure, or
+    /// Ctrl-C): the hook (or step) and the phase.
+    pub stopped_at: Option<(String, Phase)>,
     /// Records an observer could not write completely (a full disk), one
     /// sentence each; filled in by the observers, not by the run.
     pub incomplete: Vec<String>,
@@ -262,6 +265,7 @@ mod tests {
         });
         observers.event(&Event::Warning("w"));
         observers.event(&Event::Finished(&RunEnd {
+            stopped_at: None,
             entry: "stack".into(),
             failures: 0,
             duration: Duration::ZERO,

@@ -14,6 +14,7 @@ pub(crate) mod limits;
 pub(crate) mod names;
 pub mod phases;
 pub mod problems;
+pub mod snippet;
 pub(crate) mod suggest;
 pub(crate) mod truth;
 pub(crate) mod units;

@@ -4,10 +4,13 @@
 //! in one pass where they can); the binary renders them in one place.
 //!
 //! A problem renders as the one line the operator reads:
-//! `FILE:LINE: MESSAGE — ADVICE` (each part only when known).
+//! `FILE:LINE: MESSAGE — ADVICE` (each part only when known), then, when
+//! known, the source at fault with a caret (`model::snippet`).
 
 use std::fmt;
 use std::path::PathBuf;
+
+use crate::model::snippet::Snippet;
 
 /// One thing wrong with a stack, found before anything runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +23,15 @@ pub struct Problem {
     pub message: String,
     /// What the operator can do about it.
     pub advice: Option<String>,
+    /// The source at fault, shown under the headline as rustc does.
+    pub snippet: Option<Snippet>,
+    /// The hook the problem is about, when it is one hook's.
+    pub hook: Option<String>,
+    /// The capability at stake (`read`, `net`, ...), when one is.
+    pub capability: Option<String>,
+    /// The items a problem about several things is made of (each missing
+    /// grant of a plugin), for machines: `--json` lists them one by one.
+    pub entries: Vec<Problem>,
 }
 
 impl Problem {
@@ -30,6 +42,10 @@ impl Problem {
             line: None,
             message: message.into(),
             advice: None,
+            snippet: None,
+            hook: None,
+            capability: None,
+            entries: Vec::new(),
         }
     }
 
@@ -44,6 +60,10 @@ impl Problem {
             line,
             message: message.into(),
             advice: None,
+            snippet: None,
+            hook: None,
+            capability: None,
+            entries: Vec::new(),
         }
     }
 
@@ -52,20 +72,53 @@ impl Problem {
         self.advice = Some(advice.into());
         self
     }
+
+    /// The same problem, with the source it is about.
+    pub fn show(mut self, snippet: Option<Snippet>) -> Problem {
+        self.snippet = snippet;
+        self
+    }
+
+    /// The same problem, about hook `hook`.
+    pub fn for_hook(mut self, hook: impl Into<String>) -> Problem {
+        self.hook = Some(hook.into());
+        self
+    }
+
+    /// The same problem, about capability `capability`.
+    pub fn about(mut self, capability: impl Into<String>) -> Problem {
+        self.capability = Some(capability.into());
+        self
+    }
+
+    /// The one line the operator reads first: `FILE:LINE: MESSAGE — ADVICE`.
+    pub fn headline(&self) -> String {
+        let mut text = String::new();
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => text.push_str(&format!("{}:{line}: ", file.display())),
+            (Some(file), None) => text.push_str(&format!("{}: ", file.display())),
+            (None, _) => {}
+        }
+        text.push_str(&self.message);
+        if let Some(advice) = &self.advice {
+            text.push_str(&format!(" — {advice}"));
+        }
+        text
+    }
+
+    /// The headline and, under it, the source at fault (in colour when
+    /// `color`).
+    pub fn render(&self, color: bool) -> String {
+        match &self.snippet {
+            Some(snippet) => format!("{}\n{}", self.headline(), snippet.render(color)),
+            None => self.headline(),
+        }
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.file, self.line) {
-            (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display())?,
-            (Some(file), None) => write!(f, "{}: ", file.display())?,
-            (None, _) => {}
-        }
-        f.write_str(&self.message)?;
-        match &self.advice {
-            Some(advice) => write!(f, " — {advice}"),
-            None => Ok(()),
-        }
+        f.write_str(&self.render(false))
     }
 }
 
@@ -90,6 +143,13 @@ impl Problems {
             Some(problems) if error.chain().count() == 1 => self.0.extend(problems.0.clone()),
             _ => self.push(Problem::new(format!("{error:#}"))),
         }
+    }
+
+    /// The problems `error` carries (see [`Problems::push_error`]).
+    pub fn from_error(error: &anyhow::Error) -> Problems {
+        let mut problems = Problems::new();
+        problems.push_error(error);
+        problems
     }
 
     /// Every problem of `other`, after these.

@@ -33,6 +33,7 @@ use crate::config::stack::Stack;
 use crate::model::hooks::{HookFile, HookKind};
 use crate::model::names::is_file_name_char;
 use crate::model::phases::{Phase, StackStep};
+use crate::model::suggest;
 use crate::plan::hook::PlannedHook;
 use crate::wasm::DriverCall;
 
@@ -240,10 +241,43 @@ fn find_file(
             wasm.display()
         ),
         (false, false) => bail!(
-            "{VIRT_DRIVER}={name} ({selected_by}): no such driver; looked for {} (bash) and {} (wasm)",
+            "{VIRT_DRIVER}={name} ({selected_by}): no such driver{}; looked for {} (bash) and {} (wasm){}",
+            suggest::hint(name, present_drivers(dir).iter().map(String::as_str)),
             bash.display(),
-            wasm.display()
+            wasm.display(),
+            present_list(dir)
         ),
+    }
+}
+
+/// The names of the drivers in `dir` (`hypervisor-<name>` and
+/// `hypervisor-<name>.wasm`), sorted.
+fn present_drivers(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|f| {
+            let name = f.strip_prefix("hypervisor-")?;
+            let name = name.strip_suffix(".wasm").unwrap_or(name);
+            name.chars()
+                .all(is_file_name_char)
+                .then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `; the drivers present: a, b` (nothing when there are none).
+fn present_list(dir: &Path) -> String {
+    let names = present_drivers(dir);
+    match names.is_empty() {
+        true => String::new(),
+        false => format!("; the drivers present: {}", names.join(", ")),
     }
 }
 

@@ -141,6 +141,10 @@ pub fn make_plan(
     // assigned before the prelude (stackrc's defaults test `isset`).
     let mut notes = plugins.notes;
     notes.extend(hooks.iter().filter_map(|h| h.note.clone()));
+    notes.extend(crate::config::services::warnings(
+        stack,
+        hooks.iter().map(|h| &h.file),
+    ));
     let mut vars = match prelude {
         Some(_) => Vec::new(),
         None => stack.vars.clone(),

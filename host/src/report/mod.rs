@@ -28,6 +28,7 @@
 
 mod advice;
 mod logs;
+mod refusal;
 mod terminal;
 mod timing;
 
@@ -51,6 +52,7 @@ use crate::model::units::{millis, show_elapsed, utc_time_of_day, utc_timestamp};
 
 use advice::{help_for, tail_lines};
 pub use logs::{link_latest, new_log_path, KEEP_LOGS};
+pub use refusal::{refusal_text, refused_event};
 use terminal::{
     color_allowed, err_line, live_terminal, out_bytes, out_line, paint, spinner, BOLD, DIM, ERROR,
     GOOD, PALETTE, PHASE, WARNING,
@@ -92,6 +94,8 @@ pub struct Reporter {
     entry: String,
     /// The first failed write to the log (reported at the end of the run).
     log_error: Option<String>,
+    /// The run's first hook failure, repeated under the verdict.
+    first_failure: Option<HookFailure>,
 }
 
 impl Reporter {
@@ -113,6 +117,7 @@ impl Reporter {
             interrupted: None,
             entry: "stack".to_string(),
             log_error: None,
+            first_failure: None,
         }
     }
 
@@ -290,14 +295,12 @@ impl Reporter {
 
     /// A hook failed: rustc-style, with the reason, its output tail and what to do.
     fn hook_failed(&mut self, failure: &HookFailure) {
+        if self.first_failure.is_none() {
+            self.first_failure = Some(failure.clone());
+        }
         let help = help_for(failure, &self.entry, self.log_path.as_deref());
         let (reason, extra_help) = (failure.reason.as_str(), failure.help.as_deref());
-        let headline = format!(
-            "hook {} ({}) failed in `{}`",
-            inert(&failure.hook),
-            failure.kind,
-            failure.phase
-        );
+        let headline = inert(&failure_headline(failure)).into_owned();
         let mut body = vec![format!("  = reason: {}", inert(reason))];
         body.extend(tail_lines(&failure.output_tail));
         body.extend(extra_help.map(|h| format!("  = help: {}", inert(h))));
@@ -356,33 +359,100 @@ impl Reporter {
         for line in table.lines() {
             self.log_raw(line);
         }
-        let (status, verdict, code) = match (&self.interrupted, failures) {
-            (Some(_), _) => ("interrupted", format!("{entry} interrupted"), ERROR),
-            (None, 0) => ("ok", format!("{entry} finished"), GOOD),
-            (None, n) => (
-                "failed",
-                format!("{entry} finished with {n} failure(s)"),
-                ERROR,
-            ),
+        let status = match (&self.interrupted, failures, &end.stopped_at) {
+            (Some(_), _, _) => "interrupted",
+            (None, 0, None) => "ok",
+            _ => "failed",
         };
-        let verdict = format!("{verdict} in {}", show_elapsed(total));
+        let code = if status == "ok" { GOOD } else { ERROR };
+        let verdict = self.verdict(end);
+        let notes = self.verdict_notes();
         self.log_raw(&verdict);
+        for note in &notes {
+            self.log_raw(note);
+        }
         self.warn_incomplete_records(&end.incomplete);
+        let stopped_at = self.stopped_at(end);
         match self.mode {
             Mode::Json => self.json(json!({
                 "event": "summary", "entry": entry, "status": status, "failures": failures,
                 "hooks_run": self.timings.len(), "duration_ms": millis(total),
-                "stopped_at": self.interrupted.as_ref().map(|i| json!({
-                    "hook": i.hook, "phase": i.phase.to_string()
-                })),
+                "stopped_at": stopped_at,
+                "first_error": self.first_failure.as_ref().map(first_error),
                 "log": self.log_path,
             })),
-            Mode::Quiet => out_line(&paint(self.color_out, code, &verdict)),
+            Mode::Quiet => self.print_verdict(&verdict, &notes, code),
             Mode::Human | Mode::Verbose => {
                 out_line(table.trim_end_matches('\n'));
-                out_line(&paint(self.color_out, code, &verdict));
+                self.print_verdict(&verdict, &notes, code);
             }
         }
+    }
+
+    /// The verdict: how the run ended, where it stopped, how long it took.
+    /// `stack failed at 35-fail (bash) in stack install after 40 ms`.
+    fn verdict(&self, end: &RunEnd) -> String {
+        let (entry, total) = (end.entry.as_str(), show_elapsed(end.duration));
+        if self.interrupted.is_some() {
+            return format!("{entry} interrupted in {total}");
+        }
+        if let Some((step, phase)) = &end.stopped_at {
+            let kind = self
+                .first_failure
+                .as_ref()
+                .filter(|f| &f.hook == step && f.phase == *phase)
+                .map(|f| format!(" ({})", f.kind))
+                .unwrap_or_default();
+            return format!(
+                "{entry} failed at {}{kind} in {phase} after {total}",
+                inert(step)
+            );
+        }
+        match end.failures {
+            0 => format!("{entry} finished in {total}"),
+            n => format!("{entry} finished with {n} failure(s) in {total}"),
+        }
+    }
+
+    /// Under the verdict: the first error again (it may have scrolled far
+    /// away in a big stack), its last line of output, and where the log is.
+    fn verdict_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(failure) = &self.first_failure {
+            // As the failure was shown: its output under a `|` gutter.
+            notes.push(format!("  = error: {}", inert(&failure_headline(failure))));
+            notes.push(format!("  = reason: {}", inert(&failure.reason)));
+            if let Some(last) = failure.output_tail.last() {
+                notes.push("  = last output:".to_string());
+                notes.push(format!("   | {}", inert(last)));
+            }
+        }
+        if let Some(log) = &self.log_path {
+            notes.push(format!("  = note: the whole run is in {}", log.display()));
+        }
+        notes
+    }
+
+    fn print_verdict(&self, verdict: &str, notes: &[String], code: Style) {
+        out_line(&paint(self.color_out, code, verdict));
+        for note in notes {
+            out_line(note);
+        }
+    }
+
+    /// Where the run stopped early, for `--json`: Ctrl-C's place, else
+    /// the step `stack` stopped at.
+    fn stopped_at(&self, end: &RunEnd) -> Option<serde_json::Value> {
+        if let Some(at) = &self.interrupted {
+            return Some(json!({"hook": at.hook, "kind": at.kind, "phase": at.phase.to_string()}));
+        }
+        let (step, phase) = end.stopped_at.as_ref()?;
+        let kind = self
+            .first_failure
+            .as_ref()
+            .filter(|f| &f.hook == step && f.phase == *phase)
+            .map(|f| f.kind.clone());
+        Some(json!({"hook": step, "kind": kind, "phase": phase.to_string()}))
     }
 
     /// A log (or another observer's record, `others`) that could not be
@@ -490,6 +560,19 @@ impl Drop for Reporter {
         self.write_log(&held);
         out_bytes(&self.json_held.take());
     }
+}
+
+/// `hook X (bash) failed in `PHASE``.
+fn failure_headline(failure: &HookFailure) -> String {
+    format!(
+        "hook {} ({}) failed in `{}`",
+        failure.hook, failure.kind, failure.phase
+    )
+}
+
+/// A failure as one line, for `--json`: its headline and reason.
+fn first_error(failure: &HookFailure) -> String {
+    format!("{}: {}", failure_headline(failure), failure.reason)
 }
 
 /// `line` with the time of day in front, as log lines are.

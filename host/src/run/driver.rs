@@ -209,6 +209,7 @@ fn driver_after_end(space: &mut Space, outcome: &Outcome) -> StepFailure {
     };
     let reason = match space.restart_after_end() {
         AfterEnd::Restarted => format!("{ended}; shell state is lost for the rest of the run"),
+        AfterEnd::Stopped => ended.to_string(),
         AfterEnd::NotRestarted(e) => {
             format!("{ended}; the bash session could not be restarted: {e:#}")
         }

@@ -151,6 +151,9 @@ pub fn execute(
         false => None,
     };
     let mut space = space?;
+    if plan.entry.stops_at_first_failure() && !options.dry_run {
+        space.stop_at_failure();
+    }
     // A DevStack tree's prelude (its first part) before anything else.
     prelude_steps::start(&mut space, plan, options, &observer)?;
     // A bash driver is sourced and checked before any hook runs.
@@ -542,6 +545,7 @@ impl Run<'_> {
             entry: self.plan.entry.name().to_string(),
             failures: self.summary.failures.len(),
             duration: self.summary.duration,
+            stopped_at: self.summary.stopped_at.clone(),
             incomplete: Vec::new(),
         }));
         drop(observer);
@@ -587,6 +591,7 @@ fn after_end(space: &mut Space, outcome: &Outcome) -> StepFailure {
             return StepFailure::new(format!("was interrupted ({})", interrupt::cause()))
         }
         AfterEnd::Restarted => format!("{ended}; {RESTARTED}"),
+        AfterEnd::Stopped => ended.to_string(),
         AfterEnd::NotRestarted(e) => {
             format!("{ended}; the bash session could not be restarted: {e:#}")
         }

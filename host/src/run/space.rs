@@ -37,6 +37,9 @@ pub struct Space {
     /// How the session ended during a plugin's host call, until the run
     /// takes it for that plugin's failure.
     ended_in_call: Option<SessionEnded>,
+    /// The run stops at its first failure (`stack`): a session that ended
+    /// is not restarted, as nothing would use it.
+    stops_at_failure: bool,
 }
 
 /// What became of a session that ended during a step.
@@ -49,6 +52,8 @@ pub enum AfterEnd {
     NotRestarted(anyhow::Error),
     /// Ctrl-C (or SIGTERM) ended it: the run stops, nothing is restarted.
     Interrupted,
+    /// The run stops at this failure (`stack`): nothing is restarted.
+    Stopped,
 }
 
 impl Space {
@@ -61,7 +66,14 @@ impl Space {
             caller: "a plugin".to_string(),
             replay: Default::default(),
             ended_in_call: None,
+            stops_at_failure: false,
         })
+    }
+
+    /// The run stops at its first failure: a step that ends the session
+    /// ends the run, and the session is not restarted for nothing.
+    pub fn stop_at_failure(&mut self) {
+        self.stops_at_failure = true;
     }
 
     /// Source a bash hook into the session with `args`. With `replayed`,
@@ -139,6 +151,9 @@ impl Space {
     pub fn restart_after_end(&mut self) -> AfterEnd {
         if !may_restart() {
             return AfterEnd::Interrupted;
+        }
+        if self.stops_at_failure {
+            return AfterEnd::Stopped;
         }
         match self.restart() {
             Ok(()) => AfterEnd::Restarted,
