@@ -61,6 +61,16 @@ impl Stack {
     /// Open the stack at `top`, reading local.conf and hookhost.toml.
     /// `env` is the environment local.conf may refer to (`$HOME`).
     pub fn open(top: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Stack> {
+        Stack::open_with_state(top, env, None)
+    }
+
+    /// [`Stack::open`], with hookhost's state kept in `state_dir` (absolute)
+    /// instead of `<top>/.hookhost` when it is given (`--state-dir`).
+    pub fn open_with_state(
+        top: &Path,
+        env: &BTreeMap<String, String>,
+        state_dir: Option<&Path>,
+    ) -> anyhow::Result<Stack> {
         if !top.is_dir() {
             bail!(
                 "{}: no such stack directory (pass --top DIR)",
@@ -82,7 +92,7 @@ impl Stack {
             None => Vec::new(),
         };
         let operator = OperatorConfig::load(&top.join(OPERATOR_CONFIG))?;
-        let state_dir = top.join(STATE_DIR);
+        let state_dir = state_dir.map_or_else(|| top.join(STATE_DIR), Path::to_path_buf);
         let devstack = crate::config::prelude::is_tree(&top, &operator.devstack);
         let (dest, data_dir) = match devstack {
             true => tree_paths(&top, local_conf.as_ref()),

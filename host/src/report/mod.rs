@@ -53,7 +53,7 @@ use advice::{help_for, tail_lines};
 pub use logs::{link_latest, new_log_path, KEEP_LOGS};
 use terminal::{
     color_allowed, err_line, live_terminal, out_bytes, out_line, paint, spinner, BOLD, DIM, ERROR,
-    GOOD, PALETTE, PHASE, WARNING,
+    GOOD, PHASE, WARNING,
 };
 pub use timing::timing_table;
 
@@ -401,7 +401,7 @@ impl Reporter {
     }
 
     fn hook_color(&mut self, hook: &str) -> Style {
-        let next = PALETTE[self.hook_colors.len() % PALETTE.len()].on_default();
+        let next = terminal::hook_style(self.hook_colors.len());
         *self.hook_colors.entry(hook.to_string()).or_insert(next)
     }
 
