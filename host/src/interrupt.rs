@@ -143,6 +143,7 @@ fn on_signal() {
     if count >= 3 {
         // The run did not end after two: the operator wants out now. The
         // log is written line by line, so it holds everything until here.
+        clear_terminal_line();
         std::process::exit(i32::from(exit_status()));
     }
     // The first signal is passed on as it came (a hook may trap TERM to
@@ -156,6 +157,17 @@ fn on_signal() {
     let callbacks: Vec<Callback> = lock_callbacks().iter().map(|(_, c)| c.clone()).collect();
     for callback in callbacks {
         callback();
+    }
+}
+
+/// Clear the line the cursor is on when stderr is a terminal: exiting at
+/// once, hookhost would leave its spinner line there.
+fn clear_terminal_line() {
+    use std::io::{IsTerminal, Write};
+    let mut stderr = std::io::stderr();
+    if stderr.is_terminal() {
+        let _ = stderr.write_all(b"\r\x1b[2K");
+        let _ = stderr.flush();
     }
 }
 

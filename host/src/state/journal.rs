@@ -704,6 +704,32 @@ mod tests {
     }
 
     #[test]
+    fn host_work_is_recorded_and_a_journal_without_it_still_reads() {
+        use crate::model::events::HostWork;
+        let dir = tempfile::tempdir().unwrap();
+        let journal = std::sync::Arc::new(Journal::open(dir.path(), "r").unwrap());
+        let mut observer = JournalObserver::new(journal.clone());
+        observer.event(&RunEvent::HostWork(&HostWork {
+            name: "compile".into(),
+            detail: "3 components (2 cached)".into(),
+            duration: Duration::from_millis(1500),
+        }));
+        drop(observer);
+        drop(journal);
+        let path = dir.path().join(JOURNAL_FILE);
+        let (records, _) = read(&path).unwrap();
+        assert_eq!(records[0].event, Event::HostWork);
+        assert_eq!(records[0].work.as_deref(), Some("compile"));
+        assert_eq!(records[0].detail.as_deref(), Some("3 components (2 cached)"));
+        assert_eq!(records[0].duration_ms, Some(1500.0));
+        // A line of an older hookhost has neither field.
+        std::fs::write(&path, "{\"run\":\"r\",\"event\":\"end\",\"status\":\"ok\"}\n").unwrap();
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!((records.len(), skipped), (1, 0));
+        assert_eq!(records[0].work, None);
+    }
+
+    #[test]
     fn a_journal_that_is_not_a_file_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join(JOURNAL_FILE)).unwrap();
