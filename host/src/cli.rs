@@ -281,7 +281,7 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub verbose: bool,
     /// Write the whole run to this file (default: .hookhost/logs/<entry>-<time>.log in the
-    /// stack, with .hookhost/logs/latest.log pointing to the newest).
+    /// stack, or logs/ in the --state-dir, with latest.log there pointing to the newest).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Run the hooks, but record `sudo`, package installs, `git_clone` and every call to a

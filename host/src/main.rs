@@ -201,7 +201,9 @@ fn open_stack(top: &Path, state_dir: Option<&Path>) -> anyhow::Result<Stack> {
 
 /// The state directory chosen with `--state-dir`, else `HOOKHOST_STATE_DIR`
 /// (set and not empty), made absolute; None: the stack's own `.hookhost`.
-fn chosen_state_dir(flag: Option<std::path::PathBuf>) -> anyhow::Result<Option<std::path::PathBuf>> {
+fn chosen_state_dir(
+    flag: Option<std::path::PathBuf>,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
     let from_env = || {
         std::env::var_os("HOOKHOST_STATE_DIR")
             .filter(|v| !v.is_empty())
@@ -210,8 +212,9 @@ fn chosen_state_dir(flag: Option<std::path::PathBuf>) -> anyhow::Result<Option<s
     let Some(dir) = flag.or_else(from_env) else {
         return Ok(None);
     };
-    let absolute = std::path::absolute(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot resolve the state directory {}: {e}", dir.display()))?;
+    let absolute = std::path::absolute(&dir).map_err(|e| {
+        anyhow::anyhow!("cannot resolve the state directory {}: {e}", dir.display())
+    })?;
     Ok(Some(resolved(&absolute)))
 }
 

@@ -76,7 +76,8 @@ fn timeline_stack() -> TestStack {
 fn draw(stack: &TestStack, file: &Path) -> String {
     let file_arg = file.to_str().unwrap();
     let run = stack.hookhost(&["status", "--timeline", file_arg]);
-    run.assert_code(0).assert_stdout_has("wrote the timeline of run ");
+    run.assert_code(0)
+        .assert_stdout_has("wrote the timeline of run ");
     std::fs::read_to_string(file).unwrap()
 }
 
@@ -181,9 +182,14 @@ fn the_timeline_has_a_band_per_phase_a_bar_per_call_and_escapes_hostile_text() {
     // The failure is red, its reason (a plugin's text) is text, not markup.
     let failed: Vec<&&Bar> = hook_bars.iter().filter(|b| b.status == "failed").collect();
     assert_eq!(failed.len(), 1, "{bars:#?}");
-    assert_eq!((failed[0].band.as_str(), failed[0].kind.as_str()), ("stack extra", "wasm"));
+    assert_eq!(
+        (failed[0].band.as_str(), failed[0].kind.as_str()),
+        ("stack extra", "wasm")
+    );
     assert!(
-        failed[0].title.contains(r#"</title></rect><script>alert("x")</script> \e[2K & done"#),
+        failed[0]
+            .title
+            .contains(r#"</title></rect><script>alert("x")</script> \e[2K & done"#),
         "{}",
         failed[0].title
     );
@@ -373,7 +379,10 @@ fn an_old_journal_still_draws_and_host_work_has_bars_and_names_are_escaped() {
         ]
     );
     // Placed by time: compile began 400 ms before it was recorded.
-    assert!(bars[0].x < bars[1].x && bars[1].x < bars[2].x + 1.0, "{bars:#?}");
+    assert!(
+        bars[0].x < bars[1].x && bars[1].x < bars[2].x + 1.0,
+        "{bars:#?}"
+    );
 }
 
 // ----------------------------------------------------------- state dir
@@ -434,8 +443,17 @@ fn a_read_only_stack_runs_with_its_state_elsewhere() {
         set_mode(&stack.path(dir), 0o755);
     }
     assert_eq!(tree(stack.top()), before, "the run wrote into the stack");
-    for kept in ["journal.jsonl", "run.lock", "logs/latest.log", "plugin-data/noop"] {
-        assert!(state_dir.join(kept).exists(), "no {kept}: {:?}", tree(&state_dir));
+    for kept in [
+        "journal.jsonl",
+        "run.lock",
+        "logs/latest.log",
+        "plugin-data/noop",
+    ] {
+        assert!(
+            state_dir.join(kept).exists(),
+            "no {kept}: {:?}",
+            tree(&state_dir)
+        );
     }
     run.assert_stdout_has("stack finished");
     let status = stack.hookhost(&["status", "--state-dir", dir_arg]);
@@ -493,8 +511,16 @@ fn a_dry_run_with_a_state_dir_writes_nothing_in_the_stack() {
     let dir_arg = state.path().to_str().unwrap();
     let run = stack.hookhost(&["stack", "--dry-run", "--state-dir", dir_arg]);
     run.assert_code(0).assert_stdout_has("cowsay");
-    assert_eq!(tree(stack.top()), before, "the dry run wrote into the stack");
-    assert!(state.path().join("dry-run").exists(), "{:?}", tree(state.path()));
+    assert_eq!(
+        tree(stack.top()),
+        before,
+        "the dry run wrote into the stack"
+    );
+    assert!(
+        state.path().join("dry-run").exists(),
+        "{:?}",
+        tree(state.path())
+    );
 }
 
 // ------------------------------------------------- status of a live run
@@ -514,7 +540,10 @@ fn status_of_a_running_run_says_what_it_is_doing_in_words() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = lines.by_ref().map_while(Result::ok).any(|l| l.contains("[20-slow] READY"));
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("[20-slow] READY"));
     assert!(ready, "the hook never got going");
     let text = stack.hookhost(&["status"]);
     let json = stack.hookhost(&["status", "--json"]);
@@ -591,7 +620,10 @@ fn hooks_get_colours_of_their_own_while_the_palette_has_any() {
         stack.bash(&format!("{:02}-h{n}.sh", 10 + n), "echo \"hi $*\"\n");
     }
     let distinct = |seen: &[(String, String)]| {
-        seen.iter().map(|(_, c)| c.clone()).collect::<BTreeSet<_>>().len()
+        seen.iter()
+            .map(|(_, c)| c.clone())
+            .collect::<BTreeSet<_>>()
+            .len()
     };
     let wide = coloured_run(&stack, "xterm-256color");
     assert_eq!(wide.len(), 12, "{wide:?}");
@@ -650,7 +682,10 @@ fn ctrl_c_on_a_terminal(stack: &TestStack, cols: u16) -> (Vec<u8>, Vec<u8>) {
     stdin.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while script.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "hookhost did not end after Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "hookhost did not end after Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(stdin);
@@ -676,12 +711,10 @@ fn spinner_rows(rows: &[String]) -> Vec<&String> {
 #[test]
 fn after_ctrl_c_no_spinner_line_is_left_on_the_screen() {
     let stack = TestStack::new();
-    stack
-        .bash("10-a.sh", "echo \"a $*\"\n")
-        .bash(
-            "20-slow.sh",
-            "if [[ $2 == install ]]; then echo READY; sleep 33.1; fi\n",
-        );
+    stack.bash("10-a.sh", "echo \"a $*\"\n").bash(
+        "20-slow.sh",
+        "if [[ $2 == install ]]; then echo READY; sleep 33.1; fi\n",
+    );
     for cols in [60, 80] {
         let (before, all) = ctrl_c_on_a_terminal(&stack, cols);
         let shown = screen(&before, cols);

@@ -772,7 +772,10 @@ fn a_second_run_on_the_same_stack_is_refused_naming_the_holder() {
     assert_eq!(status["pid"], live.pid());
     assert_eq!(status["stopped_at"], serde_json::Value::Null);
     let now = status["now"].as_str().unwrap();
-    assert!(now.starts_with("at 20-slow (bash) in stack install for "), "{now}");
+    assert!(
+        now.starts_with("at 20-slow (bash) in stack install for "),
+        "{now}"
+    );
     run(&stack, &["plan", "clean"]).code(0);
     live.signal("TERM");
     live.finish().code(143);

@@ -296,7 +296,9 @@ fn axis(run: &LastRun, bands: &[Band]) -> Axis {
         .clone()
         .map(|b| b.start)
         .fold(run.started_ms as f64, f64::min);
-    let last = bars.map(|b| b.start + b.took).fold(last_moment(run), f64::max);
+    let last = bars
+        .map(|b| b.start + b.took)
+        .fold(last_moment(run), f64::max);
     Axis {
         start: first,
         span: (last - first).max(1.0),
@@ -357,7 +359,11 @@ fn draw_band(out: &mut String, band: &Band, axis: &Axis, y: f64, even: bool) -> 
         "<rect x=\"0\" y=\"{y:.1}\" width=\"{WIDTH}\" height=\"{height:.1}\" fill=\"{fill}\"/>"
     );
     let first = band.bars.iter().map(|b| b.start).fold(f64::MAX, f64::min);
-    let last = band.bars.iter().map(|b| b.start + b.took).fold(0.0, f64::max);
+    let last = band
+        .bars
+        .iter()
+        .map(|b| b.start + b.took)
+        .fold(0.0, f64::max);
     let (x0, x1) = (axis.x(first), axis.x(last).max(axis.x(first) + MIN_BAR));
     let _ = writeln!(
         out,

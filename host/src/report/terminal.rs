@@ -29,7 +29,7 @@ const PALETTE_16: [AnsiColor; 10] = [
 /// ones first (as on any terminal), then hues of the 6x6x6 cube far from
 /// them and from each other, none of them red.
 const PALETTE_256: [u8; 20] = [
-    6, 5, 2, 4, 3, 14, 13, 10, 12, 11, // as PALETTE_16
+    6, 5, 2, 4, 3, 14, 13, 10, 12, 11,  // as PALETTE_16
     208, // orange
     99,  // slate blue
     148, // lime
@@ -110,7 +110,8 @@ pub(super) fn live_terminal() -> bool {
 /// terminal's last columns free (see [`Narrowed`]).
 pub(super) fn spinner(steps: u64) -> ProgressBar {
     let target = ProgressDrawTarget::term_like_with_hz(Box::new(Narrowed::stderr()), 20);
-    let bar = ProgressBar::with_draw_target(Some(steps), target).with_finish(ProgressFinish::AndClear);
+    let bar =
+        ProgressBar::with_draw_target(Some(steps), target).with_finish(ProgressFinish::AndClear);
     // `wide_msg` cuts a long hook name rather than wrap the line.
     let template = if color_allowed(&io::stderr()) {
         "{spinner:.cyan} [{pos}/{len}] {prefix:.bold} {wide_msg} {elapsed:.dim}"

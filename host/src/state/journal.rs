@@ -720,10 +720,17 @@ mod tests {
         let (records, _) = read(&path).unwrap();
         assert_eq!(records[0].event, Event::HostWork);
         assert_eq!(records[0].work.as_deref(), Some("compile"));
-        assert_eq!(records[0].detail.as_deref(), Some("3 components (2 cached)"));
+        assert_eq!(
+            records[0].detail.as_deref(),
+            Some("3 components (2 cached)")
+        );
         assert_eq!(records[0].duration_ms, Some(1500.0));
         // A line of an older hookhost has neither field.
-        std::fs::write(&path, "{\"run\":\"r\",\"event\":\"end\",\"status\":\"ok\"}\n").unwrap();
+        std::fs::write(
+            &path,
+            "{\"run\":\"r\",\"event\":\"end\",\"status\":\"ok\"}\n",
+        )
+        .unwrap();
         let (records, skipped) = read(&path).unwrap();
         assert_eq!((records.len(), skipped), (1, 0));
         assert_eq!(records[0].work, None);
