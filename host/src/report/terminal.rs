@@ -25,11 +25,10 @@ const PALETTE_16: [AnsiColor; 10] = [
     AnsiColor::BrightYellow,
 ];
 
-/// Colours for the hook-name prefixes on a 256-colour terminal: the basic
-/// ones first (as on any terminal), then hues of the 6x6x6 cube far from
-/// them and from each other, none of them red.
-const PALETTE_256: [u8; 20] = [
-    6, 5, 2, 4, 3, 14, 13, 10, 12, 11,  // as PALETTE_16
+/// More colours for the hook-name prefixes on a 256-colour terminal, after
+/// [`PALETTE_16`]: hues of the 6x6x6 cube far from those and from each
+/// other, none of them red.
+const MORE_256: [u8; 10] = [
     208, // orange
     99,  // slate blue
     148, // lime
@@ -45,9 +44,14 @@ const PALETTE_256: [u8; 20] = [
 /// The style of the `n`th hook to print (from 0, in order of first
 /// output): a colour of its own while the palette has one left.
 pub(super) fn hook_style(n: usize) -> Style {
-    let colour = match wide_palette() {
-        true => Color::Ansi256(Ansi256Color(PALETTE_256[n % PALETTE_256.len()])),
-        false => Color::Ansi(PALETTE_16[n % PALETTE_16.len()]),
+    let size = match wide_palette() {
+        true => PALETTE_16.len() + MORE_256.len(),
+        false => PALETTE_16.len(),
+    };
+    let n = n % size;
+    let colour = match PALETTE_16.get(n) {
+        Some(basic) => Color::Ansi(*basic),
+        None => Color::Ansi256(Ansi256Color(MORE_256[n - PALETTE_16.len()])),
     };
     Style::new().fg_color(Some(colour))
 }
