@@ -321,7 +321,7 @@ fn grid(out: &mut String, axis: &Axis, top: f64, height: f64) {
             out,
             "<text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#666\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
             top - 8.0,
-            show_ms(t)
+            if t == 0.0 { "0".to_string() } else { show_ms(t) }
         );
         t += step;
     }
@@ -451,7 +451,8 @@ fn legend(out: &mut String, y: f64) {
             y - 10.0,
             x + 16.0
         );
-        x += 26.0 + name.len() as f64 * 6.5;
+        // About 7 px a character at 12 px sans-serif, and a gap.
+        x += 34.0 + name.len() as f64 * 7.0;
     }
     out.push_str("</g>\n");
 }
