@@ -181,6 +181,10 @@ fn show_status(
         None => top.join(hookhost::config::stack::STATE_DIR),
     };
     let text = match timeline {
+        Some(_) if !top.is_dir() => anyhow::bail!(
+            "{}: no such stack directory (pass --top DIR)",
+            top.display()
+        ),
         Some(file) => hookhost::commands::timeline::write(&state, file)?,
         None => hookhost::commands::status::show(top, &state, json)?,
     };

@@ -221,6 +221,14 @@ fn the_html_timeline_holds_the_same_picture_and_allows_no_script() {
         .assert_code(2)
         .assert_stderr_has("must end in .svg or .html");
     assert!(!png.exists());
+    // No stack there: said as `status` says it, nothing drawn.
+    let missing = out.path().join("no-stack");
+    let svg = out.path().join("none.svg");
+    let args = ["status", "--top", missing.to_str().unwrap(), "--timeline"];
+    hookhost(&[&args[..], &[svg.to_str().unwrap()]].concat(), &[])
+        .assert_code(2)
+        .assert_stderr_has("no-stack: no such stack directory (pass --top DIR)");
+    assert!(!svg.exists());
 }
 
 /// Headless Chromium: `HOOKHOST_CHROMIUM`, else `chromium` or
