@@ -512,7 +512,10 @@ fn a_state_dir_inside_the_stack_is_refused_before_anything_runs() {
 fn a_dry_run_with_a_state_dir_writes_nothing_in_the_stack() {
     let stack = TestStack::new();
     stack
-        .bash("10-a.sh", "echo \"a $*\"\nsudo apt-get install -y cowsay\n")
+        .bash(
+            "10-a.sh",
+            "echo \"a $*\"\nsudo apt-get install -y cowsay\necho x > \"$HOOKHOST_STATE_DIR/hook-$1\"\n",
+        )
         .wasm("20-noop", "noop", None);
     let before = tree(stack.top());
     let state = tempfile::tempdir().unwrap();
@@ -529,6 +532,8 @@ fn a_dry_run_with_a_state_dir_writes_nothing_in_the_stack() {
         "{:?}",
         tree(state.path())
     );
+    // The confined session may write in the state directory it was given.
+    assert!(state.path().join("hook-stack").exists(), "{}", run.all());
 }
 
 // ------------------------------------------------- status of a live run
