@@ -9,6 +9,8 @@
 #   4. else install the fallback with apt-get (sudo when not root):
 #      rustc-web cargo-web rust-web-src lld-19 wasi-libc.
 # Then builds every plugin with scripts/build-plugins.sh.
+# With CI=true it also installs headless Chromium (Debian's `chromium`): the
+# test of `hookhost status --timeline` renders the picture in a real browser.
 set -euo pipefail
 exec </dev/null
 
@@ -38,6 +40,30 @@ install_debian_fallback() {
     "${apt[@]}" update -qq
     "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# Headless Chromium for tests/observe.rs (the timeline rendered in a browser).
+install_chromium() {
+    if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+        hookhost_log "setup: chromium is installed"
+        return 0
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        hookhost_log "setup: no apt-get here; install Chromium for the timeline test"
+        return 1
+    fi
+    local -a sudo=()
+    if [[ $(id -u) != 0 ]]; then
+        sudo=(sudo -n)
+    fi
+    hookhost_log "setup: installing chromium (headless, for the timeline test)"
+    local -a apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+    "${apt[@]}" update -qq
+    "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null
+}
+
+if [[ ${CI:-} == true ]]; then
+    install_chromium
+fi
 
 if hookhost_rustup_has_target; then
     hookhost_log "setup: using the rustup $HOOKHOST_WASM_TARGET target"

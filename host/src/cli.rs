@@ -17,6 +17,11 @@ use hookhost::model::phases::{Entry, Extensions};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Keep the stack's state (journal, logs, lock, plugins' data, dry-run records) in DIR
+    /// instead of STACK/.hookhost; a read-only stack then runs. Also HOOKHOST_STATE_DIR; the
+    /// flag wins. One directory per stack, outside it.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,15 +100,19 @@ pub enum Command {
     },
     /// Show the last run of a stack from its state journal: what ran, what failed, where it stopped.
     #[command(
-        after_help = "Reads DIR/.hookhost/journal.jsonl, which every run of stack, unstack and clean\nwrites as it goes; a run that was interrupted, killed or crashed shows where it was.\n\nExamples:\n  hookhost status --top examples/demo\n  hookhost status --json | jq .status"
+        after_help = "Reads DIR/.hookhost/journal.jsonl (or the --state-dir's), which every run of stack,\nunstack and clean writes as it goes; a run that was interrupted, killed or crashed shows\nwhere it was, and a run still going what it is doing.\n\nExamples:\n  hookhost status --top examples/demo\n  hookhost status --json | jq .status\n  hookhost status --timeline run.svg"
     )]
     Status {
         /// The stack directory.
         #[arg(long, value_name = "DIR", default_value = ".")]
         top: PathBuf,
         /// Print the last run as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "timeline")]
         json: bool,
+        /// Draw the last run as a waterfall (phases, hooks, hookhost's own work) into FILE.svg
+        /// or FILE.html.
+        #[arg(long, value_name = "FILE")]
+        timeline: Option<PathBuf>,
     },
     /// Print the ordered sequence an entry point would run, without running anything.
     #[command(
@@ -278,7 +287,7 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub verbose: bool,
     /// Write the whole run to this file (default: .hookhost/logs/<entry>-<time>.log in the
-    /// stack, with .hookhost/logs/latest.log pointing to the newest).
+    /// stack, or logs/ in the --state-dir, with latest.log there pointing to the newest).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Run the hooks, but record `sudo`, package installs, `git_clone` and every call to a

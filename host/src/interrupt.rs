@@ -20,7 +20,7 @@
 //! SIGTERM and the exit status is 143 (128 + SIGTERM): see [`exit_status`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use signal_hook::iterator::Signals;
@@ -30,6 +30,16 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// The first stopping signal that arrived (0: none yet).
 static FIRST_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// Set in the signal handler itself, the moment SIGINT (first) or SIGTERM
+/// (second) arrives, before the signals' thread gets to run. A terminal's
+/// Ctrl-C reaches the bash session at the same time as hookhost: the run
+/// can see the session die of it before that thread has counted the
+/// signal, and must still take it for the interrupt it is, not a failure.
+fn arrived() -> &'static [Arc<AtomicBool>; 2] {
+    static ARRIVED: OnceLock<[Arc<AtomicBool>; 2]> = OnceLock::new();
+    ARRIVED.get_or_init(Default::default)
+}
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
@@ -54,6 +64,9 @@ pub fn install_handler() -> anyhow::Result<()> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
+            let [int, term] = arrived();
+            signal_hook::flag::register(libc::SIGINT, int.clone()).map_err(|e| e.to_string())?;
+            signal_hook::flag::register(libc::SIGTERM, term.clone()).map_err(|e| e.to_string())?;
             let signals = Signals::new([libc::SIGINT, libc::SIGTERM]).map_err(|e| e.to_string())?;
             std::thread::Builder::new()
                 .name("hookhost-signals".into())
@@ -76,7 +89,11 @@ fn watch(mut signals: Signals) {
 
 /// The signal that stopped the run (SIGINT or SIGTERM), once one arrived.
 pub fn signal() -> Option<i32> {
+    let [int, term] = arrived();
     match FIRST_SIGNAL.load(Ordering::SeqCst) {
+        // Arrived, and the signals' thread has not seen it yet.
+        0 if term.load(Ordering::SeqCst) => Some(libc::SIGTERM),
+        0 if int.load(Ordering::SeqCst) => Some(libc::SIGINT),
         0 => None,
         signal => Some(signal),
     }
@@ -110,9 +127,10 @@ pub fn exit_status() -> u8 {
     }
 }
 
-/// Whether Ctrl-C was pressed during this process.
+/// Whether Ctrl-C was pressed (or SIGTERM came) during this process; true
+/// from the moment the signal arrived (see [`arrived`]).
 pub fn requested() -> bool {
-    state().count.load(Ordering::SeqCst) > 0
+    state().count.load(Ordering::SeqCst) > 0 || signal().is_some()
 }
 
 /// Run `callback` on every Ctrl-C while the returned guard lives.
@@ -143,6 +161,7 @@ fn on_signal() {
     if count >= 3 {
         // The run did not end after two: the operator wants out now. The
         // log is written line by line, so it holds everything until here.
+        clear_terminal_line();
         std::process::exit(i32::from(exit_status()));
     }
     // The first signal is passed on as it came (a hook may trap TERM to
@@ -156,6 +175,17 @@ fn on_signal() {
     let callbacks: Vec<Callback> = lock_callbacks().iter().map(|(_, c)| c.clone()).collect();
     for callback in callbacks {
         callback();
+    }
+}
+
+/// Clear the line the cursor is on when stderr is a terminal: exiting at
+/// once, hookhost would leave its spinner line there.
+fn clear_terminal_line() {
+    use std::io::{IsTerminal, Write};
+    let mut stderr = std::io::stderr();
+    if stderr.is_terminal() {
+        let _ = stderr.write_all(b"\r\x1b[2K");
+        let _ = stderr.flush();
     }
 }
 

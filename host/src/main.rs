@@ -39,6 +39,14 @@ fn main() -> ExitCode {
         return hookhost::bash::confine::launcher_main();
     }
     let cli = Cli::parse();
+    let state_dir = match chosen_state_dir(cli.state_dir.clone()) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let state_dir = state_dir.as_deref();
     if !cli.command.is_run() {
         // `hookhost plan | head` ends quietly, as Unix tools do. A run keeps
         // going instead (its reporter ignores a closed stdout; the log has all).
@@ -49,16 +57,16 @@ fn main() -> ExitCode {
         }
     }
     let result = match cli.command {
-        Command::Stack(args) => run_entry(Entry::Stack, &args),
-        Command::Unstack(args) => run_entry(Entry::Unstack, &args),
-        Command::Clean(args) => run_entry(Entry::Clean, &args),
+        Command::Stack(args) => run_entry(Entry::Stack, &args, state_dir),
+        Command::Unstack(args) => run_entry(Entry::Unstack, &args, state_dir),
+        Command::Clean(args) => run_entry(Entry::Clean, &args, state_dir),
         Command::Plan {
             entry,
             stack,
             json,
             dry_run,
-        } => show_plan(entry.into(), &stack, json, dry_run),
-        Command::List { stack, json } => show_list(&stack, json),
+        } => show_plan(entry.into(), &stack, state_dir, json, dry_run),
+        Command::List { stack, json } => show_list(&stack, state_dir, json),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "hookhost", &mut std::io::stdout());
@@ -72,10 +80,11 @@ fn main() -> ExitCode {
             author::inspect::run(&file, json).map(|_| ExitCode::SUCCESS)
         }
         Command::Cache { action } => cache_command(action),
-        Command::Status { top, json } => hookhost::commands::status::show(&top, json).map(|text| {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }),
+        Command::Status {
+            top,
+            json,
+            timeline,
+        } => show_status(&top, state_dir, json, timeline.as_deref()),
     };
     report_resources();
     match result {
@@ -87,19 +96,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// Open the stack and plan `entry` with the operator's grants applied,
-/// or say every problem found before the first hook would run: local.conf,
-/// the grant flags, the hooks of extras.d, manifests and grants, drivers,
-/// and (`components`, or when anything else is wrong already) whether each
-/// WASM hook is a component hookhost can run.
+/// Open the stack (its state in `state_dir` when one was chosen) and plan
+/// `entry` with the operator's grants applied, or say every problem found
+/// before the first hook would run: local.conf, the grant flags, the hooks
+/// of extras.d, manifests and grants, drivers, and (`components`, or when
+/// anything else is wrong already) whether each WASM hook is a component
+/// hookhost can run.
 fn plan_for(
     entry: Entry,
     args: &StackArgs,
+    state_dir: Option<&Path>,
     dry_run: bool,
     components: bool,
 ) -> anyhow::Result<Plan> {
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let (mut stack, mut problems) = Stack::open_checked(&args.top, &env)?;
+    let (mut stack, mut problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
     problems.extend(refused);
     stack.operator.apply_flags(&flags);
@@ -188,10 +198,11 @@ fn check_components(wasm: &[(&Path, Role)]) -> Problems {
 fn show_plan(
     entry: Entry,
     args: &StackArgs,
+    state_dir: Option<&Path>,
     json: bool,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let plan = plan_for(entry, args, dry_run, true)?;
+    let plan = plan_for(entry, args, state_dir, dry_run, true)?;
     let confinement = dry_run.then(|| hookhost::bash::confine::dry_run_status().lines());
     match json {
         true => {
@@ -214,10 +225,10 @@ fn show_plan(
     Ok(ExitCode::SUCCESS)
 }
 
-fn show_list(args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let mut stack = Stack::open(&args.top, &env)?;
+fn show_list(args: &StackArgs, state_dir: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
+    let (stack, problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
+    let mut stack = problems.or_ok(stack)?;
     if !refused.is_empty() {
         return Err(refused.into());
     }
@@ -231,7 +242,99 @@ fn show_list(args: &StackArgs, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
+/// `hookhost status`: the last run in words or JSON, or drawn into a file.
+fn show_status(
+    top: &Path,
+    state_dir: Option<&Path>,
+    json: bool,
+    timeline: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let state = match state_dir {
+        Some(dir) => dir.to_path_buf(),
+        None => top.join(hookhost::config::stack::STATE_DIR),
+    };
+    let text = match timeline {
+        Some(_) if !top.is_dir() => anyhow::bail!(
+            "{}: no such stack directory (pass --top DIR)",
+            top.display()
+        ),
+        Some(file) => hookhost::commands::timeline::write(&state, file)?,
+        None => hookhost::commands::status::show(top, &state, json)?,
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The stack at `top`, its state kept in `state_dir` when one was chosen,
+/// and local.conf's problems beside it (see [`Stack::open_checked`]).
+fn open_stack(top: &Path, state_dir: Option<&Path>) -> anyhow::Result<(Stack, Problems)> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let state_dir = match top.is_dir() {
+        true => state_dir_of(top, state_dir)?,
+        // Opening says there is no such stack.
+        false => None,
+    };
+    Stack::open_checked(top, &env, state_dir.as_deref())
+}
+
+/// The state directory chosen with `--state-dir`, else `HOOKHOST_STATE_DIR`
+/// (set and not empty), made absolute; None: the stack's own `.hookhost`.
+fn chosen_state_dir(
+    flag: Option<std::path::PathBuf>,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let from_env = || {
+        std::env::var_os("HOOKHOST_STATE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    let Some(dir) = flag.or_else(from_env) else {
+        return Ok(None);
+    };
+    let absolute = std::path::absolute(&dir).map_err(|e| {
+        anyhow::anyhow!("cannot resolve the state directory {}: {e}", dir.display())
+    })?;
+    Ok(Some(resolved(&absolute)))
+}
+
+/// `path` with symlinks resolved as far as it exists.
+fn resolved(path: &Path) -> std::path::PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => resolved(parent).join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The chosen state directory for the stack at `top` (None: its own
+/// `.hookhost`). One inside the stack is refused: plugins' grants name
+/// directories of the stack, and hookhost's state must stay out of their
+/// reach.
+fn state_dir_of(top: &Path, chosen: Option<&Path>) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(dir) = chosen else {
+        return Ok(None);
+    };
+    let top = top
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", top.display()))?;
+    if dir == top.join(hookhost::config::stack::STATE_DIR) {
+        return Ok(None);
+    }
+    if dir.starts_with(&top) {
+        anyhow::bail!(
+            "the state directory {} lies inside the stack {}: plugins may be granted directories \
+             of the stack, and hookhost's journal, lock and logs must stay out of their reach; \
+             choose a directory outside the stack (or drop --state-dir / HOOKHOST_STATE_DIR to use {}/.hookhost)",
+            dir.display(),
+            top.display(),
+            top.display()
+        );
+    }
+    Ok(Some(dir.to_path_buf()))
+}
+
+fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     // Before anything starts: a Ctrl-C from here on stops the run in order.
     interrupt::install_handler()?;
     let mode = match (args.json, args.quiet, args.verbose) {
@@ -242,9 +345,12 @@ fn run_entry(entry: Entry, args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let started = std::time::Instant::now();
     // One run per stack, from before planning (which may fetch plugins) to the end.
-    let (_lock, journal) = guard_stack(entry, &args.stack.top)?.unzip();
-    let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, e, started);
-    let plan = match plan_for(entry, &args.stack, args.dry_run, false).inspect_err(refused) {
+    let (_lock, journal) = guard_stack(entry, &args.stack.top, state_dir)?.unzip();
+    let top = &args.stack.top;
+    let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, top, e, started);
+    let plan = match plan_for(entry, &args.stack, state_dir, args.dry_run, false)
+        .inspect_err(refused)
+    {
         Ok(plan) => plan,
         Err(e) if mode == Mode::Json => {
             // CI reading the events learns why nothing ran; people read stderr.
@@ -405,14 +511,35 @@ fn report_resources() {
     }
 }
 
-/// Take the stack's run lock and open its state journal, after checking
-/// that `top` is a stack at all (so a wrong `--top` gets nothing written).
-fn guard_stack(entry: Entry, top: &Path) -> anyhow::Result<Option<(RunLock, Arc<Journal>)>> {
+/// Take the stack's run lock and open its state journal, in the chosen
+/// state directory or the stack's `.hookhost`, after checking that `top`
+/// is a stack at all (so a wrong `--top` gets nothing written).
+fn guard_stack(
+    entry: Entry,
+    top: &Path,
+    chosen: Option<&Path>,
+) -> anyhow::Result<Option<(RunLock, Arc<Journal>)>> {
     hookhost::config::stack::check_is_stack(top)?;
+    let chosen = state_dir_of(top, chosen)?;
     let top = top
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("cannot resolve {}: {e}", top.display()))?;
-    let state = top.join(hookhost::config::stack::STATE_DIR);
+    let state = match &chosen {
+        Some(dir) => dir.clone(),
+        None => top.join(hookhost::config::stack::STATE_DIR),
+    };
+    if let Err(e) = std::fs::create_dir_all(&state) {
+        let hint = match chosen {
+            Some(_) => String::new(),
+            None => "; to run a stack hookhost may not write to, keep its state elsewhere: \
+                     --state-dir DIR (or HOOKHOST_STATE_DIR=DIR)"
+                .to_string(),
+        };
+        anyhow::bail!(
+            "cannot create the state directory {}: {e}{hint}",
+            state.display()
+        );
+    }
     let run = journal::new_run_id();
     let lock = RunLock::acquire(&state, entry.name(), &run)?;
     let journal = Journal::open(&state, &run)?;
@@ -424,6 +551,7 @@ fn guard_stack(entry: Entry, top: &Path) -> anyhow::Result<Option<(RunLock, Arc<
 fn journal_refused(
     journal: Option<&Journal>,
     entry: Entry,
+    top: &Path,
     error: &anyhow::Error,
     started: std::time::Instant,
 ) {
@@ -432,11 +560,10 @@ fn journal_refused(
     };
     if !journal.has_started() {
         // Best effort: the refusal itself is what the operator sees.
-        // The journal is <top>/.hookhost/journal.jsonl.
-        let top = journal.path().parent().and_then(Path::parent);
+        let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
         let _ = journal.run_started(journal::Record {
             entry: Some(entry.name().to_string()),
-            top: top.map(|t| t.display().to_string()),
+            top: Some(top.display().to_string()),
             ..journal::Record::default()
         });
     }

@@ -365,7 +365,8 @@ impl DryRunStatus {
     /// What a dry run's report and `plan --dry-run` say about it.
     pub fn lines(&self) -> Vec<String> {
         let writes = match &self.writes {
-            Ok(()) => "writes: confined by Landlock to the stack's .hookhost/ (and /dev/null); \
+            Ok(()) => "writes: confined by Landlock to hookhost's state directory (the stack's \
+                       .hookhost/, or --state-dir) and /dev/null; \
                        a refused write is reported as `would write PATH`"
                 .to_string(),
             Err(why) => format!(

@@ -3,7 +3,8 @@
 //! and result, what failed and why, and where the run stopped — at a
 //! failure, at a signal, or (a run that never recorded its end) at the step
 //! it was in when hookhost was killed or the machine went down. A run that
-//! is still going is shown as running, with its pid.
+//! is still going is shown as running: its pid, the hook it is at and for
+//! how long. `--timeline FILE` draws the run ([`crate::commands::timeline`]).
 //!
 //! The text form shows every recorded string inert ([`crate::model::inert`]): a
 //! plugin's failure reason cannot move the cursor or start a line of its
@@ -27,6 +28,17 @@ pub struct StepView {
     pub status: String,
     pub duration_ms: Option<f64>,
     pub reason: Option<String>,
+    /// When it started (milliseconds since the Unix epoch), when known.
+    pub started_ms: Option<u64>,
+}
+
+/// The host's own timed work in the last run (start-up, compile, session start).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostWorkView {
+    pub name: String,
+    pub detail: String,
+    pub started_ms: u64,
+    pub duration_ms: f64,
 }
 
 /// The last run of a stack, as its journal has it.
@@ -38,8 +50,12 @@ pub struct LastRun {
     pub top: String,
     pub pid: Option<u32>,
     pub started: String,
+    /// When it started (milliseconds since the Unix epoch).
+    pub started_ms: u64,
     pub log: Option<String>,
     pub steps: Vec<StepView>,
+    /// Empty in a journal written before hookhost recorded its own work.
+    pub host_work: Vec<HostWorkView>,
     /// Where a signal stopped it.
     pub interrupted: Option<Record>,
     /// Its `run-end`, if it got that far.
@@ -69,8 +85,10 @@ pub fn last_run(state_dir: &Path) -> anyhow::Result<Option<LastRun>> {
         top: start.top.clone().unwrap_or_default(),
         pid: start.pid,
         started: start.time.clone(),
+        started_ms: start.unix_ms,
         log: start.log.clone(),
         steps: steps(records),
+        host_work: host_work(records),
         interrupted: records
             .iter()
             .find(|r| r.event == Event::Interrupted)
@@ -98,6 +116,7 @@ fn steps(records: &[Record]) -> Vec<StepView> {
                 status: "running".to_string(),
                 duration_ms: None,
                 reason: None,
+                started_ms: Some(record.unix_ms),
             }),
             Event::End => {
                 let view = StepView {
@@ -107,11 +126,15 @@ fn steps(records: &[Record]) -> Vec<StepView> {
                     status: record.status.clone().unwrap_or_default(),
                     duration_ms: record.duration_ms,
                     reason: record.reason.clone(),
+                    started_ms: Some(began(record)),
                 };
                 // A failure before any start (a plugin that could not be
                 // instantiated) has no start to pair with.
                 match steps.iter_mut().rev().find(|s| same(s)) {
-                    Some(step) => *step = view,
+                    Some(step) => {
+                        let started_ms = step.started_ms;
+                        *step = StepView { started_ms, ..view }
+                    }
                     None => steps.push(view),
                 }
             }
@@ -119,6 +142,33 @@ fn steps(records: &[Record]) -> Vec<StepView> {
         }
     }
     steps
+}
+
+/// The `host-work` records, each with when it began.
+fn host_work(records: &[Record]) -> Vec<HostWorkView> {
+    records
+        .iter()
+        .filter(|r| r.event == Event::HostWork)
+        .map(|r| HostWorkView {
+            name: r.work.clone().unwrap_or_default(),
+            detail: r.detail.clone().unwrap_or_default(),
+            started_ms: began(r),
+            duration_ms: r.duration_ms.unwrap_or(0.0).max(0.0),
+        })
+        .collect()
+}
+
+/// When the work a record ends began: it is written when the work ends.
+fn began(record: &Record) -> u64 {
+    let took = record.duration_ms.unwrap_or(0.0).max(0.0) as u64;
+    record.unix_ms.saturating_sub(took)
+}
+
+/// Milliseconds since the Unix epoch, now.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl StepView {
@@ -161,14 +211,12 @@ impl LastRun {
                 _ => format!("{signal} stopped the run before hook {hook} in `{phase}`"),
             });
         }
+        if self.running {
+            return None;
+        }
         if let Some(step) = self.steps.iter().find(|s| s.status == "running") {
-            let verb = if self.running {
-                "is running"
-            } else {
-                "was running"
-            };
             return Some(format!(
-                "{verb} {} in `{}`",
+                "during {} in `{}` (it never ended)",
                 step.label(),
                 step.phase_shown()
             ));
@@ -184,6 +232,29 @@ impl LastRun {
             }),
             _ => None,
         }
+    }
+
+    /// What a run still going is doing: `at 45-slow (bash) in stack
+    /// install for 12.31 s`, or where it is between hooks.
+    pub fn now_doing(&self) -> Option<String> {
+        if !self.running {
+            return None;
+        }
+        let at = self.steps.iter().rev().find(|s| s.status == "running");
+        Some(match (at, self.steps.last()) {
+            (Some(step), _) => {
+                let since = step.started_ms.unwrap_or(self.started_ms);
+                let took = now_ms().saturating_sub(since) as f64;
+                format!(
+                    "at {} in {} for {}",
+                    step.label(),
+                    step.phase_shown(),
+                    show_ms(took)
+                )
+            }
+            (None, Some(last)) => format!("after {} in {}", last.label(), last.phase_shown()),
+            (None, None) => "starting, before its first hook".to_string(),
+        })
     }
 
     fn result_line(&self) -> String {
@@ -213,7 +284,12 @@ impl LastRun {
                         .unwrap_or("?")
                 )
             ),
-            "running" => format!("running now (pid {})", self.pid.unwrap_or(0)),
+            "running" => format!(
+                "running: {}, {} (pid {})",
+                inert(&self.entry),
+                self.now_doing().unwrap_or_default(),
+                self.pid.unwrap_or(0)
+            ),
             "unfinished" => "did not finish: hookhost stopped without recording an end \
                              (killed, crashed, or the machine went down)"
                 .to_string(),
@@ -308,6 +384,7 @@ impl LastRun {
                 json!({
                     "phase": s.phase, "hook": s.hook, "kind": s.kind,
                     "status": s.status, "duration_ms": s.duration_ms, "reason": s.reason,
+                    "started_ms": s.started_ms,
                 })
             })
             .collect();
@@ -315,23 +392,24 @@ impl LastRun {
             "run": self.run, "entry": self.entry, "top": self.top, "pid": self.pid,
             "started": self.started, "status": self.status(),
             "signal": self.interrupted.as_ref().and_then(|i| i.signal.clone()),
-            "stopped_at": self.stopped_at(), "failures": self.failures().len(),
+            "stopped_at": self.stopped_at(), "now": self.now_doing(),
+            "failures": self.failures().len(),
             "steps": steps, "log": self.log, "journal": self.journal,
             "skipped_lines": self.skipped_lines,
         })
     }
 }
 
-/// `hookhost status` for the stack at `top`: its text (or JSON) output.
-pub fn show(top: &Path, as_json: bool) -> anyhow::Result<String> {
+/// `hookhost status` for the stack at `top` whose state directory is
+/// `state_dir`: its text (or JSON) output.
+pub fn show(top: &Path, state_dir: &Path, as_json: bool) -> anyhow::Result<String> {
     if !top.is_dir() {
         anyhow::bail!(
             "{}: no such stack directory (pass --top DIR)",
             top.display()
         );
     }
-    let state_dir = top.join(crate::config::stack::STATE_DIR);
-    let last = last_run(&state_dir)?;
+    let last = last_run(state_dir)?;
     Ok(match (last, as_json) {
         (Some(last), true) => format!("{}\n", last.to_json()),
         (Some(last), false) => last.render(),

@@ -62,17 +62,29 @@ impl Stack {
     /// Open the stack at `top`, reading local.conf and hookhost.toml.
     /// `env` is the environment local.conf may refer to (`$HOME`).
     pub fn open(top: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Stack> {
-        let (stack, problems) = Stack::open_checked(top, env)?;
+        Stack::open_with_state(top, env, None)
+    }
+
+    /// [`Stack::open`], with hookhost's state kept in `state_dir` (absolute)
+    /// instead of `<top>/.hookhost` when it is given (`--state-dir`).
+    pub fn open_with_state(
+        top: &Path,
+        env: &BTreeMap<String, String>,
+        state_dir: Option<&Path>,
+    ) -> anyhow::Result<Stack> {
+        let (stack, problems) = Stack::open_checked(top, env, state_dir)?;
         problems.or_ok(stack).map_err(anyhow::Error::new)
     }
 
-    /// [`Stack::open`], going on past local.conf's problems so that the
-    /// rest of the stack is checked in the same pass: the stack comes back
-    /// as if it had no local.conf, with those problems beside it. What
-    /// leaves nothing to check (not a stack, hookhost.toml) is an error.
+    /// [`Stack::open_with_state`], going on past local.conf's problems so
+    /// that the rest of the stack is checked in the same pass: the stack
+    /// comes back as if it had no local.conf, with those problems beside
+    /// it. What leaves nothing to check (not a stack, hookhost.toml) is an
+    /// error.
     pub fn open_checked(
         top: &Path,
         env: &BTreeMap<String, String>,
+        state_dir: Option<&Path>,
     ) -> anyhow::Result<(Stack, Problems)> {
         check_is_stack(top)?;
         let top = top
@@ -95,7 +107,7 @@ impl Stack {
             (None, Vec::new())
         });
         let operator = OperatorConfig::load(&top.join(OPERATOR_CONFIG))?;
-        let state_dir = top.join(STATE_DIR);
+        let state_dir = state_dir.map_or_else(|| top.join(STATE_DIR), Path::to_path_buf);
         let devstack = crate::config::prelude::is_tree(&top, &operator.devstack);
         let (dest, data_dir) = match devstack {
             true => tree_paths(&top, local_conf.as_ref()),

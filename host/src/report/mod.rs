@@ -55,7 +55,7 @@ pub use logs::{link_latest, new_log_path, KEEP_LOGS};
 pub use refusal::{refusal_text, refused_event};
 use terminal::{
     color_allowed, err_line, live_terminal, out_bytes, out_line, paint, spinner, BOLD, DIM, ERROR,
-    GOOD, PALETTE, PHASE, WARNING,
+    GOOD, PHASE, WARNING,
 };
 pub use timing::timing_table;
 
@@ -471,7 +471,7 @@ impl Reporter {
     }
 
     fn hook_color(&mut self, hook: &str) -> Style {
-        let next = PALETTE[self.hook_colors.len() % PALETTE.len()].on_default();
+        let next = terminal::hook_style(self.hook_colors.len());
         *self.hook_colors.entry(hook.to_string()).or_insert(next)
     }
 

@@ -5,7 +5,10 @@
 //!
 //! A run writes `run-start` (entry, pid, phases, hooks, log), then for every
 //! hook and driver call `start` and `end` (phase, hook, kind, status,
-//! duration, reason), `interrupted` where a signal stopped it, and
+//! duration, reason), `host-work` for the host's own timed work (start-up,
+//! compile, session start: `work`, `detail`, duration; written when it
+//! ends, so it began `duration_ms` before its `unix_ms`), `interrupted`
+//! where a signal stopped it, and
 //! `run-end` (ok, failed, interrupted or refused). A run without `run-end`
 //! did not finish: the last `start` without its `end` is where it was.
 //!
@@ -69,6 +72,8 @@ pub enum Event {
     Start,
     /// A hook or driver call ended (see `status`).
     End,
+    /// The host's own work (start-up, compile, session start) ended.
+    HostWork,
     /// A signal stopped the run here.
     Interrupted,
     RunEnd,
@@ -123,6 +128,12 @@ pub struct Record {
     pub during: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failures: Option<usize>,
+    /// `host-work`: what the host did (`compile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work: Option<String>,
+    /// `host-work`: what it was, for people (`3 components (2 cached)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// A hook or driver call, as the journal names it (a driver by its
@@ -223,6 +234,17 @@ impl Journal {
             Ok(line) => lock(&self.held).hold(&line),
             Err(e) => self.note_error(e),
         }
+    }
+
+    /// The host's own work `name` ended, having taken `took`.
+    pub fn host_work(&self, name: &str, detail: &str, took: Duration) {
+        self.record(Record {
+            event: Event::HostWork,
+            work: Some(kept_reason(name)),
+            detail: Some(kept_reason(detail)),
+            duration_ms: Some(millis(took)),
+            ..Record::default()
+        });
     }
 
     /// A signal stopped the run at `step` (during it, or before it started).
@@ -394,6 +416,7 @@ impl RunObserver for JournalObserver {
                     journal.step_ended(step, status, Duration::ZERO, Some(&failure.reason));
                 }
             }
+            RunEvent::HostWork(work) => journal.host_work(&work.name, &work.detail, work.duration),
             RunEvent::Interrupted(at) => {
                 let signal = crate::interrupt::signal_name().unwrap_or("SIGINT");
                 let step = Step {
@@ -678,6 +701,39 @@ mod tests {
         let (records, skipped) = read(&path).unwrap();
         assert_eq!(skipped, 0);
         assert_eq!(records[1].event, Event::Unknown);
+    }
+
+    #[test]
+    fn host_work_is_recorded_and_a_journal_without_it_still_reads() {
+        use crate::model::events::HostWork;
+        let dir = tempfile::tempdir().unwrap();
+        let journal = std::sync::Arc::new(Journal::open(dir.path(), "r").unwrap());
+        let mut observer = JournalObserver::new(journal.clone());
+        observer.event(&RunEvent::HostWork(&HostWork {
+            name: "compile".into(),
+            detail: "3 components (2 cached)".into(),
+            duration: Duration::from_millis(1500),
+        }));
+        drop(observer);
+        drop(journal);
+        let path = dir.path().join(JOURNAL_FILE);
+        let (records, _) = read(&path).unwrap();
+        assert_eq!(records[0].event, Event::HostWork);
+        assert_eq!(records[0].work.as_deref(), Some("compile"));
+        assert_eq!(
+            records[0].detail.as_deref(),
+            Some("3 components (2 cached)")
+        );
+        assert_eq!(records[0].duration_ms, Some(1500.0));
+        // A line of an older hookhost has neither field.
+        std::fs::write(
+            &path,
+            "{\"run\":\"r\",\"event\":\"end\",\"status\":\"ok\"}\n",
+        )
+        .unwrap();
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!((records.len(), skipped), (1, 0));
+        assert_eq!(records[0].work, None);
     }
 
     #[test]
