@@ -348,17 +348,16 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
     let (_lock, journal) = guard_stack(entry, &args.stack.top, state_dir)?.unzip();
     let top = &args.stack.top;
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, top, e, started);
-    let plan = match plan_for(entry, &args.stack, state_dir, args.dry_run, false)
-        .inspect_err(refused)
-    {
-        Ok(plan) => plan,
-        Err(e) if mode == Mode::Json => {
-            // CI reading the events learns why nothing ran; people read stderr.
-            println!("{}", report::refused_event(&e));
-            return Err(e);
-        }
-        Err(e) => return Err(e),
-    };
+    let plan =
+        match plan_for(entry, &args.stack, state_dir, args.dry_run, false).inspect_err(refused) {
+            Ok(plan) => plan,
+            Err(e) if mode == Mode::Json => {
+                // CI reading the events learns why nothing ran; people read stderr.
+                println!("{}", report::refused_event(&e));
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
     let mut reporter = Reporter::new(mode);
     let log = match &args.log {
         Some(path) => path.clone(),

@@ -536,6 +536,30 @@ fn a_dry_run_with_a_state_dir_writes_nothing_in_the_stack() {
     assert!(state.path().join("hook-stack").exists(), "{}", run.all());
 }
 
+#[test]
+fn with_a_state_dir_a_dry_run_reports_a_write_into_the_stack_s_own_hookhost_dir() {
+    let stack = TestStack::new();
+    stack.bash(
+        "10-a.sh",
+        "[[ $2 == install ]] || return 0\necho x > \"$TOP_DIR/.hookhost/planted\"\n",
+    );
+    std::fs::create_dir(stack.top().join(".hookhost")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let dir_arg = state.path().to_str().unwrap();
+    let run = stack.hookhost(&["stack", "--dry-run", "--state-dir", dir_arg]);
+    // Not hookhost's state under --state-dir: the write is a finding of
+    // the hook, not its failure.
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("would write") && l.contains("/.hookhost/planted")),
+        "{}",
+        run.all()
+    );
+    assert!(!stack.top().join(".hookhost/planted").exists());
+}
+
 // ------------------------------------------------- status of a live run
 
 #[test]

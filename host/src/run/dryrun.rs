@@ -166,17 +166,19 @@ fn parse(line: &str, hook: &str, phase: &str) -> Option<Record> {
 /// it (`FILE: line N: PATH: Permission denied`, a redirection), as a record
 /// line for the record file: kind `file`, the place mapped back to the
 /// hook's (or the tree's) file relative to `top`. None for other lines.
-pub fn refused_write(line: &str, top: &Path) -> Option<String> {
+/// `state_dir` is hookhost's state (the stack's `.hookhost`, or the
+/// `--state-dir`), which a dry run may write.
+pub fn refused_write(line: &str, top: &Path, state_dir: &Path) -> Option<String> {
     let body = line.strip_suffix(": Permission denied")?;
     let (file, rest) = body.split_once(": line ")?;
     let (number, path) = rest.split_once(": ")?;
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || path.is_empty() {
         return None;
     }
-    if !is_write_target(path, top) {
+    if !is_write_target(path, top, state_dir) {
         return None;
     }
-    let place = format!("{}:{number}", place_file(file, top));
+    let place = format!("{}:{number}", place_file(file, top, state_dir));
     let path = path.replace(['\t', '\n'], " ");
     Some(format!(
         "file\t{place}\twould write {path}\trefused by the dry run's confinement\n"
@@ -187,10 +189,10 @@ pub fn refused_write(line: &str, top: &Path) -> Option<String> {
 /// words a refused exec the same way, so a PATH that is an executable file,
 /// or lies inside hookhost's state (which a dry run may write; the shims
 /// live there), is not taken for a write.
-fn is_write_target(path: &str, top: &Path) -> bool {
+fn is_write_target(path: &str, top: &Path, state_dir: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     let absolute = top.join(path);
-    if absolute.starts_with(top.join(".hookhost")) {
+    if absolute.starts_with(state_dir) {
         return false;
     }
     let executable = std::fs::metadata(&absolute)
@@ -199,28 +201,27 @@ fn is_write_target(path: &str, top: &Path) -> bool {
 }
 
 /// A file bash named, as the report names it: relative to the stack, and
-/// the prelude's padded copies (`.hookhost/prelude/N/stack.sh`) as the
+/// the prelude's padded copies (`STATE/prelude/N/stack.sh`) as the
 /// tree's own script.
-fn place_file(file: &str, top: &Path) -> String {
-    let top = top.to_string_lossy();
-    let relative = file
-        .strip_prefix(top.as_ref())
-        .and_then(|r| r.strip_prefix('/'))
-        .unwrap_or(file);
-    match relative.strip_prefix(".hookhost/prelude/") {
-        Some(padded) => padded
+fn place_file(file: &str, top: &Path, state_dir: &Path) -> String {
+    let under = |dir: &Path| {
+        file.strip_prefix(dir.to_string_lossy().as_ref())
+            .and_then(|r| r.strip_prefix('/'))
+    };
+    if let Some(padded) = under(state_dir).and_then(|r| r.strip_prefix("prelude/")) {
+        return padded
             .split_once('/')
             .map_or(padded, |(_, script)| script)
-            .to_string(),
-        None => relative.to_string(),
+            .to_string();
     }
+    under(top).unwrap_or(file).to_string()
 }
 
 /// In a dry run, note a refused write `line` (see [`refused_write`]) in the
 /// record file of `state_dir`, for the step running now.
 pub fn note_refused_write(line: &str, top: &Path, state_dir: &Path) {
     use std::io::Write;
-    let Some(record) = refused_write(line, top) else {
+    let Some(record) = refused_write(line, top, state_dir) else {
         return;
     };
     let file = std::fs::OpenOptions::new()
@@ -234,8 +235,8 @@ pub fn note_refused_write(line: &str, top: &Path, state_dir: &Path) {
 /// Whether a hook's output ends with a write the confinement refused: its
 /// non-zero status then comes from that refusal, which the dry run reports
 /// as a finding (`would write PATH`), not as the hook's failure.
-pub fn ended_at_refused_write(last_line: Option<&str>, top: &Path) -> bool {
-    last_line.is_some_and(|line| refused_write(line, top).is_some())
+pub fn ended_at_refused_write(last_line: Option<&str>, top: &Path, state_dir: &Path) -> bool {
+    last_line.is_some_and(|line| refused_write(line, top, state_dir).is_some())
 }
 
 /// The report's sections: record kind, title, and how a record's command
@@ -716,13 +717,14 @@ mod tests {
     #[test]
     fn a_refused_redirection_becomes_a_file_record_at_the_hook_s_line() {
         let top = Path::new("/srv/tree");
+        let state = top.join(".hookhost");
         let line = "/srv/tree/extras.d/50-x.sh: line 25: /etc/x.conf: Permission denied";
         assert_eq!(
-            refused_write(line, top).as_deref(),
+            refused_write(line, top, &state).as_deref(),
             Some("file\textras.d/50-x.sh:25\twould write /etc/x.conf\trefused by the dry run's confinement\n")
         );
         let padded = "/srv/tree/.hookhost/prelude/1/stack.sh: line 9: /opt/x: Permission denied";
-        assert!(refused_write(padded, top)
+        assert!(refused_write(padded, top, &state)
             .unwrap()
             .contains("\tstack.sh:9\t"));
         let dir = tempfile::tempdir().unwrap();
@@ -739,7 +741,7 @@ mod tests {
             "x.sh: line : /x: Permission denied",
             "x.sh: line 3: /x: No such file or directory",
         ] {
-            assert_eq!(refused_write(other, top), None, "{other}");
+            assert_eq!(refused_write(other, top, &state), None, "{other}");
         }
     }
 

@@ -478,7 +478,12 @@ impl Run<'_> {
             Ok(Outcome::Success) => Ok(()),
             // A dry run's refused write is a finding (`would write PATH`).
             Ok(Outcome::Failed { .. })
-                if dry_run && dryrun::ended_at_refused_write(step.last_line(), &stack.top) =>
+                if dry_run
+                    && dryrun::ended_at_refused_write(
+                        step.last_line(),
+                        &stack.top,
+                        &stack.state_dir,
+                    ) =>
             {
                 Ok(())
             }
