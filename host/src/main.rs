@@ -23,7 +23,9 @@ use hookhost::model::events::{Event, Observers, RunObserver};
 use hookhost::model::hooks::HookKind;
 use hookhost::model::phases::Entry;
 use hookhost::model::problems::{Problem, Problems};
-use hookhost::plan::{discover, fetch, make_plan, unmatched_grant_tables, Plan, PlanOptions};
+use hookhost::plan::{
+    discover, fetch, make_plan, unmatched_grant_tables, unused_grant_flags, Plan, PlanOptions,
+};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, run_start, Observer, RunOptions};
 use hookhost::state::journal::{self, Journal, JournalObserver};
@@ -102,12 +104,17 @@ fn main() -> ExitCode {
 /// of extras.d, manifests and grants, drivers, and (`components`, or when
 /// anything else is wrong already) whether each WASM hook is a component
 /// hookhost can run.
+///
+/// The warnings of a refused stack are said before its problems (as
+/// `{"event":"warning"}` lines on stdout when `json`): a skipped file or a
+/// grant table that matches nothing often explains a refusal.
 fn plan_for(
     entry: Entry,
     args: &StackArgs,
     state_dir: Option<&Path>,
     dry_run: bool,
     components: bool,
+    json: bool,
 ) -> anyhow::Result<Plan> {
     let (mut stack, mut problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
@@ -128,6 +135,7 @@ fn plan_for(
         Ok(discovery) => discovery,
         Err(found) => {
             problems.extend(found);
+            warn_refused(&skip_warnings(&stack), json);
             return Err(problems.into());
         }
     };
@@ -161,13 +169,34 @@ fn plan_for(
     match plan {
         Ok(mut plan) if problems.is_empty() => {
             plan.notes.extend(warnings);
+            plan.notes.extend(unused_grant_flags(&flags, &plan));
             Ok(plan)
         }
         _ => {
-            for warning in warnings {
-                eprintln!("warning: {warning}");
-            }
+            warn_refused(&skip_warnings(&stack), json);
+            warn_refused(&warnings, json);
             Err(problems.into())
+        }
+    }
+}
+
+/// A warning for each file of extras.d skipped as not a hook.
+fn skip_warnings(stack: &Stack) -> Vec<String> {
+    let skipped = hookhost::plan::skipped_files(stack);
+    let shown = skipped.iter().map(|s| format!("skipped {}: {}", s.path.display(), s.reason));
+    shown.collect()
+}
+
+/// The warnings of a refused stack: on stderr for people, as events on
+/// stdout beside the `refused` event for machines.
+fn warn_refused(warnings: &[String], json: bool) {
+    for warning in warnings {
+        match json {
+            true => println!(
+                "{}",
+                serde_json::json!({"event": "warning", "message": warning})
+            ),
+            false => eprintln!("warning: {warning}"),
         }
     }
 }
@@ -187,12 +216,27 @@ fn check_components(wasm: &[(&Path, Role)]) -> Problems {
             return problems;
         }
     };
-    for result in hookhost::wasm::load_all(&runtime, wasm) {
+    for ((path, _), result) in wasm.iter().zip(hookhost::wasm::load_all(&runtime, wasm)) {
         if let Err(e) = result {
-            problems.push(Problem::new(e.to_string()));
+            problems.push(component_problem(path, &e.to_string()));
         }
     }
     problems
+}
+
+/// A component that cannot run, as a problem of its file and hook (the
+/// file's stem: `85-broken`, `hypervisor-fake`).
+fn component_problem(path: &Path, message: &str) -> Problem {
+    let prefix = format!("{}: ", path.display());
+    let mut problem = match message.strip_prefix(&prefix) {
+        Some(rest) => Problem::at(path, None, rest),
+        None => Problem::new(message),
+    };
+    problem.file = Some(path.to_path_buf());
+    match path.file_stem() {
+        Some(stem) => problem.for_hook(stem.to_string_lossy()),
+        None => problem,
+    }
 }
 
 fn show_plan(
@@ -202,7 +246,7 @@ fn show_plan(
     json: bool,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let plan = plan_for(entry, args, state_dir, dry_run, true)?;
+    let plan = plan_for(entry, args, state_dir, dry_run, true, false)?;
     let confinement = dry_run.then(|| hookhost::bash::confine::dry_run_status().lines());
     match json {
         true => {
@@ -349,7 +393,9 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
     let top = &args.stack.top;
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, top, e, started);
     let plan =
-        match plan_for(entry, &args.stack, state_dir, args.dry_run, false).inspect_err(refused) {
+        match plan_for(entry, &args.stack, state_dir, args.dry_run, false, mode == Mode::Json)
+            .inspect_err(refused)
+        {
             Ok(plan) => plan,
             Err(e) if mode == Mode::Json => {
                 // CI reading the events learns why nothing ran; people read stderr.

@@ -58,8 +58,15 @@ fn a_crlf_hook_is_refused_for_its_line_endings_not_told_about_exit() {
     let run = stack.hookhost(&["stack"]);
     run.assert_code(2)
         .assert_no_panic()
-        .assert_stderr_has("error: extras.d/30-crlf.sh: has Windows (CRLF) line endings")
-        .assert_stderr_has("sed -i 's/\\r$//' extras.d/30-crlf.sh");
+        .assert_stderr_has(&format!(
+            "error: {}/extras.d/30-crlf.sh:1: has Windows (CRLF) line endings",
+            top(&stack)
+        ))
+        // The fix runs from wherever the operator is: the path is absolute.
+        .assert_stderr_has(&format!(
+            "sed -i 's/\\r$//' {}/extras.d/30-crlf.sh`",
+            top(&stack)
+        ));
     assert_lacks(&run, "return N");
     assert!(!stack.path(".hookhost/logs").exists(), "{}", run.all());
 }
@@ -499,9 +506,17 @@ fn a_virt_driver_typo_names_the_driver_meant() {
     stack.write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=libvrt\n");
     let run = stack.hookhost(&["stack"]);
     run.assert_code(2)
-        .assert_stderr_has("VIRT_DRIVER=libvrt (")
-        .assert_stderr_has("no such driver (did you mean `libvirt`?)")
+        .assert_stderr_has(&format!(
+            "error: {}/local.conf:2: VIRT_DRIVER=libvrt: no such driver (did you mean `libvirt`?)",
+            top(&stack)
+        ))
         .assert_stderr_has("the drivers present: fake, libvirt");
+    // The line that set it, under a caret, as local.conf's other errors.
+    run.assert_stderr_has(&format!(" --> {}/local.conf:2:1
+", top(&stack)))
+        .assert_stderr_has("2 | VIRT_DRIVER=libvrt
+")
+        .assert_stderr_has("^^^^ selects no driver");
 }
 
 #[test]
