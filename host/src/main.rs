@@ -270,6 +270,12 @@ fn show_plan(
 }
 
 fn show_list(args: &StackArgs, state_dir: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
+    // Every check `plan` makes (fetching nothing, writing no lock): a
+    // stack `stack` would refuse is not listed as if it were fine.
+    let plan = plan_for(Entry::Stack, args, state_dir, true, true, false)?;
+    for note in &plan.notes {
+        eprintln!("warning: {note}");
+    }
     let (stack, problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
     let mut stack = problems.or_ok(stack)?;
@@ -293,15 +299,14 @@ fn show_status(
     json: bool,
     timeline: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    // As every other command: a directory that is not a stack is said so.
+    hookhost::config::stack::check_is_stack(top)?;
+    let top = &top.canonicalize()?;
     let state = match state_dir {
         Some(dir) => dir.to_path_buf(),
         None => top.join(hookhost::config::stack::STATE_DIR),
     };
     let text = match timeline {
-        Some(_) if !top.is_dir() => anyhow::bail!(
-            "{}: no such stack directory (pass --top DIR)",
-            top.display()
-        ),
         Some(file) => hookhost::commands::timeline::write(&state, file)?,
         None => hookhost::commands::status::show(top, &state, json)?,
     };

@@ -23,6 +23,10 @@ pub struct RunStart {
     /// The hooks' file names, in order.
     pub hooks: Vec<String>,
     pub phases: Vec<Phase>,
+    /// Every step the run will report, when all goes well: each hook in
+    /// each phase, the driver's calls, local.conf's merges and the
+    /// prelude's parts (what a progress counter counts to).
+    pub steps: usize,
 }
 
 /// How a step ended.
