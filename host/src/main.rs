@@ -269,27 +269,46 @@ fn show_plan(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `hookhost list`: every hook, driver and grant of the stack, then every
+/// problem `plan` would find in the stack's own files (local.conf, grant
+/// flags, extras.d, manifests and grants, components, the driver), with
+/// exit status 2: a stack `stack` would refuse is listed (what each plugin
+/// requests and is granted helps to fix it) but not passed as fine. It
+/// fetches nothing, so external plugins are listed as they are on disk.
 fn show_list(args: &StackArgs, state_dir: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
-    // Every check `plan` makes (fetching nothing, writing no lock): a
-    // stack `stack` would refuse is not listed as if it were fine.
-    let plan = plan_for(Entry::Stack, args, state_dir, true, true, false)?;
-    for note in &plan.notes {
-        eprintln!("warning: {note}");
-    }
-    let (stack, problems) = open_stack(&args.top, state_dir)?;
+    let (mut stack, mut problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
-    let mut stack = problems.or_ok(stack)?;
-    if !refused.is_empty() {
-        return Err(refused.into());
-    }
+    problems.extend(refused);
     stack.operator.apply_flags(&flags);
-    let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
-    let listing = list::list(&stack, allow_reserved)?;
-    match json {
-        true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
-        false => print!("{}", listing.render()),
+    let options = PlanOptions {
+        allow_reserved: args.grants.allow_reserved,
+        ..PlanOptions::default()
+    };
+    match discover(&stack, &options) {
+        Ok(discovery) => {
+            for warning in unmatched_grant_tables(&stack, &discovery.hooks) {
+                eprintln!("warning: {warning}");
+            }
+            problems.extend(hookhost::plan::check_local(&stack, &discovery));
+            let wasm: Vec<(&Path, Role)> = discovery
+                .hooks
+                .iter()
+                .filter(|f| f.kind == HookKind::Wasm)
+                .map(|f| (f.path.as_path(), Role::Hook))
+                .collect();
+            problems.extend(check_components(&wasm));
+        }
+        Err(found) => problems.extend(found),
     }
-    Ok(ExitCode::SUCCESS)
+    let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
+    // With extras.d refused, there is nothing to list but the problems.
+    if let Ok(listing) = list::list(&stack, allow_reserved) {
+        match json {
+            true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
+            false => print!("{}", listing.render()),
+        }
+    }
+    problems.or_ok(ExitCode::SUCCESS).map_err(Into::into)
 }
 
 /// `hookhost status`: the last run in words or JSON, or drawn into a file.

@@ -176,7 +176,7 @@ fn skip_warnings_are_said_when_the_stack_is_refused() {
 }
 
 #[test]
-fn list_refuses_a_stack_stack_refuses_with_every_problem() {
+fn list_shows_every_problem_of_a_stack_stack_refuses_and_exits_2() {
     let stack = TestStack::new();
     stack
         .wasm(
@@ -193,7 +193,8 @@ fn list_refuses_a_stack_stack_refuses_with_every_problem() {
         .assert_stderr_has("[grants.greter] matches no hook")
         .assert_stderr_has("20-greeter.wasm requests capabilities the operator has not granted")
         .assert_stderr_has("85-broken.wasm: is not a WebAssembly file");
-    assert_lacks(&run, "sandboxed");
+    // The listing is still there to read beside the problems.
+    run.assert_stdout_has("20-greeter.wasm");
     // Listing fetches and writes nothing.
     assert!(!stack.path(".hookhost").exists(), "{}", run.all());
     // Fixed, it lists as before.
@@ -203,6 +204,20 @@ fn list_refuses_a_stack_stack_refuses_with_every_problem() {
         .hookhost(&["list"])
         .assert_code(0)
         .assert_stdout_has("20-greeter");
+}
+
+#[test]
+fn list_shows_a_local_conf_error_and_the_others_beside_it() {
+    let stack = TestStack::new();
+    stack
+        .bash("10-ok.sh", "true\n")
+        .write("extras.d/85-broken.wasm", "junk\n")
+        .write("local.conf", "[[local|localrc]]\nA=$(hostname)\n");
+    let run = stack.hookhost(&["list"]);
+    run.assert_code(2)
+        .assert_no_panic()
+        .assert_stderr_has("local.conf:2: ")
+        .assert_stderr_has("85-broken.wasm: is not a WebAssembly file");
 }
 
 #[test]

@@ -101,6 +101,27 @@ pub fn skipped_files(stack: &Stack) -> Vec<Skipped> {
     discovery::skipped_files(&stack.top)
 }
 
+/// What planning checks of the stack's own hooks, grants and driver,
+/// leaving out the external plugins (which may not be fetched yet) and a
+/// DevStack tree's prelude: for `hookhost list`, which fetches nothing.
+pub fn check_local(stack: &Stack, discovery: &Discovery) -> Problems {
+    let mut problems = Problems::new();
+    let mut hooks = Vec::new();
+    for file in discovery.hooks.iter().cloned() {
+        match plan_hook(stack, file) {
+            Ok(hook) => hooks.push(hook),
+            Err(e) => problems.push_error(&e),
+        }
+    }
+    check_data_dirs(&hooks, &mut problems);
+    check_confine(stack, &hooks, &mut problems);
+    let from_env = drivers::from_environment(stack);
+    if let Err(e) = drivers::plan_driver(stack, from_env, &hooks) {
+        problems.push_error(&e);
+    }
+    problems
+}
+
 /// Make the plan for `entry` from the stack's `discovery`, or say
 /// everything that prevents it. `fetched` is what the fetch step
 /// ([`fetch::fetch_plugins`]) found of the external plugins; planning
