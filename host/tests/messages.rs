@@ -182,7 +182,8 @@ fn the_verdict_names_where_stack_stopped_and_repeats_the_first_error() {
         run.all()
     );
     // After the timing table: the verdict, the first error again, its
-    // last line of output, and the log.
+    // last lines of output (what says why, then hookhost's line), and the
+    // log.
     let after_table = run
         .stdout
         .rsplit("=========================\n")
@@ -191,18 +192,19 @@ fn the_verdict_names_where_stack_stopped_and_repeats_the_first_error() {
     let lines: Vec<&str> = after_table.lines().collect();
     assert_eq!(lines[0], verdict, "{}", run.all());
     assert_eq!(
-        lines[1..5],
+        lines[1..6],
         [
             "  = error: hook 35-fail (bash) failed in `stack install`",
             "  = reason: ended the bash session (exit status 1)",
             "  = last output:",
+            "   | the real cause",
             "   | hookhost: 'false' failed with status 1 at extras.d/35-fail.sh line 2",
         ],
         "{}",
         run.all()
     );
     assert!(
-        lines[5].starts_with(&format!(
+        lines[6].starts_with(&format!(
             "  = note: the whole run is in {}/.hookhost/logs/stack-",
             top(&stack)
         )),
@@ -210,7 +212,7 @@ fn the_verdict_names_where_stack_stopped_and_repeats_the_first_error() {
         run.all()
     );
     // The log ends the same way.
-    let log = lines[5].rsplit(' ').next().unwrap();
+    let log = lines[6].rsplit(' ').next().unwrap();
     let text = std::fs::read_to_string(log).unwrap();
     assert!(text.contains(verdict), "{text}");
     assert!(
