@@ -183,7 +183,9 @@ fn plan_for(
 /// A warning for each file of extras.d skipped as not a hook.
 fn skip_warnings(stack: &Stack) -> Vec<String> {
     let skipped = hookhost::plan::skipped_files(stack);
-    let shown = skipped.iter().map(|s| format!("skipped {}: {}", s.path.display(), s.reason));
+    let shown = skipped
+        .iter()
+        .map(|s| format!("skipped {}: {}", s.path.display(), s.reason));
     shown.collect()
 }
 
@@ -416,18 +418,24 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
     let (_lock, journal) = guard_stack(entry, &args.stack.top, state_dir)?.unzip();
     let top = &args.stack.top;
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, top, e, started);
-    let plan =
-        match plan_for(entry, &args.stack, state_dir, args.dry_run, false, mode == Mode::Json)
-            .inspect_err(refused)
-        {
-            Ok(plan) => plan,
-            Err(e) if mode == Mode::Json => {
-                // CI reading the events learns why nothing ran; people read stderr.
-                println!("{}", report::refused_event(&e));
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        };
+    let plan = match plan_for(
+        entry,
+        &args.stack,
+        state_dir,
+        args.dry_run,
+        false,
+        mode == Mode::Json,
+    )
+    .inspect_err(refused)
+    {
+        Ok(plan) => plan,
+        Err(e) if mode == Mode::Json => {
+            // CI reading the events learns why nothing ran; people read stderr.
+            println!("{}", report::refused_event(&e));
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let mut reporter = Reporter::new(mode);
     let log = match &args.log {
         Some(path) => path.clone(),

@@ -514,11 +514,16 @@ fn a_virt_driver_typo_names_the_driver_meant() {
         ))
         .assert_stderr_has("the drivers present: fake, libvirt");
     // The line that set it, under a caret, as local.conf's other errors.
-    run.assert_stderr_has(&format!(" --> {}/local.conf:2:1
-", top(&stack)))
-        .assert_stderr_has("2 | VIRT_DRIVER=libvrt
-")
-        .assert_stderr_has("^^^^ selects no driver");
+    run.assert_stderr_has(&format!(
+        " --> {}/local.conf:2:1
+",
+        top(&stack)
+    ))
+    .assert_stderr_has(
+        "2 | VIRT_DRIVER=libvrt
+",
+    )
+    .assert_stderr_has("^^^^ selects no driver");
 }
 
 #[test]

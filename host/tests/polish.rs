@@ -42,7 +42,9 @@ fn refused(run: &Run) -> Value {
 #[track_caller]
 fn problem<'a>(event: &'a Value, words: &str) -> &'a Value {
     let problems = event["problems"].as_array().unwrap();
-    let found = problems.iter().find(|p| p["text"].as_str().unwrap().contains(words));
+    let found = problems
+        .iter()
+        .find(|p| p["text"].as_str().unwrap().contains(words));
     found.unwrap_or_else(|| panic!("no problem with {words:?}: {event}"))
 }
 
@@ -131,7 +133,10 @@ fn json_refused_has_one_error_per_problem_and_the_warnings_as_events() {
             Some("[capabilities]\nvars-read = [\"GREETING_NAME\"]\nvars-write = [\"GREETING\"]\n"),
         )
         .write("extras.d/85-broken.wasm", "junk\n")
-        .write("hookhost.toml", "[grants.greter]\nvars-read = [\"GREETING_NAME\"]\n");
+        .write(
+            "hookhost.toml",
+            "[grants.greter]\nvars-read = [\"GREETING_NAME\"]\n",
+        );
     let run = stack.hookhost(&["stack", "--json"]);
     run.assert_code(2).assert_no_panic();
     let event = refused(&run);
@@ -151,7 +156,10 @@ fn json_refused_has_one_error_per_problem_and_the_warnings_as_events() {
         .find(|e| e["event"] == "warning")
         .unwrap_or_else(|| panic!("no warning event\n{}", run.all()));
     let message = warning["message"].as_str().unwrap();
-    assert!(message.contains("[grants.greter] matches no hook"), "{message}");
+    assert!(
+        message.contains("[grants.greter] matches no hook"),
+        "{message}"
+    );
     assert!(message.contains("(did you mean `greeter`?)"), "{message}");
     // Events only on stdout: stderr carries no duplicate warning text.
     assert_lacks(&run, "warning: ");
@@ -185,7 +193,10 @@ fn list_shows_every_problem_of_a_stack_stack_refuses_and_exits_2() {
             Some("[capabilities]\nvars-read = [\"GREETING_NAME\"]\n"),
         )
         .write("extras.d/85-broken.wasm", "junk\n")
-        .write("hookhost.toml", "[grants.greter]\nvars-read = [\"GREETING_NAME\"]\n");
+        .write(
+            "hookhost.toml",
+            "[grants.greter]\nvars-read = [\"GREETING_NAME\"]\n",
+        );
     let run = stack.hookhost(&["list"]);
     run.assert_code(2)
         .assert_no_panic()
@@ -199,7 +210,10 @@ fn list_shows_every_problem_of_a_stack_stack_refuses_and_exits_2() {
     assert!(!stack.path(".hookhost").exists(), "{}", run.all());
     // Fixed, it lists as before.
     std::fs::remove_file(stack.path("extras.d/85-broken.wasm")).unwrap();
-    stack.write("hookhost.toml", "[grants.greeter]\nvars-read = [\"GREETING_NAME\"]\n");
+    stack.write(
+        "hookhost.toml",
+        "[grants.greeter]\nvars-read = [\"GREETING_NAME\"]\n",
+    );
     stack
         .hookhost(&["list"])
         .assert_code(0)
@@ -298,7 +312,12 @@ fn an_allow_flag_no_plugin_requests_is_warned_about_with_the_nearest() {
         Some("[capabilities]\nvars-read = [\"GREETING_NAME\"]\n"),
     );
     let used = "--allow-env=GREETING_NAME";
-    let run = stack.hookhost(&["stack", used, "--allow-env=GREETING_NAM", "--allow-write=files"]);
+    let run = stack.hookhost(&[
+        "stack",
+        used,
+        "--allow-env=GREETING_NAM",
+        "--allow-write=files",
+    ]);
     run.assert_code(0)
         .assert_no_panic()
         .assert_stderr_has(
@@ -400,7 +419,10 @@ fn driver_rows_in_status_name_the_function_called() {
         .collect();
     let called: Vec<&str> = rows
         .iter()
-        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("hypervisor-fake:")))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("hypervisor-fake:"))
+        })
         .collect();
     assert_eq!(
         called,
@@ -487,7 +509,9 @@ fn the_spinner_counts_driver_calls_and_its_label_follows_the_phase_header() {
         assert!(at <= total, "[{at}/{total}]\n{}", shown());
     }
     assert!(
-        counters.iter().any(|(_, _, l)| l.contains("hypervisor-fake (bash)")),
+        counters
+            .iter()
+            .any(|(_, _, l)| l.contains("hypervisor-fake (bash)")),
         "{}",
         shown()
     );

@@ -161,7 +161,10 @@ fn name_driver_calls(mut steps: Vec<StepView>) -> Vec<StepView> {
         };
         let calls = [At::BeforeHooks, At::AfterHooks].map(|at| calls_at(*phase, at));
         let mut calls = calls.into_iter().flatten();
-        let index = match seen.iter_mut().find(|(h, p, _)| *h == step.hook && *p == step.phase) {
+        let index = match seen
+            .iter_mut()
+            .find(|(h, p, _)| *h == step.hook && *p == step.phase)
+        {
             Some((_, _, n)) => {
                 *n += 1;
                 *n
@@ -187,7 +190,12 @@ fn all_phases() -> Vec<Phase> {
         StackStep::Extra,
         StackStep::TestConfig,
     ];
-    let mut phases = vec![Phase::OverrideDefaults, Phase::Source, Phase::Unstack, Phase::Clean];
+    let mut phases = vec![
+        Phase::OverrideDefaults,
+        Phase::Source,
+        Phase::Unstack,
+        Phase::Clean,
+    ];
     phases.extend(stack.map(Phase::Stack));
     phases
 }

@@ -132,7 +132,10 @@ mod tests {
                 && warnings[0].ends_with("(did you mean `files/cache`?)"),
             "{warnings:?}"
         );
-        assert!(warnings[1].starts_with("--allow-run=curl: "), "{warnings:?}");
+        assert!(
+            warnings[1].starts_with("--allow-run=curl: "),
+            "{warnings:?}"
+        );
     }
 
     #[test]
