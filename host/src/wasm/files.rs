@@ -815,7 +815,7 @@ mod tests {
         }
         dir.symlink("x", "planted").unwrap();
         symlink("../x", w.join("out")).unwrap();
-        let walk = guard.walk(MAX_ENTRIES);
+        let walk = guard.walk(MAX_ENTRIES, Sizes::Counted);
         let why = walk.problem.unwrap();
         assert!(why.contains("cannot check"), "{why}");
         // The rest was still walked: what can be removed, is.
@@ -830,8 +830,8 @@ mod tests {
             std::fs::write(w.join(format!("f{n}")), "").unwrap();
         }
         let guard = guard(&[&w]);
-        assert_eq!(guard.walk(5).entries, 5);
-        assert!(guard.walk(4).problem.unwrap().contains("more than"));
+        assert_eq!(guard.walk(5, Sizes::Skipped).entries, 5);
+        assert!(guard.walk(4, Sizes::Skipped).problem.unwrap().contains("more than"));
         assert_eq!(guard.budget, MAX_ENTRIES - 5);
     }
 }
