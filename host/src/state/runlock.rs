@@ -22,6 +22,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
@@ -225,13 +226,17 @@ fn read_holder(file: &mut File) -> Option<Holder> {
     None
 }
 
-/// Replace the file's text by the holder line in one write.
+/// Replace the file's text by the holder line in one write, padded with
+/// spaces to the old text's length rather than truncated: a truncation
+/// waits for the file's last write to reach the disk (milliseconds on a
+/// busy one), and a reader never sees the file empty.
 fn write_holder(file: &mut File, holder: &Holder) -> std::io::Result<()> {
     let mut line = serde_json::to_string(holder).map_err(std::io::Error::other)?;
+    let old = file.metadata()?.len() as usize;
+    let width = old.saturating_sub(1).max(line.len());
+    line.extend(std::iter::repeat_n(' ', width - line.len()));
     line.push('\n');
-    file.set_len(0)?;
-    file.seek(SeekFrom::Start(0))?;
-    file.write_all(line.as_bytes())?;
+    file.write_all_at(line.as_bytes(), 0)?;
     file.flush()
 }
 
@@ -263,6 +268,28 @@ mod tests {
         let again = RunLock::acquire(&state, "clean", "run-3").unwrap();
         assert_eq!(again.path(), state.join(LOCK_FILE));
         assert_eq!(current_holder(&state).unwrap().run, "run-3");
+    }
+
+    #[test]
+    fn a_shorter_holder_line_replaces_a_longer_one_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = RunLock::acquire(dir.path(), "unstack", &"r".repeat(200)).unwrap();
+        let mut session = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        long.session_recorder()(session.id());
+        let recorded = current_holder(dir.path()).unwrap().session.unwrap();
+        assert_eq!(recorded.pid, session.id());
+        drop(long);
+        // The next run would wait for a session still alive.
+        session.kill().unwrap();
+        session.wait().unwrap();
+        let short = RunLock::acquire(dir.path(), "stack", "r1").unwrap();
+        let holder = current_holder(dir.path()).unwrap();
+        assert_eq!((holder.run.as_str(), holder.session), ("r1", None));
+        let text = std::fs::read_to_string(short.path()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text:?}");
     }
 
     #[test]

@@ -831,7 +831,11 @@ mod tests {
         }
         let guard = guard(&[&w]);
         assert_eq!(guard.walk(5, Sizes::Skipped).entries, 5);
-        assert!(guard.walk(4, Sizes::Skipped).problem.unwrap().contains("more than"));
+        assert!(guard
+            .walk(4, Sizes::Skipped)
+            .problem
+            .unwrap()
+            .contains("more than"));
         assert_eq!(guard.budget, MAX_ENTRIES - 5);
     }
 }
