@@ -773,8 +773,9 @@ fn kill_9_of_hookhost_ends_its_bash_session_and_the_lock_names_it() {
     let stack = TestStack::new();
     stack.bash(
         "20-slow.sh",
-        "if [[ $2 == install ]]; then echo $$ > \"$TOP_DIR/session.pid\"; echo READY; sleep 51.3; echo after; fi\n",
+        "if [[ $2 == install ]]; then echo $$ > \"$TOP_DIR/session.pid\"; echo READY; sleep 151.3; echo after; fi\n",
     );
+    // The hook outlasts the wait below: only its being killed ends bash in time.
     let mut live = Live::start(&stack, &["stack"]);
     live.wait_for("[20-slow] READY");
     let session: u32 = std::fs::read_to_string(stack.path("session.pid"))
@@ -795,10 +796,48 @@ fn kill_9_of_hookhost_ends_its_bash_session_and_the_lock_names_it() {
     if !ended {
         kill(session, 9);
     }
-    kill_all("sleep 51.3");
+    kill_all("sleep 151.3");
     assert!(ended, "the bash session outlived a kill -9 of hookhost");
     std::fs::write(stack.path("extras.d/20-slow.sh"), "true\n").unwrap();
     run(&stack, &["unstack"]).code(0);
+}
+
+#[test]
+fn kill_9_of_hookhost_ends_a_command_a_plugin_is_running() {
+    let stack = TestStack::new();
+    stack.write("long.sh", "echo $$ > \"$1\"\nexec sleep 153.6\n");
+    let marker = stack.path("command.pid");
+    let caps = "vars-read = [\"HOSTILE_*\"]\ncommands = [\"bash * *\"]\n";
+    stack.wasm(
+        "50-hostile",
+        "hostile",
+        Some(&format!("[capabilities]\n{caps}")),
+    );
+    stack.write("hookhost.toml", &format!("[grants.\"50-hostile\"]\n{caps}"));
+    stack.write(
+        "local.conf",
+        &format!(
+            "[[local|localrc]]\nHOSTILE_ATTACK=run\nHOSTILE_CMD=\"bash {} {}\"\n",
+            stack.path("long.sh").display(),
+            marker.display()
+        ),
+    );
+    // The command outlasts the wait below: only its being killed ends it in time.
+    let mut live = Live::start(&stack, &["stack"]);
+    let started = Instant::now();
+    while !marker.exists() && started.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&marker).unwrap_or_default();
+    let Ok(command) = text.trim().parse::<u32>() else {
+        live.kill_tree();
+        panic!("the plugin's command never started: {text:?}");
+    };
+    live.signal("KILL");
+    assert_eq!(live.finish().code, None);
+    let ended = gone_within_limit(command);
+    kill_all("sleep 153.6");
+    assert!(ended, "a plugin's command outlived a kill -9 of hookhost");
 }
 
 #[test]
