@@ -358,7 +358,7 @@ impl FileGuard {
 fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
     let real: Vec<PathBuf> = granted
         .iter()
-        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .map(|p| real_path(p).unwrap_or_else(|| p.clone()))
         .collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     for path in &real {
@@ -370,6 +370,20 @@ fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     roots
+}
+
+/// `path` with every link resolved, as the kernel names what it opens:
+/// one open and one read of its descriptor's link in /proc, where
+/// `canonicalize` reads a link per component, each a lookup from `/`.
+/// None when it cannot be opened.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(path)
+        .ok()?;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 
 fn unchecked(path: &Path, e: std::io::Error) -> String {

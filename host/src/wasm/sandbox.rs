@@ -36,11 +36,7 @@ pub fn wasi_ctx(name: &str, policy: &Policy, output: &GuestOutput) -> anyhow::Re
         .stderr(output.stream(Stream::Stderr))
         .allow_ip_name_lookup(false)
         .allow_tcp(false)
-        .allow_udp(false)
-        // File calls run on the calling thread, not handed to a blocking
-        // pool and awaited (hookhost's calls are synchronous: the hand-off
-        // was pure overhead). Before the preopens, which take it over.
-        .allow_blocking_current_thread(true);
+        .allow_udp(false);
     allow_net(&mut builder, name, policy);
     for dir in &policy.dirs {
         let perms = match dir.writable {
