@@ -106,7 +106,7 @@ impl RunLock {
                 path.display()
             );
         }
-        if let Some(previous) = read_holder(&mut file) {
+        if let Some(previous) = read_once(&mut file) {
             await_session(&previous, &path)?;
         }
         let holder = Holder {
@@ -207,6 +207,15 @@ fn try_flock(file: &File) -> std::io::Result<bool> {
             _ => return Err(err),
         }
     }
+}
+
+/// The holder line as the lock's new holder reads it: once (no one else
+/// writes it now; a new lock file is empty).
+fn read_once(file: &mut File) -> Option<Holder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.take(4096).read_to_string(&mut text).ok()?;
+    serde_json::from_str(text.trim()).ok()
 }
 
 /// The holder line, retried briefly: the holder may be rewriting it.
