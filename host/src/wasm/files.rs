@@ -115,10 +115,18 @@ struct OutLink {
     target: PathBuf,
 }
 
+/// Whether a walk adds up the files' sizes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sizes {
+    Counted,
+    Skipped,
+}
+
 /// What a walk of the writable directories found.
 struct Walk {
     entries: u64,
-    /// Bytes of the regular files (hard links counted once per name).
+    /// Bytes of the regular files (hard links counted once per name); 0
+    /// when the walk skipped sizes.
     bytes: u64,
     out: Vec<OutLink>,
     /// The first thing that could not be checked (the walk went on past
@@ -150,7 +158,7 @@ impl FileGuard {
         self.roots = distinct_roots(&self.granted);
         self.exhausted = false;
         self.reported = 0;
-        let walk = self.walk(MAX_ENTRIES);
+        let walk = self.walk(MAX_ENTRIES, Sizes::Counted);
         if let Some(problem) = walk.problem {
             return Err(problem);
         }
@@ -165,7 +173,8 @@ impl FileGuard {
     fn end(&mut self) -> (Vec<OutLink>, Option<String>) {
         // Twice the limit: what the plugin could add is counted already;
         // the margin is for trusted processes writing there meanwhile.
-        let walk = self.walk(2 * MAX_ENTRIES);
+        // Sizes are for the growth limit during the call: not needed now.
+        let walk = self.walk(2 * MAX_ENTRIES, Sizes::Skipped);
         let mut problem = walk.problem;
         let mut removed = Vec::new();
         for link in walk.out {
@@ -192,7 +201,7 @@ impl FileGuard {
     /// [`GROWTH_CHECK`] of the engine's clock, so it may overshoot by what
     /// it writes in that time).
     pub(super) fn grown_too_much(&self) -> Option<String> {
-        let walk = self.walk(2 * MAX_ENTRIES);
+        let walk = self.walk(2 * MAX_ENTRIES, Sizes::Counted);
         let grown = walk.bytes.saturating_sub(self.bytes_before);
         (grown > MAX_GROWTH).then(|| {
             format!(
@@ -226,7 +235,9 @@ impl FileGuard {
     /// entries counted and the links leading out. A directory or link that
     /// cannot be checked (a path too long to open, say) is the walk's
     /// problem, and so is passing `limit` entries (the walk stops there).
-    fn walk(&self, limit: u64) -> Walk {
+    /// With [`Sizes::Counted`], the regular files' sizes are added up (a
+    /// stat per file).
+    fn walk(&self, limit: u64, sizes: Sizes) -> Walk {
         let mut walk = Walk {
             entries: 0,
             bytes: 0,
@@ -235,7 +246,7 @@ impl FileGuard {
         };
         let mut dirs: Vec<PathBuf> = self.roots.clone();
         while let Some(dir) = dirs.pop() {
-            if let Err(problem) = self.walk_dir(&dir, limit, &mut walk, &mut dirs) {
+            if let Err(problem) = self.walk_dir(&dir, limit, sizes, &mut walk, &mut dirs) {
                 walk.problem.get_or_insert(problem);
                 if walk.entries > limit {
                     break;
@@ -250,6 +261,7 @@ impl FileGuard {
         &self,
         dir: &Path,
         limit: u64,
+        sizes: Sizes,
         walk: &mut Walk,
         dirs: &mut Vec<PathBuf>,
     ) -> Result<(), String> {
@@ -269,7 +281,7 @@ impl FileGuard {
                 dirs.push(entry.path());
             } else if kind.is_symlink() {
                 walk.out.extend(self.leading_out(dir, entry.path())?);
-            } else if kind.is_file() {
+            } else if kind.is_file() && sizes == Sizes::Counted {
                 walk.bytes += entry.metadata().map_or(0, |m| m.len());
             }
         }
@@ -346,7 +358,7 @@ impl FileGuard {
 fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
     let real: Vec<PathBuf> = granted
         .iter()
-        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .map(|p| real_path(p).unwrap_or_else(|| p.clone()))
         .collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     for path in &real {
@@ -358,6 +370,20 @@ fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     roots
+}
+
+/// `path` with every link resolved, as the kernel names what it opens:
+/// one open and one read of its descriptor's link in /proc, where
+/// `canonicalize` reads a link per component, each a lookup from `/`.
+/// None when it cannot be opened.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(path)
+        .ok()?;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 
 fn unchecked(path: &Path, e: std::io::Error) -> String {
@@ -670,14 +696,17 @@ fn open_at(
     let state = store.data_mut();
     let changes = open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE)
         || flags.intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY);
-    if let Some(dir) =
-        writable_dir(state, &fd).filter(|d| changes && (names_git_dir(&path) || in_git_dir(d)))
+    // Looked up once: each lookup reads a link in /proc, a path walk of its own.
+    let dir = changes.then(|| writable_dir(state, &fd)).flatten();
+    if let Some(dir) = dir
+        .as_ref()
+        .filter(|d| names_git_dir(&path) || in_git_dir(d))
     {
-        return Ok((Err(refuse_git(state, &dir, &path)),));
+        return Ok((Err(refuse_git(state, dir, &path)),));
     }
     if open.contains(OpenFlags::CREATE) {
         // Only a file that is not there yet is a new entry.
-        let new = writable_dir(state, &fd).is_some_and(|dir| !dir.join(&path).exists());
+        let new = dir.is_some_and(|dir| !dir.join(&path).exists());
         if new && !state.files.take_entry() {
             return Ok((Err(ErrorCode::Quota),));
         }
@@ -800,7 +829,7 @@ mod tests {
         }
         dir.symlink("x", "planted").unwrap();
         symlink("../x", w.join("out")).unwrap();
-        let walk = guard.walk(MAX_ENTRIES);
+        let walk = guard.walk(MAX_ENTRIES, Sizes::Counted);
         let why = walk.problem.unwrap();
         assert!(why.contains("cannot check"), "{why}");
         // The rest was still walked: what can be removed, is.
@@ -815,8 +844,12 @@ mod tests {
             std::fs::write(w.join(format!("f{n}")), "").unwrap();
         }
         let guard = guard(&[&w]);
-        assert_eq!(guard.walk(5).entries, 5);
-        assert!(guard.walk(4).problem.unwrap().contains("more than"));
+        assert_eq!(guard.walk(5, Sizes::Skipped).entries, 5);
+        assert!(guard
+            .walk(4, Sizes::Skipped)
+            .problem
+            .unwrap()
+            .contains("more than"));
         assert_eq!(guard.budget, MAX_ENTRIES - 5);
     }
 }
