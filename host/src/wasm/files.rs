@@ -59,10 +59,14 @@ use crate::capabilities::Policy;
 /// hold together: what the host walks twice per call at most.
 pub const MAX_ENTRIES: u64 = 100_000;
 
-/// Bytes a plugin may add to its writable directories in one call: its
-/// private `/data` persists between runs, so unbounded writes would fill
-/// the disk.
+/// Bytes a plugin may add to its writable directories in one run (all its
+/// calls together): its private `/data` persists between runs, so
+/// unbounded writes would fill the disk.
 pub const MAX_GROWTH: u64 = 1 << 30;
+
+/// Bytes a plugin's private `/data` may hold when its first call of a run
+/// begins: with [`MAX_GROWTH`] per run, this bounds what runs add up to.
+pub const MAX_DATA: u64 = 1 << 30;
 
 /// How often, in ticks of the engine's clock, a running call's writes are
 /// measured against [`MAX_GROWTH`].
@@ -97,8 +101,8 @@ pub struct FileGuard {
     exhausted: bool,
     /// Refusals and removals of this call, reported or not.
     reported: u32,
-    /// Bytes in the writable directories when the call began.
-    bytes_before: u64,
+    /// Bytes in the writable directories when the run's first call began.
+    bytes_at_start: Option<u64>,
 }
 
 /// A symlink as it was seen: a link moved, replaced or remade is another.
@@ -148,7 +152,7 @@ impl FileGuard {
             budget: 0,
             exhausted: false,
             reported: 0,
-            bytes_before: 0,
+            bytes_at_start: None,
         }
     }
 
@@ -164,8 +168,32 @@ impl FileGuard {
         }
         self.before = walk.out.into_iter().map(|l| l.id).collect();
         self.budget = MAX_ENTRIES - walk.entries;
-        self.bytes_before = walk.bytes;
-        Ok(())
+        if self.bytes_at_start.is_none() {
+            self.check_data_size()?;
+        }
+        let at_start = *self.bytes_at_start.get_or_insert(walk.bytes);
+        match walk.bytes.saturating_sub(at_start) > MAX_GROWTH {
+            true => Err(self.grown_reason()),
+            false => Ok(()),
+        }
+    }
+
+    /// Before the run's first call: Err when the private `/data` (the
+    /// first writable directory) holds more than [`MAX_DATA`].
+    fn check_data_size(&self) -> Result<(), String> {
+        let Some(data) = self.granted.first().and_then(|d| real_path(d)) else {
+            return Ok(());
+        };
+        let walk = self.walk_from(std::slice::from_ref(&data), 2 * MAX_ENTRIES, Sizes::Counted);
+        match walk.bytes > MAX_DATA {
+            true => Err(format!(
+                "its private data directory {} holds more than {}, the most hookhost lets a \
+                 plugin keep between runs; remove what it left there",
+                data.display(),
+                crate::model::units::show_size(MAX_DATA)
+            )),
+            false => Ok(()),
+        }
     }
 
     /// After a call: the links the plugin left leading out, removed, and
@@ -197,20 +225,25 @@ impl FileGuard {
     }
 
     /// During a call: why it must stop when the plugin added more than
-    /// [`MAX_GROWTH`] bytes to its writable directories (checked every
-    /// [`GROWTH_CHECK`] of the engine's clock, so it may overshoot by what
-    /// it writes in that time).
+    /// [`MAX_GROWTH`] bytes to its writable directories in this run
+    /// (checked every [`GROWTH_CHECK`] of the engine's clock, so it may
+    /// overshoot by what it writes in that time; its next call is then
+    /// refused before it runs).
     pub(super) fn grown_too_much(&self) -> Option<String> {
         let walk = self.walk(2 * MAX_ENTRIES, Sizes::Counted);
-        let grown = walk.bytes.saturating_sub(self.bytes_before);
-        (grown > MAX_GROWTH).then(|| {
-            format!(
-                "wrote more than {} into its writable directories ({}) in one call, the most \
-                 hookhost lets a plugin add; remove what it left there",
-                crate::model::units::show_size(MAX_GROWTH),
-                show_paths(&self.roots)
-            )
-        })
+        let grown = walk
+            .bytes
+            .saturating_sub(self.bytes_at_start.unwrap_or(walk.bytes));
+        (grown > MAX_GROWTH).then(|| self.grown_reason())
+    }
+
+    fn grown_reason(&self) -> String {
+        format!(
+            "wrote more than {} into its writable directories ({}) in this run, the most \
+             hookhost lets a plugin add in one run; remove what it left there",
+            crate::model::units::show_size(MAX_GROWTH),
+            show_paths(&self.roots)
+        )
     }
 
     fn too_many(&self) -> String {
@@ -238,13 +271,18 @@ impl FileGuard {
     /// With [`Sizes::Counted`], the regular files' sizes are added up (a
     /// stat per file).
     fn walk(&self, limit: u64, sizes: Sizes) -> Walk {
+        self.walk_from(&self.roots, limit, sizes)
+    }
+
+    /// [`FileGuard::walk`] of `roots`.
+    fn walk_from(&self, roots: &[PathBuf], limit: u64, sizes: Sizes) -> Walk {
         let mut walk = Walk {
             entries: 0,
             bytes: 0,
             out: Vec::new(),
             problem: None,
         };
-        let mut dirs: Vec<PathBuf> = self.roots.clone();
+        let mut dirs: Vec<PathBuf> = roots.to_vec();
         while let Some(dir) = dirs.pop() {
             if let Err(problem) = self.walk_dir(&dir, limit, sizes, &mut walk, &mut dirs) {
                 walk.problem.get_or_insert(problem);
