@@ -240,7 +240,26 @@ fn prepare_dirs(plan: &Plan) -> anyhow::Result<()> {
         std::fs::create_dir_all(&dir.host)
             .with_context(|| format!("cannot create the data directory {}", dir.host.display()))?;
     }
-    Ok(())
+    empty_root(&plan.stack.empty_root())
+}
+
+/// The directory plugins see as `/`: empty, and read-only for everyone,
+/// whatever was left there.
+fn empty_root(root: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = || format!("cannot prepare the empty directory {}", root.display());
+    match std::fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_dir() => {
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755))
+                .with_context(fail)?;
+            std::fs::remove_dir_all(root).with_context(fail)?;
+        }
+        Ok(_) => std::fs::remove_file(root).with_context(fail)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow::Error::new(e).context(fail())),
+    }
+    std::fs::create_dir(root).with_context(fail)?;
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o555)).with_context(fail)
 }
 
 fn session_config(plan: &Plan, options: &RunOptions) -> SessionConfig {

@@ -54,6 +54,7 @@ use super::host::PluginState;
 use super::output::Stream;
 use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::Policy;
+use crate::model::limits::{cut, MAX_AUDIT_ITEM};
 
 /// Entries (files, directories, links) a plugin's writable directories may
 /// hold together: what the host walks twice per call at most.
@@ -103,6 +104,9 @@ pub struct FileGuard {
     reported: u32,
     /// Bytes in the writable directories when the run's first call began.
     bytes_at_start: Option<u64>,
+    /// The first file access of this call refused for its grants, said
+    /// with what would allow it (for the call's failure).
+    first_denied: Option<String>,
 }
 
 /// A symlink as it was seen: a link moved, replaced or remade is another.
@@ -153,6 +157,7 @@ impl FileGuard {
             exhausted: false,
             reported: 0,
             bytes_at_start: None,
+            first_denied: None,
         }
     }
 
@@ -160,6 +165,7 @@ impl FileGuard {
     /// entries the plugin may create.
     fn begin(&mut self) -> Result<(), String> {
         self.roots = distinct_roots(&self.granted);
+        self.first_denied = None;
         self.exhausted = false;
         self.reported = 0;
         let walk = self.walk(MAX_ENTRIES, Sizes::Counted);
@@ -235,6 +241,13 @@ impl FileGuard {
             .bytes
             .saturating_sub(self.bytes_at_start.unwrap_or(walk.bytes));
         (grown > MAX_GROWTH).then(|| self.grown_reason())
+    }
+
+    /// The first file access of the current call that its grants refused:
+    /// to a plugin it looks like a missing file, so its own error says
+    /// little; this says what happened and what would allow it.
+    pub(super) fn first_denied(&self) -> Option<&str> {
+        self.first_denied.as_deref()
     }
 
     fn grown_reason(&self) -> String {
@@ -594,9 +607,7 @@ type Store<'a> = StoreContextMut<'a, PluginState>;
 /// anything else (wasmtime-wasi refuses what follows on its own).
 fn writable_dir(state: &PluginState, fd: &Resource<Descriptor>) -> Option<PathBuf> {
     match state.table.get(fd) {
-        Ok(Descriptor::Dir(dir)) if dir.perms == FsPerms::ReadWrite => {
-            std::fs::read_link(format!("/proc/self/fd/{}", dir.dir.as_raw_fd())).ok()
-        }
+        Ok(Descriptor::Dir(dir)) if dir.perms == FsPerms::ReadWrite => dir_of(state, fd),
         _ => None,
     }
 }
@@ -749,9 +760,72 @@ fn open_at(
             return Ok((Err(ErrorCode::Quota),));
         }
     }
-    let result =
-        HostDescriptor::open_at(&mut state.filesystem(), fd, path_flags, path, open, flags);
+    let dir = dir_of(state, &fd);
+    let result = HostDescriptor::open_at(
+        &mut state.filesystem(),
+        fd,
+        path_flags,
+        path.clone(),
+        open,
+        flags,
+    );
+    if result.is_err() {
+        if let Some(dir) = dir {
+            note_denied_open(state, &dir, &path, changes);
+        }
+    }
     Ok((to_guest(state, result)?,))
+}
+
+/// The host directory behind a directory descriptor.
+fn dir_of(state: &PluginState, fd: &Resource<Descriptor>) -> Option<PathBuf> {
+    match state.table.get(fd) {
+        Ok(Descriptor::Dir(dir)) => {
+            std::fs::read_link(format!("/proc/self/fd/{}", dir.dir.as_raw_fd())).ok()
+        }
+        _ => None,
+    }
+}
+
+/// A failed open that was a denial, recorded as one (the end of the run
+/// lists it with the grant that would allow it): a path outside every
+/// grant (opened beneath the empty `/`), or a write beneath a read-only
+/// grant. A file that is simply not there in a granted directory is not.
+fn note_denied_open(state: &mut PluginState, dir: &Path, path: &str, changes: bool) {
+    let kind = if changes { "write" } else { "read" };
+    let root = state
+        .policy
+        .root
+        .as_ref()
+        .and_then(|r| r.canonicalize().ok());
+    let guest = if root.as_deref() == Some(dir) {
+        format!("/{}", path.trim_start_matches('/'))
+    } else {
+        let read_only = state
+            .policy
+            .dirs
+            .iter()
+            .find(|d| !d.writable && d.host.canonicalize().ok().as_deref() == Some(dir));
+        match (changes, read_only) {
+            (true, Some(grant)) => format!("{}/{}", grant.guest, path.trim_start_matches('/')),
+            _ => return,
+        }
+    };
+    let said = match guest.strip_prefix("/stack/") {
+        Some(relative) => {
+            state.audit(kind, relative, Decision::Denied);
+            let hint = crate::capabilities::grant_hint(&state.name, kind, relative);
+            format!("{kind} {guest} is not granted (grant it with {hint})")
+        }
+        None => {
+            let outside = "outside the stack: no grant reaches it";
+            state.audit_detail(kind, &guest, Decision::Denied, outside);
+            format!("{kind} {guest} was refused: it is {outside}")
+        }
+    };
+    let said = format!("{said}; a path a plugin may not use looks missing to it");
+    let said = crate::model::inert::inert(&cut(&said, MAX_AUDIT_ITEM)).into_owned();
+    state.files.first_denied.get_or_insert(said);
 }
 
 fn rename_at(

@@ -218,7 +218,7 @@ impl Plugin {
                     "returned an error: {}",
                     self.store.data().hook_error(&message)
                 ),
-                help: None,
+                help: self.store.data().files.first_denied().map(str::to_string),
                 output_tail: tail,
             }),
             Err(trap) => {
