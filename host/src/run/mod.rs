@@ -212,11 +212,7 @@ fn load_components(
     let count = wasm::load::count(sources);
     let started = Instant::now();
     let progress = |done: usize| {
-        let detail = format!(
-            "{} ({done}/{} compiled)",
-            compile_detail(count),
-            count.compiled
-        );
+        let detail = format!("{}: {done}/{} compiled", compile_detail(count), count.compiled);
         tell(
             observer,
             Event::HostWork(&HostWork {
