@@ -301,7 +301,10 @@ impl CompileCache {
             .serialize()
             .map_err(|e| io::Error::other(first_line(&e)))
             .and_then(|artifact| {
-                write_atomically(dir, path, &Entry::encode(&self.secret, key, &artifact))
+                // Header and artifact written apart: a big component's
+                // artifact is not copied once more to put them together.
+                let header = Entry::header(&self.secret, key, &artifact);
+                write_atomically(dir, path, &[&header, &artifact])
             });
         if let Err(e) = stored {
             self.warn(format!(
@@ -393,15 +396,22 @@ impl Warning {
 struct Entry;
 
 impl Entry {
+    #[cfg(test)]
     fn encode(secret: &Secret, key: &Digest32, artifact: &[u8]) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(HEADER_LEN + artifact.len());
+        let mut bytes = Entry::header(secret, key, artifact);
+        bytes.extend_from_slice(artifact);
+        bytes
+    }
+
+    /// What goes before the artifact in an entry.
+    fn header(secret: &Secret, key: &Digest32, artifact: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(HEADER_LEN);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(key);
         bytes.extend_from_slice(&Sha256::digest(artifact));
         bytes.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
         let mac = Entry::mac(secret, &bytes, artifact).finalize().into_bytes();
         bytes.extend_from_slice(&mac);
-        bytes.extend_from_slice(artifact);
         bytes
     }
 
@@ -618,7 +628,7 @@ fn check_owned(meta: &fs::Metadata, what: &str) -> Result<(), String> {
 /// Write `bytes` to `path` so that readers see the old file or the whole
 /// new one: a private temporary file in the same directory, then a rename.
 /// No fsync: a file torn by a crash fails its checksum and is recompiled.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomically(dir: &Path, path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     let temp = temp_path(dir);
     let result = (|| {
         let mut file = OpenOptions::new()
@@ -626,7 +636,9 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&temp)?;
-        file.write_all(bytes)?;
+        for bytes in parts {
+            file.write_all(bytes)?;
+        }
         drop(file);
         fs::rename(&temp, path)
     })();

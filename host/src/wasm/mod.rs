@@ -197,6 +197,8 @@ fn new_engine() -> anyhow::Result<(Engine, Option<String>)> {
 
 pub(crate) fn engine_config(pooling: bool) -> Config {
     let mut config = Config::new();
+    // One component per thread (see above); the baseline engine differs.
+    config.parallel_compilation(false);
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     if pooling {

@@ -79,6 +79,10 @@ impl Baseline {
 fn make_baseline() -> Option<(Engine, Linker<PluginState>)> {
     let mut config = super::engine_config(false);
     config.strategy(Strategy::Winch);
+    // A big component (an interpreter) is one compile: its functions are
+    // spread over the cores. Small ones gain nothing, and lose nothing:
+    // `load_all`'s workers wait while the pool compiles.
+    config.parallel_compilation(true);
     let engine = Engine::new(&config).ok()?;
     let linker = super::new_linker(&engine).ok()?;
     Some((engine, linker))
