@@ -10,7 +10,9 @@
 //!   `~/.cache/hookhost` ([`default_dir`]); created mode 0700.
 //! - Key: sha256 of the component's bytes, mixed with hookhost's version and
 //!   build (the running binary's size, mtime and inode) and the engine's
-//!   compilation settings (`Engine::precompile_compatibility_hash`). A
+//!   compilation settings (`Engine::precompile_compatibility_hash`, which
+//!   names the compiler: Winch's and Cranelift's code of one component are
+//!   two entries, see `super::tier`). A
 //!   changed `.wasm`, a rebuilt hookhost or another engine setting therefore
 //!   looks up another file: stale code is never loaded.
 //! - Trust: only files hookhost wrote itself are ever deserialized (see

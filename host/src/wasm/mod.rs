@@ -174,11 +174,11 @@ impl Drop for Runtime {
 /// reservation is refused (a low `ulimit -v`), on-demand allocation works
 /// the same, a little slower, with a warning.
 ///
-/// wasmtime is built without its `parallel-compilation` feature: a
-/// component compiles on the thread that asks for it, and
-/// [`load_all`] runs one such thread per core, one plugin each. (With
-/// wasmtime's rayon pool as well, both competed for the same cores and
-/// loading in parallel gained nothing; see docs/design.md.)
+/// This engine compiles a component on the thread that asks for it
+/// (`parallel_compilation(false)`), and [`load_all`] runs one such thread
+/// per core, one plugin each. (With wasmtime's rayon pool as well, both
+/// competed for the same cores and loading in parallel gained nothing; see
+/// docs/design.md.) The baseline engine of a first run differs ([`tier`]).
 fn new_engine() -> anyhow::Result<(Engine, Option<String>)> {
     match Engine::new(&engine_config(true)) {
         Ok(engine) => Ok((engine, None)),
