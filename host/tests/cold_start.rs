@@ -34,7 +34,9 @@ fn two_plugin_stack() -> TestStack {
 
 /// Milliseconds of a duration as the table shows it (`1.23 ms`, `1.50 s`).
 fn millis(value: &str, unit: &str) -> f64 {
-    let n: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {value}"));
+    let n: f64 = value
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {value}"));
     match unit {
         "ms" => n,
         "s" => n * 1000.0,
@@ -136,7 +138,11 @@ fn a_warm_run_compiles_nothing_and_says_so_only_in_its_table() {
     );
     let (rows, total) = summed_rows(&warm.stdout);
     let sum: f64 = rows.iter().map(|(_, ms)| ms).sum();
-    assert!((total - sum).abs() <= 3.0, "{sum} vs {total}\n{}", warm.stdout);
+    assert!(
+        (total - sum).abs() <= 3.0,
+        "{sum} vs {total}\n{}",
+        warm.stdout
+    );
 }
 
 #[test]

@@ -124,7 +124,10 @@ pub fn execute(
     let _stop_guests = interrupt::on_interrupt(epoch_bumper(&runtime, plan));
     let sources = wasm::load::read_all(&runtime, &wasm_hooks(plan));
     let mut clock = HostClock::new(started, observer.clone());
-    clock.done("start-up", "WebAssembly runtime, component files read".into());
+    clock.done(
+        "start-up",
+        "WebAssembly runtime, component files read".into(),
+    );
     // The bash session starts (mostly waiting on bash) while the components
     // load; a refused run closes it again before any hook ran.
     let (loaded, space) = std::thread::scope(|scope| {
@@ -184,7 +187,10 @@ pub fn execute(
     run.start_driver(&runtime, driver_component.as_ref(), &services);
     // Plugins hold their own handles; the run's must not outlive them.
     drop(services);
-    clock.done("session start", "bash session, prelude, plugins started".into());
+    clock.done(
+        "session start",
+        "bash session, prelude, plugins started".into(),
+    );
     if run.summary.failures.is_empty() || !plan.entry.stops_at_first_failure() {
         run.walk_phases();
     }
@@ -212,7 +218,11 @@ fn load_components(
     let count = wasm::load::count(sources);
     let started = Instant::now();
     let progress = |done: usize| {
-        let detail = format!("{}: {done}/{} compiled", compile_detail(count), count.compiled);
+        let detail = format!(
+            "{}: {done}/{} compiled",
+            compile_detail(count),
+            count.compiled
+        );
         tell(
             observer,
             Event::HostWork(&HostWork {

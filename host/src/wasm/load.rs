@@ -108,7 +108,12 @@ pub fn count(sources: &[Source]) -> CompileCount {
 /// Read, compile and check one component for `role`.
 pub fn load(runtime: &Runtime, path: &Path, role: Role) -> Result<LoadedComponent, LoadError> {
     let wasm = read_component(path)?;
-    check(runtime, path, role, runtime.code_for(path, &wasm_digest(&wasm), &wasm))
+    check(
+        runtime,
+        path,
+        role,
+        runtime.code_for(path, &wasm_digest(&wasm), &wasm),
+    )
 }
 
 fn load_source(runtime: &Runtime, source: &Source) -> Result<LoadedComponent, LoadError> {
@@ -201,7 +206,12 @@ fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
 }
 
 /// Check a compiled component against `role` and link it.
-fn check(runtime: &Runtime, path: &Path, role: Role, got: Got) -> Result<LoadedComponent, LoadError> {
+fn check(
+    runtime: &Runtime,
+    path: &Path,
+    role: Role,
+    got: Got,
+) -> Result<LoadedComponent, LoadError> {
     let refuse = |problem: String| LoadError {
         path: path.to_path_buf(),
         problem,

@@ -33,7 +33,7 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Strategy};
 
-use super::cache::Digest32;
+use super::cache::{CompileCache, Digest32};
 use super::host::PluginState;
 use super::Runtime;
 
@@ -132,8 +132,8 @@ impl Runtime {
     /// Start the upgrade of the components that used Winch's code (see the
     /// module): nothing happens unless the run lasts [`UPGRADE_AFTER`].
     pub fn upgrade_in_background(&self) {
-        let paths = std::mem::take(&mut *self.baseline.used.lock().unwrap_or_else(|e| e.into_inner()));
-        if paths.is_empty() || self.cache().dir().is_none() {
+        let paths = self.to_upgrade();
+        if paths.is_empty() {
             return;
         }
         let (engine, cache) = (self.engine().clone(), self.cache_handle());
@@ -142,12 +142,29 @@ impl Runtime {
             .spawn(move || {
                 thread::sleep(UPGRADE_AFTER);
                 lowest_priority();
-                for path in paths {
-                    if let Ok(wasm) = std::fs::read(&path) {
-                        cache.store(&engine, &wasm);
-                    }
-                }
+                upgrade(&engine, &cache, &paths);
             });
+    }
+
+    /// The components that used Winch's code, once (none without a cache:
+    /// the upgrade would be lost).
+    fn to_upgrade(&self) -> Vec<PathBuf> {
+        let mut used = self.baseline.used.lock().unwrap_or_else(|e| e.into_inner());
+        match self.cache().dir() {
+            Some(_) => std::mem::take(&mut *used),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Compile each component in `paths` with the optimizing `engine` into
+/// the cache. The file is read again: if it changed since, the new bytes
+/// get an entry of their own (entries are keyed by content).
+fn upgrade(engine: &Engine, cache: &CompileCache, paths: &[PathBuf]) {
+    for path in paths {
+        if let Ok(wasm) = std::fs::read(path) {
+            cache.store(engine, &wasm);
+        }
     }
 }
 
@@ -162,5 +179,41 @@ fn lowest_priority() {
     unsafe {
         let tid = libc::gettid();
         libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasm::cache::wasm_digest;
+
+    #[test]
+    fn winch_code_comes_first_and_cranelift_code_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = wat::parse_str("(component (core module))").unwrap();
+        let path = dir.path().join("c.wasm");
+        std::fs::write(&path, &wasm).unwrap();
+        let digest = wasm_digest(&wasm);
+        let cache = dir.path().join("cache");
+        let runtime = || Runtime::with_cache(Some(cache.clone())).unwrap();
+        let tier = |runtime: &Runtime| {
+            let got = runtime.code_for(&path, &digest, &wasm);
+            assert!(got.compiled.is_ok());
+            got.tier
+        };
+
+        let first = runtime();
+        assert!(!first.is_cached(&digest));
+        assert_eq!(tier(&first), Tier::Baseline, "compiled by Winch");
+        let second = runtime();
+        assert!(second.is_cached(&digest));
+        assert_eq!(tier(&second), Tier::Baseline, "Winch's code, cached");
+
+        let paths = second.to_upgrade();
+        assert_eq!(paths, [path.clone()]);
+        upgrade(second.engine(), second.cache(), &paths);
+        let third = runtime();
+        assert_eq!(tier(&third), Tier::Optimized, "upgraded");
+        assert!(third.to_upgrade().is_empty(), "nothing left to upgrade");
     }
 }
