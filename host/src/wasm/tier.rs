@@ -56,27 +56,30 @@ pub struct CompileCount {
     pub compiled: usize,
 }
 
+/// An engine and its linker.
+type Made = (Engine, Linker<PluginState>);
+
 /// The Winch engine and its linker, made once when first needed (None:
 /// Winch is not available here), and the components that used its code.
 #[derive(Clone, Default)]
 pub(crate) struct Baseline {
-    made: Arc<OnceLock<Option<(Engine, Linker<PluginState>)>>>,
+    made: Arc<OnceLock<Option<Made>>>,
     used: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 impl Baseline {
     /// The engine and linker, if made.
-    pub(crate) fn get(&self) -> Option<&(Engine, Linker<PluginState>)> {
+    pub(crate) fn get(&self) -> Option<&Made> {
         self.made.get().and_then(Option::as_ref)
     }
 
-    fn get_or_make(&self) -> Option<&(Engine, Linker<PluginState>)> {
+    fn get_or_make(&self) -> Option<&Made> {
         self.made.get_or_init(make_baseline).as_ref()
     }
 }
 
 /// The Winch engine: the optimizing engine's settings, another compiler.
-fn make_baseline() -> Option<(Engine, Linker<PluginState>)> {
+fn make_baseline() -> Option<Made> {
     let mut config = super::engine_config(false);
     config.strategy(Strategy::Winch);
     // A big component (an interpreter) is one compile: its functions are
@@ -210,7 +213,7 @@ mod tests {
         assert_eq!(tier(&second), Tier::Baseline, "Winch's code, cached");
 
         let paths = second.to_upgrade();
-        assert_eq!(paths, [path.clone()]);
+        assert_eq!(paths, std::slice::from_ref(&path));
         upgrade(second.engine(), second.cache(), &paths);
         let third = runtime();
         assert_eq!(tier(&third), Tier::Optimized, "upgraded");
