@@ -86,6 +86,12 @@ fn make_baseline() -> Option<Made> {
     // spread over the cores. Small ones gain nothing, and lose nothing:
     // `load_all`'s workers wait while the pool compiles.
     config.parallel_compilation(true);
+    // Less to compile and keep for code that is replaced later anyway: no
+    // map from machine code back to wasm offsets (a trap still names the
+    // function) and no native unwind tables (wasmtime unwinds wasm frames
+    // itself).
+    config.generate_address_map(false);
+    config.native_unwind_info(false);
     let engine = Engine::new(&config).ok()?;
     let linker = super::new_linker(&engine).ok()?;
     Some((engine, linker))
