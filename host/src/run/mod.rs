@@ -189,7 +189,7 @@ pub fn execute(
     drop(services);
     clock.done(
         "session start",
-        "bash session, prelude, plugins started".into(),
+        "bash started, prelude, plugin instances".into(),
     );
     if run.summary.failures.is_empty() || !plan.entry.stops_at_first_failure() {
         run.walk_phases();
