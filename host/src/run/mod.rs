@@ -130,15 +130,25 @@ pub fn execute(
     );
     // The bash session starts (mostly waiting on bash) while the components
     // load; a refused run closes it again before any hook ran.
-    let (loaded, space) = std::thread::scope(|scope| {
+    let (loaded, driver_component, compiled, space) = std::thread::scope(|scope| {
         let space = scope.spawn(|| Space::start(session_config(plan, options)));
         let loaded = load_components(&runtime, plan, &sources, &observer);
-        (loaded, space.join())
+        // A refused hook component refuses the run before the driver is loaded.
+        let driver = match &loaded {
+            Ok(_) => driver::load_component(&runtime, plan.driver.as_ref()),
+            Err(_) => Ok(None),
+        };
+        // Waiting for bash after this is the session's time, not the compile's.
+        (loaded, driver, Instant::now(), space.join())
     });
     let loaded = loaded?;
     let space = space.map_err(|_| anyhow::anyhow!("starting the bash session panicked"))?;
-    let driver_component = driver::load_component(&runtime, plan.driver.as_ref())?;
-    clock.done("compile", compile_detail(wasm::load::count(&sources)));
+    let driver_component = driver_component?;
+    clock.done_at(
+        compiled,
+        "compile",
+        compile_detail(wasm::load::count(&sources)),
+    );
     runtime.upgrade_in_background();
     for warning in runtime.take_warnings() {
         tell(&observer, Event::Warning(&warning));
@@ -279,15 +289,19 @@ impl HostClock {
         }
     }
 
-    /// The span since the last one ended is `name`'s.
+    /// The span from the end of the last one until now is `name`'s.
     fn done(&mut self, name: &str, detail: String) {
-        let now = Instant::now();
+        self.done_at(Instant::now(), name, detail);
+    }
+
+    /// The span from the end of the last one until `end` is `name`'s.
+    fn done_at(&mut self, end: Instant, name: &str, detail: String) {
         let work = HostWork {
             name: name.into(),
             detail,
-            duration: now - self.last,
+            duration: end.saturating_duration_since(self.last),
         };
-        self.last = now;
+        self.last = end;
         tell(&self.observer, Event::HostWork(&work));
     }
 }
