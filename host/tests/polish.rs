@@ -601,3 +601,20 @@ fn the_demo_runs_without_a_warning_about_what_it_enables() {
         run.all()
     );
 }
+
+#[test]
+fn a_bad_virt_driver_in_local_conf_is_shown_at_its_line() {
+    let stack = TestStack::new();
+    stack
+        .bash("10-ok.sh", "true\n")
+        .write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=../evil\n");
+    let run = stack.hookhost(&["stack"]);
+    run.assert_code(2)
+        .assert_no_panic()
+        .assert_stderr_has(&format!(
+            "error: {}/local.conf:2: VIRT_DRIVER=\"../evil\" is not a driver name",
+            top(&stack)
+        ))
+        .assert_stderr_has(&format!(" --> {}/local.conf:2:1\n", top(&stack)))
+        .assert_stderr_has("2 | VIRT_DRIVER=../evil\n");
+}

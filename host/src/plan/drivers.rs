@@ -217,10 +217,11 @@ fn local_conf_selector(stack: &Stack) -> Selector {
 /// like another file (`fake.wasm`).
 fn check_name(name: &str, selected_by: &Selector) -> anyhow::Result<()> {
     if !name.chars().all(is_file_name_char) {
-        bail!(
-            "{selected_by}: {VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
+        let message = format!(
+            "{VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
              ASCII letters, digits, `_` and `-` (it selects {DRIVER_DIR}/hypervisor-<name>)"
         );
+        return Err(selector_problem(selected_by, message, "not a driver name").into());
     }
     Ok(())
 }
@@ -238,12 +239,15 @@ fn find_file(
     match (present(&bash)?, present(&wasm)?) {
         (true, false) => Ok((HookKind::Bash, bash)),
         (false, true) => Ok((HookKind::Wasm, wasm)),
-        (true, true) => bail!(
-            "{VIRT_DRIVER}={name} ({selected_by}): both {} (bash) and {} (wasm) exist; \
-             a driver is one or the other, so remove one of them",
-            bash.display(),
-            wasm.display()
-        ),
+        (true, true) => {
+            let message = format!(
+                "{VIRT_DRIVER}={name}: both {} (bash) and {} (wasm) exist; \
+                 a driver is one or the other, so remove one of them",
+                bash.display(),
+                wasm.display()
+            );
+            Err(selector_problem(selected_by, message, "selects two drivers").into())
+        }
         (false, false) => {
             let message = format!(
                 "{VIRT_DRIVER}={name}: no such driver{}; looked for {} (bash) and {} (wasm){}",
@@ -267,7 +271,7 @@ fn selector_problem(selected_by: &Selector, message: String, label: &str) -> Pro
             let snippet = line.and_then(|l| Snippet::line(path, &text, l, label));
             Problem::at(path, *line, message).show(snippet)
         }
-        Selector::Environment => Problem::new(format!("{message} (set in the environment)")),
+        Selector::Environment => Problem::new(format!("the environment: {message}")),
     };
     Problems::from(problem)
 }
