@@ -167,6 +167,9 @@ pub enum Event<'a> {
     HookFailed(&'a HookFailure),
     /// The host's own work finished (see [`HostWork`]).
     HostWork(&'a HostWork),
+    /// The host's own work under way (compiling components): `name` says
+    /// what, `detail` how far, `duration` how long so far.
+    HostProgress(&'a HostWork),
     Interrupted(&'a Interrupted),
     /// A warning that is not a step's output.
     Warning(&'a str),

@@ -237,17 +237,18 @@ impl Reporter {
         }
     }
 
-    /// The host's own work: `compiling` is progress (on the spinner, and a
-    /// line when there is no spinner), the rest finished work for the
-    /// timing table; `compile` also gets a line when something compiled.
-    fn host_work(&mut self, work: &HostWork) {
-        if work.name == "compiling" {
-            if !self.compiling {
-                self.log_line(&format!("compiling {}", work.detail));
-            }
-            self.compiling_progress(work);
-            return;
+    /// The host's own work under way (on the spinner, and a line when
+    /// there is no spinner).
+    fn host_progress(&mut self, work: &HostWork) {
+        if !self.compiling {
+            self.log_line(&format!("{} {}", work.name, work.detail));
         }
+        self.compiling_progress(work);
+    }
+
+    /// The host's own finished work, for the timing table; `compile` also
+    /// gets a line when something compiled.
+    fn host_work(&mut self, work: &HostWork) {
         if work.name == "compile" && self.compiling {
             let line = format!(
                 "compiled {} in {}",
@@ -701,6 +702,7 @@ impl RunObserver for Reporter {
             } => self.hook_finished(timing.clone(), status, error),
             Event::HookFailed(failure) => self.hook_failed(failure),
             Event::HostWork(work) => self.host_work(work),
+            Event::HostProgress(work) => self.host_progress(work),
             Event::Interrupted(at) => self.interrupted(at),
             Event::Warning(message) => self.warning(message),
             Event::Error(message) => self.error(message),

@@ -266,7 +266,7 @@ fn load_components(
         );
         tell(
             observer,
-            Event::HostWork(&HostWork {
+            Event::HostProgress(&HostWork {
                 name: "compiling".into(),
                 detail,
                 duration: started.elapsed(),
