@@ -10,20 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{component, Run, TestStack};
-
-/// `hookhost ARGS --top STACK` with the cache in `cache`.
-fn hookhost_with_cache(stack: &TestStack, cache: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_hookhost"))
-        .args(args)
-        .arg("--top")
-        .arg(stack.top())
-        .env("HOOKHOST_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run hookhost");
-    Run::from(output)
-}
+use support::{component, hookhost_with_cache, two_plugin_stack, Run, TestStack};
 
 /// `hookhost cache ACTION` with the cache in `cache`.
 fn cache_command(cache: &Path, action: &str) -> Run {
@@ -50,16 +37,6 @@ fn cache_warnings(run: &Run) -> usize {
         .chain(run.stdout.lines())
         .filter(|l| l.contains("warning") && l.contains("cache"))
         .count()
-}
-
-/// A stack with two WASM hooks (noop and probe) around a bash hook.
-fn two_plugin_stack() -> TestStack {
-    let stack = TestStack::new();
-    stack
-        .wasm("20-noop", "noop", None)
-        .bash("30-mid.sh", "echo mid-$1\n")
-        .wasm("40-probe", "probe", None);
-    stack
 }
 
 #[test]

@@ -208,28 +208,6 @@ fn on_a_terminal(stack: &TestStack, args: &str, no_color: bool) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// The text a terminal shows of `raw`: escape sequences dropped, each
-/// carriage return starting a new segment.
-fn segments(raw: &str) -> Vec<String> {
-    let mut text = String::new();
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ params final-byte
-            if chars.next_if_eq(&'[').is_some() {
-                for p in chars.by_ref() {
-                    if ('@'..='~').contains(&p) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        text.push(if c == '\r' { '\n' } else { c });
-    }
-    text.lines().map(str::to_string).collect()
-}
-
 #[test]
 fn on_a_terminal_a_spinner_shows_the_hook_and_no_output_line_is_cut() {
     let stack = TestStack::new();
@@ -238,7 +216,7 @@ fn on_a_terminal_a_spinner_shows_the_hook_and_no_output_line_is_cut() {
         "if [[ $2 == install ]]; then for i in $(seq 1 40); do echo \"line $i of slow output\"; sleep 0.03; done; fi\n",
     );
     let raw = on_a_terminal(&stack, "stack", false);
-    let lines = segments(&raw);
+    let lines = support::terminal_segments(&raw);
     for i in 1..=40 {
         let wanted = format!("[10-slow] line {i} of slow output");
         let count = lines.iter().filter(|l| l.trim_end() == wanted).count();

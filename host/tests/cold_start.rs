@@ -5,32 +5,7 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
-use support::{Run, TestStack};
-
-/// `hookhost stack --top STACK` with the compiled-component cache in `cache`.
-fn stack_with_cache(stack: &TestStack, cache: &Path) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_hookhost"))
-        .args(["stack", "--top"])
-        .arg(stack.top())
-        .env("HOOKHOST_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run hookhost");
-    Run::from(output)
-}
-
-/// Two WASM hooks around a bash hook.
-fn two_plugin_stack() -> TestStack {
-    let stack = TestStack::new();
-    stack
-        .wasm("20-noop", "noop", None)
-        .bash("30-mid.sh", "echo mid-$1\n")
-        .wasm("40-probe", "probe", None);
-    stack
-}
+use support::{hookhost_with_cache, two_plugin_stack, TestStack};
 
 /// Milliseconds of a duration as the table shows it (`1.23 ms`, `1.50 s`).
 fn millis(value: &str, unit: &str) -> f64 {
@@ -84,7 +59,7 @@ fn summed_rows(stdout: &str) -> (Vec<(String, f64)>, f64) {
 fn a_cold_run_names_the_compile_and_its_table_adds_up() {
     let stack = two_plugin_stack();
     let cache = tempfile::tempdir().unwrap();
-    let cold = stack_with_cache(&stack, cache.path());
+    let cold = hookhost_with_cache(&stack, cache.path(), &["stack"]);
     cold.assert_code(0).assert_no_panic();
     // Not a terminal: one line when compiling starts, one when it is done.
     cold.assert_stdout_has("compiling 2 components (0 cached): 0/2 compiled")
@@ -125,8 +100,8 @@ fn a_cold_run_names_the_compile_and_its_table_adds_up() {
 fn a_warm_run_compiles_nothing_and_says_so_only_in_its_table() {
     let stack = two_plugin_stack();
     let cache = tempfile::tempdir().unwrap();
-    stack_with_cache(&stack, cache.path()).assert_code(0);
-    let warm = stack_with_cache(&stack, cache.path());
+    hookhost_with_cache(&stack, cache.path(), &["stack"]).assert_code(0);
+    let warm = hookhost_with_cache(&stack, cache.path(), &["stack"]);
     warm.assert_code(0).assert_no_panic();
     assert!(
         !warm.stdout.contains("compiling") && !warm.stdout.contains("compiled "),
@@ -152,9 +127,9 @@ fn a_half_cached_run_counts_what_it_compiles() {
     let stack = TestStack::new();
     stack.wasm("20-noop", "noop", None);
     let cache = tempfile::tempdir().unwrap();
-    stack_with_cache(&stack, cache.path()).assert_code(0);
+    hookhost_with_cache(&stack, cache.path(), &["stack"]).assert_code(0);
     stack.wasm("40-probe", "probe", None);
-    stack_with_cache(&stack, cache.path())
+    hookhost_with_cache(&stack, cache.path(), &["stack"])
         .assert_code(0)
         .assert_stdout_has("compiling 2 components (1 cached): 0/1 compiled")
         .assert_stdout_has("probe 40-probe stack extra");

@@ -240,6 +240,17 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
             "30-hostile: vars-read ADMIN_PASSWORD — [grants.hostile] vars-read = \
              [\"ADMIN_PASSWORD\"] in hookhost.toml, or --allow-env=ADMIN_PASSWORD",
         );
+    // The verdict, after the timing table, says so too.
+    let verdict = run
+        .stdout
+        .split("stack finished in ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no verdict\n{}", run.all()));
+    assert!(
+        verdict.contains("\n  = note: 1 request denied to plugins (listed above)\n"),
+        "{}",
+        run.all()
+    );
     let run = stack.hookhost(&["stack", "--json", "--allow-env=HOSTILE_*"]);
     run.assert_code(0);
     let event = run
@@ -254,6 +265,12 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
     // Before the verdict: the summary stays the last event.
     let last = run.stdout.lines().last().unwrap_or_default();
     assert!(last.contains("\"event\":\"summary\""), "{}", run.all());
+    // Nothing denied, nothing noted.
+    let quiet = TestStack::new();
+    quiet.bash("10-ok.sh", "true\n");
+    let run = quiet.hookhost(&["stack"]);
+    run.assert_code(0);
+    assert!(!run.all().contains("denied to plugins"), "{}", run.all());
 }
 
 #[test]

@@ -369,39 +369,6 @@ fn the_verdict_repeats_the_lines_that_say_why_a_hook_failed() {
     assert!(!lines[at + 4].starts_with("   | "), "{}", run.all());
 }
 
-#[test]
-fn the_verdict_notes_what_plugins_were_denied() {
-    let stack = TestStack::new();
-    stack
-        .wasm(
-            "30-hostile",
-            "hostile",
-            Some("[capabilities]\nvars-read = [\"HOSTILE_*\"]\n"),
-        )
-        .write(
-            "local.conf",
-            "[[local|localrc]]\nHOSTILE_ATTACK=getvar\nHOSTILE_VAR=ADMIN_PASSWORD\n",
-        );
-    let run = stack.hookhost(&["stack", "--allow-env=HOSTILE_*"]);
-    run.assert_code(0).assert_no_panic();
-    let verdict = run
-        .stdout
-        .split("stack finished in ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no verdict\n{}", run.all()));
-    assert!(
-        verdict.contains("\n  = note: 1 request denied to plugins (listed above)\n"),
-        "{}",
-        run.all()
-    );
-    // Nothing denied, nothing noted.
-    let quiet = TestStack::new();
-    quiet.bash("10-ok.sh", "true\n");
-    let run = quiet.hookhost(&["stack"]);
-    run.assert_code(0);
-    assert_lacks(&run, "denied to plugins");
-}
-
 // ------------------------------------------------------------ drivers in status
 
 #[test]
@@ -459,23 +426,7 @@ fn drawn_on_a_terminal(stack: &TestStack) -> Vec<String> {
         .env("NO_COLOR", "1")
         .output()
         .expect("run script(1)");
-    let raw = String::from_utf8_lossy(&output.stdout);
-    let mut text = String::new();
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            if chars.next_if_eq(&'[').is_some() {
-                for p in chars.by_ref() {
-                    if ('@'..='~').contains(&p) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        text.push(if c == '\r' { '\n' } else { c });
-    }
-    text.lines().map(str::to_string).collect()
+    support::terminal_segments(&String::from_utf8_lossy(&output.stdout))
 }
 
 /// `(position, total, label)` of a spinner line `⠋ [3/8] stack install ...`.

@@ -220,3 +220,48 @@ pub fn dry_run_block(report: &str, hook: &str, phase: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The text a terminal shows of `raw`: escape sequences dropped, each
+/// carriage return starting a new segment.
+pub fn terminal_segments(raw: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ params final-byte
+            if chars.next_if_eq(&'[').is_some() {
+                for p in chars.by_ref() {
+                    if ('@'..='~').contains(&p) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        text.push(if c == '\r' { '\n' } else { c });
+    }
+    text.lines().map(str::to_string).collect()
+}
+
+/// A stack with two WASM hooks (noop and probe) around a bash hook.
+pub fn two_plugin_stack() -> TestStack {
+    let stack = TestStack::new();
+    stack
+        .wasm("20-noop", "noop", None)
+        .bash("30-mid.sh", "echo mid-$1\n")
+        .wasm("40-probe", "probe", None);
+    stack
+}
+
+/// `hookhost ARGS --top STACK` with the cache in `cache`.
+pub fn hookhost_with_cache(stack: &TestStack, cache: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_hookhost"))
+        .args(args)
+        .arg("--top")
+        .arg(stack.top())
+        .env("HOOKHOST_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run hookhost");
+    Run::from(output)
+}
