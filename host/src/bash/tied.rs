@@ -13,7 +13,6 @@
 //! its pid so a later run waits for it) registers with [`on_session`].
 
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Mutex, OnceLock};
@@ -23,23 +22,7 @@ type Job = (Command, Sender<io::Result<Child>>);
 
 /// Spawn `command` so that the child is killed when hookhost ends.
 pub fn spawn(mut command: Command) -> io::Result<Child> {
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: the closure runs in the forked child before exec and calls
-    // only prctl(2) and getppid(2), both async-signal-safe; it touches no
-    // memory of the parent's but the copied integer `parent`.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // hookhost died between the fork and the prctl: no signal
-            // will come for it.
-            if libc::getppid() != parent {
-                return Err(io::Error::other("hookhost ended while starting a child"));
-            }
-            Ok(())
-        });
-    }
+    crate::interrupt::die_with_hookhost(&mut command);
     let (reply, answer) = channel();
     let gone = || io::Error::other("the thread that starts child processes is gone");
     keeper()

@@ -107,6 +107,11 @@ pub struct FileGuard {
     /// The first file access of this call refused for its grants, said
     /// with what would allow it (for the call's failure).
     first_denied: Option<String>,
+    /// The private `/data`, as granted.
+    data: Option<PathBuf>,
+    /// The empty `/` beneath the grants, symlinks resolved (see
+    /// [`Policy::root`]).
+    root: Option<PathBuf>,
 }
 
 /// A symlink as it was seen: a link moved, replaced or remade is another.
@@ -158,6 +163,12 @@ impl FileGuard {
             reported: 0,
             bytes_at_start: None,
             first_denied: None,
+            data: policy
+                .dirs
+                .iter()
+                .find(|d| d.guest == "/data")
+                .map(|d| d.host.clone()),
+            root: policy.root.as_ref().and_then(|r| r.canonicalize().ok()),
         }
     }
 
@@ -187,7 +198,7 @@ impl FileGuard {
     /// Before the run's first call: Err when the private `/data` (the
     /// first writable directory) holds more than [`MAX_DATA`].
     fn check_data_size(&self) -> Result<(), String> {
-        let Some(data) = self.granted.first().and_then(|d| real_path(d)) else {
+        let Some(data) = self.data.as_ref().and_then(|d| real_path(d)) else {
             return Ok(());
         };
         let walk = self.walk_from(std::slice::from_ref(&data), 2 * MAX_ENTRIES, Sizes::Counted);
@@ -760,7 +771,7 @@ fn open_at(
             return Ok((Err(ErrorCode::Quota),));
         }
     }
-    let dir = dir_of(state, &fd);
+    let rep = fd.rep();
     let result = HostDescriptor::open_at(
         &mut state.filesystem(),
         fd,
@@ -770,7 +781,8 @@ fn open_at(
         flags,
     );
     if result.is_err() {
-        if let Some(dir) = dir {
+        // The descriptor stays in the table: the call only borrowed it.
+        if let Some(dir) = dir_of(state, &Resource::new_borrow(rep)) {
             note_denied_open(state, &dir, &path, changes);
         }
     }
@@ -793,19 +805,15 @@ fn dir_of(state: &PluginState, fd: &Resource<Descriptor>) -> Option<PathBuf> {
 /// grant. A file that is simply not there in a granted directory is not.
 fn note_denied_open(state: &mut PluginState, dir: &Path, path: &str, changes: bool) {
     let kind = if changes { "write" } else { "read" };
-    let root = state
-        .policy
-        .root
-        .as_ref()
-        .and_then(|r| r.canonicalize().ok());
-    let guest = if root.as_deref() == Some(dir) {
+    let guest = if state.files.root.as_deref() == Some(dir) {
         format!("/{}", path.trim_start_matches('/'))
     } else {
         let read_only = state
             .policy
             .dirs
             .iter()
-            .find(|d| !d.writable && d.host.canonicalize().ok().as_deref() == Some(dir));
+            // Grants in the stack were resolved when planned.
+            .find(|d| !d.writable && d.host == dir);
         match (changes, read_only) {
             (true, Some(grant)) => format!("{}/{}", grant.guest, path.trim_start_matches('/')),
             _ => return,
