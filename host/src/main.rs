@@ -418,6 +418,19 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
     let (_lock, journal) = guard_stack(entry, &args.stack.top, state_dir)?.unzip();
     let top = &args.stack.top;
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, top, e, started);
+    // Ctrl-C while planning or starting ends what was under way with an
+    // error of its own: the run was interrupted, not refused.
+    let interrupted = |say: &mut dyn FnMut(&str)| {
+        let line = format!(
+            "interrupted ({}) while starting, before the first hook ran",
+            interrupt::cause()
+        );
+        say(&line);
+        if let Some(journal) = &journal {
+            journal.run_ended("interrupted", 0, started.elapsed(), Some(&line));
+        }
+        Ok(ExitCode::from(interrupt::exit_status()))
+    };
     let plan = match plan_for(
         entry,
         &args.stack,
@@ -425,16 +438,21 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
         args.dry_run,
         false,
         mode == Mode::Json,
-    )
-    .inspect_err(refused)
-    {
+    ) {
         Ok(plan) => plan,
+        Err(_) if interrupt::requested() => {
+            return interrupted(&mut |line| eprintln!("error: {line}"));
+        }
         Err(e) if mode == Mode::Json => {
+            refused(&e);
             // CI reading the events learns why nothing ran; people read stderr.
             println!("{}", report::refused_event(&e));
             return Err(e);
         }
-        Err(e) => return Err(e),
+        Err(e) => {
+            refused(&e);
+            return Err(e);
+        }
     };
     let mut reporter = Reporter::new(mode);
     let log = match &args.log {
@@ -468,6 +486,10 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
     let observer: Observer = Arc::new(Mutex::new(DenialsFirst(observers)));
     let summary = match execute(&plan, &options, observer.clone()) {
         Ok(summary) => summary,
+        Err(_) if interrupt::requested() => {
+            let mut observer = observer.lock().unwrap_or_else(|e| e.into_inner());
+            return interrupted(&mut |line| observer.event(&Event::Error(line)));
+        }
         Err(e) => {
             // Refusals found while starting (a broken component): in the log too.
             let mut observer = observer.lock().unwrap_or_else(|e| e.into_inner());

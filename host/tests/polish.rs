@@ -9,6 +9,7 @@
 
 mod support;
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -568,4 +569,60 @@ fn a_bad_virt_driver_in_local_conf_is_shown_at_its_line() {
         ))
         .assert_stderr_has(&format!(" --> {}/local.conf:2:1\n", top(&stack)))
         .assert_stderr_has("2 | VIRT_DRIVER=../evil\n");
+}
+
+// ------------------------------------------------------------ Ctrl-C while starting
+
+/// Ctrl-C on a terminal while the run starts (here: while the driver is
+/// sourced; the terminal signals the whole foreground group, the bash
+/// session too) is an interruption, exit 130, not a refusal blaming what
+/// was starting.
+#[test]
+fn an_interrupt_while_starting_is_an_interruption() {
+    let stack = TestStack::new();
+    let functions: String = ["install", "configure", "start", "stop", "cleanup"]
+        .iter()
+        .map(|f| format!("{f}_nova_hypervisor() {{ :; }}\n"))
+        .collect();
+    stack
+        .bash("10-a.sh", "echo \"a $*\"\n")
+        .write(
+            "lib/nova_plugins/hypervisor-slow",
+            &format!("touch \"$TOP_DIR/sourcing\"\nsleep 30\n{functions}"),
+        )
+        .write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=slow\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookhost"))
+        .args(["stack", "--top"])
+        .arg(stack.top())
+        .env("NO_COLOR", "1")
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start hookhost");
+    let started = std::time::Instant::now();
+    while !stack.path("sourcing").exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the driver was never sourced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the process group our child leads, not yet
+    // waited for.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGINT);
+    }
+    let output = child.wait_with_output().expect("wait for hookhost");
+    let run = Run::from(output);
+    assert_eq!(run.code, Some(130), "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("interrupted (Ctrl-C) while starting, before the first hook ran"),
+        "{}",
+        run.all()
+    );
+    assert_lacks(&run, "hypervisor-slow: sourcing");
+    let status = stack.hookhost(&["status"]);
+    assert!(status.stdout.contains("interrupted"), "{}", status.all());
 }
