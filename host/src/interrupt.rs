@@ -282,6 +282,32 @@ fn parent_of(pid: u32) -> Option<u32> {
     after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Have the kernel kill `command`'s process when hookhost dies (`kill -9`
+/// included). The signal is tied to the thread that forks the child, so
+/// the caller forks from a thread that lives as long as the child.
+pub fn die_with_hookhost(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the forked child before exec and calls
+    // only prctl(2) and getppid(2), both async-signal-safe, on a copied
+    // integer.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // hookhost died between the fork and the prctl: no signal
+            // will come for it.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other(
+                    "hookhost ended while starting a child",
+                ));
+            }
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,31 +374,5 @@ mod tests {
     fn parent_of_self_is_the_real_parent() {
         let ppid = unsafe { libc::getppid() } as u32;
         assert_eq!(parent_of(std::process::id()), Some(ppid));
-    }
-}
-
-/// Have the kernel kill `command`'s process when hookhost dies (`kill -9`
-/// included). The signal is tied to the thread that forks the child, so
-/// the caller forks from a thread that lives as long as the child.
-pub fn die_with_hookhost(command: &mut std::process::Command) {
-    use std::os::unix::process::CommandExt;
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: the closure runs in the forked child before exec and calls
-    // only prctl(2) and getppid(2), both async-signal-safe, on a copied
-    // integer.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // hookhost died between the fork and the prctl: no signal
-            // will come for it.
-            if libc::getppid() != parent {
-                return Err(std::io::Error::other(
-                    "hookhost ended while starting a child",
-                ));
-            }
-            Ok(())
-        });
     }
 }
