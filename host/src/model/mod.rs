@@ -15,6 +15,7 @@ pub(crate) mod names;
 pub mod phases;
 pub mod problems;
 pub mod snippet;
+pub(crate) mod shell;
 pub(crate) mod suggest;
 pub(crate) mod truth;
 pub(crate) mod units;
