@@ -10,6 +10,7 @@
 //! granted" instead, and a flag that would grant more than the item (a
 //! command's arguments) says so.
 
+use crate::config::manifest::check_grant;
 use crate::config::operator::{grant_table, table_key_of};
 use crate::model::inert::inert;
 use crate::model::shell;
@@ -92,10 +93,16 @@ fn flag<'a>(key: &str, item: &'a str) -> Option<Flag<'a>> {
     Some(Flag::Exact(format!("{name}={}", shell::word(item))))
 }
 
-/// Why no grant can allow `item` under `key`, when none can: a command
-/// whose program is not a plain name (a grant names a program; a shell
+/// Why no grant can allow `item` under `key`, when none can: an item the
+/// operator's grant would be refused for, a command whose program is not
+/// a plain name (a grant names a program; a shell
 /// word is not one), or whose arguments a grant would read as patterns.
 fn ungrantable(key: &str, item: &str) -> Option<String> {
+    // What the operator could not write as a grant (a git URL holding a
+    // quote, a path with `..`) no advice can grant.
+    if let Err(why) = check_grant(key, item) {
+        return Some(inert(&why).into_owned());
+    }
     if key != "commands" {
         return None;
     }
@@ -145,11 +152,11 @@ mod tests {
     fn hostile_items_stay_one_toml_string_and_one_shell_word() {
         let hint = grant_hint("50-x", "read", "lib/$(touch /tmp/x)");
         assert!(hint.ends_with("--allow-read='lib/$(touch /tmp/x)'"), "{hint}");
-        let hint = grant_hint("50-x", "git", "https://e/x\",\"https://github.com/*");
+        let hint = grant_hint("50-x", "commands", "systemctl restart nova\",\"bash");
         let line = hint.split(" in hookhost.toml").next().unwrap();
         let table: toml::Table = toml::from_str(line.trim_start_matches("[grants.x] "))
             .expect("the advised line is TOML");
-        assert_eq!(table["git"].as_array().unwrap().len(), 1, "{hint}");
+        assert_eq!(table["commands"].as_array().unwrap().len(), 1, "{hint}");
     }
 
     #[test]
@@ -163,6 +170,15 @@ mod tests {
             "{hint}"
         );
         assert!(grant_hint("50-x", "commands", "true").ends_with("or --allow-run=true"));
+    }
+
+    #[test]
+    fn items_no_grant_can_hold_say_so() {
+        let hint = grant_hint("50-x", "git", "https://e/x\",\"https://github.com/*");
+        assert!(hint.starts_with("cannot be granted: "), "{hint}");
+        let hint = grant_hint("50-x", "read", "lib/\u{1b}[2J");
+        assert!(hint.starts_with("cannot be granted: "), "{hint}");
+        assert!(!hint.contains('\u{1b}'), "{hint}");
     }
 
     #[test]
