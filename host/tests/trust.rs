@@ -47,7 +47,10 @@ fn json_denials(run: &Run) -> Vec<serde_json::Value> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|e| e["event"] == "denials")
         .unwrap_or_else(|| panic!("no denials event\n{}", run.all()));
-    event["data"]["denials"].as_array().cloned().unwrap_or_default()
+    event["data"]["denials"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// What bash makes of `words` as one command line's arguments.
@@ -83,7 +86,10 @@ fn run_time_denials_are_advised_quoted_or_said_to_be_ungrantable() {
     let table: toml::Table = toml::from_str(toml_line).expect("the advice is TOML");
     let commands = table["commands"].as_array().expect("a list");
     assert_eq!(commands.len(), 1, "{line}");
-    assert_eq!(commands[0].as_str(), Some("systemctl restart nova\", \"bash"));
+    assert_eq!(
+        commands[0].as_str(),
+        Some("systemctl restart nova\", \"bash")
+    );
 
     // A git URL no grant could hold is said so, not advised.
     let line = denial(&run, "git https://evil.example/x");
@@ -153,7 +159,10 @@ fn a_manifests_request_is_advised_as_one_shell_word_and_mkdir_runs_nothing() {
     assert!(mkdir.starts_with("mkdir -p "), "{mkdir}");
     let made = Command::new("bash").args(["-c", mkdir]).status().unwrap();
     assert!(made.success());
-    assert!(!marker.exists(), "pasting the advice ran the manifest's code");
+    assert!(
+        !marker.exists(),
+        "pasting the advice ran the manifest's code"
+    );
     assert!(stack.path(&item).is_dir(), "{mkdir}");
 }
 
@@ -185,7 +194,11 @@ fn hidden_characters_in_a_manifest_are_refused_and_never_printed_raw() {
     run.assert_no_panic();
     assert_ne!(run.code, Some(0), "{}", run.all());
     assert_inert("stack", &run.all());
-    for field in ["line 2: plugin.description", "line 4: capabilities.read", "line 5: capabilities.commands"] {
+    for field in [
+        "line 2: plugin.description",
+        "line 4: capabilities.read",
+        "line 5: capabilities.commands",
+    ] {
         run.assert_stderr_has(&format!("extras.d/53-m4.toml: {field}: "));
     }
     run.assert_stderr_has("holds a control, bidirectional or invisible character");
@@ -240,12 +253,21 @@ fn bidi_and_zero_width_characters_in_keys_and_snippets_are_escaped() {
     run.assert_stderr_has("unknown field `vars-rea\\u{202e}\\u{200b}` (did you mean `vars-read`?)");
 
     std::fs::remove_file(stack.path("extras.d/50-m1.toml")).unwrap();
-    stack.write("hookhost.toml", "[grants.m1]\n\"rea\u{202e}d\u{200b}\" = [\"x\"]\n");
-    assert_inert("hookhost.toml's unknown key", &stack.hookhost(&["plan", "stack"]).all());
+    stack.write(
+        "hookhost.toml",
+        "[grants.m1]\n\"rea\u{202e}d\u{200b}\" = [\"x\"]\n",
+    );
+    assert_inert(
+        "hookhost.toml's unknown key",
+        &stack.hookhost(&["plan", "stack"]).all(),
+    );
 
     std::fs::remove_file(stack.path("hookhost.toml")).unwrap();
     stack.write("local.conf", "[[local|localrc]]\nFOO=bar;\u{200b}hidden\n");
-    assert_inert("a local.conf snippet", &stack.hookhost(&["plan", "stack"]).all());
+    assert_inert(
+        "a local.conf snippet",
+        &stack.hookhost(&["plan", "stack"]).all(),
+    );
 }
 
 #[test]
@@ -260,9 +282,15 @@ fn a_grant_table_named_nn_name_matches_only_the_hook_of_that_stem() {
     let run = stack.hookhost(&["plan", "stack"]);
     run.assert_no_panic();
     assert_ne!(run.code, Some(0), "{}", run.all());
-    run.assert_stderr_has("extras.d/50-20-nova.wasm requests capabilities the operator has not granted");
+    run.assert_stderr_has(
+        "extras.d/50-20-nova.wasm requests capabilities the operator has not granted",
+    );
     run.assert_stderr_has("under [grants.50-20-nova] in hookhost.toml");
-    assert!(!run.stderr.contains("extras.d/20-nova.wasm requests"), "{}", run.all());
+    assert!(
+        !run.stderr.contains("extras.d/20-nova.wasm requests"),
+        "{}",
+        run.all()
+    );
 
     // Alone, the third party's plugin does not take the table either, and
     // the table is named as matching nothing, with the table it needs.
@@ -283,11 +311,16 @@ fn ini_helper_denials_are_listed_with_the_grant_the_plugin_was_told() {
     let stack = hostile2("ini-outside");
     let run = stack.hookhost(&["stack"]);
     run.assert_code(0).assert_no_panic();
-    let told = "[grants.hostile2] write = [\"etc/other\"] in hookhost.toml, or --allow-write=etc/other";
+    let told =
+        "[grants.hostile2] write = [\"etc/other\"] in hookhost.toml, or --allow-write=etc/other";
     run.assert_stdout_has(&format!("hostile2 ini-outside: denied"));
     let line = denial(&run, "write etc/other");
     assert!(line.ends_with(told), "{line}");
-    assert!(!run.stdout.contains("refused whatever the grants"), "{}", run.all());
+    assert!(
+        !run.stdout.contains("refused whatever the grants"),
+        "{}",
+        run.all()
+    );
     let denials = json_denials(&stack.hookhost(&["stack", "--json"]));
     assert_eq!(denials.len(), 1, "{denials:?}");
     assert_eq!(denials[0]["capability"], "write");

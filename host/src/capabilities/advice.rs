@@ -151,7 +151,10 @@ mod tests {
     #[test]
     fn hostile_items_stay_one_toml_string_and_one_shell_word() {
         let hint = grant_hint("50-x", "read", "lib/$(touch /tmp/x)");
-        assert!(hint.ends_with("--allow-read='lib/$(touch /tmp/x)'"), "{hint}");
+        assert!(
+            hint.ends_with("--allow-read='lib/$(touch /tmp/x)'"),
+            "{hint}"
+        );
         let hint = grant_hint("50-x", "commands", "systemctl restart nova\",\"bash");
         let line = hint.split(" in hookhost.toml").next().unwrap();
         let table: toml::Table = toml::from_str(line.trim_start_matches("[grants.x] "))

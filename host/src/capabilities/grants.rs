@@ -25,14 +25,13 @@ use super::policy::{
 use crate::capabilities::audit::{self, Decision};
 use crate::config::manifest::{self, Capabilities};
 use crate::config::operator::{
-    compile_cache_dir, grant_table, numbered, table_key, table_matches, GrantSet,
-    OperatorConfig,
+    compile_cache_dir, grant_table, numbered, table_key, table_matches, GrantSet, OperatorConfig,
 };
 use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
 use crate::model::hooks::HookFile;
 use crate::model::inert::inert;
-use crate::model::shell;
 use crate::model::problems::{Problem, Problems};
+use crate::model::shell;
 use crate::model::units::{show_limit as show_duration, show_size};
 
 impl OperatorConfig {
@@ -359,8 +358,11 @@ impl Check<'_> {
                         shell::word(path)
                     );
                     audit::plan(&self.hook.stem, key, path, Decision::Denied, Some(&why));
-                    self.missing
-                        .push(format!("  grant {key} {}: refused: {}", inert(path), inert(&why)));
+                    self.missing.push(format!(
+                        "  grant {key} {}: refused: {}",
+                        inert(path),
+                        inert(&why)
+                    ));
                 }
             }
         }

@@ -170,15 +170,16 @@ impl Check<'_> {
             timeout: self.value("timeout", c.timeout, parse_duration),
             confine: c.confine,
         };
-        let description = raw.plugin.description.and_then(|d| {
-            match visible(d.get_ref()) {
+        let description = raw
+            .plugin
+            .description
+            .and_then(|d| match visible(d.get_ref()) {
                 Ok(()) => Some(d.into_inner()),
                 Err(message) => {
                     self.fail_in("plugin", d.span(), "description", &message);
                     None
                 }
-            }
-        });
+            });
         Manifest {
             description,
             capabilities,

@@ -204,9 +204,7 @@ impl OperatorConfig {
 
     /// Whether the operator confines the bash hook `hook`.
     pub fn confines(&self, hook: &HookFile) -> bool {
-        self.confine
-            .iter()
-            .any(|c| table_matches(c, hook))
+        self.confine.iter().any(|c| table_matches(c, hook))
     }
 }
 
