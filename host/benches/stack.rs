@@ -381,10 +381,12 @@ impl Bench {
         ))
     }
 
-    /// Compiling 50 distinct components without a cache, with one engine:
-    /// one after another on this thread (serial) against `load_all`
-    /// (parallel, one worker per core). wasmtime compiles each component on
-    /// the calling thread, so parallel over serial approaches 1/cores.
+    /// Compiling 50 distinct components without a cache: one after another
+    /// on this thread (serial) against `load_all` (parallel, one worker per
+    /// core). Without a cache every component is a first run's, compiled by
+    /// Winch, which spreads one component over the cores itself: "serial"
+    /// is already parallel inside each compile, so the ratio measures what
+    /// `load_all` adds on top.
     /// Medians over [`COLD_ROUNDS`] rounds, alternating which goes first;
     /// the compiled components are forgotten before each timing. Also the
     /// whole process with an empty cache.
@@ -471,7 +473,7 @@ impl Bench {
             50.0,
             Unit::Percent,
             format!(
-                "medians of {COLD_ROUNDS}, {} cores: `load_all` {:.0} ms, one by one {:.0} ms (in-process, one engine, no cache); whole cold `hookhost stack` {:.0} ms",
+                "medians of {COLD_ROUNDS}, {} cores: `load_all` {:.0} ms, one by one {:.0} ms (in-process, Winch, no cache); whole cold `hookhost stack` {:.0} ms",
                 cores(),
                 parallel * 1e3,
                 serial * 1e3,

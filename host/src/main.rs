@@ -541,6 +541,9 @@ fn guard_stack(
     }
     let run = journal::new_run_id();
     let lock = RunLock::acquire(&state, entry.name(), &run)?;
+    // A later run waits for this run's bash session, which the kernel ends
+    // a moment after the lock when hookhost is killed.
+    hookhost::bash::tied::on_session(lock.session_recorder());
     let journal = Journal::open(&state, &run)?;
     Ok(Some((lock, Arc::new(journal))))
 }

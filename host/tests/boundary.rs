@@ -420,6 +420,17 @@ impl Attack {
     }
 
     fn unstack_with(&self, args: &[&str], vars: &[(&str, &str)]) -> support::Run {
+        self.run("unstack", args, vars)
+    }
+
+    /// `hookhost stack` with the attack in every phase.
+    fn stack(&self, vars: &[(&str, &str)]) -> support::Run {
+        let mut vars = vars.to_vec();
+        vars.push(("HOSTILE_PHASE", "every"));
+        self.run("stack", &[], &vars)
+    }
+
+    fn run(&self, entry: &str, args: &[&str], vars: &[(&str, &str)]) -> support::Run {
         let mut conf = String::from(
             "[[local|localrc]]\nADMIN_PASSWORD=s3cret-pw\nENABLED_SERVICES=key,g-api\n\
              HOSTILE_PHASE=unstack\n",
@@ -429,7 +440,7 @@ impl Attack {
         }
         self.stack.write("local.conf", &conf);
         let output = std::process::Command::new("timeout")
-            .args(["-k", "5", "120", env!("CARGO_BIN_EXE_hookhost"), "unstack"])
+            .args(["-k", "5", "120", env!("CARGO_BIN_EXE_hookhost"), entry])
             .args(args)
             .arg("--top")
             .arg(self.stack.top())
@@ -592,6 +603,33 @@ fn what_a_plugin_makes_the_host_spend_is_bounded() {
     let big = std::fs::metadata(data.join("big")).unwrap();
     assert!(big.len() < 3 << 30, "{} bytes written", big.len());
     std::fs::remove_file(data.join("big")).unwrap();
+
+    // 300 MiB per call stays under the limit of one call, but not of a
+    // run: a later call fails; and what the run left keeps the plugin from
+    // starting the next run.
+    let a = Attack::new("timeout = \"60s\"\n");
+    let run = a.stack(&[("HOSTILE_ATTACK", "fill-per-call")]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.all().contains("in this run"), "{}", run.all());
+    let data = a.stack.path(".hookhost/plugin-data");
+    let total = || -> u64 {
+        let dir = std::fs::read_dir(&data)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum()
+    };
+    assert!(total() < 2 << 30, "{} bytes written", total());
+    let run = a.stack(&[("HOSTILE_ATTACK", "fill-per-call")]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.all().contains("between runs"), "{}", run.all());
+    assert!(total() < 2 << 30, "{} bytes after two runs", total());
+    std::fs::remove_dir_all(&data).unwrap();
 
     // A denied read repeated until the time limit.
     let a = Attack::new("timeout = \"2s\"\n");

@@ -257,6 +257,53 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
 }
 
 #[test]
+fn file_denials_are_listed_and_a_plugin_failing_on_one_is_told_why() {
+    let stack = TestStack::new();
+    stack
+        .wasm(
+            "30-hostile",
+            "hostile",
+            Some("[capabilities]\nvars-read = [\"HOSTILE_*\"]\nread = [\"files\"]\n"),
+        )
+        .write("files/kept", "x\n");
+    let attack = |attack: &str, path: &str| {
+        stack.write(
+            "local.conf",
+            &format!("[[local|localrc]]\nHOSTILE_ATTACK={attack}\nHOSTILE_PATH={path}\n"),
+        );
+        stack.hookhost(&["stack", "--allow-env=HOSTILE_*", "--allow-read=files"])
+    };
+    // In the stack but not granted: the plugin's libc says "no such file";
+    // the failure says it was not granted and how to grant it.
+    let run = attack("read-fail", "/stack/local.conf");
+    run.assert_code(1);
+    let all = run.all();
+    assert!(
+        all.contains("read /stack/local.conf is not granted (grant it with"),
+        "{all}"
+    );
+    assert!(all.contains("30-hostile: read local.conf"), "{all}");
+    // Outside the stack: listed, and no grant is offered.
+    let run = attack("read-fail", "/etc/passwd");
+    run.assert_code(1);
+    let all = run.all();
+    assert!(
+        all.contains("read /etc/passwd was refused: it is outside the stack"),
+        "{all}"
+    );
+    assert!(all.contains("30-hostile: read /etc/passwd"), "{all}");
+    // A write beneath a read-only grant.
+    let run = attack("write", "/stack/files/new");
+    run.assert_code(0)
+        .assert_stdout_has("30-hostile: write files/new");
+    assert!(!stack.path("files/new").exists());
+    // A file that is only missing in a granted directory is no denial.
+    let run = attack("read", "/stack/files/absent");
+    run.assert_code(0);
+    assert!(!run.stdout.contains("denied to plugins"), "{}", run.all());
+}
+
+#[test]
 fn a_missing_granted_directory_names_the_plugin_and_says_mkdir() {
     let stack = TestStack::new();
     stack.wasm(

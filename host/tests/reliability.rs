@@ -720,7 +720,7 @@ fn a_run_killed_mid_hook_leaves_no_stuck_lock_and_status_says_where_it_was() {
     live.signal("KILL");
     let ended = live.finish();
     assert_eq!(ended.code, None, "SIGKILL leaves no exit status");
-    // The killed run's bash session and hook are orphans now; end them.
+    // The killed run's session died with it; the sleep it ran is an orphan now.
     kill_all("sleep 49.3");
     let status = status(&stack);
     assert_eq!(status["status"], "unfinished", "{status}");
@@ -743,6 +743,142 @@ fn a_run_killed_mid_hook_leaves_no_stuck_lock_and_status_says_where_it_was() {
     std::fs::write(stack.path("extras.d/20-slow.sh"), "true\n").unwrap();
     run(&stack, &["unstack"]).code(0);
     assert_eq!(last_status(&stack), "ok");
+}
+
+/// Whether process `pid` is alive (a zombie is not: it runs nothing).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Wait (bounded by the watchdog's limit) until `pid` is gone; false if it
+/// never was.
+fn gone_within_limit(pid: u32) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < LIMIT {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn kill_9_of_hookhost_ends_its_bash_session_and_the_lock_names_it() {
+    let stack = TestStack::new();
+    stack.bash(
+        "20-slow.sh",
+        "if [[ $2 == install ]]; then echo $$ > \"$TOP_DIR/session.pid\"; echo READY; sleep 151.3; echo after; fi\n",
+    );
+    // The hook outlasts the wait below: only its being killed ends bash in time.
+    let mut live = Live::start(&stack, &["stack"]);
+    live.wait_for("[20-slow] READY");
+    let session: u32 = std::fs::read_to_string(stack.path("session.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(session, live.pid());
+    assert!(alive(session));
+    // While the run lives, its lock names the session, so that a later run
+    // can wait for it.
+    let lock = std::fs::read_to_string(stack.path(".hookhost/run.lock")).unwrap();
+    let holder: serde_json::Value = serde_json::from_str(lock.trim()).unwrap();
+    assert_eq!(holder["session"]["pid"], session, "{lock}");
+    live.signal("KILL");
+    assert_eq!(live.finish().code, None);
+    let ended = gone_within_limit(session);
+    if !ended {
+        kill(session, 9);
+    }
+    kill_all("sleep 151.3");
+    assert!(ended, "the bash session outlived a kill -9 of hookhost");
+    std::fs::write(stack.path("extras.d/20-slow.sh"), "true\n").unwrap();
+    run(&stack, &["unstack"]).code(0);
+}
+
+#[test]
+fn kill_9_of_hookhost_ends_a_command_a_plugin_is_running() {
+    let stack = TestStack::new();
+    stack.write("long.sh", "echo $$ > \"$1\"\nexec sleep 153.6\n");
+    let marker = stack.path("command.pid");
+    let caps = "vars-read = [\"HOSTILE_*\"]\ncommands = [\"bash * *\"]\n";
+    stack.wasm(
+        "50-hostile",
+        "hostile",
+        Some(&format!("[capabilities]\n{caps}")),
+    );
+    stack.write("hookhost.toml", &format!("[grants.\"50-hostile\"]\n{caps}"));
+    stack.write(
+        "local.conf",
+        &format!(
+            "[[local|localrc]]\nHOSTILE_ATTACK=run\nHOSTILE_CMD=\"bash {} {}\"\n",
+            stack.path("long.sh").display(),
+            marker.display()
+        ),
+    );
+    // The command outlasts the wait below: only its being killed ends it in time.
+    let mut live = Live::start(&stack, &["stack"]);
+    let started = Instant::now();
+    while !marker.exists() && started.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&marker).unwrap_or_default();
+    let Ok(command) = text.trim().parse::<u32>() else {
+        live.kill_tree();
+        panic!("the plugin's command never started: {text:?}");
+    };
+    live.signal("KILL");
+    assert_eq!(live.finish().code, None);
+    let ended = gone_within_limit(command);
+    kill_all("sleep 153.6");
+    assert!(ended, "a plugin's command outlived a kill -9 of hookhost");
+}
+
+#[test]
+fn a_run_waits_for_the_last_runs_session_and_refuses_while_it_lives() {
+    let stack = TestStack::new();
+    stack.bash("10-marker.sh", "touch \"$TOP_DIR/ran-$1\"\n");
+    // A session that was not killed with its hookhost (one from before
+    // sessions were tied to it): a process the lock names as the session.
+    let mut leftover = Command::new("sleep").arg("52.4").spawn().unwrap();
+    let pid = leftover.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let start: u64 = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
+    std::fs::create_dir_all(stack.path(".hookhost")).unwrap();
+    std::fs::write(
+        stack.path(".hookhost/run.lock"),
+        serde_json::json!({"pid": 1, "entry": "stack", "since": "2026-01-01 00:00:00",
+            "run": "old", "session": {"pid": pid, "start": start}})
+        .to_string(),
+    )
+    .unwrap();
+    let refused = run(&stack, &["unstack"]);
+    let _ = leftover.kill();
+    let _ = leftover.wait();
+    refused.code(2).err_has(&format!(
+        "error: the bash session of an earlier hookhost run (pid {pid}, `hookhost stack` since 2026-01-01 00:00:00 UTC) is still running; stop it (`kill {pid}`)"
+    ));
+    assert!(
+        !stack.path("ran-unstack").exists(),
+        "the refused run ran a hook"
+    );
+    // Once it is gone (the same pid with another start time is not it), the run goes on.
+    run(&stack, &["unstack"]).code(0);
+    assert!(stack.path("ran-unstack").exists());
 }
 
 #[test]

@@ -685,15 +685,17 @@ fn run_child(
     out: &mut dyn FnMut(Stream, &str),
 ) -> anyhow::Result<std::process::ExitStatus> {
     let launcher = std::env::current_exe().context("cannot find the hookhost binary")?;
-    let mut child = Command::new(&launcher)
+    let mut command = Command::new(&launcher);
+    command
         .args(rules.to_args())
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .current_dir(job.top_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stderr(Stdio::piped());
+    // A confined hook must not outlive hookhost either (tied.rs).
+    let mut child = super::tied::spawn(command)
         .with_context(|| format!("cannot start {}", launcher.display()))?;
     let (tx, rx) = channel();
     spawn_reader(Stream::Stdout, child.stdout.take(), tx.clone());

@@ -37,6 +37,7 @@ mod protocol;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+pub mod tied;
 
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;

@@ -94,8 +94,10 @@ impl BashProcess {
         for var in STARTUP_VARS {
             command.env_remove(var);
         }
-        let mut child = command.spawn().context("could not start bash")?;
+        // It must not outlive hookhost: see tied.rs.
+        let mut child = super::tied::spawn(command).context("could not start bash")?;
         let pid = child.id();
+        super::tied::session_started(pid);
         let children = File::open(format!("/proc/{pid}/task/{pid}/children")).ok();
         let stdout = child.stdout.take().context("bash has no stdout pipe")?;
         let stderr = child.stderr.take().context("bash has no stderr pipe")?;

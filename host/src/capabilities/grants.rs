@@ -287,6 +287,7 @@ impl Check<'_> {
             timeout: self.timeout(request.timeout),
             confine: false,
             granted_by: Vec::new(),
+            root: None,
         })
     }
 

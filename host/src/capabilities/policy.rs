@@ -52,6 +52,10 @@ pub struct Policy {
     /// Each grant table (or the flags) that granted something, with what
     /// it granted (`vars-read DEST`), in the order the tables merge.
     pub granted_by: Vec<(String, Vec<String>)>,
+    /// An empty directory the plugin sees as `/`, read-only: a path outside
+    /// every grant then reaches the host (which refuses it and records the
+    /// denial) instead of failing inside the guest unseen.
+    pub root: Option<PathBuf>,
 }
 
 impl Default for Policy {
@@ -70,6 +74,7 @@ impl Default for Policy {
             timeout: DEFAULT_TIMEOUT,
             confine: false,
             granted_by: Vec::new(),
+            root: None,
         }
     }
 }

@@ -35,6 +35,9 @@ pub const LOCAL_CONF: &str = "local.conf";
 /// Where plugins' private directories live, inside the state directory.
 pub const PLUGIN_DATA: &str = "plugin-data";
 
+/// Where the empty directory plugins see as `/` is kept, in the state dir.
+pub const EMPTY_ROOT: &str = "empty-root";
+
 /// An opened stack.
 #[derive(Debug, Clone)]
 pub struct Stack {
@@ -145,6 +148,12 @@ impl Stack {
     /// guest): `<top>/.hookhost/plugin-data/<name>`.
     pub fn plugin_data_dir(&self, name: &str) -> PathBuf {
         self.state_dir.join(PLUGIN_DATA).join(name)
+    }
+
+    /// The empty, read-only directory every plugin sees as `/`
+    /// ([`crate::capabilities::Policy::root`]).
+    pub fn empty_root(&self) -> PathBuf {
+        self.state_dir.join(EMPTY_ROOT)
     }
 }
 

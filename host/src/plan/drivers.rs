@@ -156,7 +156,9 @@ pub fn plan_driver(
             check_shared_name(&plugin, &path, hooks)?;
             let data_dir = stack.plugin_data_dir(&plugin);
             let operator = &stack.operator;
-            Some(operator.resolve(&stack.top, &as_hook, requested, &data_dir)?)
+            let mut policy = operator.resolve(&stack.top, &as_hook, requested, &data_dir)?;
+            policy.root = Some(stack.empty_root());
+            Some(policy)
         }
     };
     Ok(Some(PlannedDriver {

@@ -32,11 +32,11 @@ pub(crate) fn plan_hook(stack: &Stack, file: HookFile) -> anyhow::Result<Planned
         HookKind::Wasm => {
             let requested = manifest.as_ref().map(|m| &m.capabilities);
             let data_dir = stack.plugin_data_dir(&file.name);
-            Some(
-                stack
-                    .operator
-                    .resolve(&stack.top, &file, requested, &data_dir)?,
-            )
+            let mut policy = stack
+                .operator
+                .resolve(&stack.top, &file, requested, &data_dir)?;
+            policy.root = Some(stack.empty_root());
+            Some(policy)
         }
     };
     Ok(PlannedHook {

@@ -43,7 +43,7 @@ use indicatif::ProgressBar;
 use serde_json::json;
 
 use crate::model::events::{
-    Event, HookFailure, Interrupted, RunEnd, RunObserver, RunStart, StepStatus, Timing,
+    Event, HookFailure, HostWork, Interrupted, RunEnd, RunObserver, RunStart, StepStatus, Timing,
 };
 use crate::model::held::HeldLine;
 use crate::model::inert::{inert, inert_lines};
@@ -87,6 +87,13 @@ pub struct Reporter {
     log_path: Option<PathBuf>,
     started: Instant,
     timings: Vec<Timing>,
+    /// The host's own work (start-up, compile, session start), in order.
+    host_work: Vec<HostWork>,
+    /// Each phase's wall time, and the phase running now with its start.
+    phases: Vec<(Phase, std::time::Duration)>,
+    phase_open: Option<(Phase, Instant)>,
+    /// Components are being compiled (a `compiling` event came).
+    compiling: bool,
     hook_colors: HashMap<String, Style>,
     /// Set when Ctrl-C stopped the run.
     interrupted: Option<Interrupted>,
@@ -113,6 +120,10 @@ impl Reporter {
             log_path: None,
             started: Instant::now(),
             timings: Vec::new(),
+            host_work: Vec::new(),
+            phases: Vec::new(),
+            phase_open: None,
+            compiling: false,
             hook_colors: HashMap::new(),
             interrupted: None,
             entry: "stack".to_string(),
@@ -162,6 +173,8 @@ impl Reporter {
     }
 
     fn phase_started(&mut self, phase: Phase) {
+        self.close_phase();
+        self.phase_open = Some((phase, Instant::now()));
         self.log_line(&format!("==> {phase}"));
         match self.mode {
             Mode::Human | Mode::Verbose => {
@@ -191,6 +204,55 @@ impl Reporter {
             bar.set_prefix(phase.to_string());
             bar.set_message(format!("{hook} ({kind})"));
             bar.reset_elapsed();
+        }
+    }
+
+    /// The phase running until now ended: its wall time is its row.
+    fn close_phase(&mut self) {
+        if let Some((phase, since)) = self.phase_open.take() {
+            self.phases.push((phase, since.elapsed()));
+        }
+    }
+
+    /// The host's own work: `compiling` is progress (on the spinner, and a
+    /// line when there is no spinner), the rest finished work for the
+    /// timing table; `compile` also gets a line when something compiled.
+    fn host_work(&mut self, work: &HostWork) {
+        if work.name == "compiling" {
+            if !self.compiling {
+                self.log_line(&format!("compiling {}", work.detail));
+            }
+            self.compiling_progress(work);
+            return;
+        }
+        if work.name == "compile" && self.compiling {
+            let line = format!(
+                "compiled {} in {}",
+                work.detail,
+                show_elapsed(work.duration)
+            );
+            self.log_line(&line);
+            if self.spinner.is_none() && matches!(self.mode, Mode::Human | Mode::Verbose) {
+                self.print_out(&paint(self.color_out, DIM, &line));
+            }
+        }
+        self.host_work.push(work.clone());
+    }
+
+    /// What the spinner says while components compile; without a spinner,
+    /// one line when compiling starts.
+    fn compiling_progress(&mut self, work: &HostWork) {
+        let first = !std::mem::replace(&mut self.compiling, true);
+        match &self.spinner {
+            Some(bar) => {
+                bar.set_prefix("compiling");
+                bar.set_message(work.detail.clone());
+            }
+            None if first && matches!(self.mode, Mode::Human | Mode::Verbose) => {
+                let line = format!("compiling {}", work.detail);
+                self.print_out(&paint(self.color_out, DIM, &line));
+            }
+            None => {}
         }
     }
 
@@ -354,8 +416,14 @@ impl Reporter {
         if let Some(bar) = self.spinner.take() {
             bar.finish_and_clear();
         }
+        self.close_phase();
         let stopped = self.interrupted.as_ref().map(|i| i.hook.as_str());
-        let table = timing_table(&self.timings, total, stopped);
+        let rows = timing::Rows {
+            host: &self.host_work,
+            phases: &self.phases,
+            hooks: &self.timings,
+        };
+        let table = timing_table(&rows, total, stopped);
         for line in table.lines() {
             self.log_raw(line);
         }
@@ -593,7 +661,7 @@ impl RunObserver for Reporter {
                 error,
             } => self.hook_finished(timing.clone(), status, error),
             Event::HookFailed(failure) => self.hook_failed(failure),
-            Event::HostWork(_) => {}
+            Event::HostWork(work) => self.host_work(work),
             Event::Interrupted(at) => self.interrupted(at),
             Event::Warning(message) => self.warning(message),
             Event::Error(message) => self.error(message),

@@ -25,7 +25,7 @@ use anyhow::Context;
 
 use crate::bash::{BatchHook, Outcome, SessionConfig, Stream as BashStream};
 use crate::interrupt;
-use crate::model::events::{Cause, Event, RunEnd, RunStart, StepStatus};
+use crate::model::events::{Cause, Event, HostWork, RunEnd, RunStart, StepStatus};
 use crate::model::hooks::HookKind;
 use crate::model::phases::Phase;
 use crate::model::problems::{Problem, Problems};
@@ -122,16 +122,34 @@ pub fn execute(
     let runtime = Runtime::new().context("cannot start the WebAssembly runtime")?;
     // Ctrl-C: push the epoch past every plugin's deadline, so a running guest traps.
     let _stop_guests = interrupt::on_interrupt(epoch_bumper(&runtime, plan));
+    let sources = wasm::load::read_all(&runtime, &wasm_hooks(plan));
+    let mut clock = HostClock::new(started, observer.clone());
+    clock.done(
+        "start-up",
+        "WebAssembly runtime, component files read".into(),
+    );
     // The bash session starts (mostly waiting on bash) while the components
     // load; a refused run closes it again before any hook ran.
-    let (loaded, space) = std::thread::scope(|scope| {
+    let (loaded, driver_component, compiled, space) = std::thread::scope(|scope| {
         let space = scope.spawn(|| Space::start(session_config(plan, options)));
-        let loaded = load_components(&runtime, plan);
-        (loaded, space.join())
+        let loaded = load_components(&runtime, plan, &sources, &observer);
+        // A refused hook component refuses the run before the driver is loaded.
+        let driver = match &loaded {
+            Ok(_) => driver::load_component(&runtime, plan.driver.as_ref()),
+            Err(_) => Ok(None),
+        };
+        // Waiting for bash after this is the session's time, not the compile's.
+        (loaded, driver, Instant::now(), space.join())
     });
     let loaded = loaded?;
     let space = space.map_err(|_| anyhow::anyhow!("starting the bash session panicked"))?;
-    let driver_component = driver::load_component(&runtime, plan.driver.as_ref())?;
+    let driver_component = driver_component?;
+    clock.done_at(
+        compiled,
+        "compile",
+        compile_detail(wasm::load::count(&sources)),
+    );
+    runtime.upgrade_in_background();
     for warning in runtime.take_warnings() {
         tell(&observer, Event::Warning(&warning));
     }
@@ -182,26 +200,56 @@ pub fn execute(
     run.start_driver(&runtime, driver_component.as_ref(), &services);
     // Plugins hold their own handles; the run's must not outlive them.
     drop(services);
+    clock.done(
+        "session start",
+        "bash started, prelude, plugin instances".into(),
+    );
     if run.summary.failures.is_empty() || !plan.entry.stops_at_first_failure() {
         run.walk_phases();
     }
     run.finish(started)
 }
 
-/// Compile and check every WASM hook before anything runs: a broken
-/// component refuses the whole run, naming every bad file.
-fn load_components(
-    runtime: &Runtime,
-    plan: &Plan,
-) -> anyhow::Result<Vec<Option<wasm::LoadedComponent>>> {
-    let wanted: Vec<_> = plan
-        .hooks
+/// The WASM hooks of the plan, as components to load.
+fn wasm_hooks(plan: &Plan) -> Vec<(&std::path::Path, wasm::Role)> {
+    plan.hooks
         .iter()
         .filter(|hook| hook.file.kind == HookKind::Wasm)
         .map(|hook| (hook.file.path.as_path(), wasm::Role::Hook))
-        .collect();
+        .collect()
+}
+
+/// Compile and check every WASM hook before anything runs: a broken
+/// component refuses the whole run, naming every bad file. While some
+/// compile, the observers hear how many are done (`compiling`).
+fn load_components(
+    runtime: &Runtime,
+    plan: &Plan,
+    sources: &[wasm::load::Source],
+    observer: &Observer,
+) -> anyhow::Result<Vec<Option<wasm::LoadedComponent>>> {
+    let count = wasm::load::count(sources);
+    let started = Instant::now();
+    let progress = |done: usize| {
+        let detail = format!(
+            "{}: {done}/{} compiled",
+            compile_detail(count),
+            count.compiled
+        );
+        tell(
+            observer,
+            Event::HostWork(&HostWork {
+                name: "compiling".into(),
+                detail,
+                duration: started.elapsed(),
+            }),
+        );
+    };
+    if count.compiled > 0 {
+        progress(0);
+    }
     // Compiled in parallel (or read from the compiled cache).
-    let mut results = wasm::load_all(runtime, &wanted).into_iter();
+    let mut results = wasm::load::load_sources(runtime, sources, &progress).into_iter();
     let mut loaded = Vec::new();
     let mut problems = Problems::new();
     for hook in &plan.hooks {
@@ -219,6 +267,46 @@ fn load_components(
         }
     }
     Ok(problems.or_ok(loaded)?)
+}
+
+/// `3 components (2 cached)`.
+fn compile_detail(count: wasm::CompileCount) -> String {
+    let total = count.cached + count.compiled;
+    let plural = if total == 1 { "" } else { "s" };
+    format!("{total} component{plural} ({} cached)", count.cached)
+}
+
+/// Times the host's own work as consecutive spans from the start of the
+/// run, each told as [`HostWork`] when done: with the phases after them,
+/// they add up to the run's total.
+struct HostClock {
+    last: Instant,
+    observer: Observer,
+}
+
+impl HostClock {
+    fn new(started: Instant, observer: Observer) -> HostClock {
+        HostClock {
+            last: started,
+            observer,
+        }
+    }
+
+    /// The span from the end of the last one until now is `name`'s.
+    fn done(&mut self, name: &str, detail: String) {
+        self.done_at(Instant::now(), name, detail);
+    }
+
+    /// The span from the end of the last one until `end` is `name`'s.
+    fn done_at(&mut self, end: Instant, name: &str, detail: String) {
+        let work = HostWork {
+            name: name.into(),
+            detail,
+            duration: end.saturating_duration_since(self.last),
+        };
+        self.last = end;
+        tell(&self.observer, Event::HostWork(&work));
+    }
 }
 
 /// Create what a run writes into: the state directory (a fresh record of
@@ -240,7 +328,26 @@ fn prepare_dirs(plan: &Plan) -> anyhow::Result<()> {
         std::fs::create_dir_all(&dir.host)
             .with_context(|| format!("cannot create the data directory {}", dir.host.display()))?;
     }
-    Ok(())
+    empty_root(&plan.stack.empty_root())
+}
+
+/// The directory plugins see as `/`: empty, and read-only for everyone,
+/// whatever was left there.
+fn empty_root(root: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = || format!("cannot prepare the empty directory {}", root.display());
+    match std::fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_dir() => {
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755))
+                .with_context(fail)?;
+            std::fs::remove_dir_all(root).with_context(fail)?;
+        }
+        Ok(_) => std::fs::remove_file(root).with_context(fail)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow::Error::new(e).context(fail())),
+    }
+    std::fs::create_dir(root).with_context(fail)?;
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o555)).with_context(fail)
 }
 
 fn session_config(plan: &Plan, options: &RunOptions) -> SessionConfig {
@@ -562,15 +669,10 @@ impl Run<'_> {
 /// longest time limit of the plan, so the running call traps at its next
 /// epoch check instead of running to its own deadline.
 fn epoch_bumper(runtime: &Runtime, plan: &Plan) -> impl Fn() + Send + Sync + 'static {
-    let engine = runtime.engine().clone();
     let longest = plan.policies().map(|p| p.timeout).max().unwrap_or_default();
     // Capped: a bump costs one atomic add per tick; a day of ticks is ~9M.
     let ticks = (longest.as_millis() / wasm::EPOCH_TICK.as_millis().max(1) + 2).min(100_000_000);
-    move || {
-        for _ in 0..ticks {
-            engine.increment_epoch();
-        }
-    }
+    runtime.epoch_bumper(ticks as u64)
 }
 
 /// The packages recorded as wanted, one per line (`name [hook]`), deduplicated.

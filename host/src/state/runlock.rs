@@ -12,13 +12,20 @@
 //!
 //! The file also holds one JSON line describing the holder, for the
 //! refusal message and for `hookhost status`. It is advisory only: what
-//! decides is the flock, never the text.
+//! decides is the flock, never the text, with one exception. The run's
+//! bash session is not the lock's holder, and when hookhost is killed the
+//! kernel frees the lock a moment before the session (killed with it, see
+//! `bash::tied`) is gone. So the line also names the session (its pid and
+//! start time), and a run that takes the lock waits until the previous
+//! run's session has ended, or refuses naming it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -36,7 +43,23 @@ pub struct Holder {
     pub since: String,
     /// The run's id in the journal.
     pub run: String,
+    /// The run's bash session, once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
 }
+
+/// A bash session, named so that a reused pid is not mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub pid: u32,
+    /// Its start time, in clock ticks after boot (`/proc/PID/stat`).
+    pub start: u64,
+}
+
+/// How long a run waits for the previous run's session to end. The
+/// kernel kills a session as its hookhost dies, so it is gone within
+/// milliseconds; a session still there after this was not killed.
+const SESSION_WAIT: Duration = Duration::from_secs(5);
 
 impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -51,8 +74,9 @@ impl std::fmt::Display for Holder {
 /// A held run lock; dropping it (or the process ending) releases it.
 #[derive(Debug)]
 pub struct RunLock {
-    /// Kept open: the flock lives as long as this descriptor.
-    _file: File,
+    /// Kept open: the flock lives as long as this descriptor. Shared with
+    /// [`RunLock::session_recorder`]'s closure, which holds it weakly.
+    held: Arc<Mutex<(File, Holder)>>,
     path: PathBuf,
 }
 
@@ -82,20 +106,81 @@ impl RunLock {
                 path.display()
             );
         }
+        if let Some(previous) = read_once(&mut file) {
+            await_session(&previous, &path)?;
+        }
         let holder = Holder {
             pid: std::process::id(),
             entry: entry.to_string(),
             since: crate::model::units::utc_timestamp(SystemTime::now()),
             run: run.to_string(),
+            session: None,
         };
         write_holder(&mut file, &holder)
             .with_context(|| format!("cannot write the run lock {}", path.display()))?;
-        Ok(RunLock { _file: file, path })
+        Ok(RunLock {
+            held: Arc::new(Mutex::new((file, holder))),
+            path,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// A function to call with the pid of each bash session the run
+    /// starts: it records the session in the lock file. It does nothing
+    /// once the lock was dropped.
+    pub fn session_recorder(&self) -> impl Fn(u32) + Send + Sync + 'static {
+        let held: Weak<Mutex<(File, Holder)>> = Arc::downgrade(&self.held);
+        move |pid| {
+            let Some(held) = held.upgrade() else {
+                return;
+            };
+            let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+            let (file, holder) = &mut *held;
+            holder.session = start_time(pid).map(|start| Session { pid, start });
+            // Best effort: without it a later run only misses the wait.
+            let _ = write_holder(file, holder);
+        }
+    }
+}
+
+/// Wait until the session `previous` names (the last run's) has ended;
+/// refuse when it is still there after [`SESSION_WAIT`].
+fn await_session(previous: &Holder, path: &Path) -> anyhow::Result<()> {
+    let Some(session) = previous.session else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + SESSION_WAIT;
+    while start_time(session.pid) == Some(session.start) {
+        if Instant::now() >= deadline {
+            anyhow::bail!(
+                "the bash session of an earlier hookhost run (pid {}, `hookhost {}` since {} UTC) \
+                 is still running; stop it (`kill {}`), then run again (lock: {})",
+                session.pid,
+                previous.entry,
+                previous.since,
+                session.pid,
+                path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// A live process's start time (field 22 of `/proc/PID/stat`, after the
+/// command name, which may hold spaces and parentheses). None once it is
+/// gone; a zombie counts as gone: it runs nothing and holds nothing.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Fields after the name: state is the 3rd of the file, start time the 22nd.
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
 }
 
 /// Who holds the lock of the stack at `state_dir` right now, if anyone:
@@ -124,6 +209,15 @@ fn try_flock(file: &File) -> std::io::Result<bool> {
     }
 }
 
+/// The holder line as the lock's new holder reads it: once (no one else
+/// writes it now; a new lock file is empty).
+fn read_once(file: &mut File) -> Option<Holder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.take(4096).read_to_string(&mut text).ok()?;
+    serde_json::from_str(text.trim()).ok()
+}
+
 /// The holder line, retried briefly: the holder may be rewriting it.
 fn read_holder(file: &mut File) -> Option<Holder> {
     for _ in 0..5 {
@@ -141,13 +235,17 @@ fn read_holder(file: &mut File) -> Option<Holder> {
     None
 }
 
-/// Replace the file's text by the holder line in one write.
+/// Replace the file's text by the holder line in one write, padded with
+/// spaces to the old text's length rather than truncated: a truncation
+/// waits for the file's last write to reach the disk (milliseconds on a
+/// busy one), and a reader never sees the file empty.
 fn write_holder(file: &mut File, holder: &Holder) -> std::io::Result<()> {
     let mut line = serde_json::to_string(holder).map_err(std::io::Error::other)?;
+    let old = file.metadata()?.len() as usize;
+    let width = old.saturating_sub(1).max(line.len());
+    line.extend(std::iter::repeat_n(' ', width - line.len()));
     line.push('\n');
-    file.set_len(0)?;
-    file.seek(SeekFrom::Start(0))?;
-    file.write_all(line.as_bytes())?;
+    file.write_all_at(line.as_bytes(), 0)?;
     file.flush()
 }
 
@@ -182,6 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn a_shorter_holder_line_replaces_a_longer_one_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = RunLock::acquire(dir.path(), "unstack", &"r".repeat(200)).unwrap();
+        let mut session = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        long.session_recorder()(session.id());
+        let recorded = current_holder(dir.path()).unwrap().session.unwrap();
+        assert_eq!(recorded.pid, session.id());
+        drop(long);
+        // The next run would wait for a session still alive.
+        session.kill().unwrap();
+        session.wait().unwrap();
+        let short = RunLock::acquire(dir.path(), "stack", "r1").unwrap();
+        let holder = current_holder(dir.path()).unwrap();
+        assert_eq!((holder.run.as_str(), holder.session), ("r1", None));
+        let text = std::fs::read_to_string(short.path()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text:?}");
+    }
+
+    #[test]
     fn a_dead_holder_is_not_current() {
         let dir = tempfile::tempdir().unwrap();
         let holder = Holder {
@@ -189,6 +309,7 @@ mod tests {
             entry: "stack".into(),
             since: "2026-01-01 00:00:00".into(),
             run: "r".into(),
+            session: None,
         };
         let line = serde_json::to_string(&holder).unwrap();
         std::fs::write(dir.path().join(LOCK_FILE), line).unwrap();

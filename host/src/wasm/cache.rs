@@ -10,7 +10,9 @@
 //!   `~/.cache/hookhost` ([`default_dir`]); created mode 0700.
 //! - Key: sha256 of the component's bytes, mixed with hookhost's version and
 //!   build (the running binary's size, mtime and inode) and the engine's
-//!   compilation settings (`Engine::precompile_compatibility_hash`). A
+//!   compilation settings (`Engine::precompile_compatibility_hash`, which
+//!   names the compiler: Winch's and Cranelift's code of one component are
+//!   two entries, see `super::tier`). A
 //!   changed `.wasm`, a rebuilt hookhost or another engine setting therefore
 //!   looks up another file: stale code is never loaded.
 //! - Trust: only files hookhost wrote itself are ever deserialized (see
@@ -62,7 +64,7 @@ const HEADER_LEN: usize = 16 + 32 + 32 + 8 + 32;
 /// Where the HMAC starts in the header.
 const MAC_AT: usize = HEADER_LEN - 32;
 
-type Digest32 = [u8; 32];
+pub(crate) type Digest32 = [u8; 32];
 type HmacSha256 = Hmac<Sha256>;
 
 /// The key entries are authenticated with.
@@ -94,9 +96,9 @@ pub struct CompileCache {
     dir: Option<PathBuf>,
     /// The key of this user's entries (when the cache is on).
     secret: Secret,
-    /// hookhost's version and build plus the engine's settings; mixed into
-    /// every key.
-    salt: Digest32,
+    /// hookhost's version and build; mixed with the engine's settings into
+    /// every key (a run has two engines, see `super::Tier`).
+    build: Vec<u8>,
     /// The first problem met, for the run's one warning.
     warning: Mutex<Warning>,
     /// Components this process already has, by key: a component installed
@@ -121,8 +123,8 @@ impl CompileCache {
 
     /// The cache in `dir` (created if missing).
     pub fn at(engine: &Engine, dir: PathBuf) -> CompileCache {
-        let salt = match build_id() {
-            Ok(id) => salt(engine, &id),
+        let build = match build_id() {
+            Ok(id) => id,
             Err(e) => {
                 return CompileCache::off(
                     engine,
@@ -134,14 +136,14 @@ impl CompileCache {
             Ok(secret) => CompileCache {
                 dir: Some(dir),
                 secret,
-                salt,
+                build,
                 warning: Mutex::default(),
                 compiled: Mutex::default(),
             },
             Err(why) => CompileCache {
                 dir: None,
                 secret: Secret::default(),
-                salt,
+                build,
                 warning: Warning::new(format!(
                     "not using the compiled-component cache {}: {why}",
                     dir.display()
@@ -152,22 +154,22 @@ impl CompileCache {
     }
 
     /// No cache: every component is compiled.
-    pub fn off(engine: &Engine, why: String) -> CompileCache {
+    pub fn off(_engine: &Engine, why: String) -> CompileCache {
         CompileCache {
             dir: None,
             secret: Secret::default(),
-            salt: salt(engine, b""),
+            build: Vec::new(),
             warning: Warning::new(format!("compiled-component cache off: {why}")),
             compiled: Mutex::default(),
         }
     }
 
     /// No cache, by choice (tests, benchmarks): no warning.
-    pub fn disabled(engine: &Engine) -> CompileCache {
+    pub fn disabled(_engine: &Engine) -> CompileCache {
         CompileCache {
             dir: None,
             secret: Secret::default(),
-            salt: salt(engine, b""),
+            build: Vec::new(),
             warning: Mutex::default(),
             compiled: Mutex::default(),
         }
@@ -190,16 +192,80 @@ impl CompileCache {
     /// (and stored). Errors are compile errors only. Safe to call from
     /// several threads: each component is compiled once.
     pub fn component(&self, engine: &Engine, wasm: &[u8]) -> Compiled {
-        let key = self.key(wasm);
-        let cell = self
-            .compiled
+        self.component_of(engine, wasm, &wasm_digest(wasm))
+    }
+
+    /// [`CompileCache::component`] with the sha256 of `wasm` already known.
+    pub(crate) fn component_of(&self, engine: &Engine, wasm: &[u8], digest: &Digest32) -> Compiled {
+        let key = self.key(engine, digest);
+        self.cell(&key)
+            .get_or_init(|| self.load_or_compile(engine, wasm, &key))
+            .clone()
+    }
+
+    /// The component compiled by `engine` if this process or an earlier
+    /// run has it (in memory or in the cache directory); None when it
+    /// would have to be compiled.
+    pub(crate) fn cached(&self, engine: &Engine, digest: &Digest32) -> Option<Compiled> {
+        let key = self.key(engine, digest);
+        let cell = self.cell(&key);
+        if let Some(compiled) = cell.get() {
+            return Some(compiled.clone());
+        }
+        let dir = self.dir.as_ref()?;
+        let path = self.entry_path(dir, &key);
+        match self.read(engine, &path, &key) {
+            Ok(Some(component)) => Some(cell.get_or_init(|| Ok(component)).clone()),
+            Ok(None) => None,
+            Err(why) => {
+                self.warn(format!(
+                    "ignored the cached {}: {why}; compiling instead",
+                    path.display()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Whether `engine`'s code for the component is in this process or
+    /// has an entry in the cache directory (not read: it may still turn
+    /// out unusable).
+    pub(crate) fn has(&self, engine: &Engine, digest: &Digest32) -> bool {
+        let key = self.key(engine, digest);
+        if self.cell(&key).get().is_some_and(Result::is_ok) {
+            return true;
+        }
+        self.dir
+            .as_ref()
+            .is_some_and(|dir| self.entry_path(dir, &key).is_file())
+    }
+
+    /// Compile `wasm` with `engine` into the cache directory unless an
+    /// entry is there already, without keeping it in this process: for the
+    /// background upgrade to optimized code (`super::Runtime`).
+    pub(crate) fn store(&self, engine: &Engine, wasm: &[u8]) {
+        let key = self.key(engine, &wasm_digest(wasm));
+        let Some(dir) = &self.dir else { return };
+        let path = self.entry_path(dir, &key);
+        if let Ok(Some(_)) = self.read(engine, &path, &key) {
+            return;
+        }
+        if let Ok(component) = Component::new(engine, wasm) {
+            self.write(dir, &path, &key, &component);
+        }
+    }
+
+    fn cell(&self, key: &Digest32) -> Arc<OnceLock<Compiled>> {
+        self.compiled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
+            .entry(*key)
             .or_default()
-            .clone();
-        cell.get_or_init(|| self.load_or_compile(engine, wasm, &key))
             .clone()
+    }
+
+    fn entry_path(&self, dir: &Path, key: &Digest32) -> PathBuf {
+        dir.join(format!("{}{ENTRY_SUFFIX}", hex(key)))
     }
 
     /// Forget the components this process already compiled or read: the
@@ -217,7 +283,7 @@ impl CompileCache {
         let Some(dir) = &self.dir else {
             return compile();
         };
-        let path = dir.join(format!("{}{ENTRY_SUFFIX}", hex(key)));
+        let path = self.entry_path(dir, key);
         match self.read(engine, &path, key) {
             Ok(Some(component)) => return Ok(component),
             Ok(None) => {}
@@ -227,11 +293,20 @@ impl CompileCache {
             )),
         }
         let component = compile()?;
+        self.write(dir, &path, key, &component);
+        Ok(component)
+    }
+
+    /// Store a compiled component; a failure is the run's cache warning.
+    fn write(&self, dir: &Path, path: &Path, key: &Digest32, component: &Component) {
         let stored = component
             .serialize()
             .map_err(|e| io::Error::other(first_line(&e)))
             .and_then(|artifact| {
-                write_atomically(dir, &path, &Entry::encode(&self.secret, key, &artifact))
+                // Header and artifact written apart: a big component's
+                // artifact is not copied once more to put them together.
+                let header = Entry::header(&self.secret, key, &artifact);
+                write_atomically(dir, path, &[&header, &artifact])
             });
         if let Err(e) = stored {
             self.warn(format!(
@@ -239,15 +314,14 @@ impl CompileCache {
                 dir.display()
             ));
         }
-        Ok(component)
     }
 
     /// The key a component's bytes are stored under.
-    fn key(&self, wasm: &[u8]) -> Digest32 {
+    fn key(&self, engine: &Engine, digest: &Digest32) -> Digest32 {
         let mut hasher = Sha256::new();
         hasher.update(b"hookhost compiled component\0");
-        hasher.update(self.salt);
-        hasher.update(Sha256::digest(wasm));
+        hasher.update(salt(engine, &self.build));
+        hasher.update(digest);
         hasher.finalize().into()
     }
 
@@ -324,15 +398,22 @@ impl Warning {
 struct Entry;
 
 impl Entry {
+    #[cfg(test)]
     fn encode(secret: &Secret, key: &Digest32, artifact: &[u8]) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(HEADER_LEN + artifact.len());
+        let mut bytes = Entry::header(secret, key, artifact);
+        bytes.extend_from_slice(artifact);
+        bytes
+    }
+
+    /// What goes before the artifact in an entry.
+    fn header(secret: &Secret, key: &Digest32, artifact: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(HEADER_LEN);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(key);
         bytes.extend_from_slice(&Sha256::digest(artifact));
         bytes.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
         let mac = Entry::mac(secret, &bytes, artifact).finalize().into_bytes();
         bytes.extend_from_slice(&mac);
-        bytes.extend_from_slice(artifact);
         bytes
     }
 
@@ -549,7 +630,7 @@ fn check_owned(meta: &fs::Metadata, what: &str) -> Result<(), String> {
 /// Write `bytes` to `path` so that readers see the old file or the whole
 /// new one: a private temporary file in the same directory, then a rename.
 /// No fsync: a file torn by a crash fails its checksum and is recompiled.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomically(dir: &Path, path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     let temp = temp_path(dir);
     let result = (|| {
         let mut file = OpenOptions::new()
@@ -557,7 +638,9 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&temp)?;
-        file.write_all(bytes)?;
+        for bytes in parts {
+            file.write_all(bytes)?;
+        }
         drop(file);
         fs::rename(&temp, path)
     })();
@@ -621,6 +704,11 @@ impl Hasher for ShaHasher {
         let digest = self.0.clone().finalize();
         u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
     }
+}
+
+/// The sha256 of a component's bytes, the part of its key that is its own.
+pub(crate) fn wasm_digest(wasm: &[u8]) -> Digest32 {
+    Sha256::digest(wasm).into()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -692,12 +780,13 @@ mod tests {
         let (a, b) = (engine(true), engine(false));
         let cache_a = CompileCache::at(&a, dir.path().to_path_buf());
         let cache_b = CompileCache::at(&b, dir.path().to_path_buf());
+        let (x, y) = (wasm_digest(b"x"), wasm_digest(b"y"));
         assert_eq!(
-            cache_a.key(b"x"),
-            CompileCache::at(&a, dir.path().into()).key(b"x")
+            cache_a.key(&a, &x),
+            CompileCache::at(&a, dir.path().into()).key(&a, &x)
         );
-        assert_ne!(cache_a.key(b"x"), cache_a.key(b"y"));
-        assert_ne!(cache_a.key(b"x"), cache_b.key(b"x"));
+        assert_ne!(cache_a.key(&a, &x), cache_a.key(&a, &y));
+        assert_ne!(cache_a.key(&a, &x), cache_b.key(&b, &x));
         assert!(cache_a.take_warning().is_none());
     }
 

@@ -4,7 +4,8 @@
 //! environment of `PATH` and the locale only (the host's other variables
 //! may hold secrets the plugin was not granted). At the plugin's deadline
 //! the whole group is killed, so a command that forked (`sh -c 'sleep 1d'`)
-//! cannot outlive the limit either.
+//! cannot outlive the limit either; if hookhost itself is killed, the
+//! kernel kills the command.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -70,6 +71,28 @@ pub enum Failure {
     Error(String),
 }
 
+/// Have the kernel kill the command when hookhost dies (`kill -9`
+/// included: no deadline is enforced then). The signal is tied to the
+/// thread that forks the child; this one waits for the command until it
+/// ends or is killed, so it outlives it.
+fn die_with_host(command: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the forked child before exec and calls
+    // only prctl(2) and getppid(2), both async-signal-safe, on a copied
+    // integer.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("hookhost ended while starting it"));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Run `program args`, killed (with everything it started) at `deadline`.
 pub fn run(program: &str, args: &[String], deadline: Instant) -> Result<CommandOutput, Failure> {
     if Instant::now() >= deadline {
@@ -91,6 +114,7 @@ pub fn run(program: &str, args: &[String], deadline: Instant) -> Result<CommandO
     if std::env::var_os("PATH").is_none() {
         command.env("PATH", DEFAULT_PATH);
     }
+    die_with_host(&mut command);
     let mut child = command
         .spawn()
         .map_err(|e| Failure::Error(format!("cannot run {program}: {e}")))?;

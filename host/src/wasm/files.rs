@@ -54,15 +54,20 @@ use super::host::PluginState;
 use super::output::Stream;
 use crate::capabilities::audit::{self, At, Decision, Record};
 use crate::capabilities::Policy;
+use crate::model::limits::{cut, MAX_AUDIT_ITEM};
 
 /// Entries (files, directories, links) a plugin's writable directories may
 /// hold together: what the host walks twice per call at most.
 pub const MAX_ENTRIES: u64 = 100_000;
 
-/// Bytes a plugin may add to its writable directories in one call: its
-/// private `/data` persists between runs, so unbounded writes would fill
-/// the disk.
+/// Bytes a plugin may add to its writable directories in one run (all its
+/// calls together): its private `/data` persists between runs, so
+/// unbounded writes would fill the disk.
 pub const MAX_GROWTH: u64 = 1 << 30;
+
+/// Bytes a plugin's private `/data` may hold when its first call of a run
+/// begins: with [`MAX_GROWTH`] per run, this bounds what runs add up to.
+pub const MAX_DATA: u64 = 1 << 30;
 
 /// How often, in ticks of the engine's clock, a running call's writes are
 /// measured against [`MAX_GROWTH`].
@@ -97,8 +102,11 @@ pub struct FileGuard {
     exhausted: bool,
     /// Refusals and removals of this call, reported or not.
     reported: u32,
-    /// Bytes in the writable directories when the call began.
-    bytes_before: u64,
+    /// Bytes in the writable directories when the run's first call began.
+    bytes_at_start: Option<u64>,
+    /// The first file access of this call refused for its grants, said
+    /// with what would allow it (for the call's failure).
+    first_denied: Option<String>,
 }
 
 /// A symlink as it was seen: a link moved, replaced or remade is another.
@@ -115,10 +123,18 @@ struct OutLink {
     target: PathBuf,
 }
 
+/// Whether a walk adds up the files' sizes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sizes {
+    Counted,
+    Skipped,
+}
+
 /// What a walk of the writable directories found.
 struct Walk {
     entries: u64,
-    /// Bytes of the regular files (hard links counted once per name).
+    /// Bytes of the regular files (hard links counted once per name); 0
+    /// when the walk skipped sizes.
     bytes: u64,
     out: Vec<OutLink>,
     /// The first thing that could not be checked (the walk went on past
@@ -140,7 +156,8 @@ impl FileGuard {
             budget: 0,
             exhausted: false,
             reported: 0,
-            bytes_before: 0,
+            bytes_at_start: None,
+            first_denied: None,
         }
     }
 
@@ -148,16 +165,41 @@ impl FileGuard {
     /// entries the plugin may create.
     fn begin(&mut self) -> Result<(), String> {
         self.roots = distinct_roots(&self.granted);
+        self.first_denied = None;
         self.exhausted = false;
         self.reported = 0;
-        let walk = self.walk(MAX_ENTRIES);
+        let walk = self.walk(MAX_ENTRIES, Sizes::Counted);
         if let Some(problem) = walk.problem {
             return Err(problem);
         }
         self.before = walk.out.into_iter().map(|l| l.id).collect();
         self.budget = MAX_ENTRIES - walk.entries;
-        self.bytes_before = walk.bytes;
-        Ok(())
+        if self.bytes_at_start.is_none() {
+            self.check_data_size()?;
+        }
+        let at_start = *self.bytes_at_start.get_or_insert(walk.bytes);
+        match walk.bytes.saturating_sub(at_start) > MAX_GROWTH {
+            true => Err(self.grown_reason()),
+            false => Ok(()),
+        }
+    }
+
+    /// Before the run's first call: Err when the private `/data` (the
+    /// first writable directory) holds more than [`MAX_DATA`].
+    fn check_data_size(&self) -> Result<(), String> {
+        let Some(data) = self.granted.first().and_then(|d| real_path(d)) else {
+            return Ok(());
+        };
+        let walk = self.walk_from(std::slice::from_ref(&data), 2 * MAX_ENTRIES, Sizes::Counted);
+        match walk.bytes > MAX_DATA {
+            true => Err(format!(
+                "its private data directory {} holds more than {}, the most hookhost lets a \
+                 plugin keep between runs; remove what it left there",
+                data.display(),
+                crate::model::units::show_size(MAX_DATA)
+            )),
+            false => Ok(()),
+        }
     }
 
     /// After a call: the links the plugin left leading out, removed, and
@@ -165,7 +207,8 @@ impl FileGuard {
     fn end(&mut self) -> (Vec<OutLink>, Option<String>) {
         // Twice the limit: what the plugin could add is counted already;
         // the margin is for trusted processes writing there meanwhile.
-        let walk = self.walk(2 * MAX_ENTRIES);
+        // Sizes are for the growth limit during the call: not needed now.
+        let walk = self.walk(2 * MAX_ENTRIES, Sizes::Skipped);
         let mut problem = walk.problem;
         let mut removed = Vec::new();
         for link in walk.out {
@@ -188,20 +231,32 @@ impl FileGuard {
     }
 
     /// During a call: why it must stop when the plugin added more than
-    /// [`MAX_GROWTH`] bytes to its writable directories (checked every
-    /// [`GROWTH_CHECK`] of the engine's clock, so it may overshoot by what
-    /// it writes in that time).
+    /// [`MAX_GROWTH`] bytes to its writable directories in this run
+    /// (checked every [`GROWTH_CHECK`] of the engine's clock, so it may
+    /// overshoot by what it writes in that time; its next call is then
+    /// refused before it runs).
     pub(super) fn grown_too_much(&self) -> Option<String> {
-        let walk = self.walk(2 * MAX_ENTRIES);
-        let grown = walk.bytes.saturating_sub(self.bytes_before);
-        (grown > MAX_GROWTH).then(|| {
-            format!(
-                "wrote more than {} into its writable directories ({}) in one call, the most \
-                 hookhost lets a plugin add; remove what it left there",
-                crate::model::units::show_size(MAX_GROWTH),
-                show_paths(&self.roots)
-            )
-        })
+        let walk = self.walk(2 * MAX_ENTRIES, Sizes::Counted);
+        let grown = walk
+            .bytes
+            .saturating_sub(self.bytes_at_start.unwrap_or(walk.bytes));
+        (grown > MAX_GROWTH).then(|| self.grown_reason())
+    }
+
+    /// The first file access of the current call that its grants refused:
+    /// to a plugin it looks like a missing file, so its own error says
+    /// little; this says what happened and what would allow it.
+    pub(super) fn first_denied(&self) -> Option<&str> {
+        self.first_denied.as_deref()
+    }
+
+    fn grown_reason(&self) -> String {
+        format!(
+            "wrote more than {} into its writable directories ({}) in this run, the most \
+             hookhost lets a plugin add in one run; remove what it left there",
+            crate::model::units::show_size(MAX_GROWTH),
+            show_paths(&self.roots)
+        )
     }
 
     fn too_many(&self) -> String {
@@ -226,16 +281,23 @@ impl FileGuard {
     /// entries counted and the links leading out. A directory or link that
     /// cannot be checked (a path too long to open, say) is the walk's
     /// problem, and so is passing `limit` entries (the walk stops there).
-    fn walk(&self, limit: u64) -> Walk {
+    /// With [`Sizes::Counted`], the regular files' sizes are added up (a
+    /// stat per file).
+    fn walk(&self, limit: u64, sizes: Sizes) -> Walk {
+        self.walk_from(&self.roots, limit, sizes)
+    }
+
+    /// [`FileGuard::walk`] of `roots`.
+    fn walk_from(&self, roots: &[PathBuf], limit: u64, sizes: Sizes) -> Walk {
         let mut walk = Walk {
             entries: 0,
             bytes: 0,
             out: Vec::new(),
             problem: None,
         };
-        let mut dirs: Vec<PathBuf> = self.roots.clone();
+        let mut dirs: Vec<PathBuf> = roots.to_vec();
         while let Some(dir) = dirs.pop() {
-            if let Err(problem) = self.walk_dir(&dir, limit, &mut walk, &mut dirs) {
+            if let Err(problem) = self.walk_dir(&dir, limit, sizes, &mut walk, &mut dirs) {
                 walk.problem.get_or_insert(problem);
                 if walk.entries > limit {
                     break;
@@ -250,6 +312,7 @@ impl FileGuard {
         &self,
         dir: &Path,
         limit: u64,
+        sizes: Sizes,
         walk: &mut Walk,
         dirs: &mut Vec<PathBuf>,
     ) -> Result<(), String> {
@@ -269,7 +332,7 @@ impl FileGuard {
                 dirs.push(entry.path());
             } else if kind.is_symlink() {
                 walk.out.extend(self.leading_out(dir, entry.path())?);
-            } else if kind.is_file() {
+            } else if kind.is_file() && sizes == Sizes::Counted {
                 walk.bytes += entry.metadata().map_or(0, |m| m.len());
             }
         }
@@ -346,7 +409,7 @@ impl FileGuard {
 fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
     let real: Vec<PathBuf> = granted
         .iter()
-        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .map(|p| real_path(p).unwrap_or_else(|| p.clone()))
         .collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     for path in &real {
@@ -358,6 +421,20 @@ fn distinct_roots(granted: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     roots
+}
+
+/// `path` with every link resolved, as the kernel names what it opens:
+/// one open and one read of its descriptor's link in /proc, where
+/// `canonicalize` reads a link per component, each a lookup from `/`.
+/// None when it cannot be opened.
+fn real_path(path: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(path)
+        .ok()?;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 
 fn unchecked(path: &Path, e: std::io::Error) -> String {
@@ -530,9 +607,7 @@ type Store<'a> = StoreContextMut<'a, PluginState>;
 /// anything else (wasmtime-wasi refuses what follows on its own).
 fn writable_dir(state: &PluginState, fd: &Resource<Descriptor>) -> Option<PathBuf> {
     match state.table.get(fd) {
-        Ok(Descriptor::Dir(dir)) if dir.perms == FsPerms::ReadWrite => {
-            std::fs::read_link(format!("/proc/self/fd/{}", dir.dir.as_raw_fd())).ok()
-        }
+        Ok(Descriptor::Dir(dir)) if dir.perms == FsPerms::ReadWrite => dir_of(state, fd),
         _ => None,
     }
 }
@@ -670,21 +745,87 @@ fn open_at(
     let state = store.data_mut();
     let changes = open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE)
         || flags.intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY);
-    if let Some(dir) =
-        writable_dir(state, &fd).filter(|d| changes && (names_git_dir(&path) || in_git_dir(d)))
+    // Looked up once: each lookup reads a link in /proc, a path walk of its own.
+    let dir = changes.then(|| writable_dir(state, &fd)).flatten();
+    if let Some(dir) = dir
+        .as_ref()
+        .filter(|d| names_git_dir(&path) || in_git_dir(d))
     {
-        return Ok((Err(refuse_git(state, &dir, &path)),));
+        return Ok((Err(refuse_git(state, dir, &path)),));
     }
     if open.contains(OpenFlags::CREATE) {
         // Only a file that is not there yet is a new entry.
-        let new = writable_dir(state, &fd).is_some_and(|dir| !dir.join(&path).exists());
+        let new = dir.is_some_and(|dir| !dir.join(&path).exists());
         if new && !state.files.take_entry() {
             return Ok((Err(ErrorCode::Quota),));
         }
     }
-    let result =
-        HostDescriptor::open_at(&mut state.filesystem(), fd, path_flags, path, open, flags);
+    let dir = dir_of(state, &fd);
+    let result = HostDescriptor::open_at(
+        &mut state.filesystem(),
+        fd,
+        path_flags,
+        path.clone(),
+        open,
+        flags,
+    );
+    if result.is_err() {
+        if let Some(dir) = dir {
+            note_denied_open(state, &dir, &path, changes);
+        }
+    }
     Ok((to_guest(state, result)?,))
+}
+
+/// The host directory behind a directory descriptor.
+fn dir_of(state: &PluginState, fd: &Resource<Descriptor>) -> Option<PathBuf> {
+    match state.table.get(fd) {
+        Ok(Descriptor::Dir(dir)) => {
+            std::fs::read_link(format!("/proc/self/fd/{}", dir.dir.as_raw_fd())).ok()
+        }
+        _ => None,
+    }
+}
+
+/// A failed open that was a denial, recorded as one (the end of the run
+/// lists it with the grant that would allow it): a path outside every
+/// grant (opened beneath the empty `/`), or a write beneath a read-only
+/// grant. A file that is simply not there in a granted directory is not.
+fn note_denied_open(state: &mut PluginState, dir: &Path, path: &str, changes: bool) {
+    let kind = if changes { "write" } else { "read" };
+    let root = state
+        .policy
+        .root
+        .as_ref()
+        .and_then(|r| r.canonicalize().ok());
+    let guest = if root.as_deref() == Some(dir) {
+        format!("/{}", path.trim_start_matches('/'))
+    } else {
+        let read_only = state
+            .policy
+            .dirs
+            .iter()
+            .find(|d| !d.writable && d.host.canonicalize().ok().as_deref() == Some(dir));
+        match (changes, read_only) {
+            (true, Some(grant)) => format!("{}/{}", grant.guest, path.trim_start_matches('/')),
+            _ => return,
+        }
+    };
+    let said = match guest.strip_prefix("/stack/") {
+        Some(relative) => {
+            state.audit(kind, relative, Decision::Denied);
+            let hint = crate::capabilities::grant_hint(&state.name, kind, relative);
+            format!("{kind} {guest} is not granted (grant it with {hint})")
+        }
+        None => {
+            let outside = "outside the stack: no grant reaches it";
+            state.audit_detail(kind, &guest, Decision::Denied, outside);
+            format!("{kind} {guest} was refused: it is {outside}")
+        }
+    };
+    let said = format!("{said}; a path a plugin may not use looks missing to it");
+    let said = crate::model::inert::inert(&cut(&said, MAX_AUDIT_ITEM)).into_owned();
+    state.files.first_denied.get_or_insert(said);
 }
 
 fn rename_at(
@@ -800,7 +941,7 @@ mod tests {
         }
         dir.symlink("x", "planted").unwrap();
         symlink("../x", w.join("out")).unwrap();
-        let walk = guard.walk(MAX_ENTRIES);
+        let walk = guard.walk(MAX_ENTRIES, Sizes::Counted);
         let why = walk.problem.unwrap();
         assert!(why.contains("cannot check"), "{why}");
         // The rest was still walked: what can be removed, is.
@@ -815,8 +956,12 @@ mod tests {
             std::fs::write(w.join(format!("f{n}")), "").unwrap();
         }
         let guard = guard(&[&w]);
-        assert_eq!(guard.walk(5).entries, 5);
-        assert!(guard.walk(4).problem.unwrap().contains("more than"));
+        assert_eq!(guard.walk(5, Sizes::Skipped).entries, 5);
+        assert!(guard
+            .walk(4, Sizes::Skipped)
+            .problem
+            .unwrap()
+            .contains("more than"));
         assert_eq!(guard.budget, MAX_ENTRIES - 5);
     }
 }

@@ -6,7 +6,9 @@
 //! Compiling is what costs: [`load_all`] takes
 //! compiled code from the cache ([`super::cache`]) and compiles what is not
 //! there on every core at once, one component per core (wasmtime compiles
-//! each component on the thread that asks, see `engine_config`).
+//! each component on the thread that asks, see `engine_config`), with the
+//! compiler [`super::tier`] picks. [`read_all`] first reads every file and
+//! says how many are cached, so a run can tell what it is about to compile.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,7 +18,9 @@ use std::thread;
 
 use wasmtime::component::{Component, InstancePre};
 
+use super::cache::{wasm_digest, Digest32};
 use super::host::PluginState;
+use super::tier::{CompileCount, Got, Tier};
 use super::wit::{self, DriverIndices, HookIndices, WitVersion};
 use super::Runtime;
 
@@ -37,6 +41,8 @@ pub struct LoadedComponent {
     pub exports_driver: bool,
     /// The WIT version it was built for (and is linked against).
     pub version: WitVersion,
+    /// Which compiler made its code.
+    pub tier: Tier,
     pub(super) pre: InstancePre<PluginState>,
     pub(super) hook: Option<HookIndices>,
     pub(super) driver: Option<DriverIndices>,
@@ -57,36 +63,104 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Read, compile and check one component for `role`.
-pub fn load(runtime: &Runtime, path: &Path, role: Role) -> Result<LoadedComponent, LoadError> {
-    let compiled = runtime
-        .cache()
-        .component(runtime.engine(), &read_component(path)?);
-    check(runtime, path, role, compiled)
+/// A component file read for loading: its bytes (or why they cannot be
+/// used), their sha256, and whether its code is in the cache.
+pub struct Source {
+    path: PathBuf,
+    role: Role,
+    bytes: Result<(Vec<u8>, Digest32), LoadError>,
+    cached: bool,
 }
 
-/// [`load`] for each of `wanted`, in parallel: one worker thread per core,
-/// each taking the next component, the biggest files first (a big plugin
-/// taken last would leave the other cores idle while it compiles). Each
-/// component compiles on the worker that took it. Results are in the order
-/// of `wanted`.
+/// Read each of `wanted` and look up whether its code is cached (no
+/// compiling yet).
+pub fn read_all(runtime: &Runtime, wanted: &[(&Path, Role)]) -> Vec<Source> {
+    wanted
+        .iter()
+        .map(|&(path, role)| {
+            let bytes = read_component(path).map(|b| {
+                let digest = wasm_digest(&b);
+                (b, digest)
+            });
+            let cached = match &bytes {
+                Ok((_, digest)) => runtime.is_cached(digest),
+                Err(_) => true,
+            };
+            Source {
+                path: path.to_path_buf(),
+                role,
+                bytes,
+                cached,
+            }
+        })
+        .collect()
+}
+
+/// How many of `sources` are cached and how many will be compiled.
+pub fn count(sources: &[Source]) -> CompileCount {
+    let cached = sources.iter().filter(|s| s.cached).count();
+    CompileCount {
+        cached,
+        compiled: sources.len() - cached,
+    }
+}
+
+/// Read, compile and check one component for `role`.
+pub fn load(runtime: &Runtime, path: &Path, role: Role) -> Result<LoadedComponent, LoadError> {
+    let wasm = read_component(path)?;
+    check(
+        runtime,
+        path,
+        role,
+        runtime.code_for(path, &wasm_digest(&wasm), &wasm),
+    )
+}
+
+fn load_source(runtime: &Runtime, source: &Source) -> Result<LoadedComponent, LoadError> {
+    let (wasm, digest) = source.bytes.as_ref().map_err(Clone::clone)?;
+    let got = runtime.code_for(&source.path, digest, wasm);
+    check(runtime, &source.path, source.role, got)
+}
+
+/// [`load`] for each of `wanted`, in parallel (see [`load_sources`]).
 pub fn load_all(
     runtime: &Runtime,
     wanted: &[(&Path, Role)],
 ) -> Vec<Result<LoadedComponent, LoadError>> {
+    load_sources(runtime, &read_all(runtime, wanted), &|_| {})
+}
+
+/// Load each of `sources`, in parallel: one worker thread per core, each
+/// taking the next component, the biggest first (a big plugin taken last
+/// would leave the other cores idle while it compiles). Each component
+/// compiles on the worker that took it; `compiled` is told after each one
+/// that was not cached, with how many of those are done. Results are in
+/// the order of `sources`.
+pub fn load_sources(
+    runtime: &Runtime,
+    sources: &[Source],
+    compiled: &(dyn Fn(usize) + Sync),
+) -> Vec<Result<LoadedComponent, LoadError>> {
+    let done = AtomicUsize::new(0);
+    let one = |source: &Source| {
+        let result = load_source(runtime, source);
+        if !source.cached {
+            compiled(done.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        result
+    };
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = cores.min(wanted.len());
+    let workers = cores.min(sources.len());
     if workers <= 1 {
-        return wanted.iter().map(|&(p, r)| load(runtime, p, r)).collect();
+        return sources.iter().map(one).collect();
     }
-    let order = biggest_first(wanted);
+    let order = biggest_first(sources);
     let next = AtomicUsize::new(0);
     let results: Vec<OnceLock<Result<LoadedComponent, LoadError>>> =
-        wanted.iter().map(|_| OnceLock::new()).collect();
+        sources.iter().map(|_| OnceLock::new()).collect();
     let work = || {
         while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let (path, role) = wanted[index];
-            let _ = results[index].set(load(runtime, path, role));
+            let _ = results[index].set(one(&sources[index]));
         }
     };
     // This thread is one of the workers.
@@ -98,24 +172,24 @@ pub fn load_all(
     });
     results
         .into_iter()
-        .zip(wanted)
-        .map(|(slot, &(path, role))| {
+        .zip(sources)
+        .map(|(slot, source)| {
             // Empty only if a worker died (it cannot: `load` returns its
             // errors); load it here rather than lose it.
             slot.into_inner()
-                .unwrap_or_else(|| load(runtime, path, role))
+                .unwrap_or_else(|| load_source(runtime, source))
         })
         .collect()
 }
 
-/// Indexes of `wanted`, biggest file first (unreadable ones last: they fail
+/// Indexes of `sources`, biggest first (unreadable ones last: they fail
 /// fast). Sizes stand in for compile times.
-fn biggest_first(wanted: &[(&Path, Role)]) -> Vec<usize> {
-    let sizes: Vec<u64> = wanted
+fn biggest_first(sources: &[Source]) -> Vec<usize> {
+    let sizes: Vec<usize> = sources
         .iter()
-        .map(|(path, _)| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .map(|s| s.bytes.as_ref().map_or(0, |(b, _)| b.len()))
         .collect();
-    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    let mut order: Vec<usize> = (0..sources.len()).collect();
     // Stable: equal sizes keep their order.
     order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     order
@@ -136,15 +210,17 @@ fn check(
     runtime: &Runtime,
     path: &Path,
     role: Role,
-    compiled: Result<Component, String>,
+    got: Got,
 ) -> Result<LoadedComponent, LoadError> {
     let refuse = |problem: String| LoadError {
         path: path.to_path_buf(),
         problem,
     };
-    let component = compiled.map_err(|e| refuse(format!("is not a valid component: {e}")))?;
-    let exports = export_names(runtime, &component);
-    let version = wit::version_of(&import_names(runtime, &component), &exports).map_err(refuse)?;
+    let component = got
+        .compiled
+        .map_err(|e| refuse(format!("is not a valid component: {e}")))?;
+    let exports = export_names(&component);
+    let version = wit::version_of(&import_names(&component), &exports).map_err(refuse)?;
     let (hook_export, driver_export) = (version.hook_export(), version.driver_export());
     let exports_hook = exports.contains(&hook_export);
     let exports_driver = exports.contains(&driver_export);
@@ -156,7 +232,7 @@ fn check(
         return Err(refuse(missing_export(wanted, &exports)));
     }
     let pre = runtime
-        .linker()
+        .linker_for(component.engine())
         .instantiate_pre(&component)
         .map_err(|e| refuse(format!("cannot be linked: {}", first_line(&e))))?;
     let bad_shape = |name: &str, e: wasmtime::Error| {
@@ -178,6 +254,7 @@ fn check(
         exports_hook,
         exports_driver,
         version,
+        tier: got.tier,
         pre,
         hook,
         driver,
@@ -209,16 +286,16 @@ fn check_kind(bytes: &[u8]) -> Result<(), String> {
 
 /// What a component imports: hookhost interfaces of one known version
 /// and WASI, checked by [`wit::version_of`].
-fn import_names(runtime: &Runtime, component: &Component) -> Vec<String> {
+fn import_names(component: &Component) -> Vec<String> {
     let ty = component.component_type();
-    ty.imports(runtime.engine())
+    ty.imports(component.engine())
         .map(|(name, _)| name.to_string())
         .collect()
 }
 
-fn export_names(runtime: &Runtime, component: &Component) -> Vec<String> {
+fn export_names(component: &Component) -> Vec<String> {
     let ty = component.component_type();
-    ty.exports(runtime.engine())
+    ty.exports(component.engine())
         .map(|(name, _)| name.to_string())
         .collect()
 }

@@ -3,6 +3,7 @@
 //!
 //! - [`load`]: read a `.wasm`, check what it exports and imports.
 //! - [`cache`]: compiled components on disk, so a warm start does not compile.
+//! - [`tier`]: which compiler a component gets (Winch first, then Cranelift).
 //! - [`plugin`]: one instance per plugin per run, called per phase.
 //! - [`wit`]: one module per WIT version (bindings, conversions), and the
 //!   enums over what a component of any version exports.
@@ -18,12 +19,13 @@ mod config;
 pub(crate) mod files;
 mod git;
 pub(crate) mod host;
-pub(crate) mod load;
+pub mod load;
 pub(crate) mod output;
 pub(crate) mod plugin;
 mod refusal;
 mod sandbox;
 pub mod sections;
+mod tier;
 pub(crate) mod wit;
 
 use std::path::PathBuf;
@@ -42,6 +44,7 @@ pub use load::{load, load_all, LoadError, LoadedComponent, Role};
 pub use output::{LineSink, Stream};
 pub use plugin::{CallFailure, DriverCall, Plugin, PluginConfig};
 pub use refusal::HostError;
+pub use tier::{CompileCount, Tier};
 pub use wit::WitVersion;
 
 /// How often the engine's epoch advances; time limits are counted in ticks.
@@ -58,7 +61,10 @@ pub const MAX_PLUGINS: u32 = 1000;
 pub struct Runtime {
     engine: Engine,
     linker: Linker<host::PluginState>,
-    cache: CompileCache,
+    /// The baseline compiler's engine and linker, made on the first
+    /// component the optimizing one has no cached code for.
+    baseline: tier::Baseline,
+    cache: Arc<CompileCache>,
     /// Why the engine fell back to on-demand allocation, until reported.
     engine_warning: Mutex<Option<String>>,
     ticker_stop: Arc<AtomicBool>,
@@ -82,16 +88,15 @@ impl Runtime {
 
     fn build(cache: impl FnOnce(&Engine) -> CompileCache) -> anyhow::Result<Runtime> {
         let (engine, engine_warning) = new_engine()?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-        files::add_to_linker(&mut linker)?;
-        wit::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+        let linker = new_linker(&engine)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
-        start_ticker(engine.clone(), ticker_stop.clone());
+        let baseline = tier::Baseline::default();
+        start_ticker(engine.clone(), baseline.clone(), ticker_stop.clone());
         Ok(Runtime {
-            cache: cache(&engine),
+            cache: Arc::new(cache(&engine)),
             engine,
             linker,
+            baseline,
             engine_warning: Mutex::new(engine_warning),
             ticker_stop,
         })
@@ -115,13 +120,46 @@ impl Runtime {
         &self.cache
     }
 
+    pub(crate) fn cache_handle(&self) -> Arc<CompileCache> {
+        self.cache.clone()
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    pub(crate) fn linker(&self) -> &Linker<host::PluginState> {
-        &self.linker
+    /// The linker for components compiled by `engine` (each engine has
+    /// its own: code of one cannot be linked by the other).
+    pub(crate) fn linker_for(&self, engine: &Engine) -> &Linker<host::PluginState> {
+        match self.baseline.get() {
+            Some((winch, linker)) if Engine::same(winch, engine) => linker,
+            _ => &self.linker,
+        }
     }
+
+    /// What advances the clock of every engine by `ticks` (Ctrl-C: past
+    /// every deadline), the baseline engine's too if it is made later.
+    pub fn epoch_bumper(&self, ticks: u64) -> impl Fn() + Send + Sync + 'static {
+        let engine = self.engine.clone();
+        let baseline = self.baseline.clone();
+        move || {
+            for _ in 0..ticks {
+                engine.increment_epoch();
+                if let Some((winch, _)) = baseline.get() {
+                    winch.increment_epoch();
+                }
+            }
+        }
+    }
+}
+
+/// A linker with hookhost's imports and WASI, for components of `engine`.
+pub(crate) fn new_linker(engine: &Engine) -> anyhow::Result<Linker<host::PluginState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+    files::add_to_linker(&mut linker)?;
+    wit::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    Ok(linker)
 }
 
 impl Drop for Runtime {
@@ -136,11 +174,11 @@ impl Drop for Runtime {
 /// reservation is refused (a low `ulimit -v`), on-demand allocation works
 /// the same, a little slower, with a warning.
 ///
-/// wasmtime is built without its `parallel-compilation` feature: a
-/// component compiles on the thread that asks for it, and
-/// [`load_all`] runs one such thread per core, one plugin each. (With
-/// wasmtime's rayon pool as well, both competed for the same cores and
-/// loading in parallel gained nothing; see docs/design.md.)
+/// This engine compiles a component on the thread that asks for it
+/// (`parallel_compilation(false)`), and [`load_all`] runs one such thread
+/// per core, one plugin each. (With wasmtime's rayon pool as well, both
+/// competed for the same cores and loading in parallel gained nothing; see
+/// docs/design.md.) The baseline engine of a first run differs ([`tier`]).
 fn new_engine() -> anyhow::Result<(Engine, Option<String>)> {
     match Engine::new(&engine_config(true)) {
         Ok(engine) => Ok((engine, None)),
@@ -157,8 +195,10 @@ fn new_engine() -> anyhow::Result<(Engine, Option<String>)> {
     }
 }
 
-fn engine_config(pooling: bool) -> Config {
+pub(crate) fn engine_config(pooling: bool) -> Config {
     let mut config = Config::new();
+    // One component per thread (see above); the baseline engine differs.
+    config.parallel_compilation(false);
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     if pooling {
@@ -185,11 +225,16 @@ fn pool_config() -> PoolingAllocationConfig {
     pool
 }
 
-fn start_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+/// One clock for both engines: a plugin's time limit counts ticks of the
+/// engine that compiled it.
+fn start_ticker(engine: Engine, baseline: tier::Baseline, stop: Arc<AtomicBool>) {
     thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             thread::sleep(EPOCH_TICK);
             engine.increment_epoch();
+            if let Some((winch, _)) = baseline.get() {
+                winch.increment_epoch();
+            }
         }
     });
 }

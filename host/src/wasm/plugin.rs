@@ -114,7 +114,8 @@ impl Runtime {
             warnings: 0,
             spent: Default::default(),
         };
-        let mut store = Store::new(self.engine(), state);
+        // The engine that compiled it (see `tier`).
+        let mut store = Store::new(loaded.pre.engine(), state);
         store.limiter(|state| &mut state.limiter as &mut dyn ResourceLimiter);
         // The clock stops the call at its deadline or on Ctrl-C, and on the
         // way checks how much the plugin has written.
@@ -218,7 +219,7 @@ impl Plugin {
                     "returned an error: {}",
                     self.store.data().hook_error(&message)
                 ),
-                help: None,
+                help: self.store.data().files.first_denied().map(str::to_string),
                 output_tail: tail,
             }),
             Err(trap) => {

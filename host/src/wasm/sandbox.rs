@@ -6,7 +6,9 @@
 //! Files: each granted directory is a WASI preopen; wasmtime-wasi resolves
 //! every guest path beneath one with cap-std, which refuses `..` past the
 //! preopen, absolute paths outside every preopen, and symlinks that lead
-//! out. Network: TCP only, and only when `net` grants something; every
+//! out. An empty read-only directory is the preopen `/`, so a path outside
+//! every grant reaches the host (`files.rs` records the denial) rather than
+//! failing inside the guest's libc unseen. Network: TCP only, and only when `net` grants something; every
 //! connect is checked against the granted endpoints (names resolved by the
 //! host at connect time), everything else (listening, UDP) is refused.
 
@@ -38,6 +40,11 @@ pub fn wasi_ctx(name: &str, policy: &Policy, output: &GuestOutput) -> anyhow::Re
         .allow_tcp(false)
         .allow_udp(false);
     allow_net(&mut builder, name, policy);
+    if let Some(root) = policy.root.as_ref().filter(|r| r.is_dir()) {
+        builder
+            .preopened_dir(root, "/", FsPerms::ReadOnly)
+            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", root.display()))?;
+    }
     for dir in &policy.dirs {
         let perms = match dir.writable {
             true => FsPerms::ReadWrite,

@@ -55,6 +55,23 @@ pub fn attempt(attack: &str) -> Option<std::result::Result<String, String>> {
                 }
             }
         }
+        "fill-per-call" => {
+            // 300 MiB more in each call, in a file of its own.
+            use std::io::Write;
+            let chunk = vec![b'x'; 1 << 20];
+            let n = (0..).find(|n| !std::path::Path::new(&format!("/data/part-{n}")).exists());
+            let path = format!("/data/part-{}", n.unwrap_or(0));
+            let mut file = match std::fs::File::create(&path) {
+                Ok(file) => file,
+                Err(e) => return Some(Err(format!("create {path}: {e}"))),
+            };
+            for _ in 0..300 {
+                if let Err(e) = file.write_all(&chunk) {
+                    return Some(Err(format!("write {path}: {e}")));
+                }
+            }
+            format!("wrote 300 MiB to {path}")
+        }
         "denied-loop" => loop {
             let _ = get_var("ADMIN_PASSWORD");
         },

@@ -1,7 +1,7 @@
 //! Test fixture for hookhost's sandbox tests (`host/tests/sandbox.rs`); never
 //! shipped, never part of the demo.
 //!
-//! In the phase named by `HOSTILE_PHASE` (default `source`) it carries out
+//! In the phase named by `HOSTILE_PHASE` (default `source`; `every`: each phase) it carries out
 //! the attack named by `HOSTILE_ATTACK`, then prints one line:
 //!
 //! - `HOSTILE refused: <why>` when the host stopped it, or
@@ -59,7 +59,7 @@ fn arg(name: &str) -> String {
 impl Hostile {
     fn phase(&mut self, phase: &str) -> Result {
         let wanted = get_var("HOSTILE_PHASE").unwrap_or_else(|| "source".to_string());
-        if wanted != phase {
+        if wanted != phase && wanted != "every" {
             return Ok(());
         }
         let attack = arg("HOSTILE_ATTACK");

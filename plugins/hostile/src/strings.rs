@@ -75,6 +75,13 @@ pub fn attempt(attack: &str) -> Option<std::result::Result<String, String>> {
 pub fn hook_error(attack: &str) -> Result {
     match attack {
         "error" => Err(Error::msg(text())),
+        // A plugin that fails with what its libc said of a denied open.
+        "read-fail" => {
+            let path = arg("HOSTILE_PATH");
+            std::fs::read_to_string(&path)
+                .map(|_| ())
+                .map_err(|e| Error::msg(format!("read {path}: {e}")))
+        }
         _ => Ok(()),
     }
 }
