@@ -313,7 +313,7 @@ fn ini_helper_denials_are_listed_with_the_grant_the_plugin_was_told() {
     run.assert_code(0).assert_no_panic();
     let told =
         "[grants.hostile2] write = [\"etc/other\"] in hookhost.toml, or --allow-write=etc/other";
-    run.assert_stdout_has(&format!("hostile2 ini-outside: denied"));
+    run.assert_stdout_has("hostile2 ini-outside: denied");
     let line = denial(&run, "write etc/other");
     assert!(line.ends_with(told), "{line}");
     assert!(
