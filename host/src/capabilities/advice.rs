@@ -30,10 +30,7 @@ pub fn grant_hint(hook: &str, key: &str, item: &str) -> String {
     );
     match flag(key, item) {
         Some(Flag::Exact(flag)) => format!("{line}, or {flag}"),
-        Some(Flag::Wider(flag, program)) => format!(
-            "{line} ({flag} would allow {} with any arguments)",
-            shell::word(program)
-        ),
+        Some(Flag::Wider(flag, more)) => format!("{line} ({flag} {more})"),
         None => line,
     }
 }
@@ -47,10 +44,7 @@ pub(crate) fn missing_hint(table_key: &str, key: &str, item: &str) -> String {
     }
     let flag = match flag(key, item) {
         Some(Flag::Exact(flag)) => format!(" or pass {flag}"),
-        Some(Flag::Wider(flag, program)) => format!(
-            " ({flag} would allow {} with any arguments)",
-            shell::word(program)
-        ),
+        Some(Flag::Wider(flag, more)) => format!(" ({flag} {more})"),
         None => String::new(),
     };
     format!(
@@ -65,18 +59,21 @@ fn toml_line(key: &str, item: &str) -> String {
     format!("{key} = [{}]", toml::Value::String(item.to_string()))
 }
 
-/// The flag that grants an item: exactly it, or (a command line) its
-/// program with any arguments.
-enum Flag<'a> {
+/// The flag that grants an item: exactly it, or more, and what more (a
+/// command line's program with any arguments; a variable's reading and
+/// setting both).
+enum Flag {
     Exact(String),
-    Wider(String, &'a str),
+    Wider(String, String),
 }
 
-fn flag<'a>(key: &str, item: &'a str) -> Option<Flag<'a>> {
+fn flag(key: &str, item: &str) -> Option<Flag> {
+    let env = || format!("--allow-env={}", shell::word(item));
     let name = match key {
         "read" => "--allow-read",
         "write" => "--allow-write",
-        "vars-read" | "vars-write" => "--allow-env",
+        "vars-read" => return Some(Flag::Wider(env(), "would let it set it too".into())),
+        "vars-write" => return Some(Flag::Wider(env(), "would let it read it too".into())),
         "functions" => "--allow-function",
         "net" => "--allow-net",
         "commands" => {
@@ -85,7 +82,10 @@ fn flag<'a>(key: &str, item: &'a str) -> Option<Flag<'a>> {
             let flag = format!("--allow-run={}", shell::word(program));
             return Some(match words.collect::<Vec<_>>()[..] {
                 [] | ["**"] => Flag::Exact(flag),
-                _ => Flag::Wider(flag, program),
+                _ => Flag::Wider(
+                    flag,
+                    format!("would allow {} with any arguments", shell::word(program)),
+                ),
             });
         }
         _ => return None,
