@@ -23,7 +23,9 @@ use hookhost::model::events::{Event, Observers, RunObserver};
 use hookhost::model::hooks::HookKind;
 use hookhost::model::phases::Entry;
 use hookhost::model::problems::{Problem, Problems};
-use hookhost::plan::{discover, fetch, make_plan, unmatched_grant_tables, Plan, PlanOptions};
+use hookhost::plan::{
+    discover, fetch, make_plan, unmatched_grant_tables, unused_grant_flags, Plan, PlanOptions,
+};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, run_start, Observer, RunOptions};
 use hookhost::state::journal::{self, Journal, JournalObserver};
@@ -102,12 +104,17 @@ fn main() -> ExitCode {
 /// of extras.d, manifests and grants, drivers, and (`components`, or when
 /// anything else is wrong already) whether each WASM hook is a component
 /// hookhost can run.
+///
+/// The warnings of a refused stack are said before its problems (as
+/// `{"event":"warning"}` lines on stdout when `json`): a skipped file or a
+/// grant table that matches nothing often explains a refusal.
 fn plan_for(
     entry: Entry,
     args: &StackArgs,
     state_dir: Option<&Path>,
     dry_run: bool,
     components: bool,
+    json: bool,
 ) -> anyhow::Result<Plan> {
     let (mut stack, mut problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
@@ -128,6 +135,7 @@ fn plan_for(
         Ok(discovery) => discovery,
         Err(found) => {
             problems.extend(found);
+            warn_refused(&skip_warnings(&stack), json);
             return Err(problems.into());
         }
     };
@@ -161,13 +169,36 @@ fn plan_for(
     match plan {
         Ok(mut plan) if problems.is_empty() => {
             plan.notes.extend(warnings);
+            plan.notes.extend(unused_grant_flags(&flags, &plan));
             Ok(plan)
         }
         _ => {
-            for warning in warnings {
-                eprintln!("warning: {warning}");
-            }
+            warn_refused(&skip_warnings(&stack), json);
+            warn_refused(&warnings, json);
             Err(problems.into())
+        }
+    }
+}
+
+/// A warning for each file of extras.d skipped as not a hook.
+fn skip_warnings(stack: &Stack) -> Vec<String> {
+    let skipped = hookhost::plan::skipped_files(stack);
+    let shown = skipped
+        .iter()
+        .map(|s| format!("skipped {}: {}", s.path.display(), s.reason));
+    shown.collect()
+}
+
+/// The warnings of a refused stack: on stderr for people, as events on
+/// stdout beside the `refused` event for machines.
+fn warn_refused(warnings: &[String], json: bool) {
+    for warning in warnings {
+        match json {
+            true => println!(
+                "{}",
+                serde_json::json!({"event": "warning", "message": warning})
+            ),
+            false => eprintln!("warning: {warning}"),
         }
     }
 }
@@ -187,12 +218,27 @@ fn check_components(wasm: &[(&Path, Role)]) -> Problems {
             return problems;
         }
     };
-    for result in hookhost::wasm::load_all(&runtime, wasm) {
+    for ((path, _), result) in wasm.iter().zip(hookhost::wasm::load_all(&runtime, wasm)) {
         if let Err(e) = result {
-            problems.push(Problem::new(e.to_string()));
+            problems.push(component_problem(path, &e.to_string()));
         }
     }
     problems
+}
+
+/// A component that cannot run, as a problem of its file and hook (the
+/// file's stem: `85-broken`, `hypervisor-fake`).
+fn component_problem(path: &Path, message: &str) -> Problem {
+    let prefix = format!("{}: ", path.display());
+    let mut problem = match message.strip_prefix(&prefix) {
+        Some(rest) => Problem::at(path, None, rest),
+        None => Problem::new(message),
+    };
+    problem.file = Some(path.to_path_buf());
+    match path.file_stem() {
+        Some(stem) => problem.for_hook(stem.to_string_lossy()),
+        None => problem,
+    }
 }
 
 fn show_plan(
@@ -202,7 +248,7 @@ fn show_plan(
     json: bool,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let plan = plan_for(entry, args, state_dir, dry_run, true)?;
+    let plan = plan_for(entry, args, state_dir, dry_run, true, false)?;
     let confinement = dry_run.then(|| hookhost::bash::confine::dry_run_status().lines());
     match json {
         true => {
@@ -225,21 +271,46 @@ fn show_plan(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `hookhost list`: every hook, driver and grant of the stack, then every
+/// problem `plan` would find in the stack's own files (local.conf, grant
+/// flags, extras.d, manifests and grants, components, the driver), with
+/// exit status 2: a stack `stack` would refuse is listed (what each plugin
+/// requests and is granted helps to fix it) but not passed as fine. It
+/// fetches nothing, so external plugins are listed as they are on disk.
 fn show_list(args: &StackArgs, state_dir: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
-    let (stack, problems) = open_stack(&args.top, state_dir)?;
+    let (mut stack, mut problems) = open_stack(&args.top, state_dir)?;
     let (flags, refused) = args.grants.flags().checked();
-    let mut stack = problems.or_ok(stack)?;
-    if !refused.is_empty() {
-        return Err(refused.into());
-    }
+    problems.extend(refused);
     stack.operator.apply_flags(&flags);
-    let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
-    let listing = list::list(&stack, allow_reserved)?;
-    match json {
-        true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
-        false => print!("{}", listing.render()),
+    let options = PlanOptions {
+        allow_reserved: args.grants.allow_reserved,
+        ..PlanOptions::default()
+    };
+    match discover(&stack, &options) {
+        Ok(discovery) => {
+            for warning in unmatched_grant_tables(&stack, &discovery.hooks) {
+                eprintln!("warning: {warning}");
+            }
+            problems.extend(hookhost::plan::check_local(&stack, &discovery));
+            let wasm: Vec<(&Path, Role)> = discovery
+                .hooks
+                .iter()
+                .filter(|f| f.kind == HookKind::Wasm)
+                .map(|f| (f.path.as_path(), Role::Hook))
+                .collect();
+            problems.extend(check_components(&wasm));
+        }
+        Err(found) => problems.extend(found),
     }
-    Ok(ExitCode::SUCCESS)
+    let allow_reserved = args.grants.allow_reserved || stack.operator.allow_reserved;
+    // With extras.d refused, there is nothing to list but the problems.
+    if let Ok(listing) = list::list(&stack, allow_reserved) {
+        match json {
+            true => println!("{}", serde_json::to_string_pretty(&listing.to_json())?),
+            false => print!("{}", listing.render()),
+        }
+    }
+    problems.or_ok(ExitCode::SUCCESS).map_err(Into::into)
 }
 
 /// `hookhost status`: the last run in words or JSON, or drawn into a file.
@@ -249,15 +320,14 @@ fn show_status(
     json: bool,
     timeline: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    // As every other command: a directory that is not a stack is said so.
+    hookhost::config::stack::check_is_stack(top)?;
+    let top = &top.canonicalize()?;
     let state = match state_dir {
         Some(dir) => dir.to_path_buf(),
         None => top.join(hookhost::config::stack::STATE_DIR),
     };
     let text = match timeline {
-        Some(_) if !top.is_dir() => anyhow::bail!(
-            "{}: no such stack directory (pass --top DIR)",
-            top.display()
-        ),
         Some(file) => hookhost::commands::timeline::write(&state, file)?,
         None => hookhost::commands::status::show(top, &state, json)?,
     };
@@ -348,16 +418,24 @@ fn run_entry(entry: Entry, args: &RunArgs, state_dir: Option<&Path>) -> anyhow::
     let (_lock, journal) = guard_stack(entry, &args.stack.top, state_dir)?.unzip();
     let top = &args.stack.top;
     let refused = |e: &anyhow::Error| journal_refused(journal.as_deref(), entry, top, e, started);
-    let plan =
-        match plan_for(entry, &args.stack, state_dir, args.dry_run, false).inspect_err(refused) {
-            Ok(plan) => plan,
-            Err(e) if mode == Mode::Json => {
-                // CI reading the events learns why nothing ran; people read stderr.
-                println!("{}", report::refused_event(&e));
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        };
+    let plan = match plan_for(
+        entry,
+        &args.stack,
+        state_dir,
+        args.dry_run,
+        false,
+        mode == Mode::Json,
+    )
+    .inspect_err(refused)
+    {
+        Ok(plan) => plan,
+        Err(e) if mode == Mode::Json => {
+            // CI reading the events learns why nothing ran; people read stderr.
+            println!("{}", report::refused_event(&e));
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let mut reporter = Reporter::new(mode);
     let log = match &args.log {
         Some(path) => path.clone(),

@@ -473,8 +473,11 @@ fn list_shows_hooks_manifests_grants_and_drivers() {
         .write("lib/nova_plugins/hypervisor-other.wasm", "")
         .write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=fake\n");
     let run = stack.hookhost(&["list"]);
-    run.assert_code(0)
+    // The listing shows what 30-greedy is refused; `stack` would refuse
+    // it, so list says so too, as `plan` does.
+    run.assert_code(2)
         .assert_no_panic()
+        .assert_stderr_has("30-greedy.wasm requests capabilities the operator has not granted")
         .assert_stdout_has("3 hook(s), 2 driver(s)")
         .assert_stdout_has("10-a.sh")
         .assert_stdout_has("trusted")

@@ -54,6 +54,8 @@ fn summed_rows(stdout: &str) -> (Vec<(String, f64)>, f64) {
     let mut rows = Vec::new();
     let mut total = None;
     let mut summed = true;
+    // The table ends at its closing rule (the verdict and its notes follow).
+    let table = table.split("\n=====").next().unwrap_or(table);
     for line in table.lines() {
         match line.trim_end() {
             "host:" | "per phase:" => summed = true,

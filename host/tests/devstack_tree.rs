@@ -407,7 +407,7 @@ fn readme_is_skipped_quietly_and_crlf_is_named() {
     stack
         .hookhost(&["stack"])
         .assert_code(2)
-        .assert_stderr_has("extras.d/60-dos.sh: has Windows (CRLF) line endings");
+        .assert_stderr_has("extras.d/60-dos.sh:1: has Windows (CRLF) line endings");
 }
 
 /// stack.sh's steps between `run_phase source` and `stack pre-install`:

@@ -304,7 +304,7 @@ fn a_driver_that_is_not_there_is_refused_naming_the_paths_looked_at() {
     let dir = stack.top().canonicalize().unwrap().join(DRIVERS);
     let run = hookhost(&stack, &["stack"], &[]);
     run.assert_code(2).assert_no_panic().assert_stderr_has(&format!(
-        "VIRT_DRIVER=nope ({}/local.conf line 2): no such driver; looked for {}/hypervisor-nope (bash) and {}/hypervisor-nope.wasm (wasm)",
+        "{}/local.conf:2: VIRT_DRIVER=nope: no such driver; looked for {}/hypervisor-nope (bash) and {}/hypervisor-nope.wasm (wasm)",
         stack.top().canonicalize().unwrap().display(),
         dir.display(),
         dir.display()

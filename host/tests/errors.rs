@@ -223,7 +223,7 @@ fn driver_file_errors_name_the_file() {
             std::fs::write(dir.join("hypervisor-x.wasm"), "").unwrap();
         },
         &[
-            "VIRT_DRIVER=x (the environment): both ",
+            "the environment: VIRT_DRIVER=x: both ",
             "hypervisor-x.wasm (wasm) exist",
         ],
     );

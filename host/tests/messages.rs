@@ -58,8 +58,15 @@ fn a_crlf_hook_is_refused_for_its_line_endings_not_told_about_exit() {
     let run = stack.hookhost(&["stack"]);
     run.assert_code(2)
         .assert_no_panic()
-        .assert_stderr_has("error: extras.d/30-crlf.sh: has Windows (CRLF) line endings")
-        .assert_stderr_has("sed -i 's/\\r$//' extras.d/30-crlf.sh");
+        .assert_stderr_has(&format!(
+            "error: {}/extras.d/30-crlf.sh:1: has Windows (CRLF) line endings",
+            top(&stack)
+        ))
+        // The fix runs from wherever the operator is: the path is absolute.
+        .assert_stderr_has(&format!(
+            "sed -i 's/\\r$//' {}/extras.d/30-crlf.sh`",
+            top(&stack)
+        ));
     assert_lacks(&run, "return N");
     assert!(!stack.path(".hookhost/logs").exists(), "{}", run.all());
 }
@@ -175,7 +182,8 @@ fn the_verdict_names_where_stack_stopped_and_repeats_the_first_error() {
         run.all()
     );
     // After the timing table: the verdict, the first error again, its
-    // last line of output, and the log.
+    // last lines of output (what says why, then hookhost's line), and the
+    // log.
     let after_table = run
         .stdout
         .rsplit("=========================\n")
@@ -184,18 +192,19 @@ fn the_verdict_names_where_stack_stopped_and_repeats_the_first_error() {
     let lines: Vec<&str> = after_table.lines().collect();
     assert_eq!(lines[0], verdict, "{}", run.all());
     assert_eq!(
-        lines[1..5],
+        lines[1..6],
         [
             "  = error: hook 35-fail (bash) failed in `stack install`",
             "  = reason: ended the bash session (exit status 1)",
             "  = last output:",
+            "   | the real cause",
             "   | hookhost: 'false' failed with status 1 at extras.d/35-fail.sh line 2",
         ],
         "{}",
         run.all()
     );
     assert!(
-        lines[5].starts_with(&format!(
+        lines[6].starts_with(&format!(
             "  = note: the whole run is in {}/.hookhost/logs/stack-",
             top(&stack)
         )),
@@ -203,7 +212,7 @@ fn the_verdict_names_where_stack_stopped_and_repeats_the_first_error() {
         run.all()
     );
     // The log ends the same way.
-    let log = lines[5].rsplit(' ').next().unwrap();
+    let log = lines[6].rsplit(' ').next().unwrap();
     let text = std::fs::read_to_string(log).unwrap();
     assert!(text.contains(verdict), "{text}");
     assert!(
@@ -499,9 +508,22 @@ fn a_virt_driver_typo_names_the_driver_meant() {
     stack.write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=libvrt\n");
     let run = stack.hookhost(&["stack"]);
     run.assert_code(2)
-        .assert_stderr_has("VIRT_DRIVER=libvrt (")
-        .assert_stderr_has("no such driver (did you mean `libvirt`?)")
+        .assert_stderr_has(&format!(
+            "error: {}/local.conf:2: VIRT_DRIVER=libvrt: no such driver (did you mean `libvirt`?)",
+            top(&stack)
+        ))
         .assert_stderr_has("the drivers present: fake, libvirt");
+    // The line that set it, under a caret, as local.conf's other errors.
+    run.assert_stderr_has(&format!(
+        " --> {}/local.conf:2:1
+",
+        top(&stack)
+    ))
+    .assert_stderr_has(
+        "2 | VIRT_DRIVER=libvrt
+",
+    )
+    .assert_stderr_has("^^^^ selects no driver");
 }
 
 #[test]

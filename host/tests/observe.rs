@@ -178,7 +178,16 @@ fn the_timeline_has_a_band_per_phase_a_bar_per_call_and_escapes_hostile_text() {
     // The host's own work, as the journal recorded it, has bars of its own.
     let journal = std::fs::read_to_string(stack.path(".hookhost/journal.jsonl")).unwrap();
     let host_work = journal.matches("\"event\":\"host-work\"").count();
+    // start-up, compile (a component was compiled or cached), session start
+    assert!(host_work >= 3, "{journal}");
     assert_eq!(bars.iter().filter(|b| b.kind == "host").count(), host_work);
+    for name in ["start-up", "compile", "session start"] {
+        assert!(
+            bars.iter()
+                .any(|b| b.kind == "host" && b.label.starts_with(name)),
+            "no {name} bar: {bars:#?}"
+        );
+    }
     // The failure is red, its reason (a plugin's text) is text, not markup.
     let failed: Vec<&&Bar> = hook_bars.iter().filter(|b| b.status == "failed").collect();
     assert_eq!(failed.len(), 1, "{bars:#?}");

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::model::inert::inert;
+use crate::model::phases::{Phase, StackStep};
+use crate::plan::drivers::{calls_at, At, DRIVER_PREFIX};
 use crate::state::journal::{self, Event, Record};
 use crate::state::runlock;
 
@@ -87,7 +89,7 @@ pub fn last_run(state_dir: &Path) -> anyhow::Result<Option<LastRun>> {
         started: start.time.clone(),
         started_ms: start.unix_ms,
         log: start.log.clone(),
-        steps: steps(records),
+        steps: name_driver_calls(steps(records)),
         host_work: host_work(records),
         interrupted: records
             .iter()
@@ -142,6 +144,60 @@ fn steps(records: &[Record]) -> Vec<StepView> {
         }
     }
     steps
+}
+
+/// A driver's steps are journaled under its plugin name in each phase;
+/// shown as the function each one called (`hypervisor-fake:install_nova_hypervisor`,
+/// as `plan` names them), from the order DevStack calls them in.
+fn name_driver_calls(mut steps: Vec<StepView>) -> Vec<StepView> {
+    let phases = all_phases();
+    let mut seen: Vec<(String, String, usize)> = Vec::new();
+    for step in steps.iter_mut() {
+        if !step.hook.starts_with(DRIVER_PREFIX) || step.hook.contains(':') {
+            continue;
+        }
+        let Some(phase) = phases.iter().find(|p| p.to_string() == step.phase) else {
+            continue;
+        };
+        let calls = [At::BeforeHooks, At::AfterHooks].map(|at| calls_at(*phase, at));
+        let mut calls = calls.into_iter().flatten();
+        let index = match seen
+            .iter_mut()
+            .find(|(h, p, _)| *h == step.hook && *p == step.phase)
+        {
+            Some((_, _, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.push((step.hook.clone(), step.phase.clone(), 0));
+                0
+            }
+        };
+        if let Some(call) = calls.nth(index) {
+            step.hook = format!("{}:{}", step.hook, call.function_name());
+        }
+    }
+    steps
+}
+
+/// Every phase a run may have, to read one back from its name.
+fn all_phases() -> Vec<Phase> {
+    let stack = [
+        StackStep::PreInstall,
+        StackStep::Install,
+        StackStep::PostConfig,
+        StackStep::Extra,
+        StackStep::TestConfig,
+    ];
+    let mut phases = vec![
+        Phase::OverrideDefaults,
+        Phase::Source,
+        Phase::Unstack,
+        Phase::Clean,
+    ];
+    phases.extend(stack.map(Phase::Stack));
+    phases
 }
 
 /// The `host-work` records, each with when it began.

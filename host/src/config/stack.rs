@@ -165,6 +165,13 @@ const STACK_MARKS: [&str; 4] = ["extras.d", LOCAL_CONF, "lib/nova_plugins", OPER
 /// `--top`) would otherwise run nothing, successfully, and leave a
 /// `.hookhost/` behind.
 pub fn check_is_stack(top: &Path) -> anyhow::Result<()> {
+    if top.exists() && !top.is_dir() {
+        bail!(
+            "{}: is not a directory; pass --top with the stack's directory (the one that holds \
+             extras.d/ or local.conf)",
+            top.display()
+        );
+    }
     if !top.is_dir() {
         bail!(
             "{}: no such stack directory (pass --top DIR)",

@@ -23,6 +23,10 @@ pub struct RunStart {
     /// The hooks' file names, in order.
     pub hooks: Vec<String>,
     pub phases: Vec<Phase>,
+    /// Every step the run will report, when all goes well: each hook in
+    /// each phase, the driver's calls, local.conf's merges and the
+    /// prelude's parts (what a progress counter counts to).
+    pub steps: usize,
 }
 
 /// How a step ended.
@@ -163,6 +167,9 @@ pub enum Event<'a> {
     HookFailed(&'a HookFailure),
     /// The host's own work finished (see [`HostWork`]).
     HostWork(&'a HostWork),
+    /// The host's own work under way (compiling components): `name` says
+    /// what, `detail` how far, `duration` how long so far.
+    HostProgress(&'a HostWork),
     Interrupted(&'a Interrupted),
     /// A warning that is not a step's output.
     Warning(&'a str),

@@ -87,6 +87,23 @@ pub fn discover(top: &Path, options: &DiscoveryOptions) -> Result<Discovery, Dis
     scan.finish()
 }
 
+/// The files of `extras.d/` skipped as not hooks, whether or not the stack
+/// is refused for other reasons: a refusal still says what it skipped.
+pub fn skipped_files(top: &Path) -> Vec<Skipped> {
+    let Ok(Some(entries)) = read_sorted(&top.join("extras.d")) else {
+        return Vec::new();
+    };
+    let mut scan = Scan::default();
+    let options = DiscoveryOptions {
+        allow_reserved: true,
+    };
+    for (name, path) in entries {
+        scan.entry(name, path, &options);
+    }
+    scan.attach_manifests();
+    scan.sorted_skips()
+}
+
 fn check_top(top: &Path) -> Result<(), DiscoveryError> {
     match fs::metadata(top) {
         Ok(meta) if meta.is_dir() => Ok(()),
@@ -225,8 +242,8 @@ const QUIET_NON_HOOK: &str = "README.md";
 enum Unusable {
     /// DevStack tested `[[ -r ]]` and skipped it: a warning, not an error.
     Unreadable(String),
-    /// A bash hook with CRLF line endings.
-    Crlf,
+    /// A bash hook with CRLF line endings; the 1-based line of the first.
+    Crlf(usize),
 }
 
 /// Read a hook's content far enough to know it can run: readable, and for
@@ -237,10 +254,14 @@ fn content_problem(path: &Path, kind: HookKind) -> Result<(), Unusable> {
         return fs::File::open(path).map(drop).map_err(unreadable);
     }
     let text = fs::read(path).map_err(unreadable)?;
-    match text.windows(2).any(|w| w == b"\r\n") {
-        true => Err(Unusable::Crlf),
-        false => Ok(()),
+    match text.windows(2).position(|w| w == b"\r\n") {
+        Some(at) => Err(Unusable::Crlf(1 + bytecount_newlines(&text[..at]))),
+        None => Ok(()),
     }
+}
+
+fn bytecount_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
 fn is_symlink(path: &Path) -> bool {
@@ -260,12 +281,11 @@ struct Scan {
     hooks: Vec<HookFile>,
     manifests: Vec<ManifestEntry>,
     skipped: Vec<Skipped>,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
 }
 
 impl Scan {
     fn entry(&mut self, name: OsString, path: PathBuf, options: &DiscoveryOptions) {
-        let shown = format!("extras.d/{}", name.to_string_lossy());
         let Some(name) = name.to_str() else {
             return self.skip(
                 path,
@@ -279,8 +299,8 @@ impl Scan {
         let problem = match file_problem(&path) {
             Ok(problem) => problem,
             Err(e) => {
-                let message = format!("{shown}: cannot read: {}", io_message(&e));
-                return self.errors.push(message);
+                let message = format!("cannot read: {}", io_message(&e));
+                return self.errors.push(Problem::at(path, None, message));
             }
         };
         match (classify(name), problem) {
@@ -292,22 +312,23 @@ impl Scan {
             (_, Some(problem)) => self.skip(path, format!("{problem}; {EXPECTED}")),
             (Named::Other(reason), None) => self.skip(path, reason),
             (Named::Hook(hook), None) => match content_problem(&path, hook.kind) {
-                Ok(()) => self.hook(hook, path, &shown, options),
+                Ok(()) => self.hook(hook, path, options),
                 Err(Unusable::Unreadable(why)) => self.skip(
                     path,
                     format!("cannot be read ({why}); DevStack skipped unreadable hooks too, fix its permissions to run it"),
                 ),
-                Err(Unusable::Crlf) => self.errors.push(format!(
-                    "{shown}: has Windows (CRLF) line endings, which bash reads as part of each \
-                     command; convert it to LF line endings (e.g. `sed -i 's/\\r$//' {shown}`)"
-                )),
+                Err(Unusable::Crlf(line)) => {
+                    let problem = crlf_problem(&path, line).for_hook(&hook.stem);
+                    self.errors.push(problem)
+                }
             },
         }
     }
 
-    fn hook(&mut self, hook: HookName, path: PathBuf, shown: &str, options: &DiscoveryOptions) {
+    fn hook(&mut self, hook: HookName, path: PathBuf, options: &DiscoveryOptions) {
         if is_reserved(hook.number) && !options.allow_reserved {
-            self.errors.push(reserved_message(shown, hook.number));
+            let problem = Problem::at(&path, None, reserved_message(hook.number));
+            self.errors.push(problem.for_hook(&hook.stem));
         }
         self.hooks.push(HookFile {
             number: hook.number,
@@ -327,36 +348,43 @@ impl Scan {
         self.check_duplicates();
         self.attach_manifests();
         if !self.errors.is_empty() {
-            let problems = self.errors.into_iter().map(Problem::new);
-            return Err(Problems(problems.collect()));
+            return Err(Problems(self.errors));
         }
-        self.skipped.sort_by(|a, b| {
-            let (a, b) = (a.path.as_os_str(), b.path.as_os_str());
-            a.as_encoded_bytes().cmp(b.as_encoded_bytes())
-        });
+        let skipped = self.sorted_skips();
         Ok(Discovery {
             hooks: self.hooks,
-            skipped: self.skipped,
+            skipped,
         })
     }
 
+    fn sorted_skips(&mut self) -> Vec<Skipped> {
+        let mut skipped = std::mem::take(&mut self.skipped);
+        skipped.sort_by(|a, b| {
+            let (a, b) = (a.path.as_os_str(), b.path.as_os_str());
+            a.as_encoded_bytes().cmp(b.as_encoded_bytes())
+        });
+        skipped
+    }
+
     fn check_duplicates(&mut self) {
-        let mut by_stem: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut by_stem: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
         for hook in &self.hooks {
-            let files = by_stem.entry(&hook.stem).or_default();
-            files.push(format!("extras.d/{}", hook.file_name()));
+            by_stem.entry(&hook.stem).or_default().push(&hook.path);
         }
         for (stem, files) in by_stem.into_iter().filter(|(_, f)| f.len() > 1) {
-            self.errors.push(format!(
-                "{}: two hooks named {stem}; a name may be used by one hook only, so rename or remove one of them",
-                files.join(" and ")
-            ));
+            let others: Vec<String> = files[1..].iter().map(|f| f.display().to_string()).collect();
+            let message = format!(
+                "two hooks named {stem} (this one and {}); a name may be used by one hook only, \
+                 so rename or remove one of them",
+                others.join(" and ")
+            );
+            self.errors
+                .push(Problem::at(files[0], None, message).for_hook(stem));
         }
     }
 
     fn attach_manifests(&mut self) {
         for manifest in std::mem::take(&mut self.manifests) {
-            let shown = format!("extras.d/{}.toml", manifest.stem);
             let owners: Vec<&mut HookFile> = self
                 .hooks
                 .iter_mut()
@@ -367,10 +395,14 @@ impl Scan {
                     reason: orphan_reason(&manifest.stem, problem),
                     path: manifest.path,
                 }),
-                (false, Some(problem)) => self.errors.push(format!(
-                    "{shown}: the manifest of hook {} {problem}; fix it or remove it",
-                    manifest.stem
-                )),
+                (false, Some(problem)) => {
+                    let message = format!(
+                        "the manifest of hook {} {problem}; fix it or remove it",
+                        manifest.stem
+                    );
+                    let problem = Problem::at(&manifest.path, None, message);
+                    self.errors.push(problem.for_hook(&manifest.stem))
+                }
                 (false, None) => {
                     for hook in owners {
                         hook.manifest = Some(manifest.path.clone());
@@ -391,9 +423,20 @@ fn orphan_reason(stem: &str, problem: Option<&str>) -> String {
     }
 }
 
-fn reserved_message(shown: &str, number: u8) -> String {
+/// A bash hook with CRLF line endings, the first at `line`: the fix names
+/// the file as it is, so it runs from wherever the operator is.
+fn crlf_problem(path: &Path, line: usize) -> Problem {
+    let message = format!(
+        "has Windows (CRLF) line endings, which bash reads as part of \
+         each command; convert it to LF line endings (e.g. `sed -i 's/\\r$//' {}`)",
+        path.display()
+    );
+    Problem::at(path, Some(line), message)
+}
+
+fn reserved_message(number: u8) -> String {
     format!(
-        "{shown}: sequence number {number:02} is reserved for hookhost's own hooks (00-09, 90-99); \
+        "sequence number {number:02} is reserved for hookhost's own hooks (00-09, 90-99); \
          renumber it, or pass --allow-reserved if you trust it"
     )
 }
@@ -429,7 +472,10 @@ mod tests {
 
     fn errors(top: &TempDir, options: DiscoveryOptions) -> Vec<String> {
         let problems = discover(top.path(), &options).unwrap_err();
-        problems.iter().map(ToString::to_string).collect()
+        // The problems name files absolutely; shown here from the stack top.
+        let prefix = format!("{}/", top.path().display());
+        let shown = problems.iter().map(|p| p.to_string().replace(&prefix, ""));
+        shown.collect()
     }
 
     #[test]
@@ -602,8 +648,36 @@ mod tests {
         let errs = errors(&top, DiscoveryOptions::default());
         assert_eq!(errs.len(), 1);
         assert!(
-            errs[0].starts_with("extras.d/50-x.sh and extras.d/50-x.wasm: two hooks named 50-x")
+            errs[0].starts_with(
+                "extras.d/50-x.sh: two hooks named 50-x (this one and extras.d/50-x.wasm)"
+            ),
+            "{errs:?}"
         );
+        let problems = discover(top.path(), &DiscoveryOptions::default()).unwrap_err();
+        assert_eq!(problems.0[0].hook.as_deref(), Some("50-x"));
+    }
+
+    #[test]
+    fn a_crlf_hook_is_refused_at_its_first_crlf_line_with_a_fix_that_runs_anywhere() {
+        let top = stack(&[]);
+        let hook = top.path().join("extras.d/30-dos.sh");
+        fs::write(&hook, "echo one\necho two\r\n").unwrap();
+        let problems = discover(top.path(), &DiscoveryOptions::default()).unwrap_err();
+        let problem = &problems.0[0];
+        assert_eq!(problem.file.as_deref(), Some(hook.as_path()));
+        assert_eq!(problem.line, Some(2));
+        assert_eq!(problem.hook.as_deref(), Some("30-dos"));
+        let fix = format!("sed -i 's/\\r$//' {}", hook.display());
+        assert!(problem.message.contains(&fix), "{problem}");
+    }
+
+    #[test]
+    fn skipped_files_are_known_when_the_stack_is_refused() {
+        let top = stack(&["05-early.sh", "myhook.sh", "50-x.sh"]);
+        assert!(discover(top.path(), &DiscoveryOptions::default()).is_err());
+        let skipped = skipped_files(top.path());
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].path.ends_with("myhook.sh"));
     }
 
     #[test]

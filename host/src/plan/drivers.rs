@@ -33,6 +33,8 @@ use crate::config::stack::Stack;
 use crate::model::hooks::{HookFile, HookKind};
 use crate::model::names::is_file_name_char;
 use crate::model::phases::{Phase, StackStep};
+use crate::model::problems::{Problem, Problems};
+use crate::model::snippet::Snippet;
 use crate::model::suggest;
 use crate::plan::hook::PlannedHook;
 use crate::wasm::DriverCall;
@@ -215,10 +217,11 @@ fn local_conf_selector(stack: &Stack) -> Selector {
 /// like another file (`fake.wasm`).
 fn check_name(name: &str, selected_by: &Selector) -> anyhow::Result<()> {
     if !name.chars().all(is_file_name_char) {
-        bail!(
-            "{selected_by}: {VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
+        let message = format!(
+            "{VIRT_DRIVER}={name:?} is not a driver name; a driver name uses only \
              ASCII letters, digits, `_` and `-` (it selects {DRIVER_DIR}/hypervisor-<name>)"
         );
+        return Err(selector_problem(selected_by, message, "not a driver name").into());
     }
     Ok(())
 }
@@ -236,20 +239,41 @@ fn find_file(
     match (present(&bash)?, present(&wasm)?) {
         (true, false) => Ok((HookKind::Bash, bash)),
         (false, true) => Ok((HookKind::Wasm, wasm)),
-        (true, true) => bail!(
-            "{VIRT_DRIVER}={name} ({selected_by}): both {} (bash) and {} (wasm) exist; \
-             a driver is one or the other, so remove one of them",
-            bash.display(),
-            wasm.display()
-        ),
-        (false, false) => bail!(
-            "{VIRT_DRIVER}={name} ({selected_by}): no such driver{}; looked for {} (bash) and {} (wasm){}",
-            suggest::hint(name, present_drivers(dir).iter().map(String::as_str)),
-            bash.display(),
-            wasm.display(),
-            present_list(dir)
-        ),
+        (true, true) => {
+            let message = format!(
+                "{VIRT_DRIVER}={name}: both {} (bash) and {} (wasm) exist; \
+                 a driver is one or the other, so remove one of them",
+                bash.display(),
+                wasm.display()
+            );
+            Err(selector_problem(selected_by, message, "selects two drivers").into())
+        }
+        (false, false) => {
+            let message = format!(
+                "{VIRT_DRIVER}={name}: no such driver{}; looked for {} (bash) and {} (wasm){}",
+                suggest::hint(name, present_drivers(dir).iter().map(String::as_str)),
+                bash.display(),
+                wasm.display(),
+                present_list(dir)
+            );
+            Err(selector_problem(selected_by, message, "selects no driver").into())
+        }
     }
+}
+
+/// A problem with the value of `VIRT_DRIVER`, placed where it was set: at
+/// its local.conf line with the line shown under a caret, or said to come
+/// from the environment.
+fn selector_problem(selected_by: &Selector, message: String, label: &str) -> Problems {
+    let problem = match selected_by {
+        Selector::LocalConf { path, line } => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let snippet = line.and_then(|l| Snippet::line(path, &text, l, label));
+            Problem::at(path, *line, message).show(snippet)
+        }
+        Selector::Environment => Problem::new(format!("the environment: {message}")),
+    };
+    Problems::from(problem)
 }
 
 /// The names of the drivers in `dir` (`hypervisor-<name>` and

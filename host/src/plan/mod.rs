@@ -15,12 +15,14 @@ pub(crate) mod drivers;
 pub(crate) mod embedded;
 pub(crate) mod external;
 pub mod fetch;
+mod flags;
 mod hook;
 pub(crate) mod render;
 mod tables;
 
 use crate::capabilities::Policy;
 use crate::config::lockfile::Lock;
+use crate::config::operator::GrantFlags;
 use crate::config::prelude::{self, Prelude};
 use crate::config::stack::Stack;
 use crate::model::hooks::{HookFile, HookKind};
@@ -82,6 +84,42 @@ pub fn discover(stack: &Stack, options: &PlanOptions) -> Result<Discovery, Probl
 /// stack's plugins (see `tables`), with the name it was likely meant to be.
 pub fn unmatched_grant_tables(stack: &Stack, hooks: &[HookFile]) -> Vec<String> {
     tables::unmatched_tables(stack, hooks)
+}
+
+/// A warning for each `--allow-*` flag value that no plugin of `plan`
+/// requests (see `flags`), with the nearest item plugins do request.
+pub fn unused_grant_flags(flags: &GrantFlags, plan: &Plan) -> Vec<String> {
+    let hooks = plan.hooks.iter().filter_map(|h| h.manifest.as_ref());
+    let driver = plan.driver.as_ref().and_then(|d| d.manifest.as_ref());
+    let requests: Vec<_> = hooks.chain(driver).map(|m| &m.capabilities).collect();
+    flags::unused_flags(flags, &requests)
+}
+
+/// The files of the stack's extras.d skipped as not hooks: said also when
+/// the stack is refused for other reasons.
+pub fn skipped_files(stack: &Stack) -> Vec<Skipped> {
+    discovery::skipped_files(&stack.top)
+}
+
+/// What planning checks of the stack's own hooks, grants and driver,
+/// leaving out the external plugins (which may not be fetched yet) and a
+/// DevStack tree's prelude: for `hookhost list`, which fetches nothing.
+pub fn check_local(stack: &Stack, discovery: &Discovery) -> Problems {
+    let mut problems = Problems::new();
+    let mut hooks = Vec::new();
+    for file in discovery.hooks.iter().cloned() {
+        match plan_hook(stack, file) {
+            Ok(hook) => hooks.push(hook),
+            Err(e) => problems.push_error(&e),
+        }
+    }
+    check_data_dirs(&hooks, &mut problems);
+    check_confine(stack, &hooks, &mut problems);
+    let from_env = drivers::from_environment(stack);
+    if let Err(e) = drivers::plan_driver(stack, from_env, &hooks) {
+        problems.push_error(&e);
+    }
+    problems
 }
 
 /// Make the plan for `entry` from the stack's `discovery`, or say

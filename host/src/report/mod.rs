@@ -59,6 +59,17 @@ use terminal::{
 };
 pub use timing::timing_table;
 
+/// The last lines of a failure's output the verdict repeats.
+const VERDICT_TAIL: usize = 3;
+
+/// How many requests a `denials` report counts (each denial's count, and
+/// those left out of the list).
+fn denied_count(data: &serde_json::Value) -> u64 {
+    let listed = data["denials"].as_array().into_iter().flatten();
+    let counted: u64 = listed.map(|d| d["count"].as_u64().unwrap_or(1)).sum();
+    counted + data["more"].as_u64().unwrap_or(0)
+}
+
 /// How events are shown on the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -103,6 +114,8 @@ pub struct Reporter {
     log_error: Option<String>,
     /// The run's first hook failure, repeated under the verdict.
     first_failure: Option<HookFailure>,
+    /// Requests denied to plugins (listed before the verdict, noted in it).
+    denied: u64,
 }
 
 impl Reporter {
@@ -129,6 +142,7 @@ impl Reporter {
             entry: "stack".to_string(),
             log_error: None,
             first_failure: None,
+            denied: 0,
         }
     }
 
@@ -166,7 +180,7 @@ impl Reporter {
                 "hooks": hooks, "phases": phases, "log": self.log_path,
             }));
         }
-        let steps = (start.hooks.len() * start.phases.len()) as u64;
+        let steps = start.steps as u64;
         if self.mode == Mode::Human && live_terminal() && steps > 0 {
             self.spinner = Some(spinner(steps));
         }
@@ -176,6 +190,11 @@ impl Reporter {
         self.close_phase();
         self.phase_open = Some((phase, Instant::now()));
         self.log_line(&format!("==> {phase}"));
+        if let Some(bar) = &self.spinner {
+            // The label leads the header: the last phase's hook is done.
+            bar.set_message("");
+            bar.set_prefix(phase.to_string());
+        }
         match self.mode {
             Mode::Human | Mode::Verbose => {
                 let line = paint(self.color_out, PHASE, &format!("==> {phase}"));
@@ -204,6 +223,10 @@ impl Reporter {
             bar.set_prefix(phase.to_string());
             bar.set_message(format!("{hook} ({kind})"));
             bar.reset_elapsed();
+            // A step the count did not foresee never shows past the total.
+            if bar.length().is_some_and(|len| bar.position() >= len) {
+                bar.set_length(bar.position() + 1);
+            }
         }
     }
 
@@ -214,17 +237,18 @@ impl Reporter {
         }
     }
 
-    /// The host's own work: `compiling` is progress (on the spinner, and a
-    /// line when there is no spinner), the rest finished work for the
-    /// timing table; `compile` also gets a line when something compiled.
-    fn host_work(&mut self, work: &HostWork) {
-        if work.name == "compiling" {
-            if !self.compiling {
-                self.log_line(&format!("compiling {}", work.detail));
-            }
-            self.compiling_progress(work);
-            return;
+    /// The host's own work under way (on the spinner, and a line when
+    /// there is no spinner).
+    fn host_progress(&mut self, work: &HostWork) {
+        if !self.compiling {
+            self.log_line(&format!("{} {}", work.name, work.detail));
         }
+        self.compiling_progress(work);
+    }
+
+    /// The host's own finished work, for the timing table; `compile` also
+    /// gets a line when something compiled.
+    fn host_work(&mut self, work: &HostWork) {
         if work.name == "compile" && self.compiling {
             let line = format!(
                 "compiled {} in {}",
@@ -338,6 +362,9 @@ impl Reporter {
     /// the title and indented lines on stdout in every mode but JSON, and in
     /// the log; with `--json` one object `{"event": EVENT, "data": DATA}`.
     fn report(&mut self, event: &str, title: &str, lines: &[String], data: serde_json::Value) {
+        if event == "denials" {
+            self.denied += denied_count(&data);
+        }
         let title = inert(title);
         let lines: Vec<String> = lines.iter().map(|l| format!("  {}", inert(l))).collect();
         self.log_line(&title);
@@ -490,10 +517,23 @@ impl Reporter {
             // As the failure was shown: its output under a `|` gutter.
             notes.push(format!("  = error: {}", inert(&failure_headline(failure))));
             notes.push(format!("  = reason: {}", inert(&failure.reason)));
-            if let Some(last) = failure.output_tail.last() {
+            // hookhost's own line, and the lines above it that say why.
+            let tail = &failure.output_tail;
+            if !tail.is_empty() {
                 notes.push("  = last output:".to_string());
-                notes.push(format!("   | {}", inert(last)));
+                for line in &tail[tail.len().saturating_sub(VERDICT_TAIL)..] {
+                    notes.push(format!("   | {}", inert(line)));
+                }
             }
+        }
+        if self.denied > 0 {
+            let requests = match self.denied {
+                1 => "1 request".to_string(),
+                n => format!("{n} requests"),
+            };
+            notes.push(format!(
+                "  = note: {requests} denied to plugins (listed above)"
+            ));
         }
         if let Some(log) = &self.log_path {
             notes.push(format!("  = note: the whole run is in {}", log.display()));
@@ -662,6 +702,7 @@ impl RunObserver for Reporter {
             } => self.hook_finished(timing.clone(), status, error),
             Event::HookFailed(failure) => self.hook_failed(failure),
             Event::HostWork(work) => self.host_work(work),
+            Event::HostProgress(work) => self.host_progress(work),
             Event::Interrupted(at) => self.interrupted(at),
             Event::Warning(message) => self.warning(message),
             Event::Error(message) => self.error(message),

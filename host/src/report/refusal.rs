@@ -26,8 +26,8 @@ pub fn refusal_text(error: &anyhow::Error) -> String {
 
 /// `{"event": "refused", "problems": [...], "errors": [...]}`: each
 /// problem (each missing grant of a plugin on its own) with its file,
-/// line, column, hook and capability; `errors` keeps the headlines'
-/// lines, one string each.
+/// line, column, hook and capability; `errors` has each problem's headline
+/// as one string (a headline of several lines kept whole).
 pub fn refused_event(error: &anyhow::Error) -> Value {
     let problems = Problems::from_error(error);
     let entries: Vec<Value> = problems
@@ -37,8 +37,7 @@ pub fn refused_event(error: &anyhow::Error) -> Value {
             false => p.entries.iter().map(entry).collect(),
         })
         .collect();
-    let headlines: Vec<String> = problems.iter().map(Problem::headline).collect();
-    let errors: Vec<&str> = headlines.iter().flat_map(|h| h.lines()).collect();
+    let errors: Vec<String> = problems.iter().map(Problem::headline).collect();
     json!({"event": "refused", "problems": entries, "errors": errors})
 }
 

@@ -94,7 +94,35 @@ pub fn run_start(plan: &Plan) -> RunStart {
         top: plan.stack.top.clone(),
         hooks: plan.hooks.iter().map(|h| h.file.file_name()).collect(),
         phases: plan.phases.clone(),
+        steps: planned_steps(plan),
     }
+}
+
+/// The steps a run of `plan` reports when nothing fails: each hook in each
+/// phase, the driver's calls, local.conf's merges, the prelude's parts.
+fn planned_steps(plan: &Plan) -> usize {
+    let hooks = plan.hooks.len() * plan.phases.len();
+    let driver = match &plan.driver {
+        Some(driver) => driver.calls(&plan.phases).len(),
+        None => 0,
+    };
+    let merges: usize = match &plan.stack.local_conf {
+        Some(conf) => plan
+            .phases
+            .iter()
+            .map(|&phase| {
+                let groups = crate::config::ini::groups_after(phase);
+                let meta = conf.meta.iter();
+                meta.filter(|m| groups.contains(&m.phase.as_str())).count()
+            })
+            .sum(),
+        None => 0,
+    };
+    let prelude = plan
+        .prelude
+        .as_ref()
+        .map_or(0, |p| p.parts.len() + usize::from(p.post_source.is_some()));
+    hooks + driver + merges + prelude
 }
 
 /// Run `plan`: load every component, start the bash session, walk the
@@ -238,7 +266,7 @@ fn load_components(
         );
         tell(
             observer,
-            Event::HostWork(&HostWork {
+            Event::HostProgress(&HostWork {
                 name: "compiling".into(),
                 detail,
                 duration: started.elapsed(),
