@@ -449,7 +449,7 @@ fn control_characters_in_quoted_values_are_shown_escaped_on_one_line() {
         &run,
         &[
             "capabilities.net: \"evil\\nhost:443\"",
-            "capabilities.memory: \"1\\u{1b}[31mMiB\"",
+            "capabilities.memory: \"1\\e[31mMiB\"",
         ],
     );
     assert_eq!(headlines(&run), 2, "{}", run.all());
@@ -471,6 +471,6 @@ fn control_characters_in_quoted_values_are_shown_escaped_on_one_line() {
     let stack = self::stack();
     stack.write("local.conf", "[[local|localrc]]\nA=1 \x1b[31m\n");
     let run = stack.hookhost(&["stack"]);
-    assert_refused(&stack, &run, &["local.conf:2: unexpected `\\u{1b}[31m`"]);
+    assert_refused(&stack, &run, &["local.conf:2: unexpected `\\e[31m`"]);
     assert!(!run.stderr.contains('\x1b'), "{}", run.all());
 }

@@ -238,7 +238,7 @@ fn a_run_lists_what_its_plugins_were_denied_without_audit() {
         .assert_stdout_has("denied to plugins during this run")
         .assert_stdout_has(
             "30-hostile: vars-read ADMIN_PASSWORD — [grants.hostile] vars-read = \
-             [\"ADMIN_PASSWORD\"] in hookhost.toml, or --allow-env=ADMIN_PASSWORD",
+             [\"ADMIN_PASSWORD\"] in hookhost.toml (--allow-env=ADMIN_PASSWORD would let it set it too)",
         );
     // The verdict, after the timing table, says so too.
     let verdict = run

@@ -218,7 +218,7 @@ fn an_ungranted_request_refuses_the_plugin_and_says_how_to_grant_it() {
         .assert_stderr_has(
             "vars-write = [\"TEMPLATE_INSTALLED\"]` under [grants.p] in hookhost.toml",
         )
-        .assert_stderr_has("--allow-env=PROBE_*");
+        .assert_stderr_has("(--allow-env='PROBE_*' would let it set it too)");
     assert_nothing_ran(&stack);
 
     // The flag it suggested is enough.

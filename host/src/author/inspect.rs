@@ -197,7 +197,8 @@ impl Facts {
             match &found.parsed {
                 Ok(m) => {
                     if let Some(description) = &m.description {
-                        let _ = writeln!(out, "    description {description}");
+                        let shown = crate::model::inert::inert(description);
+                        let _ = writeln!(out, "    description {shown}");
                     }
                     let lines = requested_lines(&m.capabilities);
                     if lines.is_empty() {

@@ -24,10 +24,14 @@ use super::policy::{
 };
 use crate::capabilities::audit::{self, Decision};
 use crate::config::manifest::{self, Capabilities};
-use crate::config::operator::{compile_cache_dir, grant_table, GrantSet, OperatorConfig};
+use crate::config::operator::{
+    compile_cache_dir, grant_table, numbered, table_key, table_matches, GrantSet, OperatorConfig,
+};
 use crate::config::stack::{LOCAL_CONF, OPERATOR_CONFIG, STATE_DIR};
 use crate::model::hooks::HookFile;
+use crate::model::inert::inert;
 use crate::model::problems::{Problem, Problems};
+use crate::model::shell;
 use crate::model::units::{show_limit as show_duration, show_size};
 
 impl OperatorConfig {
@@ -40,14 +44,15 @@ impl OperatorConfig {
             tables.push((grant_table("*"), set));
         }
         tables.push(("--allow-* flags".to_string(), &self.flag_grants));
-        let mut keys = vec![hook.name.as_str()];
-        if hook.stem != hook.name {
-            keys.push(hook.stem.as_str());
-        }
+        // Name before stem, as they merge.
+        let mut keys: Vec<&String> = self
+            .grants
+            .keys()
+            .filter(|k| table_matches(k, hook))
+            .collect();
+        keys.sort_by_key(|k| numbered(k));
         for key in keys {
-            if let Some(set) = self.grants.get(key) {
-                tables.push((grant_table(key), set));
-            }
+            tables.push((grant_table(key), &self.grants[key]));
         }
         tables
     }
@@ -134,7 +139,7 @@ impl OperatorConfig {
 fn missing_grants(hook: &HookFile, missing: &[String]) -> anyhow::Error {
     let text = format!(
         "{} requests capabilities the operator has not granted:\n{}",
-        hook.path.display(),
+        inert(&hook.path.display().to_string()),
         missing.join("\n")
     );
     // The request's line in the manifest beside the hook, when it has one.
@@ -331,13 +336,14 @@ impl Check<'_> {
         };
         let why = format!("denied by the operator ([deny] or {flag})");
         audit::plan(&self.hook.stem, key, item, Decision::Denied, Some(&why));
-        self.missing.push(format!("  {key} {item}: {why}"));
+        self.missing.push(format!("  {key} {}: {why}", inert(item)));
     }
 
     /// Record a request hookhost refuses whatever the grants, and why.
     fn refuse(&mut self, key: &str, item: &str, why: &str) {
         audit::plan(&self.hook.stem, key, item, Decision::Denied, Some(why));
-        self.missing.push(format!("  {key} {item}: refused: {why}"));
+        self.missing
+            .push(format!("  {key} {}: refused: {}", inert(item), inert(why)));
     }
 
     /// The operator's own path grants for this hook: one covering what
@@ -349,11 +355,15 @@ impl Check<'_> {
                 if let Some(why) = covers_protected(top, path, writable) {
                     let key = access(writable);
                     let why = format!(
-                        "{why}; remove it from hookhost.toml (or drop --allow-{key}={path})"
+                        "{why}; remove it from hookhost.toml (or drop --allow-{key}={})",
+                        shell::word(path)
                     );
                     audit::plan(&self.hook.stem, key, path, Decision::Denied, Some(&why));
-                    self.missing
-                        .push(format!("  grant {key} {path}: refused: {why}"));
+                    self.missing.push(format!(
+                        "  grant {key} {}: refused: {}",
+                        inert(path),
+                        inert(&why)
+                    ));
                 }
             }
         }
@@ -428,7 +438,7 @@ impl Check<'_> {
                     "  memory {}: {why}; add `memory = \"{}\"` under {} in hookhost.toml",
                     show_size(wanted),
                     show_size(wanted),
-                    grant_table(&self.hook.name)
+                    grant_table(table_key(self.hook))
                 );
                 self.missing.push(hint);
                 return limit;
@@ -463,7 +473,7 @@ impl Check<'_> {
                     "  timeout {}: {why}; add `timeout = \"{}\"` under {} in hookhost.toml",
                     show_duration(wanted),
                     show_duration(wanted),
-                    grant_table(&self.hook.name)
+                    grant_table(table_key(self.hook))
                 );
                 self.missing.push(hint);
                 return limit;
@@ -479,56 +489,8 @@ impl Check<'_> {
 
     /// How to grant one missing item: the hookhost.toml line and the flag.
     fn hint(&self, key: &str, item: &str) -> String {
-        let flag = match key {
-            "read" => format!(" or pass --allow-read={item}"),
-            "write" => format!(" or pass --allow-write={item}"),
-            "vars-read" | "vars-write" => format!(" or pass --allow-env={item}"),
-            "commands" => format!(
-                " or pass --allow-run={}",
-                item.split_whitespace().next().unwrap_or(item)
-            ),
-            "net" => format!(" or pass --allow-net={item}"),
-            "functions" => format!(" or pass --allow-function={item}"),
-            _ => String::new(),
-        };
-        format!(
-            "  {key} {item}: add `{key} = [\"{item}\"]` under {} in hookhost.toml{flag}",
-            grant_table(&self.hook.name)
-        )
+        super::advice::missing_hint(table_key(self.hook), key, item)
     }
-}
-
-/// How the operator grants `item` under `key` to the hook `hook` (its
-/// stem or name): the hookhost.toml line, in the table of the plugin's
-/// name, and, where one exists, the flag. The plugin's manifest must
-/// request it as well.
-pub fn grant_hint(hook: &str, key: &str, item: &str) -> String {
-    // `20-greeter` is `[grants.greeter]`.
-    let name = match hook.split_once('-') {
-        Some((number, name))
-            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            name
-        }
-        _ => hook,
-    };
-    let line = format!(
-        "{} {key} = [\"{item}\"] in hookhost.toml",
-        grant_table(name)
-    );
-    let flag = match key {
-        "read" => format!("--allow-read={item}"),
-        "write" => format!("--allow-write={item}"),
-        "vars-read" | "vars-write" => format!("--allow-env={item}"),
-        "commands" => format!(
-            "--allow-run={}",
-            item.split_whitespace().next().unwrap_or(item)
-        ),
-        "functions" => format!("--allow-function={item}"),
-        "net" => format!("--allow-net={item}"),
-        _ => return line,
-    };
-    format!("{line}, or {flag}")
 }
 
 /// Does the grant table `set` grant `item` under `key`? A write grant
@@ -742,8 +704,8 @@ fn resolve_dir(top: &Path, path: &str, writable: bool) -> anyhow::Result<DirGran
             std::io::ErrorKind::NotFound => anyhow::anyhow!(
                 "{key} {path}: granted, but {} does not exist — create it \
                  (`mkdir -p {}`) before the run, or drop it from the plugin's manifest",
-                top.join(path).display(),
-                top.join(path).display()
+                inert(&top.join(path).display().to_string()),
+                shell::word(&top.join(path).display().to_string())
             ),
             _ => anyhow::anyhow!(
                 "{key} {path}: cannot open it inside the stack {}: {}",

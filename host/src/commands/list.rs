@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::config::manifest;
 use crate::config::stack::Stack;
 use crate::model::hooks::{HookFile, HookKind};
+use crate::model::inert::inert;
 use crate::plan::discovery::{self, DiscoveryOptions, Skipped};
 use crate::plan::drivers::{self, DRIVER_DIR, DRIVER_PREFIX, VIRT_DRIVER};
 use crate::plan::external::{self, EnabledPlugin};
@@ -160,7 +161,8 @@ impl Listing {
         if !self.skipped.is_empty() {
             out.push_str("\nnot hooks (skipped):\n");
             for s in &self.skipped {
-                let _ = writeln!(out, "  {}: {}", s.path.display(), s.reason);
+                let path = s.path.display().to_string();
+                let _ = writeln!(out, "  {}: {}", inert(&path), inert(&s.reason));
             }
         }
         out.push_str("\nhypervisor drivers (lib/nova_plugins/):\n");
@@ -289,7 +291,7 @@ fn render_hook(out: &mut String, hook: &ListedHook) {
     );
     let pad = format!("  {:<28}       ", "");
     if let Some(description) = &hook.description {
-        let _ = writeln!(out, "{pad}{description}");
+        let _ = writeln!(out, "{pad}{}", inert(description));
     }
     for line in &hook.requested {
         let _ = writeln!(out, "{pad}requests {line}");

@@ -92,7 +92,7 @@ struct RawManifest {
 #[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct RawPlugin {
-    description: Option<String>,
+    description: Option<Spanned<String>>,
 }
 
 type Entries = Vec<Spanned<String>>;
@@ -170,19 +170,34 @@ impl Check<'_> {
             timeout: self.value("timeout", c.timeout, parse_duration),
             confine: c.confine,
         };
+        let description = raw
+            .plugin
+            .description
+            .and_then(|d| match visible(d.get_ref()) {
+                Ok(()) => Some(d.into_inner()),
+                Err(message) => {
+                    self.fail_in("plugin", d.span(), "description", &message);
+                    None
+                }
+            });
         Manifest {
-            description: raw.plugin.description,
+            description,
             capabilities,
         }
     }
 
     fn fail(&mut self, span: Range<usize>, field: &str, message: &str) {
+        self.fail_in("capabilities", span, field, message);
+    }
+
+    /// A problem with `table.field` at `span`.
+    fn fail_in(&mut self, table: &str, span: Range<usize>, field: &str, message: &str) {
         let line = line_of(self.text, span.start);
         let message = escape_controls(message);
         // A manifest's problems say `FILE: line N:`, as TOML's own errors
         // about it do, so the line stays part of the message.
         let snippet = Snippet::new(self.path, self.text, span, message.clone());
-        let message = format!("line {line}: capabilities.{field}: {message}");
+        let message = format!("line {line}: {table}.{field}: {message}");
         let mut problem = Problem::at(self.path, None, message).about(field);
         problem.hook = self.hook.clone();
         self.problems.push(problem.show(Some(snippet)));
@@ -196,7 +211,7 @@ impl Check<'_> {
     ) -> Vec<String> {
         let mut out = Vec::new();
         for entry in entries {
-            match check(entry.get_ref()) {
+            match visible(entry.get_ref()).and_then(|()| check(entry.get_ref())) {
                 Ok(value) => out.push(value),
                 Err(message) => self.fail(entry.span(), field, &message),
             }
@@ -218,6 +233,22 @@ impl Check<'_> {
                 None
             }
         }
+    }
+}
+
+/// Text a person reads in refusals, `plan`, `list` and `inspect` holds no
+/// control character, bidirectional control or invisible character: a
+/// third party's manifest could otherwise reach the operator's terminal
+/// with an escape sequence, start a forged line, or make one name look
+/// like another.
+fn visible(text: &str) -> Result<(), String> {
+    match crate::model::inert::has_hidden(text) {
+        false => Ok(()),
+        true => Err(format!(
+            "{} holds a control, bidirectional or invisible character (shown escaped) — \
+             write plain text",
+            crate::model::inert::quoted(text)
+        )),
     }
 }
 
@@ -407,6 +438,7 @@ fn check_net(entry: &str) -> Result<String, String> {
 /// checked by the rules a manifest's request of the same kind follows,
 /// except that a grant may be wider: a host without a port, and `*`.
 pub fn check_grant(field: &str, value: &str) -> Result<String, String> {
+    visible(value)?;
     match field {
         "read" | "write" => check_path(value),
         "vars-read" | "vars-write" => check_var(value),
@@ -549,17 +581,10 @@ fn one_line(message: &str) -> String {
 
 /// Text quoted from a manifest or grants file, made safe to print on one
 /// line: control characters (a newline in a value, a terminal escape a
-/// third-party manifest could carry) are written as Rust escapes (`\n`,
-/// `\u{1b}`).
+/// third-party manifest could carry), bidirectional controls and invisible
+/// characters are written escaped, as [`crate::model::inert::inert`] does.
 pub fn escape_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c.is_control() {
-            true => out.extend(c.escape_default()),
-            false => out.push(c),
-        }
-    }
-    out
+    crate::model::inert::inert(text).into_owned()
 }
 
 #[cfg(test)]

@@ -97,6 +97,46 @@ pub fn grant_table(name: &str) -> String {
     }
 }
 
+/// Whether the grant table or confine entry `key` is meant for `hook`,
+/// the one rule every lookup by name follows: a key of the form `NN-name`
+/// (digits, `-`, the rest) names a hook file, so it matches only the hook
+/// of that stem (`[grants.20-nova]` is `extras.d/20-nova.*`, never the
+/// plugin `extras.d/50-20-nova.wasm`, whose name is `20-nova`); any other
+/// key matches the plugin of that name. Names are unique in a stack (a
+/// collision is refused), and so are stems, so a key matches at most one
+/// hook.
+pub fn table_matches(key: &str, hook: &HookFile) -> bool {
+    match numbered(key) {
+        true => key == hook.stem,
+        false => key == hook.name,
+    }
+}
+
+/// The key messages advise for `hook`'s grant table: its name, unless the
+/// name itself reads as `NN-name` (a hook `50-20-nova`), which only a
+/// stem matches, so the stem.
+pub fn table_key(hook: &HookFile) -> &str {
+    table_key_of(&hook.stem)
+}
+
+/// [`table_key`] for a hook known by its stem or name alone.
+pub fn table_key_of(hook: &str) -> &str {
+    match hook.split_once('-') {
+        Some((number, name)) if is_number(number) && !numbered(name) => name,
+        _ => hook,
+    }
+}
+
+/// `NN-name`: digits, a `-`, then at least one more character.
+pub fn numbered(key: &str) -> bool {
+    key.split_once('-')
+        .is_some_and(|(number, rest)| is_number(number) && !rest.is_empty())
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 impl GrantSet {
     /// Each list with its hookhost.toml key.
     pub fn lists(&self) -> [(&'static str, &Vec<String>); 9] {
@@ -164,9 +204,7 @@ impl OperatorConfig {
 
     /// Whether the operator confines the bash hook `hook`.
     pub fn confines(&self, hook: &HookFile) -> bool {
-        self.confine
-            .iter()
-            .any(|c| *c == hook.stem || *c == hook.name)
+        self.confine.iter().any(|c| table_matches(c, hook))
     }
 }
 

@@ -42,6 +42,20 @@ pub fn quoted(text: &str) -> String {
     format!("\"{}\"", inert(text))
 }
 
+/// Whether `text` holds a character [`inert`] escapes: a control
+/// character (tab included), a bidirectional control or an invisible one.
+/// Such a character in a value hookhost is asked to check (a manifest's
+/// request, a grant) makes the value refused, not shown.
+pub fn has_hidden(text: &str) -> bool {
+    text.chars().any(|c| c == '\t' || needs_escape(c))
+}
+
+/// Whether `c` is one [`inert`] escapes (a control character but tab, a
+/// bidirectional control, an invisible character).
+pub fn hidden(c: char) -> bool {
+    needs_escape(c)
+}
+
 /// Whether `c` is shown escaped.
 fn needs_escape(c: char) -> bool {
     match c {
@@ -57,6 +71,8 @@ fn needs_escape(c: char) -> bool {
         // zero-width space and joiners, word joiner and invisible
         // operators, the byte-order mark, tag characters.
         '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' => true,
+        // Soft hyphen and the Mongolian vowel separator: shown as nothing.
+        '\u{ad}' | '\u{180e}' => true,
         '\u{e0000}'..='\u{e007f}' => true,
         _ => false,
     }

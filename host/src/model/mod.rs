@@ -14,6 +14,7 @@ pub(crate) mod limits;
 pub(crate) mod names;
 pub mod phases;
 pub mod problems;
+pub(crate) mod shell;
 pub mod snippet;
 pub(crate) mod suggest;
 pub(crate) mod truth;

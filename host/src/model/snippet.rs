@@ -14,6 +14,8 @@ use std::path::Path;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet as Source};
 
+use super::inert::hidden;
+
 /// At most this many lines of source are shown under one problem.
 const MAX_LINES: usize = 3;
 
@@ -51,7 +53,7 @@ impl Snippet {
             .map(|c| match c {
                 '\t' | '\n' => c,
                 '\r' => ' ',
-                c if c.is_control() => '?',
+                c if c.is_control() || hidden(c) => '?',
                 c => c,
             })
             .collect();
@@ -145,7 +147,7 @@ fn clean_len(text: &str) -> usize {
     text.chars()
         .map(|c| match c {
             '\t' | '\n' => 1,
-            c if c.is_control() => 1,
+            c if c.is_control() || hidden(c) => 1,
             c => c.len_utf8(),
         })
         .sum()

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::capabilities::Policy;
 use crate::config::manifest::Capabilities;
 use crate::config::prelude::Prelude;
+use crate::model::inert::inert;
 use crate::model::phases::Phase;
 use crate::model::units::{show_limit as show_duration, show_size};
 use crate::plan::drivers::{self, At, PlannedDriver, VIRT_DRIVER};
@@ -38,7 +39,8 @@ impl Plan {
         if !self.skipped.is_empty() {
             out.push_str("\nskipped:\n");
             for s in &self.skipped {
-                let _ = writeln!(out, "  {}: {}", s.path.display(), s.reason);
+                let path = s.path.display().to_string();
+                let _ = writeln!(out, "  {}: {}", inert(&path), inert(&s.reason));
             }
         }
         if !self.notes.is_empty() {

@@ -59,17 +59,7 @@ fn search_path() -> impl Iterator<Item = PathBuf> {
 
 /// `words` as a shell would need them written, space-separated.
 fn shell_words(words: &[String]) -> String {
-    let quote = |word: &String| {
-        let plain = !word.is_empty()
-            && word
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
-        match plain {
-            true => word.clone(),
-            false => format!("'{}'", word.replace('\'', "'\\''")),
-        }
-    };
-    words.iter().map(quote).collect::<Vec<_>>().join(" ")
+    crate::model::shell::words(words)
 }
 
 /// Why a command gave no output.

@@ -195,9 +195,17 @@ impl PluginState {
         }
         let resolved = match self.resolve(file, write) {
             Ok(resolved) => resolved,
+            // Listed as the grant that would allow it, the one the
+            // plugin's error names.
+            Err(HostError::Denied(denied)) => {
+                let directory = grant_directory(&denied.item);
+                self.audit(&denied.capability, &directory, Decision::Denied);
+                return Err(HostError::Denied(denied));
+            }
             Err(e) => {
                 let kind = if write { "write" } else { "read" };
-                self.audit_detail(kind, &cut(file, MAX_LINE), Decision::Denied, call);
+                let why = format!("{call}: {}", e.message());
+                self.audit_detail(kind, &cut(file, MAX_LINE), Decision::Denied, &why);
                 return Err(e);
             }
         };
@@ -245,22 +253,19 @@ impl PluginState {
                 guest,
             });
         }
-        let Some(in_stack) = guest.strip_prefix(&format!("{STACK}/")) else {
+        if !guest.starts_with(&format!("{STACK}/")) {
             return Err(HostError::Invalid(format!(
                 "{} may not use the path {}: only /stack/... and /data/... are plugin paths",
                 self.name,
                 shown(file)
             )));
-        };
+        }
         let (capability, verb) = if write {
             ("write", "write")
         } else {
             ("read", "read")
         };
-        let directory = Path::new(in_stack)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or(".".to_string(), |p| p.display().to_string());
+        let directory = grant_directory(&guest);
         let message = format!(
             "{} may not {verb} {guest}: not granted ({capability} {directory})",
             self.name
@@ -269,6 +274,16 @@ impl PluginState {
             &self.name, capability, &guest, &directory, message,
         ))
     }
+}
+
+/// The stack directory whose grant allows the guest path `guest`
+/// (`/stack/files/x.conf` is `files`; the stack top is `.`).
+fn grant_directory(guest: &str) -> String {
+    let in_stack = guest.strip_prefix(&format!("{STACK}/")).unwrap_or(guest);
+    Path::new(in_stack)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or(".".to_string(), |p| p.display().to_string())
 }
 
 /// The components of an absolute guest path, each a plain name.

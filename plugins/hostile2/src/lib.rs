@@ -33,9 +33,12 @@
 //!   `core.fsmonitor`, a trusted `git status` there would run it);
 //! - `ini-git-config`: iniset on `proj/.git/config`;
 //! - `secret`: reads `ADMIN_PASSWORD` (not granted);
-//! - `pkg-option`: is-package-installed of `-rf`.
+//! - `pkg-option`: is-package-installed of `-rf`;
+//! - the attacks on the grant advice (`adv-*`), listed in `advice.rs`.
 
 use hookhost_sdk::v0_2::prelude::*;
+
+mod advice;
 
 #[derive(Default)]
 struct Hostile2;
@@ -90,7 +93,8 @@ fn attack(name: &str) -> HostResult {
         ),
         "secret" => get_var("ADMIN_PASSWORD").map(|v| println!("hostile2 secret value: {v:?}")),
         "pkg-option" => is_package_installed("-rf").map(|_| ()),
-        other => Err(HostError::Invalid(format!("no attack {other}"))),
+        other => advice::attack(other)
+            .unwrap_or_else(|| Err(HostError::Invalid(format!("no attack {other}")))),
     }
 }
 
