@@ -591,7 +591,7 @@ fn an_interrupt_while_starting_is_an_interruption() {
             &format!("touch \"$TOP_DIR/sourcing\"\nsleep 30\n{functions}"),
         )
         .write("local.conf", "[[local|localrc]]\nVIRT_DRIVER=slow\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookhost"))
+    let child = Command::new(env!("CARGO_BIN_EXE_hookhost"))
         .args(["stack", "--top"])
         .arg(stack.top())
         .env("NO_COLOR", "1")

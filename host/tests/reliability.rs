@@ -1137,7 +1137,7 @@ fn the_journal_records_driver_calls_and_refusals() {
         .filter(|s| s["status"] == "failed")
         .collect();
     assert_eq!(failed.len(), 1, "{status}");
-    assert_eq!(failed[0]["hook"], "hypervisor-x");
+    assert_eq!(failed[0]["hook"], "hypervisor-x:install_nova_hypervisor");
     assert_eq!(failed[0]["phase"], "stack install");
     assert!(
         failed[0]["reason"]
