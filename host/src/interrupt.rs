@@ -368,7 +368,9 @@ pub fn die_with_hookhost(command: &mut std::process::Command) {
             // hookhost died between the fork and the prctl: no signal
             // will come for it.
             if libc::getppid() != parent {
-                return Err(std::io::Error::other("hookhost ended while starting a child"));
+                return Err(std::io::Error::other(
+                    "hookhost ended while starting a child",
+                ));
             }
             Ok(())
         });

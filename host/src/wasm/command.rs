@@ -81,7 +81,6 @@ pub enum Failure {
     Error(String),
 }
 
-
 /// Run `program args`, killed (with everything it started) at `deadline`.
 pub fn run(program: &str, args: &[String], deadline: Instant) -> Result<CommandOutput, Failure> {
     if Instant::now() >= deadline {
