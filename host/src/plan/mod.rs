@@ -134,6 +134,8 @@ pub fn make_plan(
     let mut problems = Problems::new();
     let mut hooks = Vec::new();
     let mut requests = Vec::new();
+    // Every hook, refused or not, is a name local.conf may use.
+    let mut files = discovery.hooks.clone();
     for file in discovery.hooks {
         // Read apart from planning: a hook refused for a missing grant
         // still says what it requests.
@@ -150,6 +152,7 @@ pub fn make_plan(
     });
     let lock = plugins.lock.clone();
     requests.extend(plugins.hooks.iter().filter_map(planned_request));
+    files.extend(plugins.hooks.iter().map(|h| h.file.clone()));
     hooks.extend(plugins.hooks);
     check_data_dirs(&hooks, &mut problems);
     check_confine(stack, &hooks, &mut problems);
@@ -175,7 +178,7 @@ pub fn make_plan(
             capabilities: m.capabilities.clone(),
         }));
     }
-    let warnings = warnings(stack, &hooks, options, &requests);
+    let warnings = warnings(stack, &files, options, &requests);
     if !problems.is_empty() {
         return Planned {
             plan: Err(problems),
@@ -218,12 +221,11 @@ pub fn make_plan(
 /// services no hook is named after, then grants no plugin's request uses.
 fn warnings(
     stack: &Stack,
-    hooks: &[PlannedHook],
+    files: &[HookFile],
     options: &PlanOptions,
     requests: &[flags::Request],
 ) -> Vec<String> {
-    let files = hooks.iter().map(|h| &h.file);
-    let mut warnings = crate::config::services::warnings(stack, files);
+    let mut warnings = crate::config::services::warnings(stack, files.iter());
     let file = stack.top.join(crate::config::stack::OPERATOR_CONFIG);
     let tables = &stack.operator.grants;
     warnings.extend(flags::unused_entries(&file, tables, requests));
