@@ -23,14 +23,17 @@ pub(crate) struct Request {
 /// What a grant of one kind could serve: the items of a request it may
 /// cover, and whether one granted value covers one requested item.
 struct Kind {
-    requested: fn(&Capabilities) -> Vec<&str>,
-    serves: fn(&str, &str) -> bool,
+    requested: Requested,
+    serves: Serves,
 }
+
+type Requested = fn(&Capabilities) -> Vec<&str>;
+type Serves = fn(&str, &str) -> bool;
 
 /// The grant kind of a hookhost.toml key (`env`: the `--allow-env`
 /// flag's, which grants reading and writing).
 fn kind(key: &str) -> Kind {
-    let (requested, serves): (fn(&Capabilities) -> Vec<&str>, fn(&str, &str) -> bool) = match key {
+    let (requested, serves): (Requested, Serves) = match key {
         "read" => (|c| strs(&c.read).collect(), path_serves),
         // Writing a directory covers reading it.
         "write" => (
