@@ -23,9 +23,7 @@ use hookhost::model::events::{Event, Observers, RunObserver};
 use hookhost::model::hooks::HookKind;
 use hookhost::model::phases::Entry;
 use hookhost::model::problems::{Problem, Problems};
-use hookhost::plan::{
-    discover, fetch, make_plan, unmatched_grant_tables, unused_grant_flags, Plan, PlanOptions,
-};
+use hookhost::plan::{discover, fetch, make_plan, unmatched_grant_tables, Plan, PlanOptions};
 use hookhost::report::{self, Mode, Reporter};
 use hookhost::run::{execute, run_start, Observer, RunOptions};
 use hookhost::state::journal::{self, Journal, JournalObserver};
@@ -106,8 +104,9 @@ fn main() -> ExitCode {
 /// hookhost can run.
 ///
 /// The warnings of a refused stack are said before its problems (as
-/// `{"event":"warning"}` lines on stdout when `json`): a skipped file or a
-/// grant table that matches nothing often explains a refusal.
+/// `{"event":"warning"}` lines on stdout when `json`): a skipped file, a
+/// service local.conf names or a grant (table, table entry or `--allow-*`
+/// flag) that matches nothing often explains a refusal.
 fn plan_for(
     entry: Entry,
     args: &StackArgs,
@@ -127,6 +126,7 @@ fn plan_for(
         extensions: args.extensions(),
         allow_reserved: args.grants.allow_reserved,
         update_lock: args.update_lock,
+        flags,
     };
     // Hooks first: a stack whose extras.d is refused fetches nothing. Then
     // the one step that clones; planning only checks, and the lock is
@@ -150,6 +150,7 @@ fn plan_for(
     if !dry_run {
         fetch::record_lock(&stack, planned.lock.as_ref())?;
     }
+    let late = planned.warnings;
     let plan = planned.plan.map_err(|found| problems.extend(found));
     if components || !problems.is_empty() {
         let mut wasm: Vec<(&Path, Role)> = match &plan {
@@ -169,12 +170,13 @@ fn plan_for(
     match plan {
         Ok(mut plan) if problems.is_empty() => {
             plan.notes.extend(warnings);
-            plan.notes.extend(unused_grant_flags(&flags, &plan));
+            plan.notes.extend(late);
             Ok(plan)
         }
         _ => {
             warn_refused(&skip_warnings(&stack), json);
             warn_refused(&warnings, json);
+            warn_refused(&late, json);
             Err(problems.into())
         }
     }

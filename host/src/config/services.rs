@@ -157,9 +157,10 @@ pub fn warnings<'a>(stack: &Stack, hooks: impl Iterator<Item = &'a HookFile>) ->
     unknown_services(conf, &known)
 }
 
-/// A warning for each service `conf` enables (`enable_service`, or
-/// `ENABLED_SERVICES=`/`+=` with a literal list) that is not in `known`
-/// nor one of DevStack's: `local.conf:3: enable_service greter: ...`.
+/// A warning for each service `conf` enables or disables
+/// (`enable_service`, `disable_service`, or `ENABLED_SERVICES=`/`+=` with
+/// a literal list, `-name` removing one) that is not in `known` nor one of
+/// DevStack's: `local.conf:3: enable_service greter: ...`.
 pub fn unknown_services(conf: &LocalConf, known: &[String]) -> Vec<String> {
     let candidates: Vec<&str> = known
         .iter()
@@ -168,14 +169,14 @@ pub fn unknown_services(conf: &LocalConf, known: &[String]) -> Vec<String> {
         .collect();
     let mut warnings = Vec::new();
     for line in &conf.localrc {
-        for (statement, service) in enabled(&line.value) {
+        for (shown, service, verb) in named(&line.value) {
             if candidates.contains(&service.as_str()) {
                 continue;
             }
             let hint = suggest::hint(&service, candidates.iter().copied());
             warnings.push(format!(
-                "{}:{}: {statement} {service}: no hook, plugin or DevStack service is \
-                 named `{service}`{hint}; enabling it changes nothing",
+                "{}:{}: {shown}: no hook, plugin or DevStack service is \
+                 named `{service}`{hint}; {verb} it changes nothing",
                 conf.path.display(),
                 line.line
             ));
@@ -184,21 +185,28 @@ pub fn unknown_services(conf: &LocalConf, known: &[String]) -> Vec<String> {
     warnings
 }
 
-/// The services one statement enables, with how it is written.
-fn enabled(op: &Op) -> Vec<(&'static str, String)> {
+/// The services one statement enables or disables: each as written
+/// (`disable_service greter`), its name, and what the statement does.
+fn named(op: &Op) -> Vec<(String, String, &'static str)> {
+    let each = |statement: &str, names: &[String], verb| {
+        let names = names.iter();
+        names
+            .map(|n| (format!("{statement} {n}"), n.clone(), verb))
+            .collect()
+    };
     match op {
-        Op::EnableService(names) => names
-            .iter()
-            .map(|n| ("enable_service", n.clone()))
-            .collect(),
+        Op::EnableService(names) => each("enable_service", names, "enabling"),
+        Op::DisableService(names) => each("disable_service", names, "disabling"),
         Op::Set { name, value, .. } if name == SERVICES => {
             let Some(list) = value.literal() else {
                 return Vec::new();
             };
-            list.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty() && !s.starts_with('-'))
-                .map(|s| ("ENABLED_SERVICES", s.to_string()))
+            let items = list.split(',').map(str::trim).filter(|s| !s.is_empty());
+            items
+                .map(|s| match s.strip_prefix('-') {
+                    Some(name) => (format!("{SERVICES} {s}"), name.to_string(), "removing"),
+                    None => (format!("{SERVICES} {s}"), s.to_string(), "enabling"),
+                })
                 .collect()
         }
         _ => Vec::new(),
@@ -235,6 +243,21 @@ mod tests {
     fn devstack_services_and_known_names_are_not_warned() {
         assert!(warnings("enable_service n-api greeter\n", &["greeter"]).is_empty());
         assert!(warnings("ENABLED_SERVICES+=,-rabbit,,heat\n", &[]).is_empty());
+        let found = warnings(
+            "disable_service greter\nENABLED_SERVICES+=,-motdd\n",
+            &["greeter", "motd"],
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with("local.conf:2: disable_service greter: no hook")
+                && found[0].contains("(did you mean `greeter`?); disabling it changes nothing"),
+            "{found:?}"
+        );
+        assert!(found[1].contains("ENABLED_SERVICES -motdd: "), "{found:?}");
+        assert!(
+            found[1].contains("(did you mean `motd`?); removing it"),
+            "{found:?}"
+        );
         let found = warnings("ENABLED_SERVICES=key,n-apii\n", &[]);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("ENABLED_SERVICES n-apii"), "{found:?}");

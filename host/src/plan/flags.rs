@@ -1,36 +1,84 @@
-//! The operator's `--allow-*` flags against what the run's plugins ask
-//! for: a flag no plugin's request uses grants nothing, and a typo there
-//! (`--allow-write=fiels`) would otherwise pass silently while the plugin
-//! meant is refused. Each such flag gets a warning, with the nearest item
-//! plugins do request of that capability.
+//! The operator's grants against what the run's plugins ask for: an
+//! `--allow-*` flag or a `[grants.NAME]` entry of hookhost.toml that no
+//! request of its plugins uses grants nothing, and a typo there
+//! (`--allow-write=fiels`, `vars-read = ["GREETING_NAM"]`) would
+//! otherwise pass silently while the plugin meant is refused. Each such
+//! grant gets a warning, with the nearest item its plugins do request.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::config::manifest::{escape_controls, Capabilities};
-use crate::config::operator::GrantFlags;
+use crate::config::operator::{grant_table, GrantFlags, GrantSet};
 use crate::model::suggest::hint;
 
-/// One `--allow-*` flag: its name, its values, and the items of a request
-/// it could serve.
-struct Flag<'a> {
-    name: &'static str,
+/// One plugin's request, with the names a grant table may call it by.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub name: String,
+    pub stem: String,
+    pub capabilities: Capabilities,
+}
+
+/// What a grant of one kind could serve: the items of a request it may
+/// cover, and whether one granted value covers one requested item.
+struct Kind {
+    requested: Requested,
+    serves: Serves,
+}
+
+type Requested = fn(&Capabilities) -> Vec<&str>;
+type Serves = fn(&str, &str) -> bool;
+
+/// The grant kind of a hookhost.toml key (`env`: the `--allow-env`
+/// flag's, which grants reading and writing).
+fn kind(key: &str) -> Kind {
+    let (requested, serves): (Requested, Serves) = match key {
+        "read" => (|c| strs(&c.read).collect(), path_serves),
+        // Writing a directory covers reading it.
+        "write" => (
+            |c| strs(&c.write).chain(strs(&c.read)).collect(),
+            path_serves,
+        ),
+        "vars-read" => (|c| strs(&c.vars_read).collect(), name_serves),
+        "vars-write" => (|c| strs(&c.vars_write).collect(), name_serves),
+        "env" => (
+            |c| strs(&c.vars_read).chain(strs(&c.vars_write)).collect(),
+            name_serves,
+        ),
+        "functions" => (|c| strs(&c.functions).collect(), name_serves),
+        "commands" => (|c| strs(&c.commands).collect(), same_program),
+        "net" => (|c| strs(&c.net).collect(), host_serves),
+        "packages" => (|c| strs(&c.packages).collect(), |a, b| a == b),
+        _ => (|c| strs(&c.git).collect(), |a, b| a == b),
+    };
+    Kind { requested, serves }
+}
+
+/// Each of `values` (of grant kind `kind`) that none of `requests` uses,
+/// with the nearest item they do request as a suggestion.
+fn unused<'a>(
     values: &'a [String],
-    requested: fn(&Capabilities) -> Vec<&str>,
-    serves: fn(&str, &str) -> bool,
+    kind: &Kind,
+    requests: &[&Capabilities],
+) -> Vec<(&'a str, String)> {
+    let wanted: Vec<&str> = requests.iter().flat_map(|c| (kind.requested)(c)).collect();
+    values
+        .iter()
+        .filter(|value| !wanted.iter().any(|item| (kind.serves)(value, item)))
+        .map(|value| (value.as_str(), hint(value, wanted.iter().copied())))
+        .collect()
 }
 
 /// A warning for each value of an `--allow-*` flag that none of
-/// `requests` (every plugin's manifest capabilities) uses.
-pub(crate) fn unused_flags(flags: &GrantFlags, requests: &[&Capabilities]) -> Vec<String> {
+/// `requests` (every plugin's request) uses.
+pub(crate) fn unused_flags(flags: &GrantFlags, requests: &[Request]) -> Vec<String> {
+    let all: Vec<&Capabilities> = requests.iter().map(|r| &r.capabilities).collect();
     let mut warnings = Vec::new();
-    for flag in all_flags(flags) {
-        let wanted: Vec<&str> = requests.iter().flat_map(|c| (flag.requested)(c)).collect();
-        for value in flag.values {
-            if wanted.iter().any(|item| (flag.serves)(value, item)) {
-                continue;
-            }
-            let suggestion = hint(value, wanted.iter().copied());
+    for (name, values, key) in all_flags(flags) {
+        for (value, suggestion) in unused(values, &kind(key), &all) {
             warnings.push(format!(
-                "{}={}: no plugin of this run requests it, so it grants nothing{suggestion}",
-                flag.name,
+                "{name}={}: no plugin of this run requests it, so it grants nothing{suggestion}",
                 escape_controls(value)
             ));
         }
@@ -38,44 +86,55 @@ pub(crate) fn unused_flags(flags: &GrantFlags, requests: &[&Capabilities]) -> Ve
     warnings
 }
 
-fn all_flags(flags: &GrantFlags) -> [Flag<'_>; 6] {
+/// A warning for each entry of a grant table of `file` (hookhost.toml)
+/// that none of the requests of the plugins it names uses. A table that
+/// names no plugin is warned about on its own (see `tables`).
+pub(crate) fn unused_entries(
+    file: &Path,
+    tables: &BTreeMap<String, GrantSet>,
+    requests: &[Request],
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (table, set) in tables {
+        let mine: Vec<&Request> = requests
+            .iter()
+            .filter(|r| table == "*" || r.name == *table || r.stem == *table)
+            .collect();
+        if mine.is_empty() && table != "*" {
+            continue;
+        }
+        let who = match table.as_str() {
+            "*" => "no plugin of this run requests it".to_string(),
+            _ => format!(
+                "plugin {} does not request it",
+                escape_controls(&mine[0].name)
+            ),
+        };
+        let caps: Vec<&Capabilities> = mine.iter().map(|r| &r.capabilities).collect();
+        let shown = escape_controls(&grant_table(table));
+        for (key, values) in set.lists() {
+            for (value, suggestion) in unused(values, &kind(key), &caps) {
+                warnings.push(format!(
+                    "{}: {shown} {key} \"{}\": {who}, so it grants nothing{suggestion}; a plugin is \
+                     granted only what its manifest requests",
+                    file.display(),
+                    escape_controls(value)
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// Each `--allow-*` flag with its values and the grant kind it is.
+fn all_flags(flags: &GrantFlags) -> [(&'static str, &[String], &'static str); 6] {
     [
-        Flag {
-            name: "--allow-read",
-            values: &flags.allow_read,
-            requested: |c| strs(&c.read).collect(),
-            serves: path_serves,
-        },
-        Flag {
-            name: "--allow-write",
-            values: &flags.allow_write,
-            requested: |c| strs(&c.write).collect(),
-            serves: path_serves,
-        },
-        Flag {
-            name: "--allow-env",
-            values: &flags.allow_env,
-            requested: |c| strs(&c.vars_read).chain(strs(&c.vars_write)).collect(),
-            serves: name_serves,
-        },
-        Flag {
-            name: "--allow-run",
-            values: &flags.allow_run,
-            requested: |c| strs(&c.commands).collect(),
-            serves: |value, command| command.split(' ').next() == Some(value),
-        },
-        Flag {
-            name: "--allow-net",
-            values: &flags.allow_net,
-            requested: |c| strs(&c.net).collect(),
-            serves: |value, item| value == item,
-        },
-        Flag {
-            name: "--allow-function",
-            values: &flags.allow_function,
-            requested: |c| strs(&c.functions).collect(),
-            serves: |value, item| value == item,
-        },
+        ("--allow-read", &flags.allow_read, "read"),
+        ("--allow-write", &flags.allow_write, "write"),
+        ("--allow-env", &flags.allow_env, "env"),
+        ("--allow-run", &flags.allow_run, "commands"),
+        ("--allow-net", &flags.allow_net, "net"),
+        ("--allow-function", &flags.allow_function, "functions"),
     ]
 }
 
@@ -95,6 +154,21 @@ fn path_serves(granted: &str, requested: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// A command grant (`id`, `apt-get install *`) serves a request to run
+/// the same program.
+fn same_program(granted: &str, requested: &str) -> bool {
+    granted.split(' ').next() == requested.split(' ').next()
+}
+
+/// A host (`pypi.org`) serves a request for any of its ports, `*` every one.
+fn host_serves(granted: &str, requested: &str) -> bool {
+    granted == "*"
+        || granted == requested
+        || requested
+            .strip_prefix(granted)
+            .is_some_and(|port| port.starts_with(':'))
+}
+
 /// A variable name (or `PREFIX*`) granted serves a request for the same
 /// name, or names either side's prefix covers.
 fn name_serves(granted: &str, requested: &str) -> bool {
@@ -109,12 +183,48 @@ fn name_serves(granted: &str, requested: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn request(write: &[&str], commands: &[&str]) -> Capabilities {
-        Capabilities {
+    fn request(write: &[&str], commands: &[&str]) -> Request {
+        let capabilities = Capabilities {
             write: write.iter().map(|s| s.to_string()).collect(),
             commands: commands.iter().map(|s| s.to_string()).collect(),
             ..Capabilities::default()
+        };
+        Request {
+            name: "greeter".into(),
+            stem: "20-greeter".into(),
+            capabilities,
         }
+    }
+
+    #[test]
+    fn a_table_entry_its_plugin_does_not_request_is_named_with_the_nearest() {
+        let wants = request(&["files/cache"], &["id -u"]);
+        let set = GrantSet {
+            write: vec!["files".into(), "fiels/cache".into()],
+            commands: vec!["id **".into()],
+            ..GrantSet::default()
+        };
+        let other = GrantSet {
+            net: vec!["pypi.org".into()],
+            ..GrantSet::default()
+        };
+        let tables = BTreeMap::from([
+            ("20-greeter".to_string(), set),
+            ("*".to_string(), other),
+            ("nobody".to_string(), GrantSet::default()),
+        ]);
+        let warnings = unused_entries(Path::new("hookhost.toml"), &tables, &[wants]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("hookhost.toml: [grants.\"*\"] net \"pypi.org\": no plugin"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].starts_with(
+                "hookhost.toml: [grants.20-greeter] write \"fiels/cache\": plugin greeter does not request it"
+            ) && warnings[1].contains("(did you mean `files/cache`?)"),
+            "{warnings:?}"
+        );
     }
 
     #[test]
@@ -125,7 +235,7 @@ mod tests {
             allow_run: vec!["id".into(), "curl".into()],
             ..GrantFlags::default()
         };
-        let warnings = unused_flags(&flags, &[&wants]);
+        let warnings = unused_flags(&flags, &[wants]);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(
             warnings[0].starts_with("--allow-write=fiels/cache: no plugin of this run requests it")

@@ -59,6 +59,9 @@ pub struct PlanOptions {
     pub allow_reserved: bool,
     /// Accept external plugins whose content differs from hookhost.lock.
     pub update_lock: bool,
+    /// The command line's `--allow-*` grants, checked against what the
+    /// plugins request.
+    pub flags: GrantFlags,
 }
 
 /// What planning decided.
@@ -71,6 +74,10 @@ pub struct Planned {
     /// [`fetch::record_lock`] writes it whether or not the rest of the
     /// plan stands.
     pub lock: Option<Lock>,
+    /// What the operator should know whether or not the plan stands: a
+    /// local.conf service or a grant (table entry or flag) that matches
+    /// nothing, often the very reason the plan is refused.
+    pub warnings: Vec<String>,
 }
 
 /// The hooks of the stack's extras.d (the first step: a stack whose hooks
@@ -84,15 +91,6 @@ pub fn discover(stack: &Stack, options: &PlanOptions) -> Result<Discovery, Probl
 /// stack's plugins (see `tables`), with the name it was likely meant to be.
 pub fn unmatched_grant_tables(stack: &Stack, hooks: &[HookFile]) -> Vec<String> {
     tables::unmatched_tables(stack, hooks)
-}
-
-/// A warning for each `--allow-*` flag value that no plugin of `plan`
-/// requests (see `flags`), with the nearest item plugins do request.
-pub fn unused_grant_flags(flags: &GrantFlags, plan: &Plan) -> Vec<String> {
-    let hooks = plan.hooks.iter().filter_map(|h| h.manifest.as_ref());
-    let driver = plan.driver.as_ref().and_then(|d| d.manifest.as_ref());
-    let requests: Vec<_> = hooks.chain(driver).map(|m| &m.capabilities).collect();
-    flags::unused_flags(flags, &requests)
 }
 
 /// The files of the stack's extras.d skipped as not hooks: said also when
@@ -135,7 +133,13 @@ pub fn make_plan(
 ) -> Planned {
     let mut problems = Problems::new();
     let mut hooks = Vec::new();
+    let mut requests = Vec::new();
+    // Every hook, refused or not, is a name local.conf may use.
+    let mut files = discovery.hooks.clone();
     for file in discovery.hooks {
+        // Read apart from planning: a hook refused for a missing grant
+        // still says what it requests.
+        requests.extend(request_of(&file));
         match plan_hook(stack, file) {
             Ok(hook) => hooks.push(hook),
             Err(e) => problems.push_error(&e),
@@ -147,6 +151,8 @@ pub fn make_plan(
         PluginPlan::default()
     });
     let lock = plugins.lock.clone();
+    requests.extend(plugins.hooks.iter().filter_map(planned_request));
+    files.extend(plugins.hooks.iter().map(|h| h.file.clone()));
     hooks.extend(plugins.hooks);
     check_data_dirs(&hooks, &mut problems);
     check_confine(stack, &hooks, &mut problems);
@@ -165,10 +171,19 @@ pub fn make_plan(
         problems.push_error(&e);
         None
     });
+    if let Some(driver) = &driver {
+        requests.extend(driver.manifest.as_ref().map(|m| flags::Request {
+            name: driver.plugin.clone(),
+            stem: driver.plugin.clone(),
+            capabilities: m.capabilities.clone(),
+        }));
+    }
+    let warnings = warnings(stack, &files, options, &requests);
     if !problems.is_empty() {
         return Planned {
             plan: Err(problems),
             lock,
+            warnings,
         };
     }
     let mut extensions = options.extensions;
@@ -179,10 +194,6 @@ pub fn make_plan(
     // assigned before the prelude (stackrc's defaults test `isset`).
     let mut notes = plugins.notes;
     notes.extend(hooks.iter().filter_map(|h| h.note.clone()));
-    notes.extend(crate::config::services::warnings(
-        stack,
-        hooks.iter().map(|h| &h.file),
-    ));
     let mut vars = match prelude {
         Some(_) => Vec::new(),
         None => stack.vars.clone(),
@@ -202,7 +213,44 @@ pub fn make_plan(
     Planned {
         plan: Ok(plan),
         lock,
+        warnings,
     }
+}
+
+/// The warnings of a plan (see [`Planned::warnings`]): local.conf's
+/// services no hook is named after, then grants no plugin's request uses.
+fn warnings(
+    stack: &Stack,
+    files: &[HookFile],
+    options: &PlanOptions,
+    requests: &[flags::Request],
+) -> Vec<String> {
+    let mut warnings = crate::config::services::warnings(stack, files.iter());
+    let file = stack.top.join(crate::config::stack::OPERATOR_CONFIG);
+    let tables = &stack.operator.grants;
+    warnings.extend(flags::unused_entries(&file, tables, requests));
+    warnings.extend(flags::unused_flags(&options.flags, requests));
+    warnings
+}
+
+/// What the hook `file` requests, by its manifest (none if it has none or
+/// it cannot be read: planning says why).
+fn request_of(file: &HookFile) -> Option<flags::Request> {
+    let manifest = embedded::manifest_for(file).ok()?.manifest?;
+    Some(flags::Request {
+        name: file.name.clone(),
+        stem: file.stem.clone(),
+        capabilities: manifest.capabilities,
+    })
+}
+
+/// What a planned hook requests.
+fn planned_request(hook: &PlannedHook) -> Option<flags::Request> {
+    hook.manifest.as_ref().map(|m| flags::Request {
+        name: hook.file.name.clone(),
+        stem: hook.file.stem.clone(),
+        capabilities: m.capabilities.clone(),
+    })
 }
 
 /// Every hook the operator confines must be a bash hook of the stack: a
