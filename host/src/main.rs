@@ -362,6 +362,16 @@ fn chosen_state_dir(
     let Some(dir) = flag.or_else(from_env) else {
         return Ok(None);
     };
+    // `a/missing/../..` would be checked as written but created elsewhere.
+    if dir
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        anyhow::bail!(
+            "the state directory {} contains `..`: name it without (an absolute path is clearest)",
+            dir.display()
+        );
+    }
     let absolute = std::path::absolute(&dir).map_err(|e| {
         anyhow::anyhow!("cannot resolve the state directory {}: {e}", dir.display())
     })?;

@@ -515,6 +515,20 @@ fn a_state_dir_inside_the_stack_is_refused_before_anything_runs() {
         .assert_stderr_has("choose a directory outside the stack");
     assert!(!stack.path("ran").exists());
     assert!(!inside.exists() && !stack.path(".hookhost").exists());
+    // Through a directory that does not exist and back up: checked as
+    // written, it would be outside; created, it would be inside.
+    let outside = tempfile::tempdir().unwrap();
+    let parent = outside.path().parent().unwrap();
+    let stack_below = stack.top().strip_prefix(parent).unwrap();
+    let sneaky = outside
+        .path()
+        .join("missing/../..")
+        .join(stack_below)
+        .join("state");
+    let run = stack.hookhost(&["stack", "--state-dir", sneaky.to_str().unwrap()]);
+    run.assert_code(2).assert_stderr_has("contains `..`");
+    assert!(!stack.path("ran").exists());
+    assert!(!inside.exists() && !stack.path(".hookhost").exists());
 }
 
 #[test]

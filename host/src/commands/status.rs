@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::model::inert::inert;
 use crate::model::phases::{Phase, StackStep};
+use crate::model::units::show_millis;
 use crate::plan::drivers::{calls_at, At, DRIVER_PREFIX};
 use crate::state::journal::{self, Event, Record};
 use crate::state::runlock;
@@ -305,7 +306,7 @@ impl LastRun {
                     "at {} in {} for {}",
                     step.label(),
                     step.phase_shown(),
-                    show_ms(took)
+                    show_millis(took)
                 )
             }
             (None, Some(last)) => format!("after {} in {}", last.label(), last.phase_shown()),
@@ -318,7 +319,7 @@ impl LastRun {
             .end
             .as_ref()
             .and_then(|e| e.duration_ms)
-            .map(|ms| format!(" in {}", show_ms(ms)))
+            .map(|ms| format!(" in {}", show_millis(ms)))
             .unwrap_or_default();
         let failures = self.failures().len();
         match self.status() {
@@ -418,7 +419,7 @@ impl LastRun {
                 "ok" => "ok".to_string(),
                 other => other.to_uppercase(),
             };
-            let took = step.duration_ms.map(show_ms).unwrap_or_default();
+            let took = step.duration_ms.map(show_millis).unwrap_or_default();
             let line = format!(
                 "{:<phase_w$}  {:<hook_w$}  {:<11}  {took}",
                 step.phase_shown(),
@@ -476,8 +477,4 @@ pub fn show(top: &Path, state_dir: &Path, as_json: bool) -> anyhow::Result<Strin
             state_dir.join(journal::JOURNAL_FILE).display()
         ),
     })
-}
-
-fn show_ms(ms: f64) -> String {
-    crate::model::units::show_elapsed(std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0))
 }

@@ -18,7 +18,7 @@ use anyhow::Context;
 
 use crate::commands::status::{last_run, HostWorkView, LastRun, StepView};
 use crate::model::inert::inert;
-use crate::model::units::show_elapsed;
+use crate::model::units::show_millis;
 
 /// The picture's width and its parts, in pixels.
 const WIDTH: f64 = 1000.0;
@@ -190,7 +190,7 @@ fn heading(out: &mut String, run: &LastRun) {
         .end
         .as_ref()
         .and_then(|e| e.duration_ms)
-        .map(|ms| format!(", took {}", show_ms(ms)))
+        .map(|ms| format!(", took {}", show_millis(ms)))
         .unwrap_or_default();
     let line = format!("run {}, started {} UTC{took}", run.run, run.started);
     let _ = writeln!(
@@ -236,7 +236,7 @@ fn host_bar(work: &HostWorkView) -> Bar {
         false => format!("{}: {}", work.name, work.detail),
     };
     Bar {
-        tip: format!("{label} ({})", show_ms(work.duration_ms)),
+        tip: format!("{label} ({})", show_millis(work.duration_ms)),
         label,
         kind: "host".to_string(),
         status: "ok".to_string(),
@@ -258,7 +258,7 @@ fn step_bar(step: &StepView, before: f64, end: f64) -> Bar {
         "{label} in {}: {}, {}",
         step.phase,
         step.status,
-        show_ms(took)
+        show_millis(took)
     );
     if let Some(reason) = &step.reason {
         tip.push_str(": ");
@@ -321,7 +321,7 @@ fn grid(out: &mut String, axis: &Axis, top: f64, height: f64) {
             out,
             "<text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#666\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
             top - 8.0,
-            if t == 0.0 { "0".to_string() } else { show_ms(t) }
+            if t == 0.0 { "0".to_string() } else { show_millis(t) }
         );
         t += step;
     }
@@ -375,7 +375,7 @@ fn draw_band(out: &mut String, band: &Band, axis: &Axis, y: f64, even: bool) -> 
         "<text x=\"8\" y=\"{:.1}\" font-weight=\"bold\" fill=\"#222\">{} <tspan font-weight=\"normal\" fill=\"#666\">{}</tspan></text>",
         y + 14.0,
         xml(&band.name, MAX_LABEL),
-        show_ms(last - first)
+        show_millis(last - first)
     );
     let mut row = y + BAND_HEAD;
     for bar in &band.bars {
@@ -418,7 +418,7 @@ fn draw_bar(out: &mut String, bar: &Bar, axis: &Axis, row: f64) {
         "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#555\" font-size=\"10\">{}</text>",
         x + width + 4.0,
         row + 14.0,
-        show_ms(bar.took)
+        show_millis(bar.took)
     );
 }
 
@@ -477,10 +477,6 @@ fn xml(text: &str, max: usize) -> String {
         }
     }
     out
-}
-
-fn show_ms(ms: f64) -> String {
-    show_elapsed(std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0))
 }
 
 #[cfg(test)]

@@ -40,6 +40,18 @@ pub fn show_ms(d: Duration) -> String {
 
 /// The time something took, as people read it: `0.42 ms`, `512.30 ms`,
 /// `3.21 s`, `2m 05s`.
+/// [`show_elapsed`] of a number of milliseconds as a journal records it
+/// (a float from a file: negative, NaN or huge values are shown, not
+/// trusted).
+pub fn show_millis(ms: f64) -> String {
+    let secs = if ms.is_finite() {
+        ms.max(0.0) / 1000.0
+    } else {
+        0.0
+    };
+    show_elapsed(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
+}
+
 pub fn show_elapsed(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 1.0 {
@@ -90,6 +102,14 @@ fn utc(time: SystemTime) -> DateTime {
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn milliseconds_from_a_file_never_panic() {
+        assert_eq!(show_millis(1.5), show_elapsed(Duration::from_micros(1500)));
+        for odd in [-1.0, f64::NAN, f64::INFINITY, 1e30] {
+            assert!(!show_millis(odd).is_empty());
+        }
+    }
 
     #[test]
     fn utc_dates_are_civil() {

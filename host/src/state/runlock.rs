@@ -66,7 +66,9 @@ impl std::fmt::Display for Holder {
         write!(
             f,
             "pid {}, `hookhost {}`, since {} UTC",
-            self.pid, self.entry, self.since
+            self.pid,
+            crate::model::inert::inert(&self.entry),
+            crate::model::inert::inert(&self.since)
         )
     }
 }
@@ -159,8 +161,8 @@ fn await_session(previous: &Holder, path: &Path) -> anyhow::Result<()> {
                 "the bash session of an earlier hookhost run (pid {}, `hookhost {}` since {} UTC) \
                  is still running; stop it (`kill {}`), then run again (lock: {})",
                 session.pid,
-                previous.entry,
-                previous.since,
+                crate::model::inert::inert(&previous.entry),
+                crate::model::inert::inert(&previous.since),
                 session.pid,
                 path.display()
             );
@@ -239,10 +241,18 @@ fn read_holder(file: &mut File) -> Option<Holder> {
 /// spaces to the old text's length rather than truncated: a truncation
 /// waits for the file's last write to reach the disk (milliseconds on a
 /// busy one), and a reader never sees the file empty.
+/// The longest holder line padded over in place.
+const MAX_HOLDER_LINE: usize = 4096;
+
 fn write_holder(file: &mut File, holder: &Holder) -> std::io::Result<()> {
     let mut line = serde_json::to_string(holder).map_err(std::io::Error::other)?;
     let old = file.metadata()?.len() as usize;
-    let width = old.saturating_sub(1).max(line.len());
+    // A holder line is short: anything longer was not written here, and
+    // is cut rather than padded over.
+    if old > MAX_HOLDER_LINE {
+        file.set_len(0)?;
+    }
+    let width = old.min(MAX_HOLDER_LINE).saturating_sub(1).max(line.len());
     line.extend(std::iter::repeat_n(' ', width - line.len()));
     line.push('\n');
     file.write_all_at(line.as_bytes(), 0)?;
