@@ -33,7 +33,7 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Engine, Strategy};
 
-use super::cache::{CompileCache, Digest32};
+use super::cache::{wasm_digest, CompileCache, Digest32};
 use super::host::PluginState;
 use super::Runtime;
 
@@ -64,7 +64,7 @@ type Made = (Engine, Linker<PluginState>);
 #[derive(Clone, Default)]
 pub(crate) struct Baseline {
     made: Arc<OnceLock<Option<Made>>>,
-    used: Arc<Mutex<Vec<PathBuf>>>,
+    used: Arc<Mutex<Vec<Used>>>,
 }
 
 impl Baseline {
@@ -97,6 +97,14 @@ fn make_baseline() -> Option<Made> {
     Some((engine, linker))
 }
 
+/// A component that ran on Winch's code: where it was read, and what.
+#[derive(Clone)]
+struct Used {
+    path: PathBuf,
+    digest: Digest32,
+    len: u64,
+}
+
 /// A component's code, and which compiler made it.
 pub(crate) struct Got {
     pub compiled: Result<wasmtime::component::Component, String>,
@@ -119,7 +127,11 @@ impl Runtime {
             .used
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(path.to_path_buf());
+            .push(Used {
+                path: path.to_path_buf(),
+                digest: *digest,
+                len: wasm.len() as u64,
+            });
         match cache.cached(winch, digest) {
             Some(compiled) => got(compiled, Tier::Baseline),
             None => got(cache.component_of(winch, wasm, digest), Tier::Baseline),
@@ -141,8 +153,8 @@ impl Runtime {
     /// Start the upgrade of the components that used Winch's code (see the
     /// module): nothing happens unless the run lasts [`UPGRADE_AFTER`].
     pub fn upgrade_in_background(&self) {
-        let paths = self.to_upgrade();
-        if paths.is_empty() {
+        let used = self.to_upgrade();
+        if used.is_empty() {
             return;
         }
         let (engine, cache) = (self.engine().clone(), self.cache_handle());
@@ -151,13 +163,13 @@ impl Runtime {
             .spawn(move || {
                 thread::sleep(UPGRADE_AFTER);
                 lowest_priority();
-                upgrade(&engine, &cache, &paths);
+                upgrade(&engine, &cache, &used);
             });
     }
 
     /// The components that used Winch's code, once (none without a cache:
     /// the upgrade would be lost).
-    fn to_upgrade(&self) -> Vec<PathBuf> {
+    fn to_upgrade(&self) -> Vec<Used> {
         let mut used = self.baseline.used.lock().unwrap_or_else(|e| e.into_inner());
         match self.cache().dir() {
             Some(_) => std::mem::take(&mut *used),
@@ -166,12 +178,17 @@ impl Runtime {
     }
 }
 
-/// Compile each component in `paths` with the optimizing `engine` into
-/// the cache. The file is read again: if it changed since, the new bytes
-/// get an entry of their own (entries are keyed by content).
-fn upgrade(engine: &Engine, cache: &CompileCache, paths: &[PathBuf]) {
-    for path in paths {
-        if let Ok(wasm) = std::fs::read(path) {
+/// Compile each component in `used` with the optimizing `engine` into
+/// the cache. The file is read again, no more than it held, and compiled
+/// only when it still holds the bytes that ran: what replaced it since is
+/// for the next run to check and compile.
+fn upgrade(engine: &Engine, cache: &CompileCache, used: &[Used]) {
+    use std::io::Read;
+    for component in used {
+        let mut wasm = Vec::new();
+        let read = std::fs::File::open(&component.path)
+            .and_then(|file| file.take(component.len + 1).read_to_end(&mut wasm));
+        if read.is_ok() && wasm_digest(&wasm) == component.digest {
             cache.store(engine, &wasm);
         }
     }
@@ -194,7 +211,6 @@ fn lowest_priority() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wasm::cache::wasm_digest;
 
     #[test]
     fn winch_code_comes_first_and_cranelift_code_after_the_upgrade() {
@@ -218,11 +234,36 @@ mod tests {
         assert!(second.is_cached(&digest));
         assert_eq!(tier(&second), Tier::Baseline, "Winch's code, cached");
 
-        let paths = second.to_upgrade();
-        assert_eq!(paths, std::slice::from_ref(&path));
-        upgrade(second.engine(), second.cache(), &paths);
+        let used = second.to_upgrade();
+        let paths: Vec<&PathBuf> = used.iter().map(|u| &u.path).collect();
+        assert_eq!(paths, [&path]);
+        upgrade(second.engine(), second.cache(), &used);
         let third = runtime();
         assert_eq!(tier(&third), Tier::Optimized, "upgraded");
         assert!(third.to_upgrade().is_empty(), "nothing left to upgrade");
+    }
+
+    #[test]
+    fn a_component_replaced_since_it_ran_is_not_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = wat::parse_str("(component (core module))").unwrap();
+        let other = wat::parse_str("(component (core module (func)))").unwrap();
+        let path = dir.path().join("c.wasm");
+        std::fs::write(&path, &wasm).unwrap();
+        let runtime = Runtime::with_cache(Some(dir.path().join("cache"))).unwrap();
+        let got = runtime.code_for(&path, &wasm_digest(&wasm), &wasm);
+        assert_eq!(got.tier, Tier::Baseline);
+        std::fs::write(&path, &other).unwrap();
+        upgrade(runtime.engine(), runtime.cache(), &runtime.to_upgrade());
+        let optimized = |bytes: &[u8]| {
+            runtime
+                .cache()
+                .cached(runtime.engine(), &wasm_digest(bytes))
+        };
+        assert!(optimized(&other).is_none(), "the replacement was compiled");
+        assert!(
+            optimized(&wasm).is_none(),
+            "the original is gone from the path"
+        );
     }
 }
