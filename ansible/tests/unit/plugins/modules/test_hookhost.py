@@ -187,9 +187,10 @@ def test_grants_reach_the_binary(make_stack, run_module, probe_wasm, tmp_path):
 
     refused = run_module({"top": top})
     assert refused["status"] == "refused"
-    assert "--allow-env=PROBE_*" in refused["msg"]
-    # hookhost's refusal is several lines; the task's message stays one.
-    assert len(refused["errors"]) > 1 and "\n" not in refused["msg"]
+    # The advice is pasteable: the pattern is one quoted shell word.
+    assert "--allow-env='PROBE_*'" in refused["msg"]
+    # One problem is one entry (its lines joined); the task's message is one line.
+    assert len(refused["errors"]) == 1 and "\n" not in refused["msg"]
 
     granted = run_module({"top": top, "grants": {"allow": {"env": ["PROBE_*"]}}})
     assert granted.get("failed") is not True, granted.get("msg")
@@ -206,16 +207,22 @@ def test_grants_reach_the_binary(make_stack, run_module, probe_wasm, tmp_path):
 def test_every_grant_kind_maps_to_its_flag(make_stack, run_module):
     top = make_stack({"10-a.sh": ""})
     kinds = ["read", "write", "env", "run", "net", "function"]
-    allow = dict((k, ["a-%s" % k]) for k in kinds)
-    deny = dict((k, ["d-%s" % k]) for k in kinds)
+
+    def item(prefix, kind):
+        # Each value valid for its kind (hookhost refuses a flag that can
+        # never match): variables are names, the rest may hold a dash.
+        return "%s_ENV" % prefix.upper() if kind == "env" else "%s-%s" % (prefix, kind)
+
+    allow = dict((k, [item("a", k)]) for k in kinds)
+    deny = dict((k, [item("d", k)]) for k in kinds)
     allow["read"] = ["-looks-like-an-option"]
     result = run_module({"top": top, "entry": "plan", "grants": {"allow": allow, "deny": deny}})
 
     assert result.get("failed") is not True, result.get("msg")
     flags = result["cmd"][result["cmd"].index("--json") + 1:]
     assert flags[0] == "--allow-read=-looks-like-an-option"
-    assert flags[1:6] == ["--allow-%s=a-%s" % (k, k) for k in kinds[1:]]
-    assert flags[6:] == ["--deny-%s=d-%s" % (k, k) for k in kinds]
+    assert flags[1:6] == ["--allow-%s=%s" % (k, item("a", k)) for k in kinds[1:]]
+    assert flags[6:] == ["--deny-%s=%s" % (k, item("d", k)) for k in kinds]
 
 
 def test_empty_grant_item_is_refused_by_name(make_stack, run_module):
